@@ -1,0 +1,292 @@
+package objstore
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/trellis-cloud/trellis/internal/actor"
+	"github.com/trellis-cloud/trellis/internal/audit"
+	"github.com/trellis-cloud/trellis/internal/clock"
+	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/ids"
+	"github.com/trellis-cloud/trellis/internal/password"
+	"github.com/trellis-cloud/trellis/internal/store/db"
+	"github.com/trellis-cloud/trellis/internal/tenancy"
+	"github.com/trellis-cloud/trellis/internal/validate"
+)
+
+// Service runs the storage-account use cases.
+type Service struct {
+	store Store
+	clock clock.Clock
+}
+
+// NewService returns an objstore service.
+func NewService(s Store, c clock.Clock) *Service { return &Service{store: s, clock: c} }
+
+func (s *Service) now() time.Time { return db.Micro(s.clock.Now()) }
+
+// CreateStorageAccountInput creates a storage account.
+type CreateStorageAccountInput struct {
+	Name              string
+	AllocatedCapacity int64
+	AllowOverdraft    bool
+	ContactEmail      string
+	Password          string
+}
+
+// Validate checks the input.
+func (in *CreateStorageAccountInput) Validate() error {
+	var err error
+	if in.Name, err = validate.Name("name", in.Name); err != nil {
+		return err
+	}
+	if err := validate.Capacity("allocatedCapacity", in.AllocatedCapacity); err != nil {
+		return err
+	}
+	if in.ContactEmail, err = validate.Email("clientAccount.contactEmail", in.ContactEmail); err != nil {
+		return err
+	}
+	return validate.Password("clientAccount.password", in.Password)
+}
+
+// partnerOf resolves the partner a call is about: the actor's own org on the
+// partner routes (partnerID == ""), or a partner in a distributor's subtree.
+func (s *Service) partnerOf(ctx context.Context, st Store, a actor.Actor, partnerID string, min actor.Role, lock bool) (tenancy.Org, error) {
+	if partnerID == "" {
+		if err := a.RequireKind(actor.Partner); err != nil {
+			return tenancy.Org{}, err
+		}
+		partnerID = a.OrgID
+	} else if err := a.RequireKind(actor.Provider, actor.Distributor); err != nil {
+		return tenancy.Org{}, err
+	}
+	if err := a.Require(min); err != nil {
+		return tenancy.Org{}, err
+	}
+	if lock {
+		if err := st.LockOrg(ctx, partnerID); err != nil {
+			return tenancy.Org{}, err
+		}
+	}
+	p, err := st.GetOrg(ctx, a.Scope(), partnerID)
+	if err != nil {
+		return tenancy.Org{}, errs.NotFound("partner")
+	}
+	if p.Kind != actor.Partner {
+		return tenancy.Org{}, errs.NotFound("partner")
+	}
+	return p, nil
+}
+
+// CreateStorageAccount creates a storage account under a partner. A strict
+// account (no overdraft) takes its allocation from the partner's, and fails
+// if the partner has not enough left; a pay-per-use partner is not capped.
+func (s *Service) CreateStorageAccount(ctx context.Context, a actor.Actor, partnerID string, in CreateStorageAccountInput) (StorageAccount, error) {
+	if err := in.Validate(); err != nil {
+		return StorageAccount{}, err
+	}
+	hash, err := password.Hash(in.Password)
+	if err != nil {
+		return StorageAccount{}, err
+	}
+	var sa StorageAccount
+	err = s.store.Tx(ctx, func(tx Store) error {
+		p, err := s.partnerOf(ctx, tx, a, partnerID, actor.Staff, true)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if !in.AllowOverdraft && in.AllocatedCapacity > 0 {
+			ok, err := tx.AddPartnerAccountsAllocation(ctx, p.ID, in.AllocatedCapacity, now)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return &errs.Error{Kind: errs.KindCapacityExceeded, Field: "allocatedCapacity",
+					Msg: fmt.Sprintf("insufficient capacity: the partner has %d bytes free of %d allocated, %d requested",
+						p.AllocatedCapacity-p.AccountsAllocated, p.AllocatedCapacity, in.AllocatedCapacity)}
+			}
+		}
+		sa = StorageAccount{ID: ids.New(), PartnerID: p.ID, OrgPath: p.Path, Name: in.Name,
+			ContactEmail: in.ContactEmail, PasswordHash: hash, AllocatedCapacity: in.AllocatedCapacity,
+			AllowOverdraft: in.AllowOverdraft, CreatedAt: now, UpdatedAt: now}
+		if err := tx.InsertStorageAccount(ctx, sa); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, audit.New(a, now, "storage_account.create", "storage_account", sa.ID, p.Path,
+			fmt.Sprintf("name=%q allocatedCapacity=%d allowOverdraft=%t", sa.Name, sa.AllocatedCapacity, sa.AllowOverdraft)))
+	})
+	return sa, err
+}
+
+// GetStorageAccount returns one storage account.
+func (s *Service) GetStorageAccount(ctx context.Context, a actor.Actor, partnerID, id string) (StorageAccount, error) {
+	p, err := s.partnerOf(ctx, s.store, a, partnerID, actor.Viewer, false)
+	if err != nil {
+		return StorageAccount{}, err
+	}
+	return s.store.GetStorageAccount(ctx, a.Scope(), p.ID, id)
+}
+
+// ListStorageAccounts lists a partner's storage accounts.
+func (s *Service) ListStorageAccounts(ctx context.Context, a actor.Actor, partnerID string) ([]StorageAccount, error) {
+	p, err := s.partnerOf(ctx, s.store, a, partnerID, actor.Viewer, false)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ListStorageAccounts(ctx, a.Scope(), p.ID)
+}
+
+// ScheduleDeletion marks a storage account for deletion DeletionGrace from
+// now. Scheduling an already scheduled account keeps the earlier date.
+func (s *Service) ScheduleDeletion(ctx context.Context, a actor.Actor, partnerID, id string) error {
+	return s.store.Tx(ctx, func(tx Store) error {
+		p, err := s.partnerOf(ctx, tx, a, partnerID, actor.Staff, false)
+		if err != nil {
+			return err
+		}
+		sa, err := tx.GetStorageAccount(ctx, a.Scope(), p.ID, id)
+		if err != nil {
+			return err
+		}
+		if sa.PendingDeletedAt != nil {
+			return nil
+		}
+		now := s.now()
+		at := now.Add(DeletionGrace)
+		if err := tx.SetStorageAccountPendingDeletion(ctx, sa.ID, &at, now); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, audit.New(a, now, "storage_account.schedule_deletion", "storage_account", sa.ID, sa.OrgPath, at.Format(time.RFC3339)))
+	})
+}
+
+// SetPendingDeletion sets (a future time) or cancels (nil) a storage
+// account's scheduled deletion.
+func (s *Service) SetPendingDeletion(ctx context.Context, a actor.Actor, partnerID, id string, at *time.Time) (StorageAccount, error) {
+	var sa StorageAccount
+	err := s.store.Tx(ctx, func(tx Store) error {
+		p, err := s.partnerOf(ctx, tx, a, partnerID, actor.Staff, false)
+		if err != nil {
+			return err
+		}
+		if sa, err = tx.GetStorageAccount(ctx, a.Scope(), p.ID, id); err != nil {
+			return err
+		}
+		now := s.now()
+		if at != nil {
+			t := db.Micro(*at)
+			if !t.After(now) {
+				return errs.Invalid("pendingDeletedAt", "must be in the future, or null to cancel the deletion")
+			}
+			at = &t
+		}
+		if err := tx.SetStorageAccountPendingDeletion(ctx, sa.ID, at, now); err != nil {
+			return err
+		}
+		sa.PendingDeletedAt, sa.UpdatedAt = at, now
+		detail := "cancelled"
+		if at != nil {
+			detail = at.Format(time.RFC3339)
+		}
+		return tx.AppendAudit(ctx, audit.New(a, now, "storage_account.set_pending_deletion", "storage_account", sa.ID, sa.OrgPath, detail))
+	})
+	return sa, err
+}
+
+// PurgeDue removes the storage accounts whose scheduled deletion has come,
+// returning their capacity to the partner. It is safe to run on several
+// nodes at once: each account is deleted by exactly one of them.
+func (s *Service) PurgeDue(ctx context.Context) (int, error) {
+	now := s.now()
+	due, err := s.store.ListDueStorageAccounts(ctx, now, 500)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, sa := range due {
+		err := s.store.Tx(ctx, func(tx Store) error {
+			if err := tx.LockOrg(ctx, sa.PartnerID); err != nil {
+				return err
+			}
+			ok, err := tx.DeleteDueStorageAccount(ctx, sa.ID, now)
+			if err != nil || !ok {
+				return err
+			}
+			if !sa.AllowOverdraft && sa.AllocatedCapacity > 0 {
+				ok, err := tx.AddPartnerAccountsAllocation(ctx, sa.PartnerID, -sa.AllocatedCapacity, now)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return fmt.Errorf("objstore: releasing %d bytes of partner %s failed", sa.AllocatedCapacity, sa.PartnerID)
+				}
+			}
+			n++
+			return tx.AppendAudit(ctx, audit.New(actor.System(""), now, "storage_account.delete", "storage_account", sa.ID, sa.OrgPath, sa.Name))
+		})
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// Regions lists the regions.
+func (s *Service) Regions(ctx context.Context) ([]Region, error) { return s.store.ListRegions(ctx) }
+
+// PutRegionInput defines a region.
+type PutRegionInput struct {
+	Name, S3URL, IAMURL, STSURL string
+}
+
+// PutRegion creates or replaces a region (provider admins only).
+func (s *Service) PutRegion(ctx context.Context, a actor.Actor, in PutRegionInput) (Region, error) {
+	if err := a.RequireKind(actor.Provider); err != nil {
+		return Region{}, err
+	}
+	if err := a.Require(actor.Admin); err != nil {
+		return Region{}, err
+	}
+	name, err := validate.Name("name", in.Name)
+	if err != nil {
+		return Region{}, err
+	}
+	for _, f := range []struct{ field, v string }{{"s3_url", in.S3URL}, {"iam_url", in.IAMURL}, {"sts_url", in.STSURL}} {
+		u, err := url.Parse(f.v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return Region{}, errs.Invalid(f.field, "must be an absolute http(s) URL")
+		}
+	}
+	r := Region{Name: name, S3URL: in.S3URL, IAMURL: in.IAMURL, STSURL: in.STSURL, CreatedAt: s.now()}
+	err = s.store.Tx(ctx, func(tx Store) error {
+		if err := tx.UpsertRegion(ctx, r); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, audit.New(a, r.CreatedAt, "region.put", "region", r.Name, a.OrgPath, r.S3URL))
+	})
+	return r, err
+}
+
+// DeleteRegion removes a region.
+func (s *Service) DeleteRegion(ctx context.Context, a actor.Actor, name string) error {
+	if err := a.RequireKind(actor.Provider); err != nil {
+		return err
+	}
+	if err := a.Require(actor.Admin); err != nil {
+		return err
+	}
+	return s.store.Tx(ctx, func(tx Store) error {
+		ok, err := tx.DeleteRegion(ctx, name)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errs.NotFound("region")
+		}
+		return tx.AppendAudit(ctx, audit.New(a, s.now(), "region.delete", "region", name, a.OrgPath, ""))
+	})
+}

@@ -1,0 +1,157 @@
+// Package db is the thin layer every SQL store runs on: one Querier
+// interface for both databases, transactions with retry, and the few places
+// where PostgreSQL and SQLite differ (the Dialect).
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Querier runs SQL. The same SQL text runs on both databases: placeholders
+// are $1, $2, … and times are passed as time.Time.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Dialect holds what differs between the databases.
+type Dialect interface {
+	// Name is "postgres" or "sqlite".
+	Name() string
+	// IsUniqueViolation reports a unique or primary-key constraint failure.
+	IsUniqueViolation(err error) bool
+	// IsRetryable reports an error after which the whole transaction may be
+	// run again (busy database, serialization failure, deadlock).
+	IsRetryable(err error) bool
+	// Arg converts an argument to the form the driver stores (SQLite keeps
+	// times as fixed-width UTC text so they sort and compare as strings).
+	Arg(v any) any
+}
+
+// DB is an open database: a pool for writes and transactions, and one for
+// reads outside transactions (the same pool on PostgreSQL; on SQLite a
+// single-connection writer and a reader pool, since SQLite has one writer).
+type DB struct {
+	write   *sql.DB
+	read    *sql.DB
+	dialect Dialect
+	retries int
+}
+
+// New wraps the pools. read may equal write.
+func New(write, read *sql.DB, d Dialect) *DB {
+	return &DB{write: write, read: read, dialect: d, retries: 20}
+}
+
+// Dialect returns the database's dialect.
+func (d *DB) Dialect() Dialect { return d.dialect }
+
+// Writer returns the pool used for writes (for migrations and stats).
+func (d *DB) Writer() *sql.DB { return d.write }
+
+// Reader returns the pool used for reads.
+func (d *DB) Reader() *sql.DB { return d.read }
+
+// Read returns a Querier for reads outside a transaction.
+func (d *DB) Read() Querier { return conv{q: d.read, d: d.dialect} }
+
+// Write returns a Querier for single-statement writes outside a transaction.
+func (d *DB) Write() Querier { return conv{q: d.write, d: d.dialect} }
+
+// Ping checks the database is reachable.
+func (d *DB) Ping(ctx context.Context) error {
+	if err := d.write.PingContext(ctx); err != nil {
+		return err
+	}
+	if d.read != d.write {
+		return d.read.PingContext(ctx)
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (d *DB) Close() error {
+	err := d.write.Close()
+	if d.read != d.write {
+		err = errors.Join(err, d.read.Close())
+	}
+	return err
+}
+
+// Tx runs fn in a transaction and commits if fn returns nil. If the database
+// reports a transient conflict (busy, serialization failure, deadlock) the
+// whole function runs again, so fn must not have effects outside the
+// transaction.
+func (d *DB) Tx(ctx context.Context, fn func(Querier) error) error {
+	var err error
+	for attempt := 0; ; attempt++ {
+		err = d.tx(ctx, fn)
+		if err == nil || !d.dialect.IsRetryable(err) || attempt >= d.retries {
+			return err
+		}
+		// Back off a little, growing, so racing writers spread out.
+		delay := time.Duration(attempt+1) * 2 * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(delay):
+		}
+	}
+}
+
+func (d *DB) tx(ctx context.Context, fn func(Querier) error) (err error) {
+	tx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err = fn(conv{q: tx, d: d.dialect}); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// conv converts arguments through the dialect before they reach the driver.
+type conv struct {
+	q interface {
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	}
+	d Dialect
+}
+
+func (c conv) args(args []any) []any {
+	for i, a := range args {
+		args[i] = c.d.Arg(a)
+	}
+	return args
+}
+
+func (c conv) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return c.q.ExecContext(ctx, query, c.args(args)...)
+}
+
+func (c conv) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return c.q.QueryContext(ctx, query, c.args(args)...)
+}
+
+func (c conv) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return c.q.QueryRowContext(ctx, query, c.args(args)...)
+}

@@ -1,0 +1,110 @@
+// Package litedriver opens SQLite (modernc, pure Go) the way Trellis needs
+// it: WAL, one writer connection taking the write lock at BEGIN, a pool of
+// readers, and a busy timeout, so concurrent requests queue instead of
+// failing.
+package litedriver
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/trellis-cloud/trellis/internal/store/db"
+)
+
+// Open opens (creating if needed) the SQLite database at path.
+func Open(path string) (*db.DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("sqlite: create %s: %w", dir, err)
+		}
+	}
+	pragmas := url.Values{}
+	for _, p := range []string{
+		"busy_timeout(10000)",
+		"journal_mode(WAL)",
+		"synchronous(NORMAL)",
+		"foreign_keys(ON)",
+	} {
+		pragmas.Add("_pragma", p)
+	}
+	// The writer takes the write lock at BEGIN (IMMEDIATE) so two
+	// transactions never both read and then fail to upgrade; in-process
+	// writers queue on the single connection, other processes on the busy
+	// timeout.
+	wq := url.Values{}
+	for k, v := range pragmas {
+		wq[k] = v
+	}
+	wq.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode())
+	if err != nil {
+		_ = w.Close()
+		return nil, err
+	}
+	n := max(4, runtime.NumCPU())
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	d := db.New(w, r, dialect{})
+	if err := w.Ping(); err != nil {
+		_ = d.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return d, nil
+}
+
+type dialect struct{}
+
+func (dialect) Name() string { return "sqlite" }
+
+func (dialect) IsUniqueViolation(err error) bool {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		c := e.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+func (dialect) IsRetryable(err error) bool {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		switch e.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return true
+		}
+	}
+	return false
+}
+
+func (dialect) Arg(v any) any {
+	switch t := v.(type) {
+	case time.Time:
+		return t.UTC().Format(db.TimeLayout)
+	case *time.Time:
+		if t == nil {
+			return nil
+		}
+		return t.UTC().Format(db.TimeLayout)
+	case db.NullTime:
+		if !t.Valid {
+			return nil
+		}
+		return t.Time.UTC().Format(db.TimeLayout)
+	}
+	return v
+}

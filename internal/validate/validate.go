@@ -1,0 +1,127 @@
+// Package validate holds the few input rules shared by several domains, each
+// returning an errs.KindInvalid error that names the field.
+package validate
+
+import (
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/trellis-cloud/trellis/internal/errs"
+)
+
+// MaxName is the longest name Trellis stores.
+const MaxName = 255
+
+// Name checks a display name: non-empty after trimming, at most MaxName
+// characters, no control characters. It returns the trimmed name.
+func Name(field, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return "", errs.Invalid(field, "must not be empty")
+	case !utf8.ValidString(s):
+		return "", errs.Invalid(field, "must be valid UTF-8")
+	case utf8.RuneCountInString(s) > MaxName:
+		return "", errs.Invalidf(field, "must be at most %d characters", MaxName)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return "", errs.Invalid(field, "must not contain control characters")
+		}
+	}
+	return s, nil
+}
+
+// Text checks optional free text: at most max characters, valid UTF-8.
+func Text(field, s string, max int) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", errs.Invalid(field, "must be valid UTF-8")
+	}
+	if utf8.RuneCountInString(s) > max {
+		return "", errs.Invalidf(field, "must be at most %d characters", max)
+	}
+	return s, nil
+}
+
+// Capacity checks a byte count.
+func Capacity(field string, n int64) error {
+	if n < 0 {
+		return errs.Invalid(field, "must not be negative")
+	}
+	return nil
+}
+
+// Email checks an e-mail address and returns it lower-cased.
+func Email(field, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", errs.Invalid(field, "must not be empty")
+	}
+	if len(s) > 254 {
+		return "", errs.Invalid(field, "must be at most 254 characters")
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || !strings.Contains(s, "@") {
+		return "", errs.Invalid(field, "must be an e-mail address like name@example.com")
+	}
+	return strings.ToLower(s), nil
+}
+
+// Currency checks an ISO-4217 code (three upper-case letters).
+func Currency(field, s string) error {
+	if len(s) != 3 {
+		return errs.Invalid(field, "must be a three-letter ISO 4217 code such as EUR")
+	}
+	for _, r := range s {
+		if r < 'A' || r > 'Z' {
+			return errs.Invalid(field, "must be a three-letter ISO 4217 code such as EUR")
+		}
+	}
+	return nil
+}
+
+// specials are the characters the Impossible Cloud password rule counts as
+// special.
+const specials = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+
+// Password checks the password rule of the Management Console: 8–128
+// characters with at least one lower-case letter, upper-case letter, digit
+// and special character.
+func Password(field, s string) error {
+	n := utf8.RuneCountInString(s)
+	if n < 8 || n > 128 {
+		return errs.Invalid(field, "must be 8 to 128 characters long")
+	}
+	var lower, upper, digit, special bool
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z':
+			lower = true
+		case r >= 'A' && r <= 'Z':
+			upper = true
+		case r >= '0' && r <= '9':
+			digit = true
+		case strings.ContainsRune(specials, r):
+			special = true
+		}
+	}
+	var missing []string
+	if !lower {
+		missing = append(missing, "a lower-case letter")
+	}
+	if !upper {
+		missing = append(missing, "an upper-case letter")
+	}
+	if !digit {
+		missing = append(missing, "a digit")
+	}
+	if !special {
+		missing = append(missing, "a special character")
+	}
+	if len(missing) > 0 {
+		return errs.Invalid(field, "must contain "+strings.Join(missing, ", "))
+	}
+	return nil
+}
