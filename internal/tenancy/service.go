@@ -330,7 +330,7 @@ func (s *Service) CreateContract(ctx context.Context, a actor.Actor, in CreateCo
 
 // GetContract returns a contract the actor can see.
 func (s *Service) GetContract(ctx context.Context, a actor.Actor, id string) (Contract, error) {
-	if err := a.Require(actor.Viewer); err != nil {
+	if err := partnerReader(a); err != nil {
 		return Contract{}, err
 	}
 	return s.store.GetContract(ctx, a.Scope(), id)
@@ -339,7 +339,7 @@ func (s *Service) GetContract(ctx context.Context, a actor.Actor, id string) (Co
 // ListContracts lists the contracts the actor can see (a distributor: its
 // own; the provider: all).
 func (s *Service) ListContracts(ctx context.Context, a actor.Actor, after string, limit int) ([]Contract, error) {
-	if err := a.Require(actor.Viewer); err != nil {
+	if err := partnerReader(a); err != nil {
 		return nil, err
 	}
 	if limit <= 0 || limit > 1000 {

@@ -10,6 +10,9 @@
 //
 //	spec, err := api.OpenAPI().Downgrade()
 //	v := apitest.NewValidator(t, spec)
+//
+// Share one Validator across the tests of a dialect and, once they are done,
+// fail on v.Uncovered() so that every operation is exercised successfully.
 package apitest
 
 import (

@@ -128,18 +128,15 @@ func TestResponseMissingRequiredField(t *testing.T) {
 
 func TestResponseWrongType(t *testing.T) {
 	v := newValidator(t)
-	for name, body := range map[string]string{
-		"string for integer":   strings.Replace(partner, `"allocatedCapacity":5`, `"allocatedCapacity":"5"`, 1),
-		"fraction for integer": strings.Replace(partner, `"allocatedCapacity":5`, `"allocatedCapacity":5.5`, 1),
+	getPartner := prefix + "/partner/" + partnerID
+	for name, c := range map[string]struct{ path, body string }{
+		"string for integer":   {getPartner, strings.Replace(partner, `"allocatedCapacity":5`, `"allocatedCapacity":"5"`, 1)},
+		"fraction for integer": {getPartner, strings.Replace(partner, `"allocatedCapacity":5`, `"allocatedCapacity":5.5`, 1)},
 		// The vendor swagger says number; the wire (and our spec) says string.
-		"number for cost": strings.Replace("["+contract+"]", `"costStorageGBCents":"100"`, `"costStorageGBCents":100`, 1),
+		"number for cost": {prefix + "/contract/list", strings.Replace("["+contract+"]", `"costStorageGBCents":"100"`, `"costStorageGBCents":100`, 1)},
 	} {
 		t.Run(name, func(t *testing.T) {
-			path := prefix + "/partner/" + partnerID
-			if strings.Contains(name, "cost") {
-				path = prefix + "/contract/list"
-			}
-			errs := exchange(t, v, fixed(200, body), apitest.Request{Method: "GET", Path: path, Header: bearer})
+			errs := exchange(t, v, fixed(200, c.body), apitest.Request{Method: "GET", Path: c.path, Header: bearer})
 			wantReported(t, errs, "response does not match the spec")
 		})
 	}

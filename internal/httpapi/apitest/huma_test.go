@@ -86,16 +86,16 @@ func TestHumaDowngradedSpec(t *testing.T) {
 	// Bad responses are reported.
 	rec := &recorder{TB: t}
 	get := apitest.Request{Method: "GET", Path: "/native/v1/things/" + id}
-	json := http.Header{"Content-Type": {"application/json"}}
-	v.Check(rec, get, apitest.Response{Status: 200, Header: json, Body: []byte(`{"id":"` + id + `","name":"a","count":"1"}`)})
+	jsonCT := http.Header{"Content-Type": {"application/json"}}
+	v.Check(rec, get, apitest.Response{Status: 200, Header: jsonCT, Body: []byte(`{"id":"` + id + `","name":"a","count":"1"}`)})
 	wantReported(t, rec.reported(), "response does not match the spec")
 
 	rec = &recorder{TB: t}
-	v.Check(rec, get, apitest.Response{Status: 200, Header: json, Body: []byte(`{"id":"` + id + `","count":1}`)})
+	v.Check(rec, get, apitest.Response{Status: 200, Header: jsonCT, Body: []byte(`{"id":"` + id + `","count":1}`)})
 	wantReported(t, rec.reported(), "name")
 
 	// The nullable field survives the downgrade (type ["string","null"] in 3.1).
 	rec = &recorder{TB: t}
-	v.Check(rec, get, apitest.Response{Status: 200, Header: json, Body: []byte(`{"id":"` + id + `","name":"a","count":1,"note":null}`)})
+	v.Check(rec, get, apitest.Response{Status: 200, Header: jsonCT, Body: []byte(`{"id":"` + id + `","name":"a","count":1,"note":null}`)})
 	wantClean(t, rec.reported())
 }

@@ -21,8 +21,8 @@ type patch struct {
 	apply func(doc *openapi3.T) error
 }
 
-// patches lists the deviations in the order they are applied. Every one is
-// also summarised in info.description by describeDeviations.
+// patches lists the steps in the order they are applied. Every deviation
+// is also summarised in info.description by describeDeviations.
 func patches() []patch {
 	return []patch{
 		{"servers", setServers},

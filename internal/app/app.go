@@ -1,0 +1,215 @@
+// Package app is the composition root: it opens the database, applies
+// migrations, builds the services and the HTTP surface, and runs them.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/trellis-cloud/trellis/internal/access"
+	"github.com/trellis-cloud/trellis/internal/audit"
+	"github.com/trellis-cloud/trellis/internal/clock"
+	"github.com/trellis-cloud/trellis/internal/httpapi"
+	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud"
+	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
+	"github.com/trellis-cloud/trellis/internal/httpapi/idempotency"
+	"github.com/trellis-cloud/trellis/internal/httpapi/ratelimit"
+	"github.com/trellis-cloud/trellis/internal/jobs"
+	"github.com/trellis-cloud/trellis/internal/metering"
+	"github.com/trellis-cloud/trellis/internal/objstore"
+	"github.com/trellis-cloud/trellis/internal/store/db"
+	"github.com/trellis-cloud/trellis/internal/store/litedriver"
+	"github.com/trellis-cloud/trellis/internal/store/migrations"
+	"github.com/trellis-cloud/trellis/internal/store/pgdriver"
+	"github.com/trellis-cloud/trellis/internal/store/sqlstore"
+	"github.com/trellis-cloud/trellis/internal/tenancy"
+)
+
+// Config configures a Trellis instance.
+type Config struct {
+	DataDir   string  // where SQLite and the sandbox files live
+	DB        string  // "" for SQLite in DataDir; postgres://… for PostgreSQL
+	RateLimit float64 // requests per second per key; 0 disables
+	RateBurst int
+	BodyLimit int64
+	JobEvery  time.Duration // how often periodic jobs run
+	Logger    *slog.Logger
+	Clock     clock.Clock
+}
+
+// App is an assembled Trellis instance.
+type App struct {
+	cfg      Config
+	DB       *db.DB
+	closeDB  func()
+	Store    *sqlstore.Store
+	Tenancy  *tenancy.Service
+	Objstore *objstore.Service
+	Access   *access.Service
+	Audit    *audit.Service
+	Metering *metering.Service
+	Registry *prometheus.Registry
+	Handler  http.Handler
+}
+
+// OpenDB opens the configured database without migrating it.
+func OpenDB(ctx context.Context, cfg Config) (*db.DB, func(), error) {
+	if strings.HasPrefix(cfg.DB, "postgres://") || strings.HasPrefix(cfg.DB, "postgresql://") {
+		d, pool, err := pgdriver.Open(ctx, cfg.DB)
+		if err != nil {
+			return nil, nil, err
+		}
+		return d, func() { _ = d.Close(); pool.Close() }, nil
+	}
+	path := cfg.DB
+	if path == "" {
+		path = filepath.Join(cfg.DataDir, "trellis.db")
+	}
+	path = strings.TrimPrefix(path, "sqlite://")
+	d, err := litedriver.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, func() { _ = d.Close() }, nil
+}
+
+// Open opens the database, applies migrations and builds the services.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	d, closeDB, err := OpenDB(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a, err := New(ctx, d, cfg)
+	if err != nil {
+		closeDB()
+		return nil, err
+	}
+	a.closeDB = closeDB
+	return a, nil
+}
+
+// New builds an instance on an open database, applying migrations.
+func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.JobEvery <= 0 {
+		cfg.JobEvery = time.Minute
+	}
+	if err := migrations.Up(ctx, d); err != nil {
+		return nil, err
+	}
+	st := sqlstore.New(d)
+	a := &App{
+		cfg:      cfg,
+		DB:       d,
+		closeDB:  func() {},
+		Store:    st,
+		Tenancy:  tenancy.NewService(sqlstore.Tenancy{Store: st}, cfg.Clock),
+		Objstore: objstore.NewService(sqlstore.Objstore{Store: st}, cfg.Clock),
+		Access:   access.NewService(sqlstore.Access{Store: st}, cfg.Clock),
+		Audit:    audit.NewService(st),
+		Metering: metering.NewService(sqlstore.Metering{Store: st}, cfg.Clock),
+		Registry: prometheus.NewRegistry(),
+	}
+	a.Registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(d.Writer(), "trellis_write"),
+	)
+	if d.Reader() != d.Writer() {
+		a.Registry.MustRegister(collectors.NewDBStatsCollector(d.Reader(), "trellis_read"))
+	}
+	var limiter *ratelimit.Limiter
+	if cfg.RateLimit > 0 {
+		limiter = ratelimit.New(cfg.RateLimit, cfg.RateBurst, time.Now)
+	}
+	a.Handler = httpapi.New(httpapi.Config{
+		Logger:    cfg.Logger,
+		Registry:  a.Registry,
+		BodyLimit: cfg.BodyLimit,
+		Ready:     d.Ping,
+		Native: native.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access, Audit: a.Audit,
+			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter},
+		ImpossibleCloud: impossiblecloud.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access,
+			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter},
+	})
+	return a, nil
+}
+
+// Close releases the database.
+func (a *App) Close() { a.closeDB() }
+
+// Jobs returns the periodic jobs.
+func (a *App) Jobs() []jobs.Job {
+	return []jobs.Job{
+		{Name: "purge-storage-accounts", Every: a.cfg.JobEvery, Run: func(ctx context.Context) error {
+			n, err := a.Objstore.PurgeDue(ctx)
+			if n > 0 {
+				a.cfg.Logger.Info("deleted storage accounts whose deletion came due", "count", n)
+			}
+			return err
+		}},
+		{Name: "purge-idempotency-keys", Every: a.cfg.JobEvery, Run: func(ctx context.Context) error {
+			var st idempotency.Store = a.Store
+			_, err := st.PurgeIdempotency(ctx, a.cfg.Clock.Now().Add(-idempotency.TTL))
+			return err
+		}},
+	}
+}
+
+// Serve serves HTTP on ln and runs the periodic jobs until ctx is done, then
+// shuts down gracefully: in-flight requests finish (up to grace) before it
+// returns.
+func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	jobCtx, stopJobs := context.WithCancel(ctx)
+	jobsDone := make(chan struct{})
+	go func() {
+		jobs.Run(jobCtx, a.cfg.Logger, a.Jobs())
+		close(jobsDone)
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), grace)
+		err = srv.Shutdown(sctx)
+		cancel()
+		if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
+			err = e
+		}
+	}
+	stopJobs()
+	<-jobsDone
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,310 @@
+// Package cli defines the trellis commands. Flags win over environment
+// variables, which win over the defaults.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/trellis-cloud/trellis/internal/access"
+	"github.com/trellis-cloud/trellis/internal/actor"
+	"github.com/trellis-cloud/trellis/internal/app"
+	"github.com/trellis-cloud/trellis/internal/httpapi"
+	"github.com/trellis-cloud/trellis/internal/store/migrations"
+	"github.com/trellis-cloud/trellis/internal/tenancy"
+)
+
+// Globals are passed to every command.
+type Globals struct {
+	Ctx    context.Context
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// CLI is the command tree.
+type CLI struct {
+	Serve   ServeCmd   `cmd:"" help:"Run the Trellis server."`
+	Migrate MigrateCmd `cmd:"" help:"Apply database migrations and exit."`
+	Version VersionCmd `cmd:"" help:"Print the version."`
+	OpenAPI OpenAPICmd `cmd:"" name:"openapi" help:"Print a dialect's OpenAPI document."`
+	Admin   AdminCmd   `cmd:"" help:"Operator tasks that work without the HTTP API."`
+}
+
+// DBFlags locate the database.
+type DBFlags struct {
+	DataDir string `name:"data-dir" env:"TRELLIS_DATA_DIR" default:"./data" help:"Directory for the SQLite database and sandbox files."`
+	DB      string `name:"db" env:"TRELLIS_DB" help:"Database: empty for SQLite in the data dir, or a postgres:// URL."`
+}
+
+func (f DBFlags) config() app.Config {
+	return app.Config{DataDir: f.DataDir, DB: f.DB}
+}
+
+// ServeCmd runs the server.
+type ServeCmd struct {
+	DBFlags
+	HTTP      string        `name:"http" env:"TRELLIS_HTTP" default:"127.0.0.1:8080" help:"HTTP listen address."`
+	AdminKey  string        `name:"admin-key" env:"TRELLIS_ADMIN_KEY" help:"Bootstrap the provider admin key to this value instead of generating one."`
+	Demo      bool          `name:"demo" env:"TRELLIS_DEMO" help:"Load the sandbox (the vendor documents' example objects) and write demo-credentials.json."`
+	RateLimit float64       `name:"rate-limit" env:"TRELLIS_RATE_LIMIT" default:"50" help:"Requests per second per API key (0 disables)."`
+	RateBurst int           `name:"rate-burst" env:"TRELLIS_RATE_BURST" default:"100" help:"Burst size of the per-key rate limit."`
+	BodyLimit int64         `name:"body-limit" env:"TRELLIS_BODY_LIMIT" default:"1048576" help:"Largest request body in bytes."`
+	JobEvery  time.Duration `name:"job-interval" env:"TRELLIS_JOB_INTERVAL" default:"1m" help:"How often periodic jobs run."`
+	LogLevel  string        `name:"log-level" env:"TRELLIS_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level."`
+	Grace     time.Duration `name:"shutdown-grace" env:"TRELLIS_SHUTDOWN_GRACE" default:"30s" help:"How long in-flight requests may take to finish on shutdown."`
+}
+
+// Run serves until interrupted.
+func (c *ServeCmd) Run(g *Globals) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(g.Stderr, &slog.HandlerOptions{Level: level}))
+	cfg := c.config()
+	cfg.Logger, cfg.RateLimit, cfg.RateBurst, cfg.BodyLimit, cfg.JobEvery = logger, c.RateLimit, c.RateBurst, c.BodyLimit, c.JobEvery
+	a, err := app.Open(g.Ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	boot, err := a.Bootstrap(g.Ctx, c.AdminKey)
+	if err != nil {
+		return err
+	}
+	if boot.NewAdminKey != "" {
+		fmt.Fprintf(g.Stdout, "\nProvider admin API key (shown once, keep it safe):\n\n    %s\n\n", boot.NewAdminKey)
+	}
+	if c.Demo {
+		known := boot.NewAdminKey
+		if known == "" {
+			known = c.AdminKey
+		}
+		creds, err := a.LoadDemo(g.Ctx, boot.Root, known)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(g.Stdout, "Sandbox loaded; keys of the demo principals are in %s (%s)\n",
+			filepath.Join(c.DataDir, app.DemoCredentialsFile), strings.Join(sortedKeys(creds), ", "))
+	}
+	ln, err := net.Listen("tcp", c.HTTP)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.Stdout, "Trellis %s serving http://%s (database: %s)\n  API docs: http://%s/docs/\n",
+		version(), ln.Addr(), a.DB.Dialect().Name(), ln.Addr())
+	return a.Serve(g.Ctx, ln, c.Grace)
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// MigrateCmd applies migrations.
+type MigrateCmd struct {
+	DBFlags
+}
+
+// Run migrates and prints the schema version.
+func (c *MigrateCmd) Run(g *Globals) error {
+	d, closeDB, err := app.OpenDB(g.Ctx, c.config())
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if err := migrations.Up(g.Ctx, d); err != nil {
+		return err
+	}
+	v, err := migrations.Version(g.Ctx, d)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.Stdout, "%s schema at version %d\n", d.Dialect().Name(), v)
+	return nil
+}
+
+// VersionCmd prints the version.
+type VersionCmd struct{}
+
+// Run prints the version.
+func (VersionCmd) Run(g *Globals) error {
+	fmt.Fprintln(g.Stdout, "trellis", version())
+	return nil
+}
+
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " (" + s.Value[:12] + ")"
+		}
+	}
+	return v
+}
+
+// OpenAPICmd prints a spec.
+type OpenAPICmd struct {
+	Dialect string `arg:"" help:"native or impossiblecloud."`
+}
+
+// Run prints the spec.
+func (c *OpenAPICmd) Run(g *Globals) error {
+	specs := httpapi.Dialects()
+	spec, ok := specs[c.Dialect]
+	if !ok {
+		names := make([]string, 0, len(specs))
+		for n := range specs {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return fmt.Errorf("unknown dialect %q (known: %s)", c.Dialect, strings.Join(names, ", "))
+	}
+	_, err := g.Stdout.Write(spec())
+	return err
+}
+
+// AdminCmd groups operator tasks run directly on the database.
+type AdminCmd struct {
+	CreateOrg CreateOrgCmd `cmd:"" help:"Create an org under a parent (distributor under the provider, customer under a partner)."`
+	CreateKey CreateKeyCmd `cmd:"" help:"Create an API key for an org and print it once."`
+	RevokeKey RevokeKeyCmd `cmd:"" help:"Revoke an API key by id."`
+	ListOrgs  ListOrgsCmd  `cmd:"" help:"List orgs."`
+}
+
+func openApp(g *Globals, f DBFlags) (*app.App, tenancy.Org, error) {
+	a, err := app.Open(g.Ctx, f.config())
+	if err != nil {
+		return nil, tenancy.Org{}, err
+	}
+	root, err := a.Tenancy.EnsureRoot(g.Ctx, tenancy.CreateRootInput{Name: "Provider"})
+	if err != nil {
+		a.Close()
+		return nil, tenancy.Org{}, err
+	}
+	return a, root, nil
+}
+
+// CreateOrgCmd creates an org.
+type CreateOrgCmd struct {
+	DBFlags
+	Parent   string `name:"parent" help:"Parent org id (default: the provider)."`
+	Name     string `name:"name" required:"" help:"Org name."`
+	TimeZone string `name:"time-zone" default:"UTC" help:"IANA time zone."`
+}
+
+// Run creates the org.
+func (c *CreateOrgCmd) Run(g *Globals) error {
+	a, root, err := openApp(g, c.DBFlags)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	parent := c.Parent
+	if parent == "" {
+		parent = root.ID
+	}
+	o, err := a.Tenancy.CreateOrg(g.Ctx, actor.System("cli"), tenancy.CreateOrgInput{ParentID: parent, Name: c.Name, TimeZone: c.TimeZone})
+	if err != nil {
+		return err
+	}
+	return printJSON(g.Stdout, map[string]string{"id": o.ID, "kind": string(o.Kind), "name": o.Name, "parentId": o.ParentID})
+}
+
+// CreateKeyCmd creates a key.
+type CreateKeyCmd struct {
+	DBFlags
+	Org  string `name:"org" help:"Org id (default: the provider)."`
+	Name string `name:"name" default:"cli key" help:"Key name."`
+	Role string `name:"role" default:"admin" enum:"admin,staff,viewer" help:"Role."`
+}
+
+// Run creates the key.
+func (c *CreateKeyCmd) Run(g *Globals) error {
+	a, root, err := openApp(g, c.DBFlags)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	org := c.Org
+	if org == "" {
+		org = root.ID
+	}
+	k, err := a.Access.CreateKey(g.Ctx, actor.System("cli"), access.CreateKeyInput{OrgID: org, Name: c.Name, Role: actor.Role(c.Role)})
+	if err != nil {
+		return err
+	}
+	return printJSON(g.Stdout, map[string]string{"id": k.ID, "orgId": k.OrgID, "role": string(k.Role), "key": k.Secret})
+}
+
+// RevokeKeyCmd revokes a key.
+type RevokeKeyCmd struct {
+	DBFlags
+	ID string `arg:"" help:"Key id."`
+}
+
+// Run revokes the key.
+func (c *RevokeKeyCmd) Run(g *Globals) error {
+	a, _, err := openApp(g, c.DBFlags)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	k, err := a.Access.RevokeKey(g.Ctx, actor.System("cli"), c.ID)
+	if err != nil {
+		return err
+	}
+	return printJSON(g.Stdout, map[string]string{"id": k.ID, "revokedAt": k.RevokedAt.Format(time.RFC3339)})
+}
+
+// ListOrgsCmd lists orgs.
+type ListOrgsCmd struct {
+	DBFlags
+}
+
+// Run lists the orgs.
+func (c *ListOrgsCmd) Run(g *Globals) error {
+	a, _, err := openApp(g, c.DBFlags)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	after := ""
+	for {
+		page, err := a.Tenancy.ListOrgs(g.Ctx, actor.System("cli"), tenancy.OrgFilter{After: after, Limit: 500})
+		if err != nil {
+			return err
+		}
+		for _, o := range page {
+			fmt.Fprintf(g.Stdout, "%s\t%-11s\t%s\n", o.ID, o.Kind, o.Name)
+		}
+		if len(page) < 500 {
+			return nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

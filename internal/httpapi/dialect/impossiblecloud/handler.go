@@ -1,0 +1,130 @@
+package impossiblecloud
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/trellis-cloud/trellis/internal/access"
+	"github.com/trellis-cloud/trellis/internal/actor"
+	"github.com/trellis-cloud/trellis/internal/clock"
+	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/authn"
+	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud/icapi"
+	"github.com/trellis-cloud/trellis/internal/httpapi/idempotency"
+	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
+	"github.com/trellis-cloud/trellis/internal/httpapi/problem"
+	"github.com/trellis-cloud/trellis/internal/httpapi/ratelimit"
+	"github.com/trellis-cloud/trellis/internal/metering"
+	"github.com/trellis-cloud/trellis/internal/objstore"
+	"github.com/trellis-cloud/trellis/internal/tenancy"
+)
+
+// Prefix is where the dialect is mounted.
+const Prefix = "/impossiblecloud/v1"
+
+// Deps are the services the dialect calls.
+type Deps struct {
+	Tenancy  *tenancy.Service
+	Objstore *objstore.Service
+	Access   *access.Service
+	Metering *metering.Service
+	Idem     idempotency.Store
+	Clock    clock.Clock
+	Limiter  *ratelimit.Limiter // nil: no rate limit
+}
+
+// Handler serves every path under Prefix.
+func Handler(d Deps) http.Handler {
+	s := &server{d: d}
+	mux := http.NewServeMux()
+	icapi.HandlerWithOptions(s, icapi.StdHTTPServerOptions{
+		BaseURL:          Prefix,
+		BaseRouter:       mux,
+		ErrorHandlerFunc: paramError,
+	})
+	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, errs.New(errs.KindNotFound, "no such route: "+r.Method+" "+r.URL.Path))
+	})
+	public := map[string]bool{"GET " + Prefix + "/integration/regions/list": true}
+	return middleware.Chain(mux,
+		authn.Middleware(authn.Config{
+			Auth:       d.Access,
+			Limiter:    d.Limiter,
+			Credential: authn.Bearer,
+			Public: func(r *http.Request) bool {
+				_, pattern := mux.Handler(r)
+				return public[pattern]
+			},
+			WriteError: writeError,
+		}),
+		idempotency.Middleware(d.Idem, d.Clock, writeError),
+	)
+}
+
+type server struct{ d Deps }
+
+var _ icapi.ServerInterface = (*server)(nil)
+
+// who returns the authenticated actor (the middleware guarantees one on
+// every non-public route).
+func who(r *http.Request) actor.Actor {
+	a, _ := authn.ActorFrom(r.Context())
+	return a
+}
+
+// fieldNames maps the core's field names to this dialect's where they
+// differ.
+var fieldNames = map[string]string{
+	"contractId": "distributorContractId",
+}
+
+// writeError writes the vendor's error shape: {"message": "…"}.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *errs.Error
+	if errors.As(err, &e) {
+		if n, ok := fieldNames[e.Field]; ok {
+			c := *e
+			c.Field = n
+			err = &c
+		}
+	}
+	status := problem.Status(errs.KindOf(err))
+	writeJSON(w, status, icapi.ErrorResponse{Message: problem.Message(err, middleware.RequestIDFrom(r.Context()))})
+}
+
+// paramError reports path and query parameters the generated router could
+// not parse, naming the parameter.
+func paramError(w http.ResponseWriter, r *http.Request, err error) {
+	var (
+		format   *icapi.InvalidParamFormatError
+		required *icapi.RequiredParamError
+	)
+	switch {
+	case errors.As(err, &format):
+		writeError(w, r, errs.Invalid(format.ParamName, "must be a UUID"))
+	case errors.As(err, &required):
+		writeError(w, r, errs.Invalid(required.ParamName, "is required"))
+	default:
+		writeError(w, r, errs.Wrap(errs.KindInvalid, err, "bad request parameters"))
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// reply writes v with status, or the error.
+func reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if status == http.StatusNoContent {
+		w.WriteHeader(status)
+		return
+	}
+	writeJSON(w, status, v)
+}

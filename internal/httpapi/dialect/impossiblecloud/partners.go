@@ -1,0 +1,164 @@
+package impossiblecloud
+
+import (
+	"net/http"
+
+	"github.com/trellis-cloud/trellis/internal/access"
+	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud/icapi"
+	"github.com/trellis-cloud/trellis/internal/httpapi/jsonbody"
+	"github.com/trellis-cloud/trellis/internal/metering"
+	"github.com/trellis-cloud/trellis/internal/objstore"
+)
+
+// The partner's own routes act on the partner the key belongs to; the
+// shared helpers below take partnerID "" for that case.
+
+func (s *server) ListStorageAccounts(w http.ResponseWriter, r *http.Request) {
+	s.listAccounts(w, r, "")
+}
+
+func (s *server) CreateStorageAccount(w http.ResponseWriter, r *http.Request) {
+	s.createAccount(w, r, "")
+}
+
+func (s *server) GetStorageAccount(w http.ResponseWriter, r *http.Request, accountID string) {
+	s.getAccount(w, r, "", accountID)
+}
+
+func (s *server) PatchStorageAccount(w http.ResponseWriter, r *http.Request, accountID string) {
+	s.patchAccount(w, r, "", accountID)
+}
+
+func (s *server) DeleteStorageAccount(w http.ResponseWriter, r *http.Request, accountID string) {
+	s.deleteAccount(w, r, "", accountID)
+}
+
+func (s *server) GetStorageAccountUsage(w http.ResponseWriter, r *http.Request, accountID string, p icapi.GetStorageAccountUsageParams) {
+	s.accountUsage(w, r, "", accountID, p.From, p.To)
+}
+
+func (s *server) ListStorageAccountsUsage(w http.ResponseWriter, r *http.Request, p icapi.ListStorageAccountsUsageParams) {
+	s.partnerUsage(w, r, "", p.From, p.To)
+}
+
+func (s *server) ListRegions(w http.ResponseWriter, r *http.Request) {
+	rs, err := s.d.Objstore.Regions(r.Context())
+	out := icapi.ApiListRegionsResponse{Regions: make([]icapi.ApiRegion, len(rs))}
+	for i, g := range rs {
+		out.Regions[i] = icapi.ApiRegion{Name: g.Name, S3Url: g.S3URL, IamUrl: g.IAMURL, StsUrl: g.STSURL}
+	}
+	reply(w, r, http.StatusOK, out, err)
+}
+
+// ---- shared by the distributor and partner routes ----
+
+func (s *server) listAccounts(w http.ResponseWriter, r *http.Request, partnerID string) {
+	as, err := s.d.Objstore.ListStorageAccounts(r.Context(), who(r), partnerID)
+	reply(w, r, http.StatusOK, mapSlice(as, accountOut), err)
+}
+
+func (s *server) createAccount(w http.ResponseWriter, r *http.Request, partnerID string) {
+	in, err := decodeCreateAccount(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	sa, err := s.d.Objstore.CreateStorageAccount(r.Context(), who(r), partnerID, in)
+	reply(w, r, http.StatusCreated, accountOut(sa), err)
+}
+
+func decodeCreateAccount(r *http.Request) (objstore.CreateStorageAccountInput, error) {
+	var in objstore.CreateStorageAccountInput
+	b, err := jsonbody.Read(r)
+	if err != nil {
+		return in, err
+	}
+	if in.AllocatedCapacity, _, err = b.Int64("allocatedCapacity", true); err != nil {
+		return in, err
+	}
+	if in.AllowOverdraft, _, err = b.Bool("allowOverdraft", true); err != nil {
+		return in, err
+	}
+	if in.Name, _, err = b.String("name", true); err != nil {
+		return in, err
+	}
+	ca, _, err := b.Object("clientAccount", true)
+	if err != nil {
+		return in, err
+	}
+	if in.ContactEmail, _, err = ca.String("contactEmail", true); err != nil {
+		return in, err
+	}
+	if in.Password, _, err = ca.String("password", true); err != nil {
+		return in, err
+	}
+	return in, nil
+}
+
+func (s *server) getAccount(w http.ResponseWriter, r *http.Request, partnerID, id string) {
+	sa, err := s.d.Objstore.GetStorageAccount(r.Context(), who(r), partnerID, id)
+	reply(w, r, http.StatusOK, accountOut(sa), err)
+}
+
+func (s *server) patchAccount(w http.ResponseWriter, r *http.Request, partnerID, id string) {
+	b, err := jsonbody.Read(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	at, ok, err := b.NullableTime("pendingDeletedAt", false)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if !ok {
+		writeError(w, r, errs.Invalid("pendingDeletedAt", "is required: a future time to schedule the deletion, or null to cancel it"))
+		return
+	}
+	sa, err := s.d.Objstore.SetPendingDeletion(r.Context(), who(r), partnerID, id, at)
+	reply(w, r, http.StatusOK, accountOut(sa), err)
+}
+
+func (s *server) deleteAccount(w http.ResponseWriter, r *http.Request, partnerID, id string) {
+	err := s.d.Objstore.ScheduleDeletion(r.Context(), who(r), partnerID, id)
+	reply(w, r, http.StatusNoContent, nil, err)
+}
+
+func (s *server) accountUsage(w http.ResponseWriter, r *http.Request, partnerID, id, from, to string) {
+	p, err := metering.ParsePeriod(from, to)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	u, err := s.d.Metering.AccountUsage(r.Context(), who(r), partnerID, id, p)
+	reply(w, r, http.StatusOK, usageOut(u), err)
+}
+
+func (s *server) partnerUsage(w http.ResponseWriter, r *http.Request, partnerID, from, to string) {
+	p, err := metering.ParsePeriod(from, to)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	us, err := s.d.Metering.PartnerUsage(r.Context(), who(r), partnerID, p)
+	reply(w, r, http.StatusOK, mapSlice(us, usageOut), err)
+}
+
+func decodeMember(b jsonbody.Object) (access.CreateMemberInput, error) {
+	var in access.CreateMemberInput
+	var err error
+	if in.Email, _, err = b.String("email", true); err != nil {
+		return in, err
+	}
+	if in.Name, _, err = b.String("name", false); err != nil {
+		return in, err
+	}
+	if in.Password, _, err = b.String("password", true); err != nil {
+		return in, err
+	}
+	if in.Role, _, err = b.String("role", true); err != nil {
+		return in, err
+	}
+	return in, nil
+}

@@ -1,0 +1,119 @@
+// Package httpapi assembles the HTTP surface: every dialect under its
+// prefix, the docs, health, readiness and metrics, behind the shared
+// middleware.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud"
+	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
+	"github.com/trellis-cloud/trellis/internal/httpapi/docs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
+	"github.com/trellis-cloud/trellis/internal/httpapi/problem"
+)
+
+// DefaultBodyLimit bounds request bodies.
+const DefaultBodyLimit = 1 << 20
+
+// Config is what the HTTP surface needs.
+type Config struct {
+	Logger         *slog.Logger
+	Registry       *prometheus.Registry
+	BodyLimit      int64
+	Ready          func(ctx context.Context) error // database reachable
+	Native         native.Deps
+	ImpossibleCloud impossiblecloud.Deps
+}
+
+// Dialects lists the specs Trellis serves, by the name `trellis openapi`
+// takes.
+func Dialects() map[string]func() []byte {
+	return map[string]func() []byte{
+		"native":          native.Spec,
+		"impossiblecloud": impossiblecloud.Spec,
+	}
+}
+
+// New returns the root handler.
+func New(cfg Config) http.Handler {
+	if cfg.BodyLimit <= 0 {
+		cfg.BodyLimit = DefaultBodyLimit
+	}
+	mux := http.NewServeMux()
+	mux.Handle(native.Prefix+"/", native.Handler(cfg.Native))
+	mux.Handle(impossiblecloud.Prefix+"/", impossiblecloud.Handler(cfg.ImpossibleCloud))
+	mux.Handle("GET /api/openapi.json", specHandler(native.Spec()))
+	mux.Handle("GET /impossiblecloud/openapi.json", specHandler(impossiblecloud.Spec()))
+	mux.Handle("GET "+docs.Path+"/", docs.Handler([]docs.Spec{
+		{Name: "Impossible Cloud Management Console", URL: "/impossiblecloud/openapi.json"},
+		{Name: "Trellis native admin API", URL: "/api/openapi.json"},
+	}))
+	mux.Handle("GET "+docs.Path, http.RedirectHandler(docs.Path+"/", http.StatusMovedPermanently))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := cfg.Ready(ctx); err != nil {
+			cfg.Logger.Warn("not ready", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": "database unreachable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeAnyError(w, r, errs.New(errs.KindNotFound, "no such route: "+r.Method+" "+r.URL.Path))
+	})
+
+	route := middleware.MuxRoute(mux)
+	metrics := middleware.NewMetrics(cfg.Registry)
+	return middleware.Chain(mux,
+		middleware.RequestID,
+		middleware.AccessLog(cfg.Logger, route),
+		metrics.Middleware(route),
+		middleware.Recover(cfg.Logger, writeAnyError),
+		middleware.BodyLimit(cfg.BodyLimit),
+	)
+}
+
+// writeAnyError writes an error outside a dialect's own handler (panics,
+// unknown routes) in the shape of the dialect the path belongs to.
+func writeAnyError(w http.ResponseWriter, r *http.Request, err error) {
+	status := problem.Status(errs.KindOf(err))
+	msg := problem.Message(err, middleware.RequestIDFrom(r.Context()))
+	if strings.HasPrefix(r.URL.Path, impossiblecloud.Prefix+"/") {
+		writeJSON(w, status, map[string]string{"message": msg})
+		return
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"title": http.StatusText(status), "status": status, "detail": msg,
+		"requestId": middleware.RequestIDFrom(r.Context()),
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func specHandler(spec []byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(spec)
+	})
+}
