@@ -1,0 +1,143 @@
+package native
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
+	"github.com/trellis-cloud/trellis/internal/httpapi/problem"
+)
+
+const problemContentType = "application/problem+json"
+
+// problemDetails is the body of every error response (RFC 9457).
+type problemDetails struct {
+	Type      string              `json:"type" doc:"The problem type: urn:trellis:problem:<kind> (invalid, not_found, conflict, precondition, forbidden, unauthenticated, capacity_exceeded, too_large, rate_limited, internal, ...), or about:blank." example:"urn:trellis:problem:capacity_exceeded"`
+	Title     string              `json:"title" doc:"A short summary of the problem type." example:"Capacity exceeded"`
+	Status    int                 `json:"status" doc:"The HTTP status code." example:"400"`
+	Detail    string              `json:"detail" doc:"What went wrong in this occurrence. Server errors only say internal error and give the request id." example:"allocatedCapacity: insufficient capacity"`
+	Field     string              `json:"field,omitempty" doc:"The input at fault, as the request named it: a body field, a query, path or header parameter, or body for the body as a whole." example:"allocatedCapacity"`
+	RequestID string              `json:"requestId,omitempty" doc:"The request id (also in X-Request-Id), to quote when reporting a problem." example:"3f2a9c0d1b7e4e55a1c2d3e4f5a6b7c8"`
+	Errors    []*huma.ErrorDetail `json:"errors,omitempty" doc:"Every schema violation, when the request did not match the schema."`
+}
+
+func (p *problemDetails) Error() string { return p.Detail }
+
+// GetStatus makes a problem a huma.StatusError, so handlers return it as is.
+func (p *problemDetails) GetStatus() int { return p.Status }
+
+// ContentType makes huma send problems as application/problem+json.
+func (p *problemDetails) ContentType(string) string { return problemContentType }
+
+func problemResponse(api huma.API) *huma.Response {
+	schema := api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[problemDetails](), true, "ProblemDetails")
+	return &huma.Response{
+		Description: "An error, as RFC 9457 problem details.",
+		Content:     map[string]*huma.MediaType{problemContentType: {Schema: schema}},
+	}
+}
+
+// fail turns a domain error into the problem a handler returns. 5xx causes
+// are logged and never shown.
+func (s *server) fail(ctx context.Context, err error) *problemDetails {
+	kind := errs.KindOf(err)
+	rid := middleware.RequestIDFrom(ctx)
+	p := &problemDetails{
+		Type:      "urn:trellis:problem:" + kind.String(),
+		Title:     titleOf(kind),
+		Status:    problem.Status(kind),
+		Detail:    problem.Message(err, rid),
+		RequestID: rid,
+	}
+	if p.Status >= http.StatusInternalServerError {
+		s.logger().LogAttrs(ctx, slog.LevelError, "native API request failed",
+			slog.String("error", err.Error()), slog.String("request_id", rid))
+		return p
+	}
+	p.Field = errs.FieldOf(err)
+	return p
+}
+
+func titleOf(k errs.Kind) string {
+	t := strings.ReplaceAll(k.String(), "_", " ")
+	return strings.ToUpper(t[:1]) + t[1:]
+}
+
+// writeError writes err as a problem; the middlewares (authentication, rate
+// limit, idempotency, body limit) use it.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	writeProblem(w, s.fail(r.Context(), err))
+}
+
+func writeProblem(w http.ResponseWriter, p *problemDetails) {
+	w.Header().Set("Content-Type", problemContentType)
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// transformError reshapes the errors huma makes itself (schema violations,
+// malformed JSON, unreadable bodies) into problems, without replacing
+// huma's package-level NewError. Handlers' errors are problems already.
+func (s *server) transformError(ctx huma.Context, _ string, v any) (any, error) {
+	em, ok := v.(*huma.ErrorModel)
+	if !ok {
+		return v, nil
+	}
+	rid := middleware.RequestIDFrom(ctx.Context())
+	p := &problemDetails{Type: "about:blank", Title: http.StatusText(em.Status), Status: em.Status, RequestID: rid}
+	if em.Status >= http.StatusInternalServerError {
+		causes := make([]string, 0, len(em.Errors))
+		for _, d := range em.Errors {
+			causes = append(causes, d.Error())
+		}
+		cause := errors.New(em.Detail + ": " + strings.Join(causes, "; "))
+		return s.fail(ctx.Context(), cause), nil
+	}
+	switch em.Status {
+	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+		p.Type, p.Title = "urn:trellis:problem:"+errs.KindInvalid.String(), titleOf(errs.KindInvalid)
+	case http.StatusRequestEntityTooLarge:
+		p.Type, p.Title = "urn:trellis:problem:"+errs.KindTooLarge.String(), titleOf(errs.KindTooLarge)
+	}
+	p.Detail = em.Detail
+	for _, d := range em.Errors {
+		// The value is not echoed back: it can be a whole (large) body.
+		p.Errors = append(p.Errors, &huma.ErrorDetail{Message: d.Message, Location: d.Location})
+	}
+	if len(p.Errors) > 0 {
+		p.Field = fieldOf(p.Errors[0].Location)
+		p.Detail = p.Field + ": " + p.Errors[0].Message
+		if n := len(p.Errors) - 1; n > 0 {
+			p.Detail += " (and " + pluralize(n, "more error") + ")"
+		}
+	} else if em.Status == http.StatusBadRequest || em.Status == http.StatusRequestEntityTooLarge {
+		// huma's detail-less 4xx are about the body: missing or too large.
+		p.Field = "body"
+	}
+	return p, nil
+}
+
+// fieldOf names the input of a huma location: "body.reservedCapacity" →
+// "reservedCapacity", "query.limit" → "limit", "body" → "body".
+func fieldOf(location string) string {
+	if _, rest, ok := strings.Cut(location, "."); ok {
+		return rest
+	}
+	return location
+}
+
+func pluralize(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}
