@@ -99,7 +99,11 @@ func (a *App) LoadDemo(ctx context.Context, root tenancy.Org, adminKey string) (
 		{ID: DemoReservedHolderID, ContractID: DemoContractID, Name: "Demo reserved capacity", AllocatedCapacity: 48 * tb,
 			Details: "holds the rest of the 53 TB the walkthrough shows as allocated"},
 	} {
-		if _, err := a.Tenancy.CreatePartner(ctx, sys, p); err != nil && !errs.Is(err, errs.KindConflict) {
+		// Checked first: a second run must not even try to allocate again.
+		if _, err := a.Tenancy.GetOrg(ctx, sys, p.ID); err == nil {
+			continue
+		}
+		if _, err := a.Tenancy.CreatePartner(ctx, sys, p); err != nil {
 			return nil, fmt.Errorf("demo partner %s: %w", p.ID, err)
 		}
 	}

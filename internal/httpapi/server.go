@@ -77,7 +77,19 @@ func New(cfg Config) http.Handler {
 		writeAnyError(w, r, errs.New(errs.KindNotFound, "no such route: "+r.Method+" "+r.URL.Path))
 	})
 
-	route := middleware.MuxRoute(mux)
+	// Dialects route inside their own muxes; name their routes with their
+	// own patterns so metrics see "/impossiblecloud/v1/partner/{partnerID}",
+	// not the mount point.
+	outer, icRoute := middleware.MuxRoute(mux), impossiblecloud.RouteOf()
+	route := func(r *http.Request) string {
+		if strings.HasPrefix(r.URL.Path, impossiblecloud.Prefix+"/") {
+			if p := icRoute(r); p != "" {
+				return p
+			}
+			return middleware.Unmatched
+		}
+		return outer(r)
+	}
 	metrics := middleware.NewMetrics(cfg.Registry)
 	return middleware.Chain(mux,
 		middleware.RequestID,

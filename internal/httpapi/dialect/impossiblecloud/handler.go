@@ -128,3 +128,15 @@ func reply(w http.ResponseWriter, r *http.Request, status int, v any, err error)
 	}
 	writeJSON(w, status, v)
 }
+
+// RouteOf returns a function naming the route pattern of a request under
+// Prefix (for metrics and logs), or "" for none. It builds its own router,
+// so it needs no services.
+func RouteOf() func(*http.Request) string {
+	mux := http.NewServeMux()
+	icapi.HandlerWithOptions(&server{}, icapi.StdHTTPServerOptions{BaseURL: Prefix, BaseRouter: mux})
+	return func(r *http.Request) string {
+		_, pattern := mux.Handler(r)
+		return pattern
+	}
+}

@@ -1,0 +1,268 @@
+// Command bench measures Trellis against baselines taken in the same run,
+// and prints each figure as a ratio, so the numbers mean the same on any
+// machine:
+//
+//   - GET /impossiblecloud/v1/contract/list through the whole stack (HTTP,
+//     middleware, auth, store, SQLite) vs a bare net/http JSON handler;
+//   - partner creations per second under 8-way contention through the whole
+//     stack vs a raw SQL transaction doing the same conditional update and
+//     insert, on SQLite and (with -pg or TRELLIS_TEST_POSTGRES_URL) on
+//     PostgreSQL.
+//
+// Run: go run ./bench [-d 3s] [-pg postgres://…]
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/trellis-cloud/trellis/internal/access"
+	"github.com/trellis-cloud/trellis/internal/actor"
+	"github.com/trellis-cloud/trellis/internal/app"
+	"github.com/trellis-cloud/trellis/internal/ids"
+	"github.com/trellis-cloud/trellis/internal/store/db"
+	"github.com/trellis-cloud/trellis/internal/tenancy"
+)
+
+const workers = 8
+
+func main() {
+	dur := flag.Duration("d", 3*time.Second, "duration of each measurement")
+	pg := flag.String("pg", os.Getenv("TRELLIS_TEST_POSTGRES_URL"), "PostgreSQL server URL (a scratch database is created on it)")
+	flag.Parse()
+	ctx := context.Background()
+
+	tmp, err := os.MkdirTemp("", "trellis-bench-")
+	check(err)
+	defer os.RemoveAll(tmp)
+
+	fmt.Printf("trellis bench: %d workers, %s per measurement\n\n", workers, *dur)
+	lite, err := setup(ctx, app.Config{DataDir: tmp})
+	check(err)
+	defer lite.app.Close()
+
+	// 1. Contract list through the stack vs a bare JSON handler.
+	bare := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(lite.contracts)
+	}))
+	full := serve(lite.app.Handler)
+	baseRPS := load(*dur, func(c *http.Client) bool { return get(c, bare+"/", "") })
+	fullRPS := load(*dur, func(c *http.Client) bool { return get(c, full+"/impossiblecloud/v1/contract/list", lite.key) })
+	fmt.Printf("GET /contract/list (SQLite)      %8.0f req/s   bare net/http JSON handler %8.0f req/s   ratio %.3f\n",
+		fullRPS, baseRPS, fullRPS/baseRPS)
+
+	// 2. Partner creation under contention, per database.
+	create := func(name string, e *env, base string) {
+		rawRate := rate(*dur, func(i int) bool { return rawCreate(ctx, e, i) == nil })
+		var n atomic.Int64
+		apiRate := load(*dur, func(c *http.Client) bool {
+			body := fmt.Sprintf(`{"allocatedCapacity": 1, "distributorContractId": %q, "name": "bench %d"}`, e.contractID, n.Add(1))
+			return post(c, base+"/impossiblecloud/v1/partner", e.key, body)
+		})
+		fmt.Printf("POST /partner, 8-way (%-10s) %8.0f req/s   raw SQL conditional tx      %8.0f tx/s    ratio %.3f\n",
+			name+")", apiRate, rawRate, apiRate/rawRate)
+	}
+	create("SQLite", lite, full)
+
+	if *pg != "" {
+		url, drop, err := scratchDB(ctx, *pg)
+		check(err)
+		defer drop()
+		pgEnv, err := setup(ctx, app.Config{DataDir: tmp, DB: url})
+		check(err)
+		defer pgEnv.app.Close()
+		pgBase := serve(pgEnv.app.Handler)
+		create("PostgreSQL", pgEnv, pgBase)
+	} else {
+		fmt.Println("PostgreSQL: skipped (set -pg or TRELLIS_TEST_POSTGRES_URL)")
+	}
+}
+
+type env struct {
+	app        *app.App
+	key        string
+	distID     string
+	distPath   string
+	contractID string
+	contracts  any
+}
+
+// setup builds an instance with a distributor, a contract large enough never
+// to run out, and a distributor key.
+func setup(ctx context.Context, cfg app.Config) (*env, error) {
+	a, err := app.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	boot, err := a.Bootstrap(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	sys := actor.System("bench")
+	d, err := a.Tenancy.CreateOrg(ctx, sys, tenancy.CreateOrgInput{ParentID: boot.Root.ID, Name: "Bench distributor"})
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.Tenancy.CreateContract(ctx, sys, tenancy.CreateContractInput{OrgID: d.ID, ReservedCapacity: 1 << 62,
+		CostStorageGBCents: 100, Currency: "EUR", Details: "Bench contract"})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.Tenancy.CreateContract(ctx, sys, tenancy.CreateContractInput{OrgID: d.ID, ReservedCapacity: 1 << 40,
+		Currency: "EUR", Details: "Second contract"}); err != nil {
+		return nil, err
+	}
+	k, err := a.Access.CreateKey(ctx, sys, accessInput(d.ID))
+	if err != nil {
+		return nil, err
+	}
+	list, err := a.Tenancy.ListContracts(ctx, sys, "", 100)
+	if err != nil {
+		return nil, err
+	}
+	return &env{app: a, key: k.Secret, distID: d.ID, distPath: d.Path, contractID: c.ID, contracts: list}, nil
+}
+
+// rawCreate is the baseline: the same conditional update and insert a
+// partner creation makes, as one plain SQL transaction.
+func rawCreate(ctx context.Context, e *env, i int) error {
+	return e.app.DB.Tx(ctx, func(q db.Querier) error {
+		now := time.Now().UTC()
+		res, err := q.ExecContext(ctx, `UPDATE contracts SET allocated_capacity = allocated_capacity + 1, updated_at = $2
+			WHERE id = $1 AND allocated_capacity + 1 <= reserved_capacity`, e.contractID, now)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("no capacity")
+		}
+		id := ids.New()
+		_, err = q.ExecContext(ctx, `INSERT INTO orgs (id, kind, parent_id, path, name, details, time_zone, contract_id,
+			allocated_capacity, allow_overdraft, created_at, updated_at) VALUES ($1, 'partner', $2, $3, $4, '', 'UTC', $5, 1, false, $6, $6)`,
+			id, e.distID, e.distPath+id+"/", fmt.Sprintf("raw %d", i), e.contractID, now)
+		return err
+	})
+}
+
+func serve(h http.Handler) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	go func() { _ = http.Serve(ln, h) }()
+	return "http://" + ln.Addr().String()
+}
+
+func client() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers}}
+}
+
+// load runs workers HTTP clients for d and returns successful requests per
+// second.
+func load(d time.Duration, do func(*http.Client) bool) float64 {
+	return rateWith(d, func() func(int) bool {
+		c := client()
+		return func(int) bool { return do(c) }
+	})
+}
+
+func rate(d time.Duration, do func(i int) bool) float64 {
+	return rateWith(d, func() func(int) bool { return do })
+}
+
+func rateWith(d time.Duration, mk func() func(int) bool) float64 {
+	var ok, seq atomic.Int64
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		do := mk()
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				if do(int(seq.Add(1))) {
+					ok.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(ok.Load()) / time.Since(start).Seconds()
+}
+
+func get(c *http.Client, url, key string) bool {
+	req, _ := http.NewRequest("GET", url, nil)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	return do(c, req, 200)
+}
+
+func post(c *http.Client, url, key, body string) bool {
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	return do(c, req, 201)
+}
+
+func do(c *http.Client, req *http.Request, want int) bool {
+	resp, err := c.Do(req)
+	if err != nil {
+		return false
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == want
+}
+
+// scratchDB creates a database on the server for this run and returns its
+// URL and a function dropping it.
+func scratchDB(ctx context.Context, base string) (string, func(), error) {
+	c, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", nil, err
+	}
+	defer c.Close(ctx)
+	name := "trellis_bench_" + strings.ReplaceAll(ids.New()[:8], "-", "")
+	if _, err := c.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", nil, err
+	}
+	u := base
+	if i := strings.LastIndex(base, "/"); i > len("postgres://") {
+		rest := ""
+		if j := strings.IndexByte(base[i:], '?'); j >= 0 {
+			rest = base[i+j:]
+		}
+		u = base[:i+1] + name + rest
+	}
+	return u, func() {
+		c, err := pgx.Connect(context.Background(), base)
+		if err == nil {
+			_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			c.Close(context.Background())
+		}
+	}, nil
+}
+
+func check(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+func accessInput(orgID string) access.CreateKeyInput {
+	return access.CreateKeyInput{OrgID: orgID, Name: "bench", Role: actor.Admin}
+}

@@ -1,0 +1,76 @@
+package native
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
+	"github.com/trellis-cloud/trellis/internal/httpapi/problem"
+)
+
+// maxBody bounds request bodies even when the outer server sets no limit;
+// a smaller outer limit takes effect first.
+const maxBody = 1 << 20
+
+// bufferBody reads the whole body before huma does. huma turns every body
+// read error, *http.MaxBytesError included, into a 500 "cannot read request
+// body"; reading it here lets an oversize body be the 413 it is, whoever set
+// the limit.
+func bufferBody(limit int64, writeError func(http.ResponseWriter, *http.Request, error)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Body == nil || r.Body == http.NoBody {
+				next.ServeHTTP(w, r)
+				return
+			}
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+			if err != nil {
+				if err = problem.FromDecode(err); !errs.Is(err, errs.KindTooLarge) {
+					// The client went away or stalled: its request, not our fault.
+					err = &errs.Error{Kind: errs.KindInvalid, Field: "body", Msg: "could not be read", Err: err}
+				}
+				writeError(w, r, err)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// problemRoutes answers requests that match no route with a problem rather
+// than ServeMux's text/plain: 405 with Allow when the path exists with
+// other methods, 404 otherwise.
+func problemRoutes(mux *http.ServeMux, writeError func(http.ResponseWriter, *http.Request, error)) http.Handler {
+	// The methods tried to tell a wrong method from an unknown path.
+	probeMethods := []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		var allowed []string
+		for _, m := range probeMethods {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "" {
+				allowed = append(allowed, m)
+			}
+		}
+		if len(allowed) == 0 {
+			writeError(w, r, errs.NotFound("route"))
+			return
+		}
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeProblem(w, &problemDetails{
+			Type:      "about:blank",
+			Title:     http.StatusText(http.StatusMethodNotAllowed),
+			Status:    http.StatusMethodNotAllowed,
+			Detail:    "use " + strings.Join(allowed, ", "),
+			RequestID: middleware.RequestIDFrom(r.Context()),
+		})
+	})
+}
