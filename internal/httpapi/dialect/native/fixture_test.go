@@ -116,11 +116,11 @@ func newEnv(t *testing.T, d *db.DB, v *apitest.Validator) *env {
 
 	// Storage accounts have no native route: made through the service.
 	for _, sa := range []struct {
-		partner string
-		dst     *string
-	}{{e.partnerA, &e.saA}, {e.partnerB, &e.saB}} {
+		partner, email string
+		dst            *string
+	}{{e.partnerA, "sa-a@example.com", &e.saA}, {e.partnerB, "sa-b@example.com", &e.saB}} {
 		acct, err := deps.Objstore.CreateStorageAccount(ctx, actor.System(""), sa.partner, objstore.CreateStorageAccountInput{
-			Name: "bucket tenant", AllocatedCapacity: 100, ContactEmail: "sa-" + sa.partner[:8] + "@example.com", Password: "Passw0rd!x"})
+			Name: "bucket tenant", AllocatedCapacity: 100, ContactEmail: sa.email, Password: "Passw0rd!x"})
 		if err != nil {
 			t.Fatal(err)
 		}
