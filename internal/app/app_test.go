@@ -1,0 +1,60 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/trellis-cloud/trellis/internal/actor"
+	"github.com/trellis-cloud/trellis/internal/app"
+	"github.com/trellis-cloud/trellis/internal/store/db"
+	"github.com/trellis-cloud/trellis/internal/store/dbtest"
+	"github.com/trellis-cloud/trellis/internal/tenancy"
+)
+
+// Bootstrap prints a key only the first time; the sandbox loads the seed
+// objects once, however often it runs, and keeps its keys working.
+func TestBootstrapAndDemoAreIdempotent(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		a, err := app.New(ctx, d, app.Config{DataDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := a.Bootstrap(ctx, "")
+		if err != nil || first.NewAdminKey == "" {
+			t.Fatalf("first bootstrap: %+v %v", first, err)
+		}
+		again, err := a.Bootstrap(ctx, "")
+		if err != nil || again.NewAdminKey != "" || again.Root.ID != first.Root.ID {
+			t.Fatalf("second bootstrap: %+v %v", again, err)
+		}
+		creds, err := a.LoadDemo(ctx, first.Root, first.NewAdminKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		creds2, err := a.LoadDemo(ctx, first.Root, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range creds {
+			if creds2[k] != v {
+				t.Errorf("%s changed on the second load", k)
+			}
+		}
+		sys := actor.System("")
+		orgs, err := a.Tenancy.ListOrgs(ctx, sys, tenancy.OrgFilter{Limit: 100})
+		if err != nil || len(orgs) != 5 { // provider, distributor, three partners
+			t.Fatalf("%d orgs after two loads: %v", len(orgs), err)
+		}
+		c, err := a.Tenancy.GetContract(ctx, sys, app.DemoContractID)
+		if err != nil || c.ReservedCapacity != 100e12 || c.AllocatedCapacity != 53e12 {
+			t.Fatalf("demo contract: %+v %v", c, err)
+		}
+		for name, org := range map[string]string{"admin_key": first.Root.ID, "distributor_key": app.DemoDistributorID, "partner_key": app.DemoPartnerID} {
+			who, err := a.Access.Authenticate(ctx, creds[name], "")
+			if err != nil || who.OrgID != org || who.Role != actor.Admin {
+				t.Errorf("%s: %+v %v", name, who, err)
+			}
+		}
+	})
+}

@@ -1,0 +1,83 @@
+package validate
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/trellis-cloud/trellis/internal/errs"
+)
+
+func TestPassword(t *testing.T) {
+	for _, tc := range []struct {
+		pw      string
+		ok      bool
+		missing string
+	}{
+		{"Abcdef1!", true, ""},
+		{"Abcde1!", false, "8 to 128"},
+		{"A" + strings.Repeat("b", 125) + "1!", true, ""},
+		{"A" + strings.Repeat("b", 126) + "1!", false, "8 to 128"},
+		{"abcdefg1!", false, "upper-case"},
+		{"ABCDEFG1!", false, "lower-case"},
+		{"Abcdefgh!", false, "digit"},
+		{"Abcdefgh1", false, "special"},
+		{"Abcdefg1 ", false, "special"}, // a space is not in the special set
+		{"Abcdefg1~", true, ""},
+	} {
+		err := Password("password", tc.pw)
+		if (err == nil) != tc.ok {
+			t.Errorf("%q: err = %v, want ok=%v", tc.pw, err, tc.ok)
+			continue
+		}
+		if err != nil && (!strings.Contains(err.Error(), tc.missing) || errs.FieldOf(err) != "password" || !errs.Is(err, errs.KindInvalid)) {
+			t.Errorf("%q: error %q should name the field and mention %q", tc.pw, err, tc.missing)
+		}
+	}
+}
+
+func TestName(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"  Acme  ", "Acme", true},
+		{"", "", false},
+		{"   ", "", false},
+		{strings.Repeat("é", 255), strings.Repeat("é", 255), true},
+		{strings.Repeat("é", 256), "", false},
+		{"a\x00b", "", false},
+		{"\xff", "", false},
+	} {
+		got, err := Name("name", tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("Name(%q) = %q, %v", tc.in, got, err)
+		}
+		if err != nil && errs.FieldOf(err) != "name" {
+			t.Errorf("Name(%q): field %q", tc.in, errs.FieldOf(err))
+		}
+	}
+}
+
+func TestEmailAndCurrency(t *testing.T) {
+	if got, err := Email("email", " Ann@Example.COM "); err != nil || got != "ann@example.com" {
+		t.Errorf("Email = %q, %v", got, err)
+	}
+	for _, bad := range []string{"", "ann", "Ann <ann@example.com>", "ann@", strings.Repeat("a", 250) + "@x.io"} {
+		if _, err := Email("email", bad); err == nil {
+			t.Errorf("Email(%q) accepted", bad)
+		}
+	}
+	for _, c := range []string{"EUR", "USD"} {
+		if err := Currency("currency", c); err != nil {
+			t.Errorf("Currency(%q): %v", c, err)
+		}
+	}
+	for _, c := range []string{"", "eur", "EURO", "E1R"} {
+		if err := Currency("currency", c); err == nil {
+			t.Errorf("Currency(%q) accepted", c)
+		}
+	}
+	if err := Capacity("allocatedCapacity", -1); err == nil || errs.FieldOf(err) != "allocatedCapacity" {
+		t.Errorf("negative capacity: %v", err)
+	}
+}
