@@ -27,11 +27,11 @@ const DefaultBodyLimit = 1 << 20
 
 // Config is what the HTTP surface needs.
 type Config struct {
-	Logger         *slog.Logger
-	Registry       *prometheus.Registry
-	BodyLimit      int64
-	Ready          func(ctx context.Context) error // database reachable
-	Native         native.Deps
+	Logger          *slog.Logger
+	Registry        *prometheus.Registry
+	BodyLimit       int64
+	Ready           func(ctx context.Context) error // database reachable
+	Native          native.Deps
 	ImpossibleCloud impossiblecloud.Deps
 }
 
