@@ -144,9 +144,9 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		BodyLimit: cfg.BodyLimit,
 		Ready:     d.Ping,
 		Native: native.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access, Audit: a.Audit,
-			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter},
+			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger},
 		ImpossibleCloud: impossiblecloud.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access,
-			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter},
+			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger},
 	})
 	return a, nil
 }

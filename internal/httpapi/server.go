@@ -80,13 +80,19 @@ func New(cfg Config) http.Handler {
 	// Dialects route inside their own muxes; name their routes with their
 	// own patterns so metrics see "/impossiblecloud/v1/partner/{partnerID}",
 	// not the mount point.
-	outer, icRoute := middleware.MuxRoute(mux), impossiblecloud.RouteOf()
+	outer := middleware.MuxRoute(mux)
+	inner := map[string]func(*http.Request) string{
+		impossiblecloud.Prefix + "/": impossiblecloud.RouteOf(),
+		native.Prefix + "/":          native.RouteOf(),
+	}
 	route := func(r *http.Request) string {
-		if strings.HasPrefix(r.URL.Path, impossiblecloud.Prefix+"/") {
-			if p := icRoute(r); p != "" {
-				return p
+		for prefix, routeOf := range inner {
+			if strings.HasPrefix(r.URL.Path, prefix) {
+				if p := routeOf(r); p != "" {
+					return p
+				}
+				return middleware.Unmatched
 			}
-			return middleware.Unmatched
 		}
 		return outer(r)
 	}

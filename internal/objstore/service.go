@@ -208,7 +208,9 @@ func (s *Service) PurgeDue(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, sa := range due {
+		deleted := false // set inside the transaction, which may be retried
 		err := s.store.Tx(ctx, func(tx Store) error {
+			deleted = false
 			if err := tx.LockOrg(ctx, sa.PartnerID); err != nil {
 				return err
 			}
@@ -225,11 +227,14 @@ func (s *Service) PurgeDue(ctx context.Context) (int, error) {
 					return fmt.Errorf("objstore: releasing %d bytes of partner %s failed", sa.AllocatedCapacity, sa.PartnerID)
 				}
 			}
-			n++
+			deleted = true
 			return tx.AppendAudit(ctx, audit.New(actor.System(""), now, "storage_account.delete", "storage_account", sa.ID, sa.OrgPath, sa.Name))
 		})
 		if err != nil {
 			return n, err
+		}
+		if deleted {
+			n++
 		}
 	}
 	return n, nil

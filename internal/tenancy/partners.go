@@ -130,6 +130,9 @@ func (s *Service) partner(ctx context.Context, st Store, a actor.Actor, id strin
 		}
 	}
 	p, err := st.GetOrg(ctx, a.Scope(), id)
+	if errs.Is(err, errs.KindNotFound) {
+		return Org{}, errs.NotFound("partner")
+	}
 	if err != nil {
 		return Org{}, err
 	}

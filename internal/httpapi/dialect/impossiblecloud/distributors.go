@@ -21,7 +21,7 @@ func (s *server) ListContracts(w http.ResponseWriter, r *http.Request) {
 	for {
 		page, err := s.d.Tenancy.ListContracts(r.Context(), who(r), after, pageSize)
 		if err != nil {
-			writeError(w, r, err)
+			s.writeError(w, r, err)
 			return
 		}
 		out = append(out, mapSlice(page, contractOut)...)
@@ -35,17 +35,17 @@ func (s *server) ListContracts(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) ListContractPartners(w http.ResponseWriter, r *http.Request, contractID openapi_types.UUID) {
 	ps, err := s.d.Tenancy.ListPartners(r.Context(), who(r), contractID.String())
-	reply(w, r, http.StatusOK, mapSlice(ps, partnerOut), err)
+	s.reply(w, r, http.StatusOK, mapSlice(ps, partnerOut), err)
 }
 
 func (s *server) CreatePartner(w http.ResponseWriter, r *http.Request) {
 	in, err := decodeCreatePartner(r)
 	if err != nil {
-		writeError(w, r, err)
+		s.writeError(w, r, err)
 		return
 	}
 	p, err := s.d.Tenancy.CreatePartner(r.Context(), who(r), in)
-	reply(w, r, http.StatusCreated, partnerOut(p), err)
+	s.reply(w, r, http.StatusCreated, partnerOut(p), err)
 }
 
 func decodeCreatePartner(r *http.Request) (tenancy.CreatePartnerInput, error) {
@@ -71,17 +71,17 @@ func decodeCreatePartner(r *http.Request) (tenancy.CreatePartnerInput, error) {
 
 func (s *server) GetPartner(w http.ResponseWriter, r *http.Request, partnerID string) {
 	p, err := s.d.Tenancy.GetPartner(r.Context(), who(r), partnerID)
-	reply(w, r, http.StatusOK, partnerOut(p), err)
+	s.reply(w, r, http.StatusOK, partnerOut(p), err)
 }
 
 func (s *server) UpdatePartner(w http.ResponseWriter, r *http.Request, partnerID openapi_types.UUID) {
 	in, err := decodeUpdatePartner(r)
 	if err != nil {
-		writeError(w, r, err)
+		s.writeError(w, r, err)
 		return
 	}
 	p, err := s.d.Tenancy.UpdatePartner(r.Context(), who(r), partnerID.String(), in)
-	reply(w, r, http.StatusOK, partnerOut(p), err)
+	s.reply(w, r, http.StatusOK, partnerOut(p), err)
 }
 
 // decodeUpdatePartner reads the partial PUT body: fields left out stay as
@@ -110,7 +110,7 @@ func decodeUpdatePartner(r *http.Request) (tenancy.UpdatePartnerInput, error) {
 
 func (s *server) DeletePartner(w http.ResponseWriter, r *http.Request, partnerID openapi_types.UUID) {
 	err := s.d.Tenancy.DeletePartner(r.Context(), who(r), partnerID.String())
-	reply(w, r, http.StatusNoContent, nil, err)
+	s.reply(w, r, http.StatusNoContent, nil, err)
 }
 
 // ---- members ----
@@ -118,26 +118,26 @@ func (s *server) DeletePartner(w http.ResponseWriter, r *http.Request, partnerID
 func (s *server) CreatePartnerMember(w http.ResponseWriter, r *http.Request, partnerID openapi_types.UUID) {
 	b, err := jsonbody.Read(r)
 	if err != nil {
-		writeError(w, r, err)
+		s.writeError(w, r, err)
 		return
 	}
 	in, err := decodeMember(b)
 	if err != nil {
-		writeError(w, r, err)
+		s.writeError(w, r, err)
 		return
 	}
 	u, err := s.d.Access.CreateMember(r.Context(), who(r), partnerID.String(), in)
-	reply(w, r, http.StatusCreated, memberOut(u), err)
+	s.reply(w, r, http.StatusCreated, memberOut(u), err)
 }
 
 func (s *server) ListPartnerMembers(w http.ResponseWriter, r *http.Request, partnerID openapi_types.UUID) {
 	us, err := s.d.Access.ListMembers(r.Context(), who(r), partnerID.String())
-	reply(w, r, http.StatusOK, mapSlice(us, memberOut), err)
+	s.reply(w, r, http.StatusOK, mapSlice(us, memberOut), err)
 }
 
 func (s *server) DeletePartnerMember(w http.ResponseWriter, r *http.Request, partnerID, memberID openapi_types.UUID) {
 	err := s.d.Access.DeleteMember(r.Context(), who(r), partnerID.String(), memberID.String())
-	reply(w, r, http.StatusNoContent, nil, err)
+	s.reply(w, r, http.StatusNoContent, nil, err)
 }
 
 // ---- the partner's storage accounts, as its distributor sees them ----

@@ -3,6 +3,7 @@ package impossiblecloud
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 
 	"github.com/trellis-cloud/trellis/internal/access"
@@ -32,19 +33,23 @@ type Deps struct {
 	Idem     idempotency.Store
 	Clock    clock.Clock
 	Limiter  *ratelimit.Limiter // nil: no rate limit
+	Logger   *slog.Logger       // where the causes of 5xx answers go; nil discards
 }
 
 // Handler serves every path under Prefix.
 func Handler(d Deps) http.Handler {
-	s := &server{d: d}
+	s := &server{d: d, log: d.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
 	mux := http.NewServeMux()
 	icapi.HandlerWithOptions(s, icapi.StdHTTPServerOptions{
 		BaseURL:          Prefix,
 		BaseRouter:       mux,
-		ErrorHandlerFunc: paramError,
+		ErrorHandlerFunc: s.paramError,
 	})
 	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, errs.New(errs.KindNotFound, "no such route: "+r.Method+" "+r.URL.Path))
+		s.writeError(w, r, errs.New(errs.KindNotFound, "no such route: "+r.Method+" "+r.URL.Path))
 	})
 	public := map[string]bool{"GET " + Prefix + "/integration/regions/list": true}
 	return middleware.Chain(mux,
@@ -56,13 +61,16 @@ func Handler(d Deps) http.Handler {
 				_, pattern := mux.Handler(r)
 				return public[pattern]
 			},
-			WriteError: writeError,
+			WriteError: s.writeError,
 		}),
-		idempotency.Middleware(d.Idem, d.Clock, writeError),
+		idempotency.Middleware(d.Idem, d.Clock, s.writeError),
 	)
 }
 
-type server struct{ d Deps }
+type server struct {
+	d   Deps
+	log *slog.Logger
+}
 
 var _ icapi.ServerInterface = (*server)(nil)
 
@@ -79,8 +87,9 @@ var fieldNames = map[string]string{
 	"contractId": "distributorContractId",
 }
 
-// writeError writes the vendor's error shape: {"message": "…"}.
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
+// writeError writes the vendor's error shape: {"message": "…"}. The cause
+// of a 5xx answer is logged, never sent.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *errs.Error
 	if errors.As(err, &e) {
 		if n, ok := fieldNames[e.Field]; ok {
@@ -90,23 +99,27 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	status := problem.Status(errs.KindOf(err))
+	if status >= 500 {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path,
+			"request_id", middleware.RequestIDFrom(r.Context()), "err", err)
+	}
 	writeJSON(w, status, icapi.ErrorResponse{Message: problem.Message(err, middleware.RequestIDFrom(r.Context()))})
 }
 
 // paramError reports path and query parameters the generated router could
 // not parse, naming the parameter.
-func paramError(w http.ResponseWriter, r *http.Request, err error) {
+func (s *server) paramError(w http.ResponseWriter, r *http.Request, err error) {
 	var (
 		format   *icapi.InvalidParamFormatError
 		required *icapi.RequiredParamError
 	)
 	switch {
 	case errors.As(err, &format):
-		writeError(w, r, errs.Invalid(format.ParamName, "must be a UUID"))
+		s.writeError(w, r, errs.Invalid(format.ParamName, "must be a UUID"))
 	case errors.As(err, &required):
-		writeError(w, r, errs.Invalid(required.ParamName, "is required"))
+		s.writeError(w, r, errs.Invalid(required.ParamName, "is required"))
 	default:
-		writeError(w, r, errs.Wrap(errs.KindInvalid, err, "bad request parameters"))
+		s.writeError(w, r, errs.Wrap(errs.KindInvalid, err, "bad request parameters"))
 	}
 }
 
@@ -117,9 +130,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // reply writes v with status, or the error.
-func reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+func (s *server) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
 	if err != nil {
-		writeError(w, r, err)
+		s.writeError(w, r, err)
 		return
 	}
 	if status == http.StatusNoContent {

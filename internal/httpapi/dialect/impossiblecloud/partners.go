@@ -48,24 +48,24 @@ func (s *server) ListRegions(w http.ResponseWriter, r *http.Request) {
 	for i, g := range rs {
 		out.Regions[i] = icapi.ApiRegion{Name: g.Name, S3Url: g.S3URL, IamUrl: g.IAMURL, StsUrl: g.STSURL}
 	}
-	reply(w, r, http.StatusOK, out, err)
+	s.reply(w, r, http.StatusOK, out, err)
 }
 
 // ---- shared by the distributor and partner routes ----
 
 func (s *server) listAccounts(w http.ResponseWriter, r *http.Request, partnerID string) {
 	as, err := s.d.Objstore.ListStorageAccounts(r.Context(), who(r), partnerID)
-	reply(w, r, http.StatusOK, mapSlice(as, accountOut), err)
+	s.reply(w, r, http.StatusOK, mapSlice(as, accountOut), err)
 }
 
 func (s *server) createAccount(w http.ResponseWriter, r *http.Request, partnerID string) {
 	in, err := decodeCreateAccount(r)
 	if err != nil {
-		writeError(w, r, err)
+		s.writeError(w, r, err)
 		return
 	}
 	sa, err := s.d.Objstore.CreateStorageAccount(r.Context(), who(r), partnerID, in)
-	reply(w, r, http.StatusCreated, accountOut(sa), err)
+	s.reply(w, r, http.StatusCreated, accountOut(sa), err)
 }
 
 func decodeCreateAccount(r *http.Request) (objstore.CreateStorageAccountInput, error) {
@@ -98,51 +98,51 @@ func decodeCreateAccount(r *http.Request) (objstore.CreateStorageAccountInput, e
 
 func (s *server) getAccount(w http.ResponseWriter, r *http.Request, partnerID, id string) {
 	sa, err := s.d.Objstore.GetStorageAccount(r.Context(), who(r), partnerID, id)
-	reply(w, r, http.StatusOK, accountOut(sa), err)
+	s.reply(w, r, http.StatusOK, accountOut(sa), err)
 }
 
 func (s *server) patchAccount(w http.ResponseWriter, r *http.Request, partnerID, id string) {
 	b, err := jsonbody.Read(r)
 	if err != nil {
-		writeError(w, r, err)
+		s.writeError(w, r, err)
 		return
 	}
 	at, ok, err := b.NullableTime("pendingDeletedAt", false)
 	if err != nil {
-		writeError(w, r, err)
+		s.writeError(w, r, err)
 		return
 	}
 	if !ok {
-		writeError(w, r, errs.Invalid("pendingDeletedAt", "is required: a future time to schedule the deletion, or null to cancel it"))
+		s.writeError(w, r, errs.Invalid("pendingDeletedAt", "is required: a future time to schedule the deletion, or null to cancel it"))
 		return
 	}
 	sa, err := s.d.Objstore.SetPendingDeletion(r.Context(), who(r), partnerID, id, at)
-	reply(w, r, http.StatusOK, accountOut(sa), err)
+	s.reply(w, r, http.StatusOK, accountOut(sa), err)
 }
 
 func (s *server) deleteAccount(w http.ResponseWriter, r *http.Request, partnerID, id string) {
 	err := s.d.Objstore.ScheduleDeletion(r.Context(), who(r), partnerID, id)
-	reply(w, r, http.StatusNoContent, nil, err)
+	s.reply(w, r, http.StatusNoContent, nil, err)
 }
 
 func (s *server) accountUsage(w http.ResponseWriter, r *http.Request, partnerID, id, from, to string) {
 	p, err := metering.ParsePeriod(from, to)
 	if err != nil {
-		writeError(w, r, err)
+		s.writeError(w, r, err)
 		return
 	}
 	u, err := s.d.Metering.AccountUsage(r.Context(), who(r), partnerID, id, p)
-	reply(w, r, http.StatusOK, usageOut(u), err)
+	s.reply(w, r, http.StatusOK, usageOut(u), err)
 }
 
 func (s *server) partnerUsage(w http.ResponseWriter, r *http.Request, partnerID, from, to string) {
 	p, err := metering.ParsePeriod(from, to)
 	if err != nil {
-		writeError(w, r, err)
+		s.writeError(w, r, err)
 		return
 	}
 	us, err := s.d.Metering.PartnerUsage(r.Context(), who(r), partnerID, p)
-	reply(w, r, http.StatusOK, mapSlice(us, usageOut), err)
+	s.reply(w, r, http.StatusOK, mapSlice(us, usageOut), err)
 }
 
 func decodeMember(b jsonbody.Object) (access.CreateMemberInput, error) {

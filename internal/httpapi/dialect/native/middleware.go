@@ -2,8 +2,11 @@ package native
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/trellis-cloud/trellis/internal/errs"
@@ -18,7 +21,7 @@ const maxBody = 1 << 20
 // bufferBody reads the whole body before huma does. huma turns every body
 // read error, *http.MaxBytesError included, into a 500 "cannot read request
 // body"; reading it here lets an oversize body be the 413 it is, whoever set
-// the limit.
+// the limit. It also refuses null members (see nullMember).
 func bufferBody(limit int64, writeError func(http.ResponseWriter, *http.Request, error)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -35,10 +38,32 @@ func bufferBody(limit int64, writeError func(http.ResponseWriter, *http.Request,
 				writeError(w, r, err)
 				return
 			}
+			if field := nullMember(body); field != "" {
+				writeProblem(w, schemaProblem(r.Context(), field, "expected a value, got null"))
+				return
+			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// nullMember returns the first member of a JSON object body whose value is
+// null. No input of this API is nullable, but huma's validator skips null
+// optional members as if absent (validate.go, handleMapString), which would
+// let {"reservedCapacity": null} through as "no change". Anything that is
+// not a JSON object is left to huma to report.
+func nullMember(body []byte) string {
+	var members map[string]json.RawMessage
+	if json.Unmarshal(body, &members) != nil {
+		return ""
+	}
+	for _, k := range slices.Sorted(maps.Keys(members)) {
+		if string(bytes.TrimSpace(members[k])) == "null" {
+			return k
+		}
+	}
+	return ""
 }
 
 // problemRoutes answers requests that match no route with a problem rather

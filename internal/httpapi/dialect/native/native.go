@@ -28,13 +28,6 @@ import (
 // Prefix is where the API is mounted.
 const Prefix = "/api/v1"
 
-// Paths of the OpenAPI documents, served without authentication so that
-// Swagger UI can load them.
-const (
-	SpecPath   = Prefix + "/openapi.json"
-	Spec30Path = Prefix + "/openapi-3.0.json"
-)
-
 // Deps are the services the API calls.
 type Deps struct {
 	Tenancy  *tenancy.Service
@@ -68,23 +61,12 @@ func (s *server) logger() *slog.Logger {
 func Handler(d Deps) http.Handler {
 	s := &server{d: d}
 	mux := http.NewServeMux()
-	api := newAPI(s, mux)
-	spec31, spec30 := mustSpecs(api)
-	serveSpec := func(doc []byte) http.HandlerFunc {
-		return func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "application/openapi+json")
-			_, _ = w.Write(doc)
-		}
-	}
-	mux.HandleFunc("GET "+SpecPath, serveSpec(spec31))
-	mux.HandleFunc("GET "+Spec30Path, serveSpec(spec30))
-
+	newAPI(s, mux)
 	return middleware.Chain(problemRoutes(mux, s.writeError),
 		authn.Middleware(authn.Config{
 			Auth:       d.Access,
 			Limiter:    d.Limiter,
 			Credential: authn.Bearer,
-			Public:     isSpecRequest,
 			WriteError: s.writeError,
 		}),
 		bufferBody(maxBody, s.writeError),
@@ -92,8 +74,16 @@ func Handler(d Deps) http.Handler {
 	)
 }
 
-func isSpecRequest(r *http.Request) bool {
-	return r.Method == http.MethodGet && (r.URL.Path == SpecPath || r.URL.Path == Spec30Path)
+// RouteOf returns a function naming the route pattern of a request under
+// Prefix ("GET /api/v1/orgs/{id}", for metrics and logs), or "" for none.
+// It builds its own router, so it needs no services.
+func RouteOf() func(*http.Request) string {
+	mux := http.NewServeMux()
+	newAPI(&server{}, mux)
+	return func(r *http.Request) string {
+		_, pattern := mux.Handler(r)
+		return pattern
+	}
 }
 
 // Spec returns the OpenAPI 3.1 document (JSON).
@@ -133,7 +123,7 @@ func newAPI(s *server, mux *http.ServeMux) huma.API {
 		"`Authorization: Bearer <API key>`. Mutating requests may carry an `Idempotency-Key`."
 	// No schema links ($schema fields, Link headers), no built-in docs page
 	// (it loads assets from a CDN; /docs serves Swagger UI), no schema
-	// routes, and the specs are served by Handler from precomputed bytes.
+	// routes, and no spec routes (the server serves Spec at /api/openapi.json).
 	cfg.CreateHooks = nil
 	cfg.OpenAPIPath, cfg.DocsPath, cfg.SchemasPath = "", "", ""
 	cfg.Formats = map[string]huma.Format{
@@ -157,7 +147,7 @@ func newAPI(s *server, mux *http.ServeMux) huma.API {
 	s.registerJobs(api)
 
 	// huma registers its ErrorModel for every operation, but every error
-	// leaves as a Problem (see transformError), so the schema is dead.
+	// leaves as problemDetails (see transformError), so the schema is dead.
 	delete(api.OpenAPI().Components.Schemas.Map(), "ErrorModel")
 	return api
 }

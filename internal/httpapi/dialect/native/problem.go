@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"reflect"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/validation"
 
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
@@ -99,8 +101,9 @@ func (s *server) transformError(ctx huma.Context, _ string, v any) (any, error) 
 		for _, d := range em.Errors {
 			causes = append(causes, d.Error())
 		}
-		cause := errors.New(em.Detail + ": " + strings.Join(causes, "; "))
-		return s.fail(ctx.Context(), cause), nil
+		p := s.fail(ctx.Context(), errors.New(em.Detail+": "+strings.Join(causes, "; ")))
+		p.Status = em.Status // the status line is already decided
+		return p, nil
 	}
 	switch em.Status {
 	case http.StatusBadRequest, http.StatusUnprocessableEntity:
@@ -111,7 +114,7 @@ func (s *server) transformError(ctx huma.Context, _ string, v any) (any, error) 
 	p.Detail = em.Detail
 	for _, d := range em.Errors {
 		// The value is not echoed back: it can be a whole (large) body.
-		p.Errors = append(p.Errors, &huma.ErrorDetail{Message: d.Message, Location: d.Location})
+		p.Errors = append(p.Errors, &huma.ErrorDetail{Message: reword(d.Message), Location: locate(d)})
 	}
 	if len(p.Errors) > 0 {
 		p.Field = fieldOf(p.Errors[0].Location)
@@ -124,6 +127,40 @@ func (s *server) transformError(ctx huma.Context, _ string, v any) (any, error) 
 		p.Field = "body"
 	}
 	return p, nil
+}
+
+// locate returns where an error is. huma reports a missing required
+// property at its object ("body"); the property itself is more useful.
+func locate(d *huma.ErrorDetail) string {
+	var name string
+	if n, _ := fmt.Sscanf(d.Message, validation.MsgExpectedRequiredProperty, &name); n == 1 {
+		return d.Location + "." + name
+	}
+	return d.Location
+}
+
+// reword replaces huma's message for an integer beyond int64 (over the
+// exclusiveMaximum 2^63 of every int64 field), "expected number <
+// 9.223372036854776e+18", with one a client can act on.
+func reword(msg string) string {
+	if msg == huma.ErrorFormatter(validation.MsgExpectedExclusiveMaximumNumber, float64(1<<63)) {
+		return "expected an integer of at most 9223372036854775807"
+	}
+	return msg
+}
+
+// schemaProblem is a 422 like huma's own, for schema violations found
+// before huma runs.
+func schemaProblem(ctx context.Context, field, msg string) *problemDetails {
+	return &problemDetails{
+		Type:      "urn:trellis:problem:" + errs.KindInvalid.String(),
+		Title:     titleOf(errs.KindInvalid),
+		Status:    http.StatusUnprocessableEntity,
+		Detail:    field + ": " + msg,
+		Field:     field,
+		RequestID: middleware.RequestIDFrom(ctx),
+		Errors:    []*huma.ErrorDetail{{Message: msg, Location: "body." + field}},
+	}
 }
 
 // fieldOf names the input of a huma location: "body.reservedCapacity" →
