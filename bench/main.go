@@ -62,8 +62,8 @@ func main() {
 	full := serve(lite.app.Handler)
 	baseRPS := load(*dur, func(c *http.Client) bool { return get(c, bare+"/", "") })
 	fullRPS := load(*dur, func(c *http.Client) bool { return get(c, full+"/impossiblecloud/v1/contract/list", lite.key) })
-	fmt.Printf("GET /contract/list (SQLite)      %8.0f req/s   bare net/http JSON handler %8.0f req/s   ratio %.3f\n",
-		fullRPS, baseRPS, fullRPS/baseRPS)
+	fmt.Printf("%-34s %8.0f req/s   bare net/http JSON handler  %8.0f req/s   ratio %.3f\n",
+		"GET /contract/list (SQLite)", fullRPS, baseRPS, fullRPS/baseRPS)
 
 	// 2. Partner creation under contention, per database.
 	create := func(name string, e *env, base string) {
@@ -73,8 +73,8 @@ func main() {
 			body := fmt.Sprintf(`{"allocatedCapacity": 1, "distributorContractId": %q, "name": "bench %d"}`, e.contractID, n.Add(1))
 			return post(c, base+"/impossiblecloud/v1/partner", e.key, body)
 		})
-		fmt.Printf("POST /partner, 8-way (%-10s) %8.0f req/s   raw SQL conditional tx      %8.0f tx/s    ratio %.3f\n",
-			name+")", apiRate, rawRate, apiRate/rawRate)
+		fmt.Printf("%-34s %8.0f req/s   raw SQL conditional tx      %8.0f tx/s    ratio %.3f\n",
+			"POST /partner, 8-way ("+name+")", apiRate, rawRate, apiRate/rawRate)
 	}
 	create("SQLite", lite, full)
 
