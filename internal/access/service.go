@@ -234,8 +234,12 @@ func (in *CreateMemberInput) Validate() error {
 	if in.Email, err = validate.Email("email", in.Email); err != nil {
 		return err
 	}
-	if in.Name, err = validate.Text("name", strings.TrimSpace(in.Name), validate.MaxName); err != nil {
-		return err
+	// The name is optional in the vendor API; when given it follows the
+	// name rule (no control characters, at most 255 characters).
+	if in.Name = strings.TrimSpace(in.Name); in.Name != "" {
+		if in.Name, err = validate.Name("name", in.Name); err != nil {
+			return err
+		}
 	}
 	if err := validate.Password("password", in.Password); err != nil {
 		return err
@@ -266,6 +270,14 @@ func memberPartner(ctx context.Context, st Store, a actor.Actor, partnerID strin
 
 // CreateMember creates a user for a partner.
 func (s *Service) CreateMember(ctx context.Context, a actor.Actor, partnerID string, in CreateMemberInput) (User, error) {
+	// Authorise before validating and hashing: a caller without the right
+	// gets 403 whatever the body, and never costs an argon2 hash.
+	if err := a.RequireKind(actor.Provider, actor.Distributor); err != nil {
+		return User{}, err
+	}
+	if err := a.Require(actor.Admin); err != nil {
+		return User{}, err
+	}
 	if err := in.Validate(); err != nil {
 		return User{}, err
 	}

@@ -55,16 +55,11 @@ func (in *CreateStorageAccountInput) Validate() error {
 // partnerOf resolves the partner a call is about: the actor's own org on the
 // partner routes (partnerID == ""), or a partner in a distributor's subtree.
 func (s *Service) partnerOf(ctx context.Context, st Store, a actor.Actor, partnerID string, min actor.Role, lock bool) (tenancy.Org, error) {
-	if partnerID == "" {
-		if err := a.RequireKind(actor.Partner); err != nil {
-			return tenancy.Org{}, err
-		}
-		partnerID = a.OrgID
-	} else if err := a.RequireKind(actor.Provider, actor.Distributor); err != nil {
+	if err := mayUse(a, partnerID, min); err != nil {
 		return tenancy.Org{}, err
 	}
-	if err := a.Require(min); err != nil {
-		return tenancy.Org{}, err
+	if partnerID == "" {
+		partnerID = a.OrgID
 	}
 	if lock {
 		if err := st.LockOrg(ctx, partnerID); err != nil {
@@ -81,10 +76,29 @@ func (s *Service) partnerOf(ctx context.Context, st Store, a actor.Actor, partne
 	return p, nil
 }
 
+// mayUse checks the kind and role an actor needs, before anything is read:
+// partner routes (partnerID "") are for partner keys, the others for their
+// distributor (or the provider).
+func mayUse(a actor.Actor, partnerID string, min actor.Role) error {
+	if partnerID == "" {
+		if err := a.RequireKind(actor.Partner); err != nil {
+			return err
+		}
+	} else if err := a.RequireKind(actor.Provider, actor.Distributor); err != nil {
+		return err
+	}
+	return a.Require(min)
+}
+
 // CreateStorageAccount creates a storage account under a partner. A strict
 // account (no overdraft) takes its allocation from the partner's, and fails
 // if the partner has not enough left; a pay-per-use partner is not capped.
 func (s *Service) CreateStorageAccount(ctx context.Context, a actor.Actor, partnerID string, in CreateStorageAccountInput) (StorageAccount, error) {
+	// Authorise before validating and hashing: a caller without the right
+	// gets 403 whatever the body, and never costs an argon2 hash.
+	if err := mayUse(a, partnerID, actor.Staff); err != nil {
+		return StorageAccount{}, err
+	}
 	if err := in.Validate(); err != nil {
 		return StorageAccount{}, err
 	}

@@ -63,10 +63,12 @@ func (s *Store) SetContractReserved(ctx context.Context, id string, reserved int
 }
 
 // AddContractAllocation implements tenancy.Store: the conditional update
-// that keeps Σ partners ≤ reserved under concurrency.
+// that keeps Σ partners ≤ reserved under concurrency. The bounds are written
+// as differences so no sum can overflow int64.
 func (s *Store) AddContractAllocation(ctx context.Context, id string, delta int64, at time.Time) (bool, error) {
 	res, err := s.w().ExecContext(ctx, `UPDATE contracts SET allocated_capacity = allocated_capacity + $2, updated_at = $3
-		WHERE id = $1 AND allocated_capacity + $2 >= 0 AND allocated_capacity + $2 <= reserved_capacity`, id, delta, at)
+		WHERE id = $1 AND CAST($2 AS BIGINT) >= -allocated_capacity
+		AND CAST($2 AS BIGINT) <= reserved_capacity - allocated_capacity`, id, delta, at)
 	return s.changed(res, err, "contract")
 }
 

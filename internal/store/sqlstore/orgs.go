@@ -108,15 +108,18 @@ func (s *Store) ListPartners(ctx context.Context, scope, contractID string) ([]t
 // SetPartnerAllocation implements tenancy.Store.
 func (s *Store) SetPartnerAllocation(ctx context.Context, id string, capacity int64, at time.Time) (bool, error) {
 	res, err := s.w().ExecContext(ctx, `UPDATE orgs SET allocated_capacity = $2, updated_at = $3
-		WHERE id = $1 AND ($2 = 0 OR accounts_allocated <= $2)`, id, capacity, at)
+		WHERE id = $1 AND (CAST($2 AS BIGINT) = 0 OR accounts_allocated <= CAST($2 AS BIGINT))`, id, capacity, at)
 	return s.changed(res, err, "partner")
 }
 
-// AddPartnerAccountsAllocation implements objstore.Store.
+// AddPartnerAccountsAllocation implements objstore.Store. The bounds are
+// written as differences so no sum can overflow int64 (PostgreSQL would fail
+// the statement, SQLite would switch to floating point).
 func (s *Store) AddPartnerAccountsAllocation(ctx context.Context, partnerID string, delta int64, at time.Time) (bool, error) {
 	res, err := s.w().ExecContext(ctx, `UPDATE orgs SET accounts_allocated = accounts_allocated + $2, updated_at = $3
-		WHERE id = $1 AND accounts_allocated + $2 >= 0
-		AND (allocated_capacity = 0 OR accounts_allocated + $2 <= allocated_capacity)`, partnerID, delta, at)
+		WHERE id = $1 AND CAST($2 AS BIGINT) >= -accounts_allocated
+		AND CAST($2 AS BIGINT) <= CAST(9223372036854775807 AS BIGINT) - accounts_allocated
+		AND (allocated_capacity = 0 OR CAST($2 AS BIGINT) <= allocated_capacity - accounts_allocated)`, partnerID, delta, at)
 	return s.changed(res, err, "partner")
 }
 

@@ -236,6 +236,14 @@ func (s *suite) contracts(t *testing.T) {
 	if ok {
 		t.Fatal("AddContractAllocation below zero accepted")
 	}
+	// Deltas near int64's limits are refused, not overflowed.
+	for _, d := range []int64{1<<63 - 1, -1 << 63} {
+		ok, err = s.st.AddContractAllocation(s.ctx, c.ID, d, t0)
+		must(t, err)
+		if ok {
+			t.Fatalf("AddContractAllocation(%d) accepted", d)
+		}
+	}
 	ok, err = s.st.SetContractReserved(s.ctx, c.ID, 59, t0)
 	must(t, err)
 	if ok {
@@ -280,6 +288,11 @@ func (s *suite) partnerAllocation(t *testing.T) {
 		{"pay-per-use accounts uncapped", func() (bool, error) { return s.st.AddPartnerAccountsAllocation(s.ctx, partner.ID, 1000, t0) }, true, 0, 1008},
 		{"release below zero refused", func() (bool, error) { return s.st.AddPartnerAccountsAllocation(s.ctx, partner.ID, -2000, t0) }, false, 0, 1008},
 		{"release", func() (bool, error) { return s.st.AddPartnerAccountsAllocation(s.ctx, partner.ID, -1008, t0) }, true, 0, 0},
+		{"beyond int32 is fine", func() (bool, error) { return s.st.SetPartnerAllocation(s.ctx, partner.ID, 5_000_000_000_000, t0) }, true, 5_000_000_000_000, 0},
+		{"no int64 overflow", func() (bool, error) { return s.st.AddPartnerAccountsAllocation(s.ctx, partner.ID, 1<<63-1, t0) }, false, 5_000_000_000_000, 0},
+		{"pay-per-use again", func() (bool, error) { return s.st.SetPartnerAllocation(s.ctx, partner.ID, 0, t0) }, true, 0, 0},
+		{"uncapped up to int64", func() (bool, error) { return s.st.AddPartnerAccountsAllocation(s.ctx, partner.ID, 1<<63-1, t0) }, true, 0, 1<<63 - 1},
+		{"but never past it", func() (bool, error) { return s.st.AddPartnerAccountsAllocation(s.ctx, partner.ID, 1, t0) }, false, 0, 1<<63 - 1},
 	}
 	for _, st := range steps {
 		ok, err := st.run()

@@ -47,13 +47,13 @@ const (
 var t0 = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 
 type fixtureKeys struct {
-	provider                          string
-	distAdmin, distStaff, distViewer  string
-	distBAdmin                        string
-	partnerAdmin, partnerStaff        string // partner P
-	partnerViewer                     string // partner P
-	otherPartnerAdmin                 string // partner Q, also under distributor A
-	revoked                           string // was distributor A's admin key
+	provider                         string
+	distAdmin, distStaff, distViewer string
+	distBAdmin                       string
+	partnerAdmin, partnerStaff       string // partner P
+	partnerViewer                    string // partner P
+	otherPartnerAdmin                string // partner Q, also under distributor A
+	revoked                          string // was distributor A's admin key
 }
 
 // fixture is a seeded database behind the dialect's handler.

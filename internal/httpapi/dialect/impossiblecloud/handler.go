@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/trellis-cloud/trellis/internal/access"
 	"github.com/trellis-cloud/trellis/internal/actor"
@@ -16,6 +17,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
 	"github.com/trellis-cloud/trellis/internal/httpapi/problem"
 	"github.com/trellis-cloud/trellis/internal/httpapi/ratelimit"
+	"github.com/trellis-cloud/trellis/internal/ids"
 	"github.com/trellis-cloud/trellis/internal/metering"
 	"github.com/trellis-cloud/trellis/internal/objstore"
 	"github.com/trellis-cloud/trellis/internal/tenancy"
@@ -47,6 +49,7 @@ func Handler(d Deps) http.Handler {
 		BaseURL:          Prefix,
 		BaseRouter:       mux,
 		ErrorHandlerFunc: s.paramError,
+		Middlewares:      []icapi.MiddlewareFunc{s.canonicalUUIDs(uuidParams())},
 	})
 	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errs.New(errs.KindNotFound, "no such route: "+r.Method+" "+r.URL.Path))
@@ -151,5 +154,54 @@ func RouteOf() func(*http.Request) string {
 	return func(r *http.Request) string {
 		_, pattern := mux.Handler(r)
 		return pattern
+	}
+}
+
+// uuidParams lists, per route pattern, the path parameters the spec
+// declares as UUIDs.
+func uuidParams() map[string][]string {
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name   string `json:"name"`
+				In     string `json:"in"`
+				Schema struct {
+					Format string `json:"format"`
+				} `json:"schema"`
+			} `json:"parameters"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(openapiJSON, &doc); err != nil {
+		panic("impossiblecloud: embedded spec: " + err.Error()) // the spec is compiled in; a test loads it too
+	}
+	out := map[string][]string{}
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			for _, p := range op.Parameters {
+				if p.In == "path" && p.Schema.Format == "uuid" {
+					pattern := strings.ToUpper(method) + " " + Prefix + path
+					out[pattern] = append(out[pattern], p.Name)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// canonicalUUIDs refuses UUID parameters in any but the canonical 8-4-4-4-12
+// form. The generated router's parser also takes "{…}", "urn:uuid:…" and
+// unhyphenated forms, which would reach the same object under another
+// spelling than the spec allows.
+func (s *server) canonicalUUIDs(params map[string][]string) icapi.MiddlewareFunc {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			for _, name := range params[r.Pattern] {
+				if !ids.Valid(r.PathValue(name)) {
+					s.writeError(w, r, errs.Invalid(name, "must be a UUID"))
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
 	}
 }

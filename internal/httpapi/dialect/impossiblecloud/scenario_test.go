@@ -379,11 +379,11 @@ func (s *scenario) usage(t *testing.T) {
 	}
 
 	// The period is checked the same way on all four usage routes.
-	routes := []struct{ key, path string }{
-		{dk, "/partner/" + partnerP + "/usage"},
-		{dk, "/partner/" + partnerP + "/storage-accounts/" + dist + "/usage"},
-		{pk, "/storage-account/" + part + "/usage"},
-		{pk, "/storage-accounts/usage"},
+	routes := []struct{ label, key, path string }{
+		{"getPartnerUsage", dk, "/partner/" + partnerP + "/usage"},
+		{"getPartnerStorageAccountUsage", dk, "/partner/" + partnerP + "/storage-accounts/" + dist + "/usage"},
+		{"getStorageAccountUsage", pk, "/storage-account/" + part + "/usage"},
+		{"listStorageAccountsUsage", pk, "/storage-accounts/usage"},
 	}
 	for _, c := range []struct {
 		name, query string
@@ -399,7 +399,7 @@ func (s *scenario) usage(t *testing.T) {
 		{"period over a year", "?from=2025-01-01&to=2026-01-05", false, "to"},
 	} {
 		for _, r := range routes {
-			t.Run(c.name+" "+r.path, func(t *testing.T) {
+			t.Run(c.name+" "+r.label, func(t *testing.T) {
 				wantError(t, s.send(t, req{key: r.key, method: "GET", path: r.path + c.query, invalid: c.invalid}), 400, c.field)
 			})
 		}
