@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -70,13 +69,15 @@ func TestPlumbing(t *testing.T) {
 			t.Errorf("GET %s: no X-Request-Id", tc.path)
 		}
 	}
-	rec := get(t, h, "/impossiblecloud/v1/nowhere", key)
-	if rec.Code != 404 || !strings.Contains(rec.Body.String(), `"message"`) {
-		t.Errorf("unknown IC route with a key: %d %s", rec.Code, rec.Body)
+	icv := apitest.NewValidator(t, impossiblecloud.Spec())
+	auth := http.Header{"Authorization": {"Bearer " + key}}
+	resp := icv.Do(t, h, apitest.Request{Method: "GET", Path: "/impossiblecloud/v1/nowhere", Header: auth, AllowUnknownRoute: true})
+	if resp.Status != 404 || !strings.Contains(string(resp.Body), `"message"`) {
+		t.Errorf("unknown IC route with a key: %d %s", resp.Status, resp.Body)
 	}
 
 	// Metrics name routes by pattern, never by raw path.
-	get(t, h, "/impossiblecloud/v1/partner/e37e6c0f-688e-4da4-8717-a52b48bcee3d", key)
+	icv.Do(t, h, apitest.Request{Method: "GET", Path: "/impossiblecloud/v1/partner/e37e6c0f-688e-4da4-8717-a52b48bcee3d", Header: auth})
 	m := get(t, h, "/metrics", "").Body.String()
 	for _, want := range []string{
 		`trellis_http_requests_total{method="GET",route="GET /impossiblecloud/v1/partner/{partnerID}",status="200"} 1`,
@@ -129,13 +130,10 @@ func TestRateLimit(t *testing.T) {
 func TestBodyLimit(t *testing.T) {
 	a, key := newApp(t, app.Config{BodyLimit: 1024})
 	body := `{"name": "` + strings.Repeat("x", 2000) + `", "allocatedCapacity": 1, "distributorContractId": "606f031c-0f85-4444-8c7d-4a8f1ede7cd3"}`
-	req := httptest.NewRequest("POST", "/impossiblecloud/v1/partner", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	a.Handler.ServeHTTP(rec, req)
-	b, _ := io.ReadAll(rec.Body)
-	if rec.Code != 413 || !strings.Contains(string(b), "body") {
-		t.Fatalf("oversize body: %d %s", rec.Code, b)
+	v := apitest.NewValidator(t, impossiblecloud.Spec())
+	resp := v.Do(t, a.Handler, apitest.Request{Method: "POST", Path: "/impossiblecloud/v1/partner", Body: []byte(body),
+		Header: http.Header{"Authorization": {"Bearer " + key}, "Content-Type": {"application/json"}}})
+	if resp.Status != 413 || !strings.Contains(string(resp.Body), "body") {
+		t.Fatalf("oversize body: %d %s", resp.Status, resp.Body)
 	}
 }

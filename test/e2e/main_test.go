@@ -6,12 +6,12 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +20,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/trellis-cloud/trellis/internal/httpapi/apitest"
+	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud"
+	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
 )
 
 var binary string
@@ -132,36 +136,56 @@ func (n *node) stop() error {
 	}
 }
 
-// call sends a request with an optional bearer key and JSON body and decodes
-// the JSON answer into out (when non-nil).
+// validators check every exchange with a dialect against its spec.
+var (
+	validatorsOnce sync.Once
+	validators     map[string]*apitest.Validator
+)
+
+func validatorFor(t *testing.T, path string) *apitest.Validator {
+	validatorsOnce.Do(func() {
+		validators = map[string]*apitest.Validator{
+			impossiblecloud.Prefix + "/": apitest.NewValidator(t, impossiblecloud.Spec()),
+			native.Prefix + "/":          apitest.NewValidator(t, native.Spec30()),
+		}
+	})
+	for prefix, v := range validators {
+		if strings.HasPrefix(path, prefix) {
+			return v
+		}
+	}
+	return nil
+}
+
+// call sends a request with an optional bearer key and JSON body, validates
+// the exchange against the dialect's spec, and decodes the JSON answer into
+// out (when non-nil).
 func call(t *testing.T, method, url, key, body string, out any) int {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(context.Background(), method, url, rd)
+	u, err := neturl.Parse(url)
 	if err != nil {
 		t.Fatal(err)
 	}
+	base, path := u.Scheme+"://"+u.Host, u.RequestURI()
+	req := apitest.Request{Method: method, Path: path, Header: http.Header{}}
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	if body != "" {
+		req.Body = []byte(body)
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+	v := validatorFor(t, u.Path)
+	if v == nil {
+		t.Fatalf("no spec for %s", u.Path)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if out != nil && len(b) > 0 {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: %d %s: %v", method, url, resp.StatusCode, b, err)
+	resp := v.DoURL(t, nil, base, req)
+	if out != nil && len(resp.Body) > 0 {
+		if err := json.Unmarshal(resp.Body, out); err != nil {
+			t.Fatalf("%s %s: %d %s: %v", method, url, resp.Status, resp.Body, err)
 		}
 	}
-	return resp.StatusCode
+	return resp.Status
 }
 
 func ioPipe() (*io.PipeReader, *io.PipeWriter) { return io.Pipe() }
