@@ -137,3 +137,39 @@ func TestBodyLimit(t *testing.T) {
 		t.Fatalf("oversize body: %d %s", resp.Status, resp.Body)
 	}
 }
+
+// A mutation leaves an audit row naming the principal, the action, the
+// object and the request id the client saw.
+func TestAuditRowPerMutation(t *testing.T) {
+	a, key := newApp(t, app.Config{})
+	v := apitest.NewValidator(t, impossiblecloud.Spec())
+	resp := v.Do(t, a.Handler, apitest.Request{Method: "POST", Path: "/impossiblecloud/v1/partner",
+		Body:   []byte(`{"allocatedCapacity": 1000, "distributorContractId": "606f031c-0f85-4444-8c7d-4a8f1ede7cd3", "name": "Audited"}`),
+		Header: http.Header{"Authorization": {"Bearer " + key}, "X-Request-Id": {"audit-test-1"}}})
+	if resp.Status != 201 || resp.Header.Get("X-Request-Id") != "audit-test-1" {
+		t.Fatalf("create: %d %s (request id %q)", resp.Status, resp.Body, resp.Header.Get("X-Request-Id"))
+	}
+	var p struct{ ID string }
+	_ = json.Unmarshal(resp.Body, &p)
+	who, err := a.Access.Authenticate(context.Background(), key, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := a.Store.ListAudit(context.Background(), "/", "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, e := range entries {
+		if e.RequestID == "audit-test-1" {
+			found++
+			if e.Action != "partner.create" || e.ObjectType != "partner" || e.ObjectID != p.ID ||
+				e.PrincipalType != "api_key" || e.PrincipalID != who.ID || e.At.IsZero() {
+				t.Errorf("audit row %+v", e)
+			}
+		}
+	}
+	if found != 1 {
+		t.Fatalf("%d audit rows for the request, want 1", found)
+	}
+}
