@@ -92,8 +92,20 @@ func System(requestID string) Actor {
 	return Actor{Type: TypeSystem, ID: "system", OrgPath: "/", OrgKind: Provider, Role: Admin, RequestID: requestID}
 }
 
-// Scope is the path prefix every object the actor may see starts with.
-func (a Actor) Scope() string { return a.OrgPath }
+// Scope is the path prefix every object the actor may see starts with. An
+// actor without an org (a zero value, by mistake) gets a scope no path
+// starts with, never the empty prefix that every path has.
+func (a Actor) Scope() string {
+	if a.OrgPath == "" {
+		return noScope
+	}
+	return a.OrgPath
+}
+
+// noScope matches no org path (paths start with "/"); it is plain text so
+// both databases accept it as a parameter.
+const noScope = "!no-scope"
+
 
 // Sees reports whether an object whose org has path p is in the actor's
 // subtree.
