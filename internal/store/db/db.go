@@ -41,12 +41,18 @@ type DB struct {
 	read    *sql.DB
 	dialect Dialect
 	retries int
+	stmts   *stmtCache // nil: statements are not cached
 }
 
 // New wraps the pools. read may equal write.
 func New(write, read *sql.DB, d Dialect) *DB {
 	return &DB{write: write, read: read, dialect: d, retries: 20}
 }
+
+// CacheStatements makes the DB prepare each distinct SQL text once per
+// connection and reuse it, for drivers that do not cache themselves (SQLite
+// spends most of a simple query parsing it; pgx caches on its own).
+func (d *DB) CacheStatements() { d.stmts = newStmtCache() }
 
 // Dialect returns the database's dialect.
 func (d *DB) Dialect() Dialect { return d.dialect }
@@ -58,10 +64,10 @@ func (d *DB) Writer() *sql.DB { return d.write }
 func (d *DB) Reader() *sql.DB { return d.read }
 
 // Read returns a Querier for reads outside a transaction.
-func (d *DB) Read() Querier { return conv{q: d.read, d: d.dialect} }
+func (d *DB) Read() Querier { return conv{q: d.read, d: d.dialect, pool: d.read, stmts: d.stmts} }
 
 // Write returns a Querier for single-statement writes outside a transaction.
-func (d *DB) Write() Querier { return conv{q: d.write, d: d.dialect} }
+func (d *DB) Write() Querier { return conv{q: d.write, d: d.dialect, pool: d.write, stmts: d.stmts} }
 
 // Ping checks the database is reachable.
 func (d *DB) Ping(ctx context.Context) error {
@@ -76,6 +82,9 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (d *DB) Close() error {
+	if d.stmts != nil {
+		d.stmts.close()
+	}
 	err := d.write.Close()
 	if d.read != d.write {
 		err = errors.Join(err, d.read.Close())
@@ -89,8 +98,16 @@ func (d *DB) Close() error {
 // transaction.
 func (d *DB) Tx(ctx context.Context, fn func(Querier) error) error {
 	var err error
+	var misses []string
+	defer func() {
+		if d.stmts != nil {
+			for _, q := range misses {
+				d.stmts.get(ctx, d.write, q)
+			}
+		}
+	}()
 	for attempt := 0; ; attempt++ {
-		err = d.tx(ctx, fn)
+		err = d.tx(ctx, fn, &misses)
 		if err == nil || !d.dialect.IsRetryable(err) || attempt >= d.retries {
 			return err
 		}
@@ -104,7 +121,9 @@ func (d *DB) Tx(ctx context.Context, fn func(Querier) error) error {
 	}
 }
 
-func (d *DB) tx(ctx context.Context, fn func(Querier) error) (err error) {
+// tx runs one attempt. Queries it ran unprepared are added to misses, to
+// be prepared by the caller once the transaction's connection is free.
+func (d *DB) tx(ctx context.Context, fn func(Querier) error, misses *[]string) (err error) {
 	tx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -118,7 +137,8 @@ func (d *DB) tx(ctx context.Context, fn func(Querier) error) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	if err = fn(conv{q: tx, d: d.dialect}); err != nil {
+	c := conv{q: tx, d: d.dialect, pool: d.write, tx: tx, stmts: d.stmts, misses: misses}
+	if err = fn(c); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {
@@ -127,14 +147,19 @@ func (d *DB) tx(ctx context.Context, fn func(Querier) error) (err error) {
 	return nil
 }
 
-// conv converts arguments through the dialect before they reach the driver.
+// conv converts arguments through the dialect before they reach the driver,
+// and runs cached prepared statements where the DB caches them.
 type conv struct {
 	q interface {
 		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	}
-	d Dialect
+	d      Dialect
+	pool   *sql.DB // the pool q runs on (statements are prepared on it)
+	tx     *sql.Tx // the transaction q is, if any
+	stmts  *stmtCache
+	misses *[]string // in a transaction: queries not yet prepared
 }
 
 func (c conv) args(args []any) []any {
@@ -144,14 +169,40 @@ func (c conv) args(args []any) []any {
 	return args
 }
 
+// stmt returns a prepared statement for query bound to c's transaction, or
+// nil to run the query unprepared.
+func (c conv) stmt(ctx context.Context, query string) *sql.Stmt {
+	if c.stmts == nil {
+		return nil
+	}
+	if c.tx == nil {
+		return c.stmts.get(ctx, c.pool, query)
+	}
+	st := c.stmts.lookup(c.pool, query)
+	if st == nil {
+		*c.misses = append(*c.misses, query)
+		return nil
+	}
+	return c.tx.StmtContext(ctx, st)
+}
+
 func (c conv) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := c.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, c.args(args)...)
+	}
 	return c.q.ExecContext(ctx, query, c.args(args)...)
 }
 
 func (c conv) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := c.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, c.args(args)...)
+	}
 	return c.q.QueryContext(ctx, query, c.args(args)...)
 }
 
 func (c conv) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := c.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, c.args(args)...)
+	}
 	return c.q.QueryRowContext(ctx, query, c.args(args)...)
 }

@@ -60,6 +60,7 @@ func Open(path string) (*db.DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	d := db.New(w, r, dialect{})
+	d.CacheStatements()
 	if err := w.Ping(); err != nil {
 		_ = d.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
