@@ -106,7 +106,6 @@ func (a Actor) Scope() string {
 // both databases accept it as a parameter.
 const noScope = "!no-scope"
 
-
 // Sees reports whether an object whose org has path p is in the actor's
 // subtree.
 func (a Actor) Sees(p string) bool { return a.OrgPath != "" && strings.HasPrefix(p, a.OrgPath) }
