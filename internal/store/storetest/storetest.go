@@ -61,6 +61,7 @@ func Run(t *testing.T, d *db.DB) {
 	t.Run("idempotency", s.idempotency)
 	t.Run("transactions", s.transactions)
 	t.Run("conditional updates under concurrency", s.concurrency)
+	t.Run("ledger", s.ledger)
 	s.cover("DB")
 
 	// Every exported method of the store must have been exercised.
