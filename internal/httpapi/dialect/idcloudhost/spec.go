@@ -1,0 +1,25 @@
+// Package idcloudhost serves the idcloudhost cloud API dialect (the
+// idcloudhost.com API: header "apikey" authentication, form, query or JSON
+// parameters, location-scoped paths under /v1/{slug}/) at /idcloudhost/v1 on
+// the Trellis core.
+//
+// openapi.json is the hand-written OpenAPI 3.0.3 contract, written from the
+// vendor's Slate documentation (seed 003) and the seed inventory. It covers
+// the User, Token, Locations, Billing, Payment, Pricing and Charging sections
+// (inventory IDs ID-1 to ID-7 and ID-74 to ID-99). Its info.description lists
+// every decision taken where the seed is silent or contradicts itself.
+// testdata/samples holds the seed's sample responses verbatim, and
+// testdata/requests the seed's curl examples; the tests validate both
+// against the document.
+package idcloudhost
+
+import _ "embed"
+
+//go:embed openapi.json
+var openapiJSON []byte
+
+// Spec returns the OpenAPI 3.0.3 document of this dialect. Callers get a
+// copy, so the embedded document cannot be modified.
+func Spec() []byte {
+	return append([]byte(nil), openapiJSON...)
+}
