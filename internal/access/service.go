@@ -258,14 +258,7 @@ func memberPartner(ctx context.Context, st Store, a actor.Actor, partnerID strin
 	if err := a.Require(min); err != nil {
 		return tenancy.Org{}, err
 	}
-	p, err := st.GetOrg(ctx, a.Scope(), partnerID)
-	if err != nil || p.Kind != actor.Partner {
-		if err == nil || errs.Is(err, errs.KindNotFound) {
-			return tenancy.Org{}, errs.NotFound("partner")
-		}
-		return tenancy.Org{}, err
-	}
-	return p, nil
+	return tenancy.ScopedPartner(ctx, st, a, partnerID)
 }
 
 // CreateMember creates a user for a partner.

@@ -169,14 +169,8 @@ func (s *Service) partner(ctx context.Context, a actor.Actor, partnerID string) 
 	if err := a.RequireKind(actor.Provider, actor.Distributor); err != nil {
 		return "", err
 	}
-	o, err := s.store.GetOrg(ctx, a.Scope(), partnerID)
-	if err != nil || o.Kind != actor.Partner {
-		if err == nil || errs.Is(err, errs.KindNotFound) {
-			return "", errs.NotFound("partner")
-		}
-		return "", err
-	}
-	return o.ID, nil
+	o, err := tenancy.ScopedPartner(ctx, s.store, a, partnerID)
+	return o.ID, err
 }
 
 func (s *Service) usage(ctx context.Context, accts []objstore.StorageAccount, p Period) ([]AccountUsage, error) {

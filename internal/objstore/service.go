@@ -66,14 +66,7 @@ func (s *Service) partnerOf(ctx context.Context, st Store, a actor.Actor, partne
 			return tenancy.Org{}, err
 		}
 	}
-	p, err := st.GetOrg(ctx, a.Scope(), partnerID)
-	if err != nil {
-		return tenancy.Org{}, errs.NotFound("partner")
-	}
-	if p.Kind != actor.Partner {
-		return tenancy.Org{}, errs.NotFound("partner")
-	}
-	return p, nil
+	return tenancy.ScopedPartner(ctx, st, a, partnerID)
 }
 
 // mayUse checks the kind and role an actor needs, before anything is read:

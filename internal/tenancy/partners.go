@@ -112,6 +112,26 @@ func (s *Service) allocate(ctx context.Context, tx Store, c Contract, delta int6
 			cur.Free(), cur.ReservedCapacity, delta)}
 }
 
+// OrgGetter is the store method ScopedPartner needs; every domain store that
+// reads orgs has it.
+type OrgGetter interface {
+	GetOrg(ctx context.Context, scope, id string) (Org, error)
+}
+
+// ScopedPartner loads the partner id inside a's subtree. Anything else (an
+// unknown id, another tenant's partner, an org of another kind) is "partner
+// not found"; store failures stay what they are.
+func ScopedPartner(ctx context.Context, st OrgGetter, a actor.Actor, id string) (Org, error) {
+	p, err := st.GetOrg(ctx, a.Scope(), id)
+	if errs.Is(err, errs.KindNotFound) || (err == nil && p.Kind != actor.Partner) {
+		return Org{}, errs.NotFound("partner")
+	}
+	if err != nil {
+		return Org{}, err
+	}
+	return p, nil
+}
+
 // GetPartner returns a partner the actor can see.
 func (s *Service) GetPartner(ctx context.Context, a actor.Actor, id string) (Org, error) {
 	if err := partnerReader(a); err != nil {
@@ -129,17 +149,7 @@ func (s *Service) partner(ctx context.Context, st Store, a actor.Actor, id strin
 			return Org{}, err
 		}
 	}
-	p, err := st.GetOrg(ctx, a.Scope(), id)
-	if errs.Is(err, errs.KindNotFound) {
-		return Org{}, errs.NotFound("partner")
-	}
-	if err != nil {
-		return Org{}, err
-	}
-	if p.Kind != actor.Partner {
-		return Org{}, errs.NotFound("partner")
-	}
-	return p, nil
+	return ScopedPartner(ctx, st, a, id)
 }
 
 // ListPartners lists the partners under one contract.
