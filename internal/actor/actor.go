@@ -84,6 +84,11 @@ type Actor struct {
 	OrgKind   OrgKind // that org's kind
 	Role      Role
 	RequestID string
+
+	// BillingAccount, when not 0, restricts the principal to one billing
+	// account (an idcloudhost token "restricted" to it): it sees and bills
+	// to that account only.
+	BillingAccount int64
 }
 
 // System is the actor for work Trellis does on its own (jobs, bootstrap),

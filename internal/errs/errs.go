@@ -26,6 +26,7 @@ const (
 	KindTooLarge                      // request body over the limit
 	KindRateLimited                   // too many requests
 	KindUnavailable                   // a dependency (database) is down
+	KindPaymentDeclined               // the payment processor refused a card or a charge
 )
 
 var kindNames = [...]string{
@@ -42,6 +43,7 @@ var kindNames = [...]string{
 	KindTooLarge:          "too_large",
 	KindRateLimited:       "rate_limited",
 	KindUnavailable:       "unavailable",
+	KindPaymentDeclined:   "payment_declined",
 }
 
 func (k Kind) String() string {

@@ -43,6 +43,8 @@ func status(k errs.Kind) (code int, ok bool) {
 		return http.StatusTooManyRequests, true
 	case errs.KindUnavailable:
 		return http.StatusServiceUnavailable, true
+	case errs.KindPaymentDeclined:
+		return http.StatusPaymentRequired, true
 	}
 	return 0, false
 }

@@ -39,6 +39,7 @@ func TestStatus(t *testing.T) {
 		{errs.KindTooLarge, 413},
 		{errs.KindRateLimited, 429},
 		{errs.KindUnavailable, 503},
+		{errs.KindPaymentDeclined, 402},
 	}
 	if len(tests) != len(errs.Kinds()) {
 		t.Fatalf("test covers %d kinds, errs has %d", len(tests), len(errs.Kinds()))
