@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +21,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/access"
 	"github.com/trellis-cloud/trellis/internal/audit"
 	"github.com/trellis-cloud/trellis/internal/clock"
+	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
@@ -46,6 +48,10 @@ type Config struct {
 	JobEvery  time.Duration // how often periodic jobs run
 	Logger    *slog.Logger
 	Clock     clock.Clock
+	// Sandbox lets the provider admin move the clock forward through the
+	// native API (POST /api/v1/sandbox/clock); the periodic work catches up
+	// hour by hour. With no Clock given, a sandbox runs on clock.Sandbox.
+	Sandbox bool
 }
 
 // App is an assembled Trellis instance.
@@ -61,6 +67,8 @@ type App struct {
 	Metering *metering.Service
 	Registry *prometheus.Registry
 	Handler  http.Handler
+
+	advanceMu sync.Mutex // one clock advance at a time
 }
 
 // OpenDB opens the configured database without migrating it.
@@ -106,6 +114,12 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
+		if cfg.Sandbox {
+			cfg.Clock = clock.NewSandbox(clock.Real{})
+		}
+	}
+	if _, ok := cfg.Clock.(jobs.Movable); cfg.Sandbox && !ok {
+		return nil, errors.New("app: a sandbox needs a clock that can be moved")
 	}
 	if cfg.JobEvery <= 0 {
 		cfg.JobEvery = time.Minute
@@ -134,6 +148,10 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	if d.Reader() != d.Writer() {
 		a.Registry.MustRegister(collectors.NewDBStatsCollector(d.Reader(), "trellis_read"))
 	}
+	var sandbox native.Sandbox
+	if cfg.Sandbox {
+		sandbox = sandboxClock{a}
+	}
 	var limiter *ratelimit.Limiter
 	if cfg.RateLimit > 0 {
 		limiter = ratelimit.New(cfg.RateLimit, cfg.RateBurst, time.Now)
@@ -144,7 +162,8 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		BodyLimit: cfg.BodyLimit,
 		Ready:     d.Ping,
 		Native: native.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access, Audit: a.Audit,
-			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger},
+			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger,
+			Sandbox: sandbox},
 		ImpossibleCloud: impossiblecloud.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access,
 			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger},
 	})
@@ -154,15 +173,47 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 // Close releases the database.
 func (a *App) Close() { a.closeDB() }
 
-// Jobs returns the periodic jobs.
-func (a *App) Jobs() []jobs.Job {
-	return []jobs.Job{
-		{Name: "purge-storage-accounts", Every: a.cfg.JobEvery, Run: func(ctx context.Context) error {
+// timed is the work that follows the clock, in the order it must run at
+// any instant: the sandbox replays it at every hour it skips, and the
+// periodic "billing" job runs it at the current time.
+func (a *App) timed() []jobs.Timed {
+	return []jobs.Timed{
+		{Name: "purge-storage-accounts", Run: func(ctx context.Context, _ time.Time) error {
 			n, err := a.Objstore.PurgeDue(ctx)
 			if n > 0 {
 				a.cfg.Logger.Info("deleted storage accounts whose deletion came due", "count", n)
 			}
 			return err
+		}},
+	}
+}
+
+// Advance moves a sandbox's clock to `to`, running the timed work at every
+// hour in between and at `to`.
+func (a *App) Advance(ctx context.Context, to time.Time) (int, error) {
+	clk, ok := a.cfg.Clock.(jobs.Movable)
+	if !a.cfg.Sandbox || !ok {
+		return 0, errs.New(errs.KindPrecondition, "the clock can only be moved in sandbox mode")
+	}
+	a.advanceMu.Lock()
+	defer a.advanceMu.Unlock()
+	return jobs.Advance(ctx, clk, to, time.Hour, a.timed())
+}
+
+// sandboxClock is the native API's view of a sandbox.
+type sandboxClock struct{ a *App }
+
+func (s sandboxClock) Now() time.Time { return s.a.cfg.Clock.Now() }
+
+func (s sandboxClock) Advance(ctx context.Context, to time.Time) (int, error) {
+	return s.a.Advance(ctx, to)
+}
+
+// Jobs returns the periodic jobs.
+func (a *App) Jobs() []jobs.Job {
+	return []jobs.Job{
+		{Name: "billing", Every: a.cfg.JobEvery, Run: func(ctx context.Context) error {
+			return jobs.RunAt(ctx, a.cfg.Clock.Now(), a.timed())
 		}},
 		{Name: "purge-idempotency-keys", Every: a.cfg.JobEvery, Run: func(ctx context.Context) error {
 			var st idempotency.Store = a.Store

@@ -55,7 +55,8 @@ type ServeCmd struct {
 	DBFlags
 	HTTP      string        `name:"http" env:"TRELLIS_HTTP" default:"127.0.0.1:8080" help:"HTTP listen address."`
 	AdminKey  string        `name:"admin-key" env:"TRELLIS_ADMIN_KEY" help:"Bootstrap the provider admin key to this value instead of generating one."`
-	Demo      bool          `name:"demo" env:"TRELLIS_DEMO" help:"Load the sandbox (the vendor documents' example objects) and write demo-credentials.json."`
+	Demo      bool          `name:"demo" env:"TRELLIS_DEMO" help:"Load the sandbox (the vendor documents' example objects) and write demo-credentials.json. Implies --sandbox."`
+	Sandbox   bool          `name:"sandbox" env:"TRELLIS_SANDBOX" help:"Let the provider admin move the clock forward (POST /api/v1/sandbox/clock) to simulate billing periods."`
 	RateLimit float64       `name:"rate-limit" env:"TRELLIS_RATE_LIMIT" default:"50" help:"Requests per second per API key (0 disables)."`
 	RateBurst int           `name:"rate-burst" env:"TRELLIS_RATE_BURST" default:"100" help:"Burst size of the per-key rate limit."`
 	BodyLimit int64         `name:"body-limit" env:"TRELLIS_BODY_LIMIT" default:"1048576" help:"Largest request body in bytes."`
@@ -73,6 +74,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 	logger := slog.New(slog.NewTextHandler(g.Stderr, &slog.HandlerOptions{Level: level}))
 	cfg := c.config()
 	cfg.Logger, cfg.RateLimit, cfg.RateBurst, cfg.BodyLimit, cfg.JobEvery = logger, c.RateLimit, c.RateBurst, c.BodyLimit, c.JobEvery
+	cfg.Sandbox = c.Sandbox || c.Demo
 	a, err := app.Open(g.Ctx, cfg)
 	if err != nil {
 		return err

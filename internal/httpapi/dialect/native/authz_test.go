@@ -68,6 +68,9 @@ func (e *env) authzCases() []authzCase {
 		{method: "DELETE", path: "/regions/r1", forbidden: providerAdmin},
 
 		{method: "POST", path: "/jobs/purge-storage-accounts", forbidden: providerAdmin},
+
+		{method: "GET", path: "/sandbox/clock"},
+		{method: "POST", path: "/sandbox/clock", body: `{"advance":"1h"}`, forbidden: providerAdmin},
 	}
 }
 

@@ -191,6 +191,17 @@ func (e *env) badRoutes() []badRoute {
 		{"POST", "/jobs/purge-storage-accounts", []badCase{
 			{name: "oversize", body: strings.Repeat("x", outerLimit+1), status: 413, field: "body", specValid: true},
 		}},
+
+		{"POST", "/sandbox/clock", join(bodyCases(`"advance":"1h"`), []badCase{
+			{name: "nothing to do", body: `{}`, status: 400, field: "advance", specValid: true},
+			{name: "advance negative", body: `{"advance":"-1h"}`, status: 400, field: "advance", specValid: true},
+			{name: "advance not a duration", body: `{"advance":"soon"}`, status: 400, field: "advance", specValid: true},
+			{name: "advance too far", body: `{"advance":"8785h"}`, status: 400, field: "advance", specValid: true},
+			{name: "advance too long", body: `{"advance":"` + strings.Repeat("1", 41) + `"}`, status: 422, field: "advance"},
+			{name: "advance and to", body: `{"advance":"1h","to":"2030-01-01T00:00:00Z"}`, status: 400, field: "advance", specValid: true},
+			{name: "to in the past", body: `{"to":"2000-01-01T00:00:00Z"}`, status: 400, field: "to", specValid: true},
+			{name: "to not a time", body: `{"to":"tomorrow"}`, status: 422, field: "to"},
+		})},
 	}
 }
 

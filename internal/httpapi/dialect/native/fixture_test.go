@@ -73,6 +73,7 @@ func newEnv(t *testing.T, d *db.DB, v *apitest.Validator) *env {
 		Idem:     st,
 		Clock:    clk,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Sandbox:  &fixtureSandbox{clk: clk},
 	}
 	e := &env{
 		h:       http.MaxBytesHandler(middleware.Chain(Handler(deps), middleware.RequestID), outerLimit),

@@ -38,6 +38,7 @@ type Deps struct {
 	Idem     idempotency.Store
 	Clock    clock.Clock
 	Limiter  *ratelimit.Limiter // may be nil
+	Sandbox  Sandbox            // nil unless the instance runs in sandbox mode
 	// Logger receives the causes of 5xx responses, which callers only see
 	// as "internal error (request id …)". Nil means slog.Default().
 	Logger *slog.Logger
@@ -145,6 +146,7 @@ func newAPI(s *server, mux *http.ServeMux) huma.API {
 	s.registerUsage(api)
 	s.registerRegions(api)
 	s.registerJobs(api)
+	s.registerSandbox(api)
 
 	// huma registers its ErrorModel for every operation, but every error
 	// leaves as problemDetails (see transformError), so the schema is dead.

@@ -29,6 +29,7 @@ func TestScenario(t *testing.T) {
 		t.Run("usage", e.scenarioUsage)
 		t.Run("regions", e.scenarioRegions)
 		t.Run("jobs", e.scenarioJobs)
+		t.Run("sandbox", e.scenarioSandbox)
 		if got := v.Uncovered(); len(got) != 0 {
 			t.Errorf("operations never answered with 2xx: %q", got)
 		}
