@@ -7,9 +7,14 @@
 //   - partner creations per second under 8-way contention through the whole
 //     stack vs a raw SQL transaction doing the same conditional update and
 //     insert, on SQLite and (with -pg or TRELLIS_TEST_POSTGRES_URL) on
-//     PostgreSQL.
+//     PostgreSQL;
+//   - ledger.Post of a two-posting transaction vs the same rows inserted by
+//     raw SQL in one transaction each (bench/ledger.go);
+//   - the invoice run over accounts × resources × hours hourly usage
+//     records vs a raw SQL aggregate over the same rows (bench/invoice.go);
+//     the last two on SQLite and PostgreSQL.
 //
-// Run: go run ./bench [-d 3s] [-pg postgres://…]
+// Run: go run ./bench [-d 3s] [-pg postgres://…] [-accounts 10000 -resources 10 -hours 720] [-only ledger,invoice]
 package main
 
 import (
@@ -42,8 +47,15 @@ const workers = 8
 func main() {
 	dur := flag.Duration("d", 3*time.Second, "duration of each measurement")
 	pg := flag.String("pg", os.Getenv("TRELLIS_TEST_POSTGRES_URL"), "PostgreSQL server URL (a scratch database is created on it)")
+	shape := usageShape{}
+	flag.IntVar(&shape.accounts, "accounts", 10000, "invoice run: billing accounts")
+	flag.IntVar(&shape.resources, "resources", 10, "invoice run: resources per account")
+	flag.IntVar(&shape.hours, "hours", 720, "invoice run: hourly records per resource")
+	flag.IntVar(&benchRowsPerStmt, "rows-per-insert", benchRowsPerStmt, "invoice run: rows per multi-row INSERT of the bulk load")
+	only := flag.String("only", "", "comma-separated subset to run: http, ledger, invoice (default all)")
 	flag.Parse()
 	ctx := context.Background()
+	want := func(part string) bool { return *only == "" || strings.Contains(","+*only+",", ","+part+",") }
 
 	tmp, err := os.MkdirTemp("", "trellis-bench-")
 	check(err)
@@ -54,29 +66,18 @@ func main() {
 	check(err)
 	defer lite.app.Close()
 
-	// 1. Contract list through the stack vs a bare JSON handler.
-	bare := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(lite.contracts)
-	}))
-	full := serve(lite.app.Handler)
-	baseRPS := load(*dur, func(c *http.Client) bool { return get(c, bare+"/", "") })
-	fullRPS := load(*dur, func(c *http.Client) bool { return get(c, full+"/impossiblecloud/v1/contract/list", lite.key) })
-	fmt.Printf("%-34s %8.0f req/s   bare net/http JSON handler  %8.0f req/s   ratio %.3f\n",
-		"GET /contract/list (SQLite)", fullRPS, baseRPS, fullRPS/baseRPS)
-
-	// 2. Partner creation under contention, per database.
-	create := func(name string, e *env, base string) {
-		rawRate := rate(*dur, func(i int) bool { return rawCreate(ctx, e, i) == nil })
-		var n atomic.Int64
-		apiRate := load(*dur, func(c *http.Client) bool {
-			body := fmt.Sprintf(`{"allocatedCapacity": 1, "distributorContractId": %q, "name": "bench %d"}`, e.contractID, n.Add(1))
-			return post(c, base+"/impossiblecloud/v1/partner", e.key, body)
-		})
-		fmt.Printf("%-34s %8.0f req/s   raw SQL conditional tx      %8.0f tx/s    ratio %.3f\n",
-			"POST /partner, 8-way ("+name+")", apiRate, rawRate, apiRate/rawRate)
+	if want("http") {
+		httpBench(ctx, lite, *dur)
 	}
-	create("SQLite", lite, full)
+	if want("ledger") {
+		ledgerBench(ctx, "SQLite", lite.app.DB, *dur)
+	}
+	if want("invoice") {
+		inv, err := app.Open(ctx, app.Config{DataDir: tmp + "/invoice"})
+		check(err)
+		invoiceBench(ctx, "SQLite", inv, shape)
+		inv.Close()
+	}
 
 	if *pg != "" {
 		url, drop, err := scratchDB(ctx, *pg)
@@ -85,11 +86,54 @@ func main() {
 		pgEnv, err := setup(ctx, app.Config{DataDir: tmp, DB: url})
 		check(err)
 		defer pgEnv.app.Close()
-		pgBase := serve(pgEnv.app.Handler)
-		create("PostgreSQL", pgEnv, pgBase)
+		if want("http") {
+			pgBase := serve(pgEnv.app.Handler)
+			createBench(ctx, "PostgreSQL", pgEnv, pgBase, *dur)
+		}
+		if want("ledger") {
+			ledgerBench(ctx, "PostgreSQL", pgEnv.app.DB, *dur)
+		}
+		if want("invoice") {
+			url2, drop2, err := scratchDB(ctx, *pg)
+			check(err)
+			defer drop2()
+			inv, err := app.Open(ctx, app.Config{DataDir: tmp + "/invoice-pg", DB: url2})
+			check(err)
+			invoiceBench(ctx, "PostgreSQL", inv, shape)
+			inv.Close()
+		}
 	} else {
 		fmt.Println("PostgreSQL: skipped (set -pg or TRELLIS_TEST_POSTGRES_URL)")
 	}
+}
+
+// httpBench runs the first two figures on SQLite.
+func httpBench(ctx context.Context, lite *env, dur time.Duration) {
+	// 1. Contract list through the stack vs a bare JSON handler.
+	bare := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(lite.contracts)
+	}))
+	full := serve(lite.app.Handler)
+	baseRPS := load(dur, func(c *http.Client) bool { return get(c, bare+"/", "") })
+	fullRPS := load(dur, func(c *http.Client) bool { return get(c, full+"/impossiblecloud/v1/contract/list", lite.key) })
+	fmt.Printf("%-34s %8.0f req/s   bare net/http JSON handler  %8.0f req/s   ratio %.3f\n",
+		"GET /contract/list (SQLite)", fullRPS, baseRPS, fullRPS/baseRPS)
+
+	// 2. Partner creation under contention, per database.
+	createBench(ctx, "SQLite", lite, full, dur)
+}
+
+// createBench measures partner creation under contention on one database.
+func createBench(ctx context.Context, name string, e *env, base string, dur time.Duration) {
+	rawRate := rate(dur, func(i int) bool { return rawCreate(ctx, e, i) == nil })
+	var n atomic.Int64
+	apiRate := load(dur, func(c *http.Client) bool {
+		body := fmt.Sprintf(`{"allocatedCapacity": 1, "distributorContractId": %q, "name": "bench %d"}`, e.contractID, n.Add(1))
+		return post(c, base+"/impossiblecloud/v1/partner", e.key, body)
+	})
+	fmt.Printf("%-34s %8.0f req/s   raw SQL conditional tx      %8.0f tx/s    ratio %.3f\n",
+		"POST /partner, 8-way ("+name+")", apiRate, rawRate, apiRate/rawRate)
 }
 
 type env struct {

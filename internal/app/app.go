@@ -20,16 +20,23 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/access"
 	"github.com/trellis-cloud/trellis/internal/audit"
+	"github.com/trellis-cloud/trellis/internal/billing"
+	"github.com/trellis-cloud/trellis/internal/catalog"
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi"
+	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/idcloudhost"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
 	"github.com/trellis-cloud/trellis/internal/httpapi/idempotency"
 	"github.com/trellis-cloud/trellis/internal/httpapi/ratelimit"
 	"github.com/trellis-cloud/trellis/internal/jobs"
+	"github.com/trellis-cloud/trellis/internal/ledger"
 	"github.com/trellis-cloud/trellis/internal/metering"
 	"github.com/trellis-cloud/trellis/internal/objstore"
+	"github.com/trellis-cloud/trellis/internal/payment"
+	"github.com/trellis-cloud/trellis/internal/payment/testprocessor"
+	"github.com/trellis-cloud/trellis/internal/pricing"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/litedriver"
 	"github.com/trellis-cloud/trellis/internal/store/migrations"
@@ -65,8 +72,18 @@ type App struct {
 	Access   *access.Service
 	Audit    *audit.Service
 	Metering *metering.Service
-	Registry *prometheus.Registry
-	Handler  http.Handler
+	Identity *access.Identity // idcloudhost users and tokens
+	Catalog  *catalog.Service
+	Ledger   *ledger.Service
+	Pricing  *pricing.Service
+	Hourly   *metering.HourlyService // hourly usage records
+	Billing  *billing.Service
+	Payment  *payment.Service
+	// Processor is the payment processor: the built-in test processor
+	// (Stripe's test-token behaviour) until a real one is configured.
+	Processor *testprocessor.Processor
+	Registry  *prometheus.Registry
+	Handler   http.Handler
 
 	advanceMu sync.Mutex // one clock advance at a time
 }
@@ -138,8 +155,22 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		Access:   access.NewService(sqlstore.Access{Store: st}, cfg.Clock),
 		Audit:    audit.NewService(st),
 		Metering: metering.NewService(sqlstore.Metering{Store: st}, cfg.Clock),
+		Identity: access.NewIdentity(sqlstore.Identity{Store: st}, cfg.Clock),
+		Catalog:  catalog.NewService(sqlstore.Catalog{Store: st}, cfg.Clock),
 		Registry: prometheus.NewRegistry(),
 	}
+	a.Ledger = ledger.NewService(sqlstore.Ledger{Store: st}, cfg.Clock)
+	a.Pricing = pricing.NewService(sqlstore.Pricing{Store: st}, cfg.Clock)
+	if err := a.Pricing.EnsureDefault(ctx); err != nil {
+		return nil, err
+	}
+	a.Hourly = metering.NewHourlyService(sqlstore.MeteringHourly{Store: st}, a.Pricing, cfg.Clock)
+	a.Billing = billing.NewService(sqlstore.Billing{Store: st}, a.Ledger, cfg.Clock, billing.Config{
+		CloseGrace: a.Hourly.CloseGrace(), Usage: a.Hourly})
+	a.Processor = testprocessor.New(cfg.Clock)
+	a.Payment = payment.NewService(sqlstore.Payment{Store: st}, a.Ledger, a.Billing, a.Processor, cfg.Clock,
+		payment.Config{Logger: cfg.Logger})
+	a.Billing.SetAutoPayer(a.Payment)
 	a.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -163,9 +194,13 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		Ready:     d.Ping,
 		Native: native.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access, Audit: a.Audit,
 			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger,
-			Sandbox: sandbox},
+			Sandbox: sandbox, Identity: a.Identity, Catalog: a.Catalog,
+			Billing: a.Billing, Payment: a.Payment, Pricing: a.Pricing, Hourly: a.Hourly, Ledger: a.Ledger},
 		ImpossibleCloud: impossiblecloud.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access,
 			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger},
+		IDCloudHost: idcloudhost.Deps{Identity: a.Identity, Locations: a.Catalog, Billing: a.Billing, Payments: a.Payment,
+			Pricing: a.Pricing, Idem: st, Clock: cfg.Clock,
+			Limiter: limiter, Logger: cfg.Logger},
 	})
 	return a, nil
 }
@@ -178,6 +213,38 @@ func (a *App) Close() { a.closeDB() }
 // periodic "billing" job runs it at the current time.
 func (a *App) timed() []jobs.Timed {
 	return []jobs.Timed{
+		// Usage hours close by themselves (a record for an hour whose end
+		// plus the grace has passed is refused), so the month's invoices
+		// come first; they are auto-paid as they are issued.
+		{Name: "issue-invoices", Run: func(ctx context.Context, at time.Time) error {
+			n, err := a.Billing.IssueInvoices(ctx, at)
+			if n > 0 {
+				a.cfg.Logger.Info("issued invoices", "count", n, "at", at)
+			}
+			return err
+		}},
+		// Invoices whose auto-payment did not run (a crash between issue
+		// and charge) are charged now.
+		{Name: "auto-pay", Run: func(ctx context.Context, at time.Time) error {
+			_, err := a.Payment.AutoPayIssued(ctx, at)
+			return err
+		}},
+		// Charges left pending by a crash are settled with the processor.
+		{Name: "resolve-pending-charges", Run: func(ctx context.Context, at time.Time) error {
+			_, err := a.Payment.ResolvePending(ctx, at)
+			return err
+		}},
+		{Name: "dunning", Run: func(ctx context.Context, at time.Time) error {
+			frozen, lifted, err := a.Billing.Dunning(ctx, at)
+			if frozen+lifted > 0 {
+				a.cfg.Logger.Info("dunning", "frozen", frozen, "lifted", lifted, "at", at)
+			}
+			return err
+		}},
+		{Name: "recurring-top-up", Run: func(ctx context.Context, at time.Time) error {
+			_, err := a.Payment.RecurringTopUp(ctx, at)
+			return err
+		}},
 		{Name: "purge-storage-accounts", Run: func(ctx context.Context, _ time.Time) error {
 			n, err := a.Objstore.PurgeDue(ctx)
 			if n > 0 {

@@ -43,12 +43,27 @@ func TestBootstrapAndDemoAreIdempotent(t *testing.T) {
 		}
 		sys := actor.System("")
 		orgs, err := a.Tenancy.ListOrgs(ctx, sys, tenancy.OrgFilter{Limit: 100})
-		if err != nil || len(orgs) != 5 { // provider, distributor, three partners
+		if err != nil || len(orgs) != 6 { // provider, distributor, three partners, the idcloudhost customer
 			t.Fatalf("%d orgs after two loads: %v", len(orgs), err)
 		}
 		c, err := a.Tenancy.GetContract(ctx, sys, app.DemoContractID)
 		if err != nil || c.ReservedCapacity != 100e12 || c.AllocatedCapacity != 53e12 {
 			t.Fatalf("demo contract: %+v %v", c, err)
+		}
+		// The idcloudhost demo: billing account 6 of user 8, with a primary card and 2.00 of credit.
+		acct, err := a.Billing.AccountByID(ctx, 6)
+		if err != nil || acct.UserID != 8 || acct.OrgID != app.DemoIDCHCustomerID || !acct.IsDefault || acct.VATPercentage != 20 {
+			t.Fatalf("demo billing account: %+v %v", acct, err)
+		}
+		if credit, err := a.Billing.CreditBalance(ctx, 6); err != nil || credit != 200 {
+			t.Errorf("demo credit = %d, %v; want 200 cents once, after two loads", credit, err)
+		}
+		if pm, ok, err := a.Payment.PrimaryMethod(ctx, 6); err != nil || !ok || !pm.IsVerified {
+			t.Errorf("demo primary card: %+v %v %v", pm, ok, err)
+		}
+		who, err := a.Identity.Authenticate(ctx, creds["idcloudhost_key"], "")
+		if err != nil || who.OrgID != app.DemoIDCHCustomerID || who.BillingAccount != 0 {
+			t.Errorf("idcloudhost_key: %+v %v", who, err)
 		}
 		for name, org := range map[string]string{"admin_key": first.Root.ID, "distributor_key": app.DemoDistributorID, "partner_key": app.DemoPartnerID} {
 			who, err := a.Access.Authenticate(ctx, creds[name], "")

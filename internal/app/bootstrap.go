@@ -142,6 +142,11 @@ func (a *App) LoadDemo(ctx context.Context, root tenancy.Org, adminKey string) (
 		}
 		creds[k.name] = created.Secret
 	}
+	key, err := a.loadIDCloudHostDemo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	creds["idcloudhost_key"] = key
 	b, err := json.MarshalIndent(creds, "", "  ")
 	if err != nil {
 		return nil, err

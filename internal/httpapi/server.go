@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/idcloudhost"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
 	"github.com/trellis-cloud/trellis/internal/httpapi/docs"
@@ -33,6 +34,7 @@ type Config struct {
 	Ready           func(ctx context.Context) error // database reachable
 	Native          native.Deps
 	ImpossibleCloud impossiblecloud.Deps
+	IDCloudHost     idcloudhost.Deps
 }
 
 // Dialects lists the specs Trellis serves, by the name `trellis openapi`
@@ -41,6 +43,7 @@ func Dialects() map[string]func() []byte {
 	return map[string]func() []byte{
 		"native":          native.Spec,
 		"impossiblecloud": impossiblecloud.Spec,
+		"idcloudhost":     idcloudhost.Spec,
 	}
 }
 
@@ -52,10 +55,13 @@ func New(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(native.Prefix+"/", native.Handler(cfg.Native))
 	mux.Handle(impossiblecloud.Prefix+"/", impossiblecloud.Handler(cfg.ImpossibleCloud))
+	mux.Handle(idcloudhost.Prefix+"/", idcloudhost.Handler(cfg.IDCloudHost))
 	mux.Handle("GET /api/openapi.json", specHandler(native.Spec()))
 	mux.Handle("GET /impossiblecloud/openapi.json", specHandler(impossiblecloud.Spec()))
+	mux.Handle("GET "+idcloudhost.SpecPath, specHandler(idcloudhost.Spec()))
 	mux.Handle("GET "+docs.Path+"/", docs.Handler([]docs.Spec{
 		{Name: "Impossible Cloud Management Console", URL: "/impossiblecloud/openapi.json"},
+		{Name: "idcloudhost cloud API", URL: idcloudhost.SpecPath},
 		{Name: "Trellis native admin API", URL: "/api/openapi.json"},
 	}))
 	mux.Handle("GET "+docs.Path, http.RedirectHandler(docs.Path+"/", http.StatusMovedPermanently))
@@ -84,6 +90,7 @@ func New(cfg Config) http.Handler {
 	inner := map[string]func(*http.Request) string{
 		impossiblecloud.Prefix + "/": impossiblecloud.RouteOf(),
 		native.Prefix + "/":          native.RouteOf(),
+		idcloudhost.Prefix + "/":     idcloudhost.RouteOf(),
 	}
 	route := func(r *http.Request) string {
 		for prefix, routeOf := range inner {
@@ -111,6 +118,10 @@ func New(cfg Config) http.Handler {
 func writeAnyError(w http.ResponseWriter, r *http.Request, err error) {
 	status := problem.Status(errs.KindOf(err))
 	msg := problem.Message(err, middleware.RequestIDFrom(r.Context()))
+	if strings.HasPrefix(r.URL.Path, idcloudhost.Prefix+"/") {
+		idcloudhost.WriteError(w, r, err)
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, impossiblecloud.Prefix+"/") {
 		writeJSON(w, status, map[string]string{"message": msg})
 		return

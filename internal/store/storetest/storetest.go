@@ -62,6 +62,10 @@ func Run(t *testing.T, d *db.DB) {
 	t.Run("transactions", s.transactions)
 	t.Run("conditional updates under concurrency", s.concurrency)
 	t.Run("ledger", s.ledger)
+	t.Run("pricing and hourly metering", s.pricingMetering)
+	t.Run("idcloudhost identity and locations", func(t *testing.T) { s.identity(t); s.locations(t) })
+	t.Run("billing", s.billing)
+	t.Run("payments", s.payments)
 	s.cover("DB")
 
 	// Every exported method of the store must have been exercised.

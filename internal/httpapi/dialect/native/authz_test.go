@@ -27,7 +27,7 @@ func (e *env) authzCases() []authzCase {
 	viewers := []string{aViewer, provViewer}
 	admins := []string{aViewer, aStaff, provViewer, provStaff} // below admin
 	providerAdmin := []string{aAdmin, provStaff, provViewer}   // not a provider admin
-	return []authzCase{
+	return append([]authzCase{
 		{method: "GET", path: "/orgs"},
 		{method: "POST", path: "/orgs", body: `{"parentId":"` + e.partnerA + `","name":"c"}`, forbidden: admins,
 			foreignBody: `{"parentId":"` + e.partnerB + `","name":"c"}`},
@@ -71,7 +71,7 @@ func (e *env) authzCases() []authzCase {
 
 		{method: "GET", path: "/sandbox/clock"},
 		{method: "POST", path: "/sandbox/clock", body: `{"advance":"1h"}`, forbidden: providerAdmin},
-	}
+	}, e.billingAuthzCases()...)
 }
 
 // TestAuthorization sends every operation without a key, with a revoked
@@ -81,7 +81,7 @@ func TestAuthorization(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d, apitest.NewValidator(t, Spec30()))
 		before := e.snapshot(t)
-		cases := e.authzCases()
+		cases := append(e.authzCases(), e.identityAuthzCases()...)
 		if n := len(specOperations(t)); len(cases) != n {
 			t.Errorf("%d cases for %d operations", len(cases), n)
 		}

@@ -96,7 +96,7 @@ func (e *env) badRoutes() []badRoute {
 		}
 		return out
 	}
-	return []badRoute{
+	return append([]badRoute{
 		{"POST", "/orgs", join(bodyCases(org+`,"name":"n"`), nameCases("name", org), []badCase{
 			{name: "empty body", body: "", status: 400, field: "body"},
 			{name: "parentId missing", body: `{"name":"n"}`, status: 422, field: "parentId"},
@@ -202,7 +202,7 @@ func (e *env) badRoutes() []badRoute {
 			{name: "to in the past", body: `{"to":"2000-01-01T00:00:00Z"}`, status: 400, field: "to", specValid: true},
 			{name: "to not a time", body: `{"to":"tomorrow"}`, status: 422, field: "to"},
 		})},
-	}
+	}, e.billingBadRoutes()...)
 }
 
 // TestBadInput sends every mutating operation bad input: each is refused
@@ -211,7 +211,7 @@ func TestBadInput(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d, apitest.NewValidator(t, Spec30()))
 		before := e.snapshot(t)
-		routes := e.badRoutes()
+		routes := append(e.badRoutes(), e.identityBadRoutes()...)
 		mutating := 0
 		for _, op := range specOperations(t) {
 			if !strings.HasPrefix(op, "GET ") {

@@ -14,6 +14,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/access"
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/audit"
+	"github.com/trellis-cloud/trellis/internal/catalog"
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/httpapi/apitest"
 	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
@@ -57,6 +58,8 @@ type env struct {
 	saA, saB             string // storage accounts
 	keyIDs               map[string]string
 	secrets              map[string]string
+	idch                 idchEnv
+	billing              billingEnv
 }
 
 func newEnv(t *testing.T, d *db.DB, v *apitest.Validator) *env {
@@ -70,11 +73,14 @@ func newEnv(t *testing.T, d *db.DB, v *apitest.Validator) *env {
 		Access:   access.NewService(sqlstore.Access{Store: st}, clk),
 		Audit:    audit.NewService(st),
 		Metering: metering.NewService(sqlstore.Metering{Store: st}, clk),
+		Identity: access.NewIdentity(sqlstore.Identity{Store: st}, clk),
+		Catalog:  catalog.NewService(sqlstore.Catalog{Store: st}, clk),
 		Idem:     st,
 		Clock:    clk,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Sandbox:  &fixtureSandbox{clk: clk},
 	}
+	addBillingDeps(t, &deps, st, clk)
 	e := &env{
 		h:       http.MaxBytesHandler(middleware.Chain(Handler(deps), middleware.RequestID), outerLimit),
 		v:       v,
@@ -127,6 +133,8 @@ func newEnv(t *testing.T, d *db.DB, v *apitest.Validator) *env {
 		}
 		*sa.dst = acct.ID
 	}
+	e.seedIdentity(t)
+	e.seedBilling(t)
 	return e
 }
 

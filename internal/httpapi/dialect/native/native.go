@@ -15,13 +15,18 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/access"
 	"github.com/trellis-cloud/trellis/internal/audit"
+	"github.com/trellis-cloud/trellis/internal/billing"
+	"github.com/trellis-cloud/trellis/internal/catalog"
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/httpapi/authn"
 	"github.com/trellis-cloud/trellis/internal/httpapi/idempotency"
 	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
 	"github.com/trellis-cloud/trellis/internal/httpapi/ratelimit"
+	"github.com/trellis-cloud/trellis/internal/ledger"
 	"github.com/trellis-cloud/trellis/internal/metering"
 	"github.com/trellis-cloud/trellis/internal/objstore"
+	"github.com/trellis-cloud/trellis/internal/payment"
+	"github.com/trellis-cloud/trellis/internal/pricing"
 	"github.com/trellis-cloud/trellis/internal/tenancy"
 )
 
@@ -35,6 +40,13 @@ type Deps struct {
 	Access   *access.Service
 	Audit    *audit.Service
 	Metering *metering.Service
+	Identity *access.Identity // idcloudhost users and tokens
+	Catalog  *catalog.Service
+	Billing  *billing.Service
+	Payment  *payment.Service
+	Pricing  *pricing.Service
+	Hourly   *metering.HourlyService
+	Ledger   *ledger.Service
 	Idem     idempotency.Store
 	Clock    clock.Clock
 	Limiter  *ratelimit.Limiter // may be nil
@@ -146,7 +158,11 @@ func newAPI(s *server, mux *http.ServeMux) huma.API {
 	s.registerUsage(api)
 	s.registerRegions(api)
 	s.registerJobs(api)
+	s.registerUsers(api)
+	s.registerLocations(api)
 	s.registerSandbox(api)
+	s.registerBilling(api)
+	s.registerBillingOps(api)
 
 	// huma registers its ErrorModel for every operation, but every error
 	// leaves as problemDetails (see transformError), so the schema is dead.

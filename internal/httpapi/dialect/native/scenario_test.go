@@ -30,6 +30,8 @@ func TestScenario(t *testing.T) {
 		t.Run("regions", e.scenarioRegions)
 		t.Run("jobs", e.scenarioJobs)
 		t.Run("sandbox", e.scenarioSandbox)
+		t.Run("billing", e.scenarioBilling)
+		t.Run("idcloudhost users and locations", e.scenarioIdentity)
 		if got := v.Uncovered(); len(got) != 0 {
 			t.Errorf("operations never answered with 2xx: %q", got)
 		}
@@ -47,7 +49,7 @@ func (e *env) scenarioOrgs(t *testing.T) {
 	if want := sorted(e.distA, e.distB); !slices.Equal(dists, want) {
 		t.Errorf("distributors = %v, want %v", dists, want)
 	}
-	if got, want := items(e.ok(t, 200, "GET", "/orgs", aViewer, "")), sorted(e.distA, e.partnerA); !slices.Equal(got, want) {
+	if got, want := items(e.ok(t, 200, "GET", "/orgs", aViewer, "")), sorted(e.distA, e.partnerA, e.billing.custA); !slices.Equal(got, want) {
 		t.Errorf("A's orgs = %v, want %v", got, want)
 	}
 
@@ -192,7 +194,7 @@ func (e *env) scenarioKeys(t *testing.T) {
 		t.Errorf("created key = %v", k)
 	}
 	e.secrets["partner-viewer"] = secret
-	if got := items(e.ok(t, 200, "GET", "/orgs", "partner-viewer", "")); !slices.Equal(got, []string{e.partnerA}) {
+	if got, want := items(e.ok(t, 200, "GET", "/orgs", "partner-viewer", "")), sorted(e.partnerA, e.billing.custA); !slices.Equal(got, want) {
 		t.Errorf("the new key sees %v", got)
 	}
 	g := e.ok(t, 200, "GET", "/keys/"+id, aAdmin, "")
