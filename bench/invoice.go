@@ -20,9 +20,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/tenancy"
 )
 
-// benchRowsPerStmt is the rows of one multi-row INSERT.
-var benchRowsPerStmt = 50
-
 // usageShape is the size of the invoice-run benchmark.
 type usageShape struct {
 	accounts, resources, hours int
@@ -142,11 +139,14 @@ func benchResources(p pricing.Policy, n int) []benchResource {
 	return out
 }
 
-// loadUsage bulk-loads the usage: multi-row INSERTs of rowsPerStmt rows,
-// chunkRows rows per transaction, loaders in parallel on PostgreSQL (SQLite
-// has one writer).
+// loadUsage bulk-loads the usage with INSERT … SELECT statements that
+// generate the rows in the database (accounts × resources × hours, the
+// same rows a resource would have recorded), accountsPerTx accounts per
+// transaction, two loaders in parallel on PostgreSQL (SQLite has one
+// writer). The two secondary indexes are dropped for the load and rebuilt
+// after it, as a bulk load would.
 func loadUsage(ctx context.Context, d *db.DB, p pricing.Policy, accts []int64, shape usageShape) {
-	rowsPerStmt, stmtsPerTx := benchRowsPerStmt, 20000/benchRowsPerStmt
+	const accountsPerTx = 50
 	secondary := []string{
 		`CREATE INDEX usage_hourly_account_period ON usage_hourly (billing_account_id, period_start)`,
 		`CREATE INDEX usage_hourly_period_account ON usage_hourly (period_start, billing_account_id)`,
@@ -156,44 +156,42 @@ func loadUsage(ctx context.Context, d *db.DB, p pricing.Policy, accts []int64, s
 		check(err)
 	}
 	res := benchResources(p, shape.resources)
-	const cols = 13
-	var sb strings.Builder
-	sb.WriteString(`INSERT INTO usage_hourly (resource_id, meter, period_start, billing_account_id, location_slug, owner_uuid,
-		user_id, config, quantity_e6, unit_price, description, uptime_types, recorded_at) VALUES `)
-	for r := range rowsPerStmt {
-		if r > 0 {
-			sb.WriteByte(',')
-		}
-		sb.WriteByte('(')
-		for c := range cols {
-			if c > 0 {
-				sb.WriteByte(',')
-			}
-			fmt.Fprintf(&sb, "$%d", r*cols+c+1)
-		}
-		sb.WriteByte(')')
+	// $1 hours, $2 month start, $3 recorded_at, $4/$5 account range, then
+	// 4 parameters per resource.
+	var values []string
+	args := []any{shape.hours, benchMonth, benchMonth.AddDate(0, 1, 0), int64(0), int64(0)}
+	for i, r := range res {
+		n := len(args)
+		values = append(values, fmt.Sprintf("(CAST($%d AS BIGINT), CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS TEXT))", n+1, n+2, n+3, n+4, n+5))
+		args = append(args, int64(i), r.config, r.price, r.desc, r.types)
 	}
-	stmt := sb.String()
-	recorded := benchMonth.AddDate(0, 1, 0)
-	periods := make([]time.Time, shape.hours)
-	for h := range periods {
-		periods[h] = benchMonth.Add(time.Duration(h) * time.Hour)
+	hours, period := `h(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM h WHERE n + 1 < $1)`,
+		`strftime('%Y-%m-%dT%H:%M:%S', $2, '+' || h.n || ' hours') || '.000000Z'`
+	if d.Dialect().Name() == "postgres" {
+		hours, period = `h(n) AS (SELECT generate_series(0, CAST($1 AS INT) - 1))`,
+			`CAST($2 AS TIMESTAMPTZ) + h.n * INTERVAL '1 hour'`
 	}
-
-	// Rows are numbered account-major; a loader takes chunks of
-	// rowsPerStmt × stmtsPerTx rows.
-	total := shape.rows()
-	chunk := rowsPerStmt * stmtsPerTx
-	if total%rowsPerStmt != 0 {
-		check(fmt.Errorf("%d rows is not a multiple of %d", total, rowsPerStmt))
+	stmt := `WITH RECURSIVE ` + hours + `, r(i, config, price, descr, types) AS (VALUES ` + strings.Join(values, ", ") + `)
+		INSERT INTO usage_hourly (resource_id, meter, period_start, billing_account_id, location_slug, owner_uuid,
+			user_id, config, quantity_e6, unit_price, description, uptime_types, recorded_at)
+		SELECT 'vm-' || a.id || '-' || r.i, 'vm', ` + period + `, a.id, 'tll', 'uuid-' || a.id || '-' || r.i,
+			a.id, r.config, 1000000, r.price, r.descr, r.types, $3
+		FROM billing_accounts a CROSS JOIN r CROSS JOIN h
+		WHERE a.id >= $4 AND a.id < $5`
+	if len(accts) == 0 {
+		return
+	}
+	lo, hi := accts[0], accts[0]
+	for _, a := range accts {
+		lo, hi = min(lo, a), max(hi, a)
 	}
 	loaders := 1
 	if d.Dialect().Name() == "postgres" {
 		loaders = 2
 	}
-	next := make(chan int)
+	next := make(chan int64)
 	go func() {
-		for at := 0; at < total; at += chunk {
+		for at := lo; at <= hi; at += accountsPerTx {
 			next <- at
 		}
 		close(next)
@@ -204,29 +202,16 @@ func loadUsage(ctx context.Context, d *db.DB, p pricing.Policy, accts []int64, s
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			args := make([]any, rowsPerStmt*cols)
+			a := append([]any(nil), args...)
 			for at := range next {
-				err := d.Tx(ctx, func(q db.Querier) error {
-					for s := at; s < min(at+chunk, total); s += rowsPerStmt {
-						for r := range rowsPerStmt {
-							row := s + r
-							h := row % shape.hours
-							ri := (row / shape.hours) % shape.resources
-							acct := accts[row/(shape.hours*shape.resources)]
-							b := res[ri]
-							a := args[r*cols:]
-							a[0], a[1], a[2], a[3] = fmt.Sprintf("vm-%d-%d", acct, ri), "vm", periods[h], acct
-							a[4], a[5], a[6], a[7] = "tll", fmt.Sprintf("uuid-%d-%d", acct, ri), acct, b.config
-							a[8], a[9], a[10], a[11], a[12] = int64(1_000_000), b.price, b.desc, b.types, recorded
-						}
-						if _, err := q.ExecContext(ctx, stmt, args...); err != nil {
-							return err
-						}
-					}
-					return nil
-				})
-				if err != nil {
+				a[3], a[4] = at, at+accountsPerTx
+				if err := d.Tx(ctx, func(q db.Querier) error {
+					_, err := q.ExecContext(ctx, stmt, a...)
+					return err
+				}); err != nil {
 					errc <- err
+					for range next {
+					}
 					return
 				}
 			}
@@ -235,6 +220,11 @@ func loadUsage(ctx context.Context, d *db.DB, p pricing.Policy, accts []int64, s
 	wg.Wait()
 	close(errc)
 	check(<-errc)
+	var n int
+	check(d.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM usage_hourly`).Scan(&n))
+	if n != shape.rows() {
+		check(fmt.Errorf("loaded %d usage rows, want %d", n, shape.rows()))
+	}
 	for _, ix := range secondary {
 		_, err := d.Writer().ExecContext(ctx, ix)
 		check(err)

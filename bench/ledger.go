@@ -26,7 +26,7 @@ func ledgerBench(ctx context.Context, name string, d *db.DB, dur time.Duration) 
 	mkPairs := func(prefix string) []pair {
 		ps := make([]pair, workers)
 		for i := range ps {
-			owner := fmt.Sprintf("bench:%s:%d:%s", prefix, i, ids.New()[:8])
+			owner := fmt.Sprintf("bench:%s:%d:%s", prefix, i, ids.New())
 			c, err := svc.EnsureAccount(ctx, ledger.AccountSpec{Owner: owner, Kind: ledger.KindCredit, Currency: "EUR", Floor: ledger.AtLeast(0)})
 			check(err)
 			r, err := svc.EnsureAccount(ctx, ledger.AccountSpec{Owner: owner, Kind: ledger.KindReceivables, Currency: "EUR", Floor: ledger.NoFloor()})
@@ -44,7 +44,7 @@ func ledgerBench(ctx context.Context, name string, d *db.DB, dur time.Duration) 
 	}
 
 	postPairs, rawPairs := mkPairs("post"), mkPairs("raw")
-	run := ids.New()[:8]
+	run := ids.New()
 	postRate := rateWith(dur, perWorker(postPairs, func(p pair, n int) bool {
 		_, err := svc.Post(ctx, ledger.PostInput{IdempotencyKey: fmt.Sprintf("bench:%s:%d", run, n), Description: "bench",
 			Postings: []ledger.PostingInput{{AccountID: p.credit.ID, Currency: "EUR", Amount: 1}, {AccountID: p.recv.ID, Currency: "EUR", Amount: -1}}})

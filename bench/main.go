@@ -51,7 +51,6 @@ func main() {
 	flag.IntVar(&shape.accounts, "accounts", 10000, "invoice run: billing accounts")
 	flag.IntVar(&shape.resources, "resources", 10, "invoice run: resources per account")
 	flag.IntVar(&shape.hours, "hours", 720, "invoice run: hourly records per resource")
-	flag.IntVar(&benchRowsPerStmt, "rows-per-insert", benchRowsPerStmt, "invoice run: rows per multi-row INSERT of the bulk load")
 	only := flag.String("only", "", "comma-separated subset to run: http, ledger, invoice (default all)")
 	flag.Parse()
 	ctx := context.Background()
@@ -280,7 +279,8 @@ func scratchDB(ctx context.Context, base string) (string, func(), error) {
 		return "", nil, err
 	}
 	defer c.Close(ctx)
-	name := "trellis_bench_" + strings.ReplaceAll(ids.New()[:8], "-", "")
+	id := strings.ReplaceAll(ids.New(), "-", "")
+	name := "trellis_bench_" + strings.ToLower(id[len(id)-12:])
 	if _, err := c.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		return "", nil, err
 	}

@@ -290,17 +290,34 @@ func (a *App) Jobs() []jobs.Job {
 	}
 }
 
-// Serve serves HTTP on ln and runs the periodic jobs until ctx is done, then
-// shuts down gracefully: in-flight requests finish (up to grace) before it
-// returns.
-func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
-	srv := &http.Server{
-		Handler:           a.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(a.cfg.Logger.Handler(), slog.LevelWarn),
+// Listener is an extra address Trellis serves, with its own handler (a
+// dialect on a dedicated port, served at /).
+type Listener struct {
+	Name     string
+	Listener net.Listener
+	Handler  http.Handler
+}
+
+// IDCloudHostHandler serves the idcloudhost API at /v1/… for a dedicated
+// listener, so a client whose URLs are fixed (https://api.idcloudhost.com/v1/…)
+// only needs its host changed.
+func (a *App) IDCloudHostHandler() http.Handler { return idcloudhost.Dedicated(a.Handler) }
+
+// Serve serves HTTP on ln (and on every extra listener) and runs the
+// periodic jobs until ctx is done, then shuts down gracefully: in-flight
+// requests finish (up to grace) before it returns.
+func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration, extra ...Listener) error {
+	all := append([]Listener{{Name: "http", Listener: ln, Handler: a.Handler}}, extra...)
+	servers := make([]*http.Server, len(all))
+	for i, l := range all {
+		servers[i] = &http.Server{
+			Handler:           l.Handler,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       60 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ErrorLog:          slog.NewLogLogger(a.cfg.Logger.Handler(), slog.LevelWarn),
+		}
 	}
 	jobCtx, stopJobs := context.WithCancel(ctx)
 	jobsDone := make(chan struct{})
@@ -308,24 +325,38 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 		jobs.Run(jobCtx, a.cfg.Logger, a.Jobs())
 		close(jobsDone)
 	}()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := make(chan error, len(all))
+	for i, l := range all {
+		go func() {
+			if err := servers[i].Serve(l.Listener); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s: %w", l.Name, err)
+				return
+			}
+			errc <- nil
+		}()
+	}
+	// Run until ctx is done or a listener fails, then shut every server down.
 	var err error
+	remaining := len(all)
 	select {
 	case err = <-errc:
+		remaining--
 	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), grace)
-		err = srv.Shutdown(sctx)
-		cancel()
-		if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	for _, srv := range servers {
+		if e := srv.Shutdown(sctx); e != nil && err == nil {
+			err = e
+		}
+	}
+	for range remaining {
+		if e := <-errc; e != nil && err == nil {
 			err = e
 		}
 	}
 	stopJobs()
 	<-jobsDone
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
 	}

@@ -103,6 +103,7 @@ type fixture struct {
 	usage    *usage
 	res      resources
 	op       actor.Actor // an operator over every customer
+	root     tenancy.Org
 	customer tenancy.Org
 	cust     actor.Actor // the customer's own key
 }
@@ -117,6 +118,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	rid := ids.New()
 	root := tenancy.Org{ID: rid, Kind: actor.Provider, Path: "/" + rid + "/", Name: "P", TimeZone: "UTC", CreatedAt: now, UpdatedAt: now}
 	must(t, st.InsertOrg(ctx, root))
+	f.root = root
 	f.op = actor.Actor{Type: actor.TypeAPIKey, ID: "op", OrgID: rid, OrgPath: root.Path, OrgKind: actor.Provider, Role: actor.Admin}
 	f.customer = f.org(root)
 	f.cust = actor.Actor{Type: actor.TypeAPIKey, ID: "cust", OrgID: f.customer.ID, OrgPath: f.customer.Path,

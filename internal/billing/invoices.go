@@ -58,10 +58,15 @@ func (s *Service) IssueInvoices(ctx context.Context, at time.Time) (int, error) 
 	}
 	for i := s.cfg.LookbackMonths; i >= 1; i-- {
 		from, to := end.AddDate(0, -i, 0), end.AddDate(0, -i+1, 0)
-		accts, err := s.cfg.Usage.AccountsWithUsage(ctx, from, to)
+		all, err := s.cfg.Usage.AccountsWithUsage(ctx, from, to)
 		if err != nil {
 			return n, err
 		}
+		done, err := s.store.InvoicedAccounts(ctx, from)
+		if err != nil {
+			return n, err
+		}
+		accts := without(all, done)
 		// A few accounts at a time: each one's transaction waits on the
 		// database, not on the others (they share only the counter rows,
 		// taken at the end of each transaction).
@@ -106,6 +111,25 @@ func (s *Service) IssueInvoices(ctx context.Context, at time.Time) (int, error) 
 		}
 	}
 	return n, errors.Join(runErrs...)
+}
+
+// without returns the ids of all that are not in done (both ascending or
+// not; done is small next to all or equal to it).
+func without(all, done []int64) []int64 {
+	if len(done) == 0 {
+		return all
+	}
+	skip := make(map[int64]bool, len(done))
+	for _, id := range done {
+		skip[id] = true
+	}
+	out := make([]int64, 0, len(all))
+	for _, id := range all {
+		if !skip[id] {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // IssueInvoice issues the usage invoice of one account for the month

@@ -83,6 +83,9 @@ type Queries interface {
 	// HasUsageInvoice reports whether the account's usage invoice for the
 	// month starting at periodStart exists.
 	HasUsageInvoice(ctx context.Context, accountID int64, periodStart time.Time) (bool, error)
+	// InvoicedAccounts returns the accounts that have their usage invoice
+	// for the month starting at periodStart.
+	InvoicedAccounts(ctx context.Context, periodStart time.Time) ([]int64, error)
 	// UnpaidInvoiceTotal is Σ (total − paid) over the account's unpaid
 	// usage invoices.
 	UnpaidInvoiceTotal(ctx context.Context, accountID int64) (int64, error)

@@ -54,6 +54,7 @@ func (f DBFlags) config() app.Config {
 type ServeCmd struct {
 	DBFlags
 	HTTP      string        `name:"http" env:"TRELLIS_HTTP" default:"127.0.0.1:8080" help:"HTTP listen address."`
+	IDCHHTTP  string        `name:"idcloudhost-http" env:"TRELLIS_IDCLOUDHOST_HTTP" help:"Also serve the idcloudhost API on this address at /v1/… (as api.idcloudhost.com does), e.g. 127.0.0.1:8081."`
 	AdminKey  string        `name:"admin-key" env:"TRELLIS_ADMIN_KEY" help:"Bootstrap the provider admin key to this value instead of generating one."`
 	Demo      bool          `name:"demo" env:"TRELLIS_DEMO" help:"Load the sandbox (the vendor documents' example objects) and write demo-credentials.json. Implies --sandbox."`
 	Sandbox   bool          `name:"sandbox" env:"TRELLIS_SANDBOX" help:"Let the provider admin move the clock forward (POST /api/v1/sandbox/clock) to simulate billing periods."`
@@ -105,7 +106,17 @@ func (c *ServeCmd) Run(g *Globals) error {
 	}
 	fmt.Fprintf(g.Stdout, "Trellis %s serving http://%s (database: %s)\n  API docs: http://%s/docs/\n",
 		version(), ln.Addr(), a.DB.Dialect().Name(), ln.Addr())
-	return a.Serve(g.Ctx, ln, c.Grace)
+	var extra []app.Listener
+	if c.IDCHHTTP != "" {
+		l, err := net.Listen("tcp", c.IDCHHTTP)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		extra = append(extra, app.Listener{Name: "idcloudhost", Listener: l, Handler: a.IDCloudHostHandler()})
+		fmt.Fprintf(g.Stdout, "  idcloudhost API: http://%s/v1/\n", l.Addr())
+	}
+	return a.Serve(g.Ctx, ln, c.Grace, extra...)
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -47,6 +47,7 @@ func (s *Service) begin(ctx context.Context, sp chargeSpec) (Charge, bool, error
 		var c Charge
 		created := false
 		err := s.store.Tx(ctx, func(tx Store) error {
+			created = false // db.Tx may run this again after a retryable error
 			if prev, err := tx.GetChargeByKey(ctx, sp.key); err == nil {
 				c = prev
 				return nil

@@ -328,6 +328,20 @@ func (s *Store) HasUsageInvoice(ctx context.Context, accountID int64, periodStar
 	return n > 0, s.mapErr(err, "invoice")
 }
 
+// InvoicedAccounts implements billing.Queries (one index scan per month, so
+// an invoice run that has nothing left to do costs one query).
+func (s *Store) InvoicedAccounts(ctx context.Context, periodStart time.Time) ([]int64, error) {
+	rows, err := s.r().QueryContext(ctx, `SELECT billing_account_id FROM invoices WHERE kind = 'usage' AND period_start = $1
+		ORDER BY billing_account_id`, periodStart)
+	if err != nil {
+		return nil, s.mapErr(err, "invoice")
+	}
+	return collect(rows, func(sc interface{ Scan(...any) error }) (int64, error) {
+		var id int64
+		return id, sc.Scan(&id)
+	})
+}
+
 // UnpaidInvoiceTotal implements billing.Queries.
 func (s *Store) UnpaidInvoiceTotal(ctx context.Context, accountID int64) (int64, error) {
 	var n int64

@@ -51,7 +51,7 @@ func (s *suite) billing(t *testing.T) {
 	s.cover("NextNumber", "NextNumbers", "RaiseNumber", "InsertBillingAccount", "GetBillingAccount", "LockBillingAccount",
 		"ListBillingAccounts", "DefaultBillingAccount", "CountBillingAccounts", "UpdateBillingAccount",
 		"SetDefaultBillingAccount", "SoftDeleteBillingAccount", "SetBillingAccountRestriction", "ListRestrictedAccounts",
-		"InsertInvoice", "InsertInvoiceRecord", "GetInvoice", "ListInvoices", "HasUsageInvoice", "UnpaidInvoiceTotal",
+		"InsertInvoice", "InsertInvoiceRecord", "GetInvoice", "ListInvoices", "HasUsageInvoice", "InvoicedAccounts", "UnpaidInvoiceTotal",
 		"ListOverdue", "OldestOverdueInvoice", "InsertCreditRecord", "ListCreditRecords", "InsertOutboxEmail",
 		"ListOutboxEmails")
 	now := db.Micro(t0)
@@ -274,6 +274,14 @@ func (s *suite) billing(t *testing.T) {
 	}
 	if has, _ := s.st.HasUsageInvoice(s.ctx, b.ID, month.AddDate(0, 1, 0)); has {
 		t.Fatal("HasUsageInvoice: true for another month")
+	}
+	invoiced, err := s.st.InvoicedAccounts(s.ctx, month)
+	must(t, err)
+	if !containsID(invoiced, b.ID) || containsID(invoiced, a.ID) {
+		t.Fatalf("InvoicedAccounts = %v", invoiced)
+	}
+	if invoiced, _ = s.st.InvoicedAccounts(s.ctx, month.AddDate(0, 1, 0)); containsID(invoiced, b.ID) {
+		t.Fatalf("InvoicedAccounts of another month = %v", invoiced)
 	}
 	unpaid, err := s.st.UnpaidInvoiceTotal(s.ctx, b.ID)
 	must(t, err)
