@@ -536,6 +536,25 @@ func (s *Identity) DeleteToken(ctx context.Context, a actor.Actor, id int64) err
 	})
 }
 
+// DeleteTokenFor deletes a user's token for an operator (a leaked token is
+// revoked at once, without the user's help).
+func (s *Identity) DeleteTokenFor(ctx context.Context, a actor.Actor, userID, id int64) error {
+	if err := a.Require(actor.Admin); err != nil {
+		return err
+	}
+	return s.store.Tx(ctx, func(tx IdentityStore) error {
+		u, err := tx.GetIDCHUser(ctx, a.Scope(), userID)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteIDCHToken(ctx, u.ID, id); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, audit.New(a, s.now(), "idcloudhost_token.delete", "idcloudhost_token",
+			strconv.FormatInt(id, 10), u.OrgPath, fmt.Sprintf("user=%d", u.ID)))
+	})
+}
+
 func tokenNotFound(err error) error {
 	if errs.Is(err, errs.KindNotFound) {
 		return &errs.Error{Kind: errs.KindNotFound, Field: "token_id", Msg: "no such token"}

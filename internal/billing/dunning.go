@@ -89,7 +89,15 @@ func (s *Service) liftTx(ctx context.Context, tx Queries, accountID int64, at ti
 	if acct.RestrictionLevel != RestrictionFrozen || !strings.HasPrefix(acct.SuspendReason, dunningReason) {
 		return false, nil
 	}
-	if _, overdue, err := tx.OldestOverdueInvoice(ctx, accountID, at); err != nil || overdue {
+	inv, overdue, err := tx.OldestOverdueInvoice(ctx, accountID, at)
+	if err != nil {
+		return false, err
+	}
+	if overdue {
+		// Still frozen, but the reason names the invoice that is now the
+		// oldest overdue one (the one named before may have been paid).
+		_, err := tx.SetBillingAccountRestriction(ctx, accountID, RestrictionFrozen, RestrictionFrozen,
+			overdueReason(inv), db.Micro(s.clock.Now()))
 		return false, err
 	}
 	return tx.SetBillingAccountRestriction(ctx, accountID, RestrictionFrozen, RestrictionNone, "", db.Micro(s.clock.Now()))

@@ -113,8 +113,7 @@ func (s *Service) IssueInvoices(ctx context.Context, at time.Time) (int, error) 
 	return n, errors.Join(runErrs...)
 }
 
-// without returns the ids of all that are not in done (both ascending or
-// not; done is small next to all or equal to it).
+// without returns the ids of all that are not in done, in all's order.
 func without(all, done []int64) []int64 {
 	if len(done) == 0 {
 		return all

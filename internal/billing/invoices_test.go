@@ -428,9 +428,30 @@ func TestDunning(t *testing.T) {
 		if frozen, _, _ = f.svc.Dunning(ctx, closeMar.Add(billing.DefaultDueAfter)); frozen != 1 {
 			t.Fatalf("frozen %d", frozen)
 		}
+		// A second overdue invoice; paying the first keeps the account
+		// frozen, now for the second.
+		f.usage.add(c.ID, feb.AddDate(0, 2, 0), line("vm", "1", "1"))
+		closeApr := feb.AddDate(0, 3, 0).Add(time.Hour)
+		_, err = f.svc.IssueInvoices(ctx, closeApr)
+		must(t, err)
+		cInvs, err := f.svc.ListInvoices(ctx, f.cust, c.ID)
+		must(t, err)
+		if len(cInvs) != 2 {
+			t.Fatalf("%d invoices", len(cInvs))
+		}
+		_, err = d.Write().ExecContext(ctx, `UPDATE invoices SET status = 10, paid_amount = total WHERE id = $1`, cInvs[1].ID)
+		must(t, err)
+		dueApr := closeApr.Add(billing.DefaultDueAfter)
+		if _, lifted, _ = f.svc.Dunning(ctx, dueApr); lifted != 0 {
+			t.Fatal("lifted with an overdue invoice left")
+		}
+		got, _ = f.svc.GetAccount(ctx, f.cust, c.ID)
+		if got.RestrictionLevel != billing.RestrictionFrozen || got.SuspendReason != "invoice "+cInvs[0].PaddedID()+" is past due" {
+			t.Fatalf("after paying the first: %q %q", got.RestrictionLevel, got.SuspendReason)
+		}
 		_, err = d.Write().ExecContext(ctx, `UPDATE invoices SET status = 10, paid_amount = total WHERE billing_account_id = $1`, c.ID)
 		must(t, err)
-		if _, lifted, _ = f.svc.Dunning(ctx, closeMar.Add(billing.DefaultDueAfter)); lifted != 1 {
+		if _, lifted, _ = f.svc.Dunning(ctx, dueApr); lifted != 1 {
 			t.Fatalf("lifted %d", lifted)
 		}
 		f.trialBalanceZero()

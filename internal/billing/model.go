@@ -7,6 +7,29 @@
 // exact decimals. An invoice's totals are money.Totals of its line amounts
 // (seed inventory ID-amb-13), and issuing it posts one balanced ledger
 // transaction in the same database transaction as the invoice rows.
+//
+// Decisions where the seed and the plan are silent:
+//
+//   - A (org, user) has at most one live default account (a partial unique
+//     index); default changes and the "first account is the default" rule
+//     are serialised by the org's row lock. Accounts without an idcloudhost
+//     user (user 0) share one default per org.
+//   - Top-up invoices (ID-91) are prepayment requests: total = the credit
+//     asked for, no VAT (VAT is charged on the usage invoices the credit
+//     pays), no ledger posting until paid. They are not debts: unpaid_amount,
+//     dunning and account deletion look at usage invoices only.
+//   - Promotional ("First billing account") credit is posted against the
+//     account's revenue (contra-revenue): credit +A, revenue −A.
+//   - Running totals: ongoing = credit available − the month's total so far.
+//   - Dunning freezes with suspend_reason "invoice <padded_id> is past due"
+//     and lifts only restrictions carrying that prefix, so an operator's own
+//     FROZEN is never lifted by a payment.
+//   - Invoice numbers come from the counters table inside the issuing
+//     transaction, taken as late as possible (the counter row is shared by
+//     every invoice); the ledger key of a usage invoice is its business
+//     event, the account's month (UsageInvoiceKey). Lock order: billing
+//     account, its ledger accounts, then counters (invoice, credit_record,
+//     invoice_record).
 package billing
 
 import (

@@ -238,7 +238,7 @@ type PayResult struct {
 	Replayed     bool   // the result of an earlier request with the same key
 }
 
-// PayMessage is the ID-95 message for a result.
+// payMessage is the ID-95 message for a result.
 func payMessage(r PayResult) string {
 	cur, _ := money.ParseCurrency("currency", r.Currency)
 	switch {

@@ -70,12 +70,24 @@ func (s *Service) payOpen(ctx context.Context, a actor.Actor, in PayInput, op st
 			return PayResult{}, errs.Invalidf("amount", "must be at most %s", formatMinor(s.cfg.MaxAmount, cur))
 		}
 	}
+	// Nothing unpaid needs no card. (A replay of a request that paid is
+	// found by its key and answered by the saga below.)
+	open, err := s.store.ListOpenInvoices(ctx, acct.ID, true)
+	if err != nil {
+		return PayResult{}, err
+	}
+	key := requestKey("pay", a, in.IdempotencyKey)
+	if !anyAvailable(open) {
+		if _, err := s.store.GetChargeByKey(ctx, key); errs.Is(err, errs.KindNotFound) {
+			return nothingToPay(cur.Code(), requested), nil
+		}
+	}
 	method, cus, err := s.payMethod(ctx, acct)
 	if err != nil {
 		return PayResult{}, err
 	}
 	sp := chargeSpec{actor: a, acct: acct, purpose: PurposeInvoices, method: method, customerRef: cus.CustomerRef,
-		key:       requestKey("pay", a, in.IdempotencyKey),
+		key:       key,
 		hash:      hashRequest(op, strconv.FormatInt(acct.ID, 10), strconv.FormatInt(requested, 10)),
 		requested: requested, limit: requested, description: "Invoice payment",
 		allocate: func(ctx context.Context, tx Store, req int64) ([]Allocation, error) {
@@ -156,9 +168,7 @@ func (s *Service) pay(ctx context.Context, sp chargeSpec, requested int64) (PayR
 	cur := sp.acct.Cur()
 	c, created, err := s.begin(ctx, sp)
 	if errors.Is(err, errNothingToPay) {
-		r := PayResult{Success: true, Currency: cur.Code(), AmountLeft: requested, PaidInvoices: []int64{}}
-		r.Message = payMessage(r)
-		return r, nil
+		return nothingToPay(cur.Code(), requested), nil
 	}
 	if err != nil {
 		return PayResult{}, err
@@ -189,6 +199,23 @@ func resultOf(c Charge) PayResult {
 		}
 	}
 	r.AmountLeft = c.Requested - r.AmountUsed
+	r.Message = payMessage(r)
+	return r
+}
+
+func anyAvailable(open []OpenInvoice) bool {
+	for _, o := range open {
+		if o.Available() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// nothingToPay is the result of a payment that found nothing unpaid: no
+// charge is made and the whole amount is left.
+func nothingToPay(currency string, requested int64) PayResult {
+	r := PayResult{Success: true, Currency: currency, AmountLeft: requested, PaidInvoices: []int64{}}
 	r.Message = payMessage(r)
 	return r
 }

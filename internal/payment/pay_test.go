@@ -78,6 +78,22 @@ func TestPayAmountOldestFirstAndPartial(t *testing.T) {
 		if got := e.balance(acct, ledger.KindPaymentClearing); got != -3500 || e.proc.Charged("EUR") != 3500 {
 			t.Fatalf("clearing %d, charged %d, want −3500 and 3500", got, e.proc.Charged("EUR"))
 		}
+		// Each payment is one ledger transaction keyed by its charge.
+		if r.ChargeID != 0 {
+			t.Fatal("the last call charged")
+		}
+		rows, err := e.pay.Charges(e.ctx, cust, acct.ID)
+		e.must(err)
+		if len(rows) != 2 {
+			t.Fatalf("%d charges", len(rows))
+		}
+		for _, c := range rows {
+			lt, err := e.led.TransactionByKey(e.ctx, fmt.Sprintf("charge:%d", c.ID))
+			e.must(err)
+			if lt.ID != c.LedgerTransactionID || len(lt.Postings) != 2 {
+				t.Fatalf("ledger transaction of charge %d: %+v", c.ID, lt)
+			}
+		}
 		// The partly paid invoice lists both payments with their parts.
 		txs, err := e.pay.InvoiceTransactions(e.ctx, cust, i2.ID)
 		e.must(err)
@@ -466,4 +482,29 @@ func bank(e *env, invoice int64, amount, ref string) func() error {
 		_, err := e.pay.RecordBankPayment(e.ctx, e.operator, payment.BankPaymentInput{InvoiceID: invoice, Amount: amount, Reference: ref})
 		return err
 	}
+}
+
+// Without a card a payment is refused, unless there is nothing to pay.
+func TestPayWithoutCard(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		cust := e.customer()
+		acct := e.account(cust, 0)
+		r, err := e.pay.PayAll(e.ctx, cust, payment.PayInput{AccountID: acct.ID})
+		e.must(err)
+		if !r.Success || r.ChargeID != 0 || r.Message != "There are no unpaid invoices." {
+			t.Fatalf("pay_all with nothing unpaid: %+v", r)
+		}
+		// The default account (billing_account_id 0, ID-amb-24).
+		r, err = e.pay.PayAmount(e.ctx, cust, payment.PayInput{Amount: "3.50"})
+		e.must(err)
+		if r.AmountLeft != 350 || r.AmountUsed != 0 {
+			t.Fatalf("pay_amount with nothing unpaid: %+v", r)
+		}
+		e.invoice(acct, 1, 100)
+		before := e.snapshot(acct)
+		_, err = e.pay.PayAll(e.ctx, cust, payment.PayInput{})
+		wantErr(t, err, errs.KindPrecondition, "billing_account_id")
+		e.unchanged(before, acct)
+	})
 }

@@ -220,17 +220,40 @@ func (s *Store) charge(ctx context.Context, q string, arg any) (payment.Charge, 
 	if err != nil {
 		return payment.Charge{}, s.mapErr(err, "charge")
 	}
-	rows, err := s.r().QueryContext(ctx, `SELECT charge_id, invoice_id, position, amount FROM charge_allocations
-		WHERE charge_id = $1 ORDER BY position`, c.ID)
-	if err != nil {
-		return payment.Charge{}, s.mapErr(err, "charge allocation")
+	cs := []payment.Charge{c}
+	err = s.allocations(ctx, cs, `charge_id = $1`, c.ID)
+	return cs[0], err
+}
+
+// allocations fills in the allocations of cs, read by one query whose
+// condition (on charge_allocations) selects at least theirs.
+func (s *Store) allocations(ctx context.Context, cs []payment.Charge, where string, args ...any) error {
+	if len(cs) == 0 {
+		return nil
 	}
-	c.Allocations, err = collect(rows, func(sc interface{ Scan(...any) error }) (payment.Allocation, error) {
+	rows, err := s.r().QueryContext(ctx, `SELECT charge_id, invoice_id, position, amount FROM charge_allocations
+		WHERE `+where+` ORDER BY charge_id, position`, args...)
+	if err != nil {
+		return s.mapErr(err, "charge allocation")
+	}
+	all, err := collect(rows, func(sc interface{ Scan(...any) error }) (payment.Allocation, error) {
 		var a payment.Allocation
 		err := sc.Scan(&a.ChargeID, &a.InvoiceID, &a.Position, &a.Amount)
 		return a, err
 	})
-	return c, err
+	if err != nil {
+		return err
+	}
+	idx := make(map[int64]int, len(cs))
+	for i := range cs {
+		idx[cs[i].ID] = i
+	}
+	for _, a := range all {
+		if i, ok := idx[a.ChargeID]; ok {
+			cs[i].Allocations = append(cs[i].Allocations, a)
+		}
+	}
+	return nil
 }
 
 // FinishCharge implements payment.Queries.
@@ -249,7 +272,12 @@ func (s *Store) ListPendingCharges(ctx context.Context, before time.Time, limit 
 	if err != nil {
 		return nil, s.mapErr(err, "charge")
 	}
-	return collect(rows, scanCharge)
+	cs, err := collect(rows, scanCharge)
+	if err != nil {
+		return nil, err
+	}
+	err = s.allocations(ctx, cs, `charge_id IN (SELECT id FROM charges WHERE status = 'pending' AND created_at <= $1)`, before)
+	return cs, err
 }
 
 // ListAccountCharges implements payment.Queries.
@@ -259,7 +287,12 @@ func (s *Store) ListAccountCharges(ctx context.Context, accountID int64) ([]paym
 	if err != nil {
 		return nil, s.mapErr(err, "charge")
 	}
-	return collect(rows, scanCharge)
+	cs, err := collect(rows, scanCharge)
+	if err != nil {
+		return nil, err
+	}
+	err = s.allocations(ctx, cs, `charge_id IN (SELECT id FROM charges WHERE billing_account_id = $1)`, accountID)
+	return cs, err
 }
 
 // ListInvoiceTransactions implements payment.Queries.

@@ -306,7 +306,7 @@ func (s *suite) payments(t *testing.T) {
 	wantKind(t, err, errs.KindNotFound)
 	pending, err := s.st.ListPendingCharges(s.ctx, now, 10)
 	must(t, err)
-	if len(pending) != 1 || pending[0].ID != ch.ID {
+	if len(pending) != 1 || pending[0].ID != ch.ID || !cmp.Equal(pending[0].Allocations, ch.Allocations) {
 		t.Fatalf("pending charges %+v", pending)
 	}
 	if pending, _ = s.st.ListPendingCharges(s.ctx, now.Add(-time.Second), 10); len(pending) != 0 {
@@ -345,7 +345,8 @@ func (s *suite) payments(t *testing.T) {
 	}
 	all, err := s.st.ListAccountCharges(s.ctx, acct.ID)
 	must(t, err)
-	if len(all) != 2 || all[0].ID != bank.ID || all[0].PaymentObjectID != 0 {
+	if len(all) != 2 || all[0].ID != bank.ID || all[0].PaymentObjectID != 0 || !cmp.Equal(all[0].Allocations, bank.Allocations) ||
+		!cmp.Equal(all[1].Allocations, ch.Allocations) {
 		t.Fatalf("account charges %+v", all)
 	}
 

@@ -41,9 +41,7 @@ func (s *suite) pricingMetering(t *testing.T) {
 func (s *suite) priceVersions(t *testing.T) {
 	// Far in the future, so other groups' versions cannot interfere.
 	base := time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC)
-	v1 := pricing.Version{ID: ids.New(), EffectiveFrom: db.Micro(t0.AddDate(14, 0, 0)), Items: pricing.DefaultItems(),
-		CreatedAt: db.Micro(t0), CreatedBy: "op"}
-	v1.EffectiveFrom = base
+	v1 := pricing.Version{ID: ids.New(), EffectiveFrom: base, Items: pricing.DefaultItems(), CreatedAt: db.Micro(t0), CreatedBy: "op"}
 	items := pricing.DefaultItems()
 	items[0].Price = pmDec("0.000000000001") // 12 decimals survive the round trip
 	v2 := pricing.Version{ID: ids.New(), EffectiveFrom: base.Add(time.Hour), Items: items, CreatedAt: db.Micro(t0), CreatedBy: "op"}

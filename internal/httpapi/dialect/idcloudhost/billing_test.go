@@ -494,3 +494,47 @@ func TestPaymentReplays(t *testing.T) {
 		}
 	})
 }
+
+// TestPaymentEncodings: JSON bodies with numbers or strings, the
+// restricted token's implied account (ID-amb-24), and the path winning over
+// the body.
+func TestPaymentEncodings(t *testing.T) {
+	v := apitest.NewValidator(t, idcloudhost.Spec())
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d, v)
+		for _, body := range []string{`{"amount": "0.02"}`, `{"amount": 0.01, "billing_account_id": 6}`} {
+			resp := f.do(t, keyRestricted, apitest.Request{Method: "POST", Path: prefix + "/payment/pay_amount", Body: []byte(body)})
+			wantStatus(t, resp, http.StatusOK)
+			if r := decode[obj](t, resp); r["success"] != true || fmt.Sprint(r["paid_invoices"]) != "[1]" {
+				t.Fatalf("%s: %v", body, r)
+			}
+		}
+		inv := decode[obj](t, f.form(t, keyUser, "GET", "/payment/invoice?invoice_id=1", ""))
+		if txs := inv["transaction_list"].([]any); len(txs) != 2 || num(t, inv["totals"].(obj), "total") != "0.07" {
+			t.Fatalf("invoice %v", inv)
+		}
+		if m := decode[obj](t, f.form(t, keyRestricted, "GET", "/payment/billing_account/unpaid_amount", "")); num(t, m, "message") != "0.04" {
+			t.Fatalf("unpaid %v", m)
+		}
+		// The path's account wins over the body's.
+		resp := f.do(t, keyUser, apitest.Request{Method: "PUT", Path: prefix + "/payment/billing_account/6/recurring_payment",
+			Body: []byte(`{"billing_account_id": 1, "recurring_payment_amount": 52.5, "recurring_payment_threshold": "0"}`)})
+		wantStatus(t, resp, http.StatusOK)
+		r := decode[obj](t, resp)
+		if a := r["account"].(obj); a["id"] != json.Number("6") || num(t, a, "recurring_payment_amount") != "52.5" ||
+			r["payment_report"].(obj)["triggered"] != false {
+			t.Fatalf("recurring %v", r)
+		}
+		a1 := decode[obj](t, f.form(t, keyUser, "GET", "/payment/billing_account?billing_account_id=1", ""))
+		if num(t, a1, "recurring_payment_amount") != "0.0" {
+			t.Fatalf("account 1 changed: %v", a1)
+		}
+		// Amounts with more decimals than the currency are refused.
+		resp = f.do(t, keyUser, apitest.Request{Method: "POST", Path: prefix + "/payment/credit/request_invoice",
+			Body: []byte(`{"billing_account_id": 6, "amount": 1.005}`)})
+		wantStatus(t, resp, http.StatusBadRequest)
+		if msg := errorMessage(t, resp); !strings.HasPrefix(msg, "amount: ") {
+			t.Fatalf("message %q", msg)
+		}
+	})
+}

@@ -10,7 +10,18 @@
 // every decision taken where the seed is silent or contradicts itself.
 // testdata/samples holds the seed's sample responses verbatim, and
 // testdata/requests the seed's curl examples; the tests validate both
-// against the document.
+// against the document, and the handler tests send every request file
+// verbatim and validate every exchange.
+//
+// The handlers (handler.go) authenticate the "apikey" header as an
+// idcloudhost token (access.Identity), read one parameter bag per request
+// (params.go: path > JSON > form > query, form bodies on every method),
+// answer errors as {"errors": {"Error": "…"}} with the status of
+// httpapi/problem's kind table (403 in the gateway's
+// consumer::resource_forbidden shape), honour Idempotency-Key, and reach
+// billing, payment, pricing and the catalog through interfaces this
+// package owns. Dedicated serves the dialect at /v1 on a listener of its
+// own, as the vendor's clients expect.
 package idcloudhost
 
 import _ "embed"

@@ -1,10 +1,13 @@
 package native
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
 	"testing"
+
+	"github.com/trellis-cloud/trellis/internal/errs"
 )
 
 // idchEnv is the idcloudhost part of the fixture: under partner B (so A's
@@ -13,6 +16,7 @@ import (
 type idchEnv struct {
 	custUser, custFree string // customer orgs
 	user               string // the user number of custUser
+	token              string // a token of user
 }
 
 func (e *env) seedIdentity(t *testing.T) {
@@ -21,6 +25,8 @@ func (e *env) seedIdentity(t *testing.T) {
 	e.idch.custFree = e.create(t, "/orgs", `{"parentId":%q,"name":"No user yet"}`, e.partnerB)
 	u := e.ok(t, http.StatusCreated, "POST", "/users", provAdmin, fmt.Sprintf(`{"orgId":%q,"email":"user@example.com","firstName":"Cloudia"}`, e.idch.custUser))
 	e.idch.user = fmt.Sprint(u["id"])
+	tok := e.ok(t, http.StatusCreated, "POST", "/users/"+e.idch.user+"/tokens", provAdmin, `{"description":"fixture"}`)
+	e.idch.token = fmt.Sprint(tok["id"])
 	e.ok(t, http.StatusOK, "PUT", "/locations/cyc01", provAdmin, `{"displayName":"Cycletown","countryCode":"est","orderNr":1}`)
 	e.ok(t, http.StatusOK, "PUT", "/locations/bus02", provAdmin, `{"displayName":"Busburg","countryCode":"est","orderNr":2}`)
 }
@@ -36,6 +42,7 @@ func (e *env) identityAuthzCases() []authzCase {
 		{method: "GET", path: user, foreignPath: user},
 		{method: "POST", path: user + "/tokens", body: `{"description":"d"}`, forbidden: admins, foreignPath: user + "/tokens"},
 		{method: "GET", path: user + "/tokens", foreignPath: user + "/tokens"},
+		{method: "DELETE", path: user + "/tokens/" + e.idch.token, forbidden: admins, foreignPath: user + "/tokens/" + e.idch.token},
 		{method: "GET", path: "/locations"},
 		{method: "PUT", path: "/locations/x1", body: `{"displayName":"X","countryCode":"est"}`, forbidden: providerAdmin},
 		{method: "DELETE", path: "/locations/bus02", forbidden: providerAdmin},
@@ -72,6 +79,13 @@ func (e *env) identityBadRoutes() []badRoute {
 			{name: "user unknown", path: "/users/999/tokens", body: `{}`, status: 404, specValid: true},
 			{name: "user foreign", key: aAdmin, body: `{}`, status: 404, specValid: true},
 		})},
+		{"DELETE", user + "/tokens/" + e.idch.token, []badCase{
+			{name: "token zero", path: user + "/tokens/0", status: 422, field: "tokenId"},
+			{name: "token unknown", path: user + "/tokens/999", status: 404, specValid: true},
+			{name: "user unknown", path: "/users/999/tokens/" + e.idch.token, status: 404, specValid: true},
+			{name: "user foreign", key: aAdmin, status: 404, specValid: true},
+			{name: "not an admin", key: provStaff, status: 403, specValid: true},
+		}},
 		{"PUT", "/locations/x1", join(bodyCases(loc), []badCase{
 			{name: "slug upper case", path: "/locations/X1", body: `{` + loc + `}`, status: 422, field: "slug"},
 			{name: "displayName missing", body: `{"countryCode":"est"}`, status: 422, field: "displayName"},
@@ -114,6 +128,13 @@ func (e *env) scenarioIdentity(t *testing.T) {
 	toks := e.ok(t, http.StatusOK, "GET", "/users/"+id+"/tokens", aViewer, "")["items"].([]any)
 	if len(toks) != 1 || toks[0].(map[string]any)["secret"] != nil || toks[0].(map[string]any)["description"] != "first" {
 		t.Errorf("tokens = %v", toks)
+	}
+	e.ok(t, http.StatusNoContent, "DELETE", "/users/"+id+"/tokens/"+fmt.Sprint(tok["id"]), aAdmin, "")
+	if toks := e.ok(t, http.StatusOK, "GET", "/users/"+id+"/tokens", aViewer, "")["items"].([]any); len(toks) != 0 {
+		t.Errorf("tokens after delete = %v", toks)
+	}
+	if _, err := e.deps.Identity.Authenticate(context.Background(), str(tok["secret"]), ""); !errs.Is(err, errs.KindUnauthenticated) {
+		t.Errorf("deleted token authenticates: %v", err)
 	}
 
 	locs := e.ok(t, http.StatusOK, "GET", "/locations", aViewer, "")["items"].([]any)

@@ -110,6 +110,17 @@ func (s *server) registerUsers(api huma.API) {
 		Summary: "Create an idcloudhost API token for a user", DefaultStatus: http.StatusCreated}, s.createIDCHToken)
 	register(api, huma.Operation{OperationID: "listIdcloudhostTokens", Method: http.MethodGet, Path: "/users/{id}/tokens",
 		Summary: "List a user's idcloudhost API tokens (without secrets)"}, s.listIDCHTokens)
+	register(api, huma.Operation{OperationID: "deleteIdcloudhostToken", Method: http.MethodDelete, Path: "/users/{id}/tokens/{tokenId}",
+		Summary: "Delete a user's idcloudhost API token", Description: "The token stops working at once."}, s.deleteIDCHToken)
+}
+
+type userTokenParam struct {
+	ID      int64 `path:"id" minimum:"1" doc:"The user number."`
+	TokenID int64 `path:"tokenId" minimum:"1" doc:"The token number."`
+}
+
+func (s *server) deleteIDCHToken(ctx context.Context, in *userTokenParam) (*struct{}, error) {
+	return exec(ctx, s, func(a actor.Actor) error { return s.d.Identity.DeleteTokenFor(ctx, a, in.ID, in.TokenID) })
 }
 
 // idchFieldNames maps the identity service's field names (the idcloudhost
