@@ -154,13 +154,14 @@ func benchResources(p pricing.Policy, n int) []benchResource {
 }
 
 // loadUsage bulk-loads the usage with INSERT … SELECT statements that
-// generate the rows in the database (accounts × resources × hours, the
-// same rows a resource would have recorded), accountsPerTx accounts per
-// transaction, two loaders in parallel on PostgreSQL (SQLite has one
-// writer). The two secondary indexes are dropped for the load and rebuilt
-// after it, as a bulk load would.
+// generate the rows in the database: the same rows the resources would have
+// recorded, in the order they would have (hour by hour, every account's
+// resources in each hour, so one account's month is spread over the table
+// as in production), hoursPerTx hours per transaction, two loaders in
+// parallel on PostgreSQL (SQLite has one writer). The two secondary indexes
+// are dropped for the load and rebuilt after it, as a bulk load would.
 func loadUsage(ctx context.Context, d *db.DB, p pricing.Policy, accts []int64, shape usageShape) {
-	const accountsPerTx = 50
+	const hoursPerTx = 24
 	secondary := []string{
 		`CREATE INDEX usage_hourly_account_period ON usage_hourly (billing_account_id, period_start)`,
 		`CREATE INDEX usage_hourly_period_account ON usage_hourly (period_start, billing_account_id)`,
@@ -169,29 +170,6 @@ func loadUsage(ctx context.Context, d *db.DB, p pricing.Policy, accts []int64, s
 		_, err := d.Writer().ExecContext(ctx, `DROP INDEX `+ix)
 		check(err)
 	}
-	res := benchResources(p, shape.resources)
-	// $1 hours, $2 month start, $3 recorded_at, $4/$5 account range, then
-	// 4 parameters per resource.
-	var values []string
-	args := []any{shape.hours, benchMonth, benchMonth.AddDate(0, 1, 0), int64(0), int64(0)}
-	for i, r := range res {
-		n := len(args)
-		values = append(values, fmt.Sprintf("(CAST($%d AS BIGINT), CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS TEXT))", n+1, n+2, n+3, n+4, n+5))
-		args = append(args, int64(i), r.config, r.price, r.desc, r.types)
-	}
-	// h holds the hours, each period start computed once.
-	hours := `n(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM n WHERE n + 1 < $1),
-		h(p) AS MATERIALIZED (SELECT strftime('%Y-%m-%dT%H:%M:%S', $2, '+' || n || ' hours') || '.000000Z' FROM n)`
-	if d.Dialect().Name() == "postgres" {
-		hours = `h(p) AS MATERIALIZED (SELECT CAST($2 AS TIMESTAMPTZ) + n * INTERVAL '1 hour' FROM generate_series(0, CAST($1 AS INT) - 1) AS n)`
-	}
-	stmt := `WITH RECURSIVE ` + hours + `, r(i, config, price, descr, types) AS (VALUES ` + strings.Join(values, ", ") + `)
-		INSERT INTO usage_hourly (resource_id, meter, period_start, billing_account_id, location_slug, owner_uuid,
-			user_id, config, quantity_e6, unit_price, description, uptime_types, recorded_at)
-		SELECT 'vm-' || a.id || '-' || r.i, 'vm', h.p, a.id, 'tll', 'uuid-' || a.id || '-' || r.i,
-			a.id, r.config, 1000000, r.price, r.descr, r.types, $3
-		FROM billing_accounts a CROSS JOIN r CROSS JOIN h
-		WHERE a.id >= $4 AND a.id < $5`
 	if len(accts) == 0 {
 		return
 	}
@@ -199,13 +177,38 @@ func loadUsage(ctx context.Context, d *db.DB, p pricing.Policy, accts []int64, s
 	for _, a := range accts {
 		lo, hi = min(lo, a), max(hi, a)
 	}
+	res := benchResources(p, shape.resources)
+	// $1/$2 hour range, $3 month start, $4 recorded_at, $5/$6 account
+	// range, then 5 parameters per resource.
+	var values []string
+	args := []any{0, 0, benchMonth, benchMonth.AddDate(0, 1, 0), lo, hi + 1}
+	for i, r := range res {
+		n := len(args)
+		values = append(values, fmt.Sprintf("(CAST($%d AS BIGINT), CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS TEXT))", n+1, n+2, n+3, n+4, n+5))
+		args = append(args, int64(i), r.config, r.price, r.desc, r.types)
+	}
+	// h holds the hours of the chunk, each period start computed once.
+	hours := `n(n) AS (SELECT CAST($1 AS INTEGER) UNION ALL SELECT n + 1 FROM n WHERE n + 1 < $2),
+		h(p) AS MATERIALIZED (SELECT strftime('%Y-%m-%dT%H:%M:%S', $3, '+' || n || ' hours') || '.000000Z' FROM n)`
+	if d.Dialect().Name() == "postgres" {
+		hours = `h(p) AS MATERIALIZED (SELECT CAST($3 AS TIMESTAMPTZ) + n * INTERVAL '1 hour'
+			FROM generate_series(CAST($1 AS INT), CAST($2 AS INT) - 1) AS n)`
+	}
+	stmt := `WITH RECURSIVE ` + hours + `, r(i, config, price, descr, types) AS (VALUES ` + strings.Join(values, ", ") + `)
+		INSERT INTO usage_hourly (resource_id, meter, period_start, billing_account_id, location_slug, owner_uuid,
+			user_id, config, quantity_e6, unit_price, description, uptime_types, recorded_at)
+		SELECT 'vm-' || a.id || '-' || r.i, 'vm', h.p, a.id, 'tll', 'uuid-' || a.id || '-' || r.i,
+			a.id, r.config, 1000000, r.price, r.descr, r.types, $4
+		FROM h CROSS JOIN billing_accounts a CROSS JOIN r
+		WHERE a.id >= $5 AND a.id < $6
+		ORDER BY h.p, a.id, r.i`
 	loaders := 1
 	if d.Dialect().Name() == "postgres" {
 		loaders = 2
 	}
-	next := make(chan int64)
+	next := make(chan int)
 	go func() {
-		for at := lo; at <= hi; at += accountsPerTx {
+		for at := 0; at < shape.hours; at += hoursPerTx {
 			next <- at
 		}
 		close(next)
@@ -218,7 +221,7 @@ func loadUsage(ctx context.Context, d *db.DB, p pricing.Policy, accts []int64, s
 			defer wg.Done()
 			a := append([]any(nil), args...)
 			for at := range next {
-				a[3], a[4] = at, at+accountsPerTx
+				a[0], a[1] = at, min(at+hoursPerTx, shape.hours)
 				if err := d.Tx(ctx, func(q db.Querier) error {
 					_, err := q.ExecContext(ctx, stmt, a...)
 					return err

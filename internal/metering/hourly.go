@@ -186,9 +186,9 @@ func (s *HourlyService) Record(ctx context.Context, a actor.Actor, in RecordInpu
 	out, err := s.RecordBatch(ctx, a, []RecordInput{in})
 	if err != nil {
 		var e *errs.Error
-		if errors.As(err, &e) && strings.HasPrefix(e.Field, "records[0].") {
+		if errors.As(err, &e) && strings.HasPrefix(e.Field, "records[0]") {
 			c := *e
-			c.Field = strings.TrimPrefix(e.Field, "records[0].")
+			c.Field = strings.TrimPrefix(strings.TrimPrefix(e.Field, "records[0]"), ".")
 			return HourlyRecord{}, &c
 		}
 		return HourlyRecord{}, err

@@ -490,3 +490,20 @@ func TestLinesSumProperty(t *testing.T) {
 		}
 	})
 }
+
+// TestNoPolicy: without a price version effective at the hour, nothing can
+// be rated, and nothing is written.
+func TestNoPolicy(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		st := sqlstore.New(d)
+		clk := clock.NewFake(t0)
+		hs := sqlstore.MeteringHourly{Store: st}
+		svc := metering.NewHourlyService(hs, pricing.NewService(sqlstore.Pricing{Store: st}, clk), clk)
+		_, err := svc.Record(context.Background(), system, vmInput(6, "vm-1", hour, ubuntu(), "1"))
+		wantErr(t, err, errs.KindPrecondition, "")
+		_, err = hs.GetHourlyUsage(context.Background(), "vm-1", pricing.MeterVM, hour)
+		if errs.KindOf(err) != errs.KindNotFound {
+			t.Fatalf("record written without a policy: %v", err)
+		}
+	})
+}

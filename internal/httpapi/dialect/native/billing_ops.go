@@ -10,6 +10,7 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/billing"
+	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ledger"
 	"github.com/trellis-cloud/trellis/internal/metering"
 	"github.com/trellis-cloud/trellis/internal/money"
@@ -276,7 +277,30 @@ func (s *server) registerBillingOps(api huma.API) {
 func (s *server) recordHourly(ctx context.Context, in *recordHourlyInput) (*output[list[hourlyRecordOut]], error) {
 	return call(ctx, s, func(a actor.Actor) ([]metering.HourlyRecord, error) {
 		ins := make([]metering.RecordInput, len(in.Body.Records))
+		users := map[int64]int64{} // billing account → its user
 		for i, r := range in.Body.Records {
+			// The account must be a live one in the caller's tree; its user
+			// is the usage's user_id unless the record names it.
+			field := "records[" + strconv.Itoa(i) + "].billingAccountId"
+			user, seen := users[r.BillingAccountID]
+			if !seen {
+				acct, err := s.d.Billing.GetAccount(ctx, a, r.BillingAccountID)
+				if errs.Is(err, errs.KindNotFound) {
+					return nil, &errs.Error{Kind: errs.KindNotFound, Field: field, Msg: "billing account not found"}
+				}
+				if err != nil {
+					return nil, err
+				}
+				if acct.Deleted() {
+					return nil, &errs.Error{Kind: errs.KindPrecondition, Field: field, Msg: "the billing account is deleted"}
+				}
+				user, users[r.BillingAccountID] = acct.UserID, acct.UserID
+			}
+			if r.UserID == 0 {
+				r.UserID = user
+			} else if r.UserID != user {
+				return nil, errs.Invalidf("records["+strconv.Itoa(i)+"].userId", "must be the billing account's user (%d) or left out", user)
+			}
 			q := money.DecimalFromInt(1)
 			if r.Quantity != "" {
 				d, err := money.ParseDecimal("records["+strconv.Itoa(i)+"].quantity", r.Quantity)
