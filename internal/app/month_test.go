@@ -75,6 +75,24 @@ func (c *client) idc(want int, method, path, key string, form url.Values) []byte
 	return resp.Body
 }
 
+// customer sets up, as the provider admin, the org chain down to a
+// customer, its idcloudhost user, a billing account with the given extra
+// JSON members, and a token; it returns the account and the token.
+func (c *client) customer(admin, root, account string) (int64, string) {
+	c.t.Helper()
+	dist := c.api(201, "POST", "/orgs", admin, fmt.Sprintf(`{"parentId":%q,"name":"D"}`, root))["id"].(string)
+	contract := c.api(201, "POST", "/contracts", admin, fmt.Sprintf(`{"orgId":%q,"reservedCapacity":1,"currency":"EUR","details":"c"}`, dist))["id"].(string)
+	partner := c.api(201, "POST", "/contracts/"+contract+"/partners", admin, `{"name":"P"}`)["id"].(string)
+	cust := c.api(201, "POST", "/orgs", admin, fmt.Sprintf(`{"parentId":%q,"name":"Customer"}`, partner))["id"].(string)
+	user := int64(c.api(201, "POST", "/users", admin, fmt.Sprintf(`{"orgId":%q,"email":"customer@example.com"}`, cust))["id"].(float64))
+	if account != "" {
+		account = "," + account
+	}
+	acct := int64(c.api(201, "POST", "/billing-accounts", admin, fmt.Sprintf(`{"orgId":%q,"userId":%d%s}`, cust, user, account))["id"].(float64))
+	key := c.api(201, "POST", fmt.Sprintf("/users/%d/tokens", user), admin, `{}`)["secret"].(string)
+	return acct, key
+}
+
 func decodeInto(t *testing.T, b []byte, v any) {
 	t.Helper()
 	d := json.NewDecoder(bytes.NewReader(b))
@@ -106,16 +124,8 @@ func TestMonthOfBilling(t *testing.T) {
 		c := newClient(t, a.Handler)
 		admin := boot.NewAdminKey
 
-		// The org chain down to a customer, its idcloudhost user and token, and its billing account.
-		dist := c.api(201, "POST", "/orgs", admin, fmt.Sprintf(`{"parentId":%q,"name":"D"}`, boot.Root.ID))["id"].(string)
-		contract := c.api(201, "POST", "/contracts", admin, fmt.Sprintf(`{"orgId":%q,"reservedCapacity":1,"currency":"EUR","details":"c"}`, dist))["id"].(string)
-		partner := c.api(201, "POST", "/contracts/"+contract+"/partners", admin, `{"name":"P"}`)["id"].(string)
-		cust := c.api(201, "POST", "/orgs", admin, fmt.Sprintf(`{"parentId":%q,"name":"Customer"}`, partner))["id"].(string)
-		user := c.api(201, "POST", "/users", admin, fmt.Sprintf(`{"orgId":%q,"email":"month@example.com"}`, cust))["id"].(float64)
-		acct := int64(c.api(201, "POST", "/billing-accounts", admin, fmt.Sprintf(
-			`{"orgId":%q,"userId":%d,"title":"Month","email":"month@example.com","vatPercentage":20,"discountPercentage":10,"welcomeCredit":"5.00"}`,
-			cust, int64(user)))["id"].(float64))
-		key := c.api(201, "POST", fmt.Sprintf("/users/%d/tokens", int64(user)), admin, `{"description":"month"}`)["secret"].(string)
+		acct, key := c.customer(admin, boot.Root.ID,
+			`"title":"Month","email":"month@example.com","vatPercentage":20,"discountPercentage":10,"welcomeCredit":"5.00"`)
 
 		// Three resources, metered every hour of March (744 hours).
 		vm1 := func(h int) string {

@@ -45,14 +45,8 @@ func newPayEnv(t *testing.T, d *db.DB, cardToken string) *payEnv {
 	}
 	c := newClient(t, a.Handler)
 	admin := boot.NewAdminKey
-	dist := c.api(201, "POST", "/orgs", admin, fmt.Sprintf(`{"parentId":%q,"name":"D"}`, boot.Root.ID))["id"].(string)
-	contract := c.api(201, "POST", "/contracts", admin, fmt.Sprintf(`{"orgId":%q,"reservedCapacity":1,"currency":"EUR","details":"c"}`, dist))["id"].(string)
-	partner := c.api(201, "POST", "/contracts/"+contract+"/partners", admin, `{"name":"P"}`)["id"].(string)
-	cust := c.api(201, "POST", "/orgs", admin, fmt.Sprintf(`{"parentId":%q,"name":"Customer"}`, partner))["id"].(string)
-	user := int64(c.api(201, "POST", "/users", admin, fmt.Sprintf(`{"orgId":%q,"email":"pay@example.com"}`, cust))["id"].(float64))
-	acct := int64(c.api(201, "POST", "/billing-accounts", admin, fmt.Sprintf(`{"orgId":%q,"userId":%d}`, cust, user))["id"].(float64))
-	e := &payEnv{client: c, a: a, acct: acct,
-		key: c.api(201, "POST", fmt.Sprintf("/users/%d/tokens", user), admin, `{}`)["secret"].(string)}
+	acct, key := c.customer(admin, boot.Root.ID, "")
+	e := &payEnv{client: c, a: a, acct: acct, key: key}
 	for m := 0; m < 5; m++ {
 		month := start.AddDate(0, m, 0)
 		clk.Set(month)

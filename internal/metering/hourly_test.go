@@ -507,3 +507,109 @@ func TestNoPolicy(t *testing.T) {
 		}
 	})
 }
+
+// TestEachAccountLinesProperty: for random records of several accounts
+// (several meters of one resource in one hour, configurations, owners and
+// prices changing, records just outside the range), the one streaming read
+// calls fn once per account with usage, ascending, with exactly what Lines
+// gives for it; fn may write meanwhile; an error from fn stops the read.
+func TestEachAccountLinesProperty(t *testing.T) {
+	each(t, func(e *env) {
+		t := e.t
+		for round := range 3 {
+			rng := rand.New(rand.NewPCG(uint64(round), 99))
+			from := month.AddDate(0, round*3, 0)
+			to := from.AddDate(0, 1, 0)
+			meters := []pricing.Meter{pricing.MeterVM, pricing.MeterDisk, pricing.MeterObjectStorage}
+			for range 400 {
+				// Mostly inside [from, to), some an hour or two outside.
+				h := from.Add(time.Duration(rng.IntN(31*24+4)-2) * time.Hour)
+				acct := int64(1 + rng.IntN(9))
+				if acct == 5 {
+					acct = 500 + int64(round) // an account far from the others
+				}
+				res := fmt.Sprintf("r-%d-%d", acct, rng.IntN(4))
+				cfg := pricing.Config{VMName: res, CPUs: int64(1 + rng.IntN(3))}
+				if rng.IntN(3) == 0 {
+					cfg.Status = "stopped"
+				}
+				desc := []string{"small", "large", "small"}[rng.IntN(3)]
+				price := []string{"0.019", "0.036", "0.0000342", "1"}[rng.IntN(4)]
+				types := [][]string{{}, {"VM_COMPUTE"}, {"VM_RUNNING", "MAIN_STORAGE"}}[rng.IntN(3)]
+				r := metering.HourlyRecord{ResourceID: res, Meter: meters[rng.IntN(len(meters))], PeriodStart: h,
+					BillingAccountID: acct, LocationSlug: []string{"tll", "jkt"}[rng.IntN(2)],
+					OwnerUUID: fmt.Sprintf("owner-%d", rng.IntN(2)), UserID: int64(rng.IntN(3)), Config: cfg,
+					Quantity: money.DecimalFromInt(int64(1 + rng.IntN(1_000_000))).Shift(-6), UnitPrice: d(price),
+					Description: desc, UptimeTypes: types, RecordedAt: h}
+				_, err := e.store.UpsertHourlyUsage(e.ctx, r)
+				must(t, err)
+			}
+			want, err := e.svc.AccountsWithUsage(e.ctx, from, to)
+			must(t, err)
+			var got []int64
+			err = e.svc.EachAccountLines(e.ctx, from, to, func(id int64, lines []metering.Line) error {
+				got = append(got, id)
+				ls, err := e.svc.Lines(e.ctx, id, from, to)
+				if err != nil {
+					return err
+				}
+				if diff := cmp.Diff(ls, lines, cmpDecimal); diff != "" {
+					t.Errorf("round %d, account %d: EachAccountLines vs Lines (-Lines +Each):\n%s", round, id, diff)
+				}
+				// A write while the read is open (on SQLite: the writer
+				// connection, next to the reader holding the cursor).
+				_, err = e.store.UpsertHourlyUsage(e.ctx, metering.HourlyRecord{ResourceID: fmt.Sprintf("w-%d", id),
+					Meter: pricing.MeterVM, PeriodStart: to.AddDate(1, 0, 0), BillingAccountID: id, Config: pricing.Config{},
+					Quantity: d("1"), UnitPrice: d("1"), Description: "elsewhere", RecordedAt: to})
+				return err
+			})
+			must(t, err)
+			if diff := cmp.Diff(want, got); diff != "" || len(got) < 5 {
+				t.Fatalf("round %d: accounts (-AccountsWithUsage +EachAccountLines):\n%s", round, diff)
+			}
+
+			// An error from fn stops the read and is returned.
+			stop := errs.New(errs.KindInternal, "stop")
+			calls := 0
+			err = e.svc.EachAccountLines(e.ctx, from, to, func(int64, []metering.Line) error {
+				calls++
+				return stop
+			})
+			if err != stop || calls != 1 {
+				t.Fatalf("fn error: %v after %d calls", err, calls)
+			}
+		}
+		err := e.svc.EachAccountLines(e.ctx, nextMon, month, func(int64, []metering.Line) error { return nil })
+		wantErr(t, err, errs.KindInvalid, "to")
+	})
+}
+
+// TestEachAccountLinesSkipsCorrupt: an account whose stored rows cannot be
+// read into lines is reported, and the others are still handed over.
+func TestEachAccountLinesSkipsCorrupt(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dbx *db.DB) {
+		ctx := context.Background()
+		st := sqlstore.New(dbx)
+		clk := clock.NewFake(t0)
+		hs := sqlstore.MeteringHourly{Store: st}
+		svc := metering.NewHourlyService(hs, pricing.NewService(sqlstore.Pricing{Store: st}, clk), clk)
+		for _, acct := range []int64{1, 2, 3} {
+			_, err := hs.UpsertHourlyUsage(ctx, metering.HourlyRecord{ResourceID: fmt.Sprintf("vm-%d", acct), Meter: pricing.MeterVM,
+				PeriodStart: month, BillingAccountID: acct, Quantity: d("1"), UnitPrice: d("1"), Description: "vm", RecordedAt: month})
+			must(t, err)
+		}
+		_, err := dbx.Writer().ExecContext(ctx, `UPDATE usage_hourly SET config = '{' WHERE billing_account_id = 2`)
+		must(t, err)
+		var got []int64
+		err = svc.EachAccountLines(ctx, month, nextMon, func(id int64, _ []metering.Line) error {
+			got = append(got, id)
+			return nil
+		})
+		if err == nil || errs.KindOf(err) != errs.KindInternal {
+			t.Fatalf("corrupt account: error %v", err)
+		}
+		if diff := cmp.Diff([]int64{1, 3}, got); diff != "" {
+			t.Fatalf("accounts (-want +got):\n%s", diff)
+		}
+	})
+}

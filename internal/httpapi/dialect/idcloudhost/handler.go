@@ -207,25 +207,9 @@ func (s *server) locationOf(r *http.Request) (catalog.Location, error) {
 // unknownRoutes answers requests no route matches in the dialect's shape:
 // 405 with Allow when the path exists with other methods, else 404.
 func (s *server) unknownRoutes(mux *http.ServeMux) http.Handler {
-	probe := []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern != "" {
-			mux.ServeHTTP(w, r)
-			return
-		}
-		var allowed []string
-		for _, m := range probe {
-			p := r.Clone(r.Context())
-			p.Method = m
-			if _, pattern := mux.Handler(p); pattern != "" {
-				allowed = append(allowed, m)
-			}
-		}
-		if len(allowed) == 0 {
-			s.writeError(w, r, errs.New(errs.KindNotFound, "no such route: "+r.Method+" "+r.URL.Path))
-			return
-		}
-		w.Header().Set("Allow", strings.Join(allowed, ", "))
+	return middleware.UnknownRoutes(mux, func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, errs.New(errs.KindNotFound, "no such route: "+r.Method+" "+r.URL.Path))
+	}, func(w http.ResponseWriter, _ *http.Request, allowed []string) {
 		writeErrorBody(w, http.StatusMethodNotAllowed, "method not allowed; use "+strings.Join(allowed, ", "))
 	})
 }

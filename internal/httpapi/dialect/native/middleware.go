@@ -66,30 +66,12 @@ func nullMember(body []byte) string {
 	return ""
 }
 
-// problemRoutes answers requests that match no route with a problem rather
-// than ServeMux's text/plain: 405 with Allow when the path exists with
-// other methods, 404 otherwise.
+// problemRoutes answers requests that match no route with a problem: 405
+// with Allow when the path exists with other methods, 404 otherwise.
 func problemRoutes(mux *http.ServeMux, writeError func(http.ResponseWriter, *http.Request, error)) http.Handler {
-	// The methods tried to tell a wrong method from an unknown path.
-	probeMethods := []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern != "" {
-			mux.ServeHTTP(w, r)
-			return
-		}
-		var allowed []string
-		for _, m := range probeMethods {
-			probe := r.Clone(r.Context())
-			probe.Method = m
-			if _, pattern := mux.Handler(probe); pattern != "" {
-				allowed = append(allowed, m)
-			}
-		}
-		if len(allowed) == 0 {
-			writeError(w, r, errs.NotFound("route"))
-			return
-		}
-		w.Header().Set("Allow", strings.Join(allowed, ", "))
+	return middleware.UnknownRoutes(mux, func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, errs.NotFound("route"))
+	}, func(w http.ResponseWriter, r *http.Request, allowed []string) {
 		writeProblem(w, &problemDetails{
 			Type:      "about:blank",
 			Title:     http.StatusText(http.StatusMethodNotAllowed),
