@@ -32,10 +32,7 @@ var errAlreadyInvoiced = errors.New("billing: already invoiced")
 
 // IssueInvoices is the invoice run: for every billing account with usage in
 // a closed calendar month (UTC; closed once its end + CloseGrace ≤ at) that
-// has no invoice for it yet, it issues one invoice. The month's usage is
-// read in ONE streaming aggregate query over all accounts (Usage.
-// EachAccountLines), each account's lines handed to a pool of workers as
-// the rows arrive, instead of one query per account. It is idempotent and
+// has no invoice for it yet, it issues one invoice. It is idempotent and
 // safe to run on many nodes at once: each account-month is issued in one
 // transaction under the account's row lock, re-checked there, and backed by
 // a unique index. After each commit the AutoPayer (if any) is asked to
@@ -59,36 +56,32 @@ func (s *Service) IssueInvoices(ctx context.Context, at time.Time) (int, error) 
 		runErrs = append(runErrs, err)
 		mu.Unlock()
 	}
-	type job struct {
-		id    int64
-		lines []UsageLine
-	}
 	for i := s.cfg.LookbackMonths; i >= 1; i-- {
 		from, to := end.AddDate(0, -i, 0), end.AddDate(0, -i+1, 0)
+		all, err := s.cfg.Usage.AccountsWithUsage(ctx, from, to)
+		if err != nil {
+			return n, err
+		}
 		done, err := s.store.InvoicedAccounts(ctx, from)
 		if err != nil {
-			return n, errors.Join(append(runErrs, err)...)
+			return n, err
 		}
-		skip := make(map[int64]bool, len(done))
-		for _, id := range done {
-			skip[id] = true
-		}
+		accts := without(all, done)
 		// A few accounts at a time: each one's transaction waits on the
 		// database, not on the others (they share only the counter rows,
-		// taken at the end of each transaction). The read feeds them as
-		// its rows arrive; it waits (its cursor open) while all are busy.
-		next := make(chan job)
+		// taken at the end of each transaction).
+		next := make(chan int64)
 		var wg sync.WaitGroup
-		for range max(s.cfg.Workers, 1) {
+		for range min(s.cfg.Workers, len(accts)) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for j := range next {
-					inv, issued, err := s.issueLines(ctx, j.id, from, to, at, j.lines)
+				for id := range next {
+					inv, issued, err := s.issue(ctx, id, from, to, at)
 					if err != nil {
 						// One account's failure must not hold back every
 						// other account's invoice; the next run retries it.
-						fail(fmt.Errorf("billing: invoice of account %d for %s: %w", j.id, from.Format("2006-01"), err))
+						fail(fmt.Errorf("billing: invoice of account %d for %s: %w", id, from.Format("2006-01"), err))
 						continue
 					}
 					if !issued {
@@ -105,30 +98,37 @@ func (s *Service) IssueInvoices(ctx context.Context, at time.Time) (int, error) 
 				}
 			}()
 		}
-		readErr := s.cfg.Usage.EachAccountLines(ctx, from, to, func(id int64, lines []UsageLine) error {
-			if skip[id] || len(lines) == 0 {
-				return nil
+		for _, id := range accts {
+			if ctx.Err() != nil {
+				break
 			}
-			select {
-			case next <- job{id, lines}:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
+			next <- id
+		}
 		close(next)
 		wg.Wait()
 		if err := ctx.Err(); err != nil {
 			return n, errors.Join(append(runErrs, err)...)
 		}
-		if readErr != nil {
-			// The accounts not reached are issued by the next run.
-			fail(fmt.Errorf("billing: usage of %s: %w", from.Format("2006-01"), readErr))
+	}
+	return n, errors.Join(runErrs...)
+}
+
+// without returns the ids of all that are not in done, in all's order.
+func without(all, done []int64) []int64 {
+	if len(done) == 0 {
+		return all
+	}
+	skip := make(map[int64]bool, len(done))
+	for _, id := range done {
+		skip[id] = true
+	}
+	out := make([]int64, 0, len(all))
+	for _, id := range all {
+		if !skip[id] {
+			out = append(out, id)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	return n, errors.Join(runErrs...)
+	return out
 }
 
 // IssueInvoice issues the usage invoice of one account for the month
@@ -151,25 +151,14 @@ func (s *Service) issue(ctx context.Context, accountID int64, from, to, at time.
 		return Invoice{}, false, err
 	}
 	// A closed month's usage no longer changes: read it before the
-	// transaction, to keep the transaction short.
+	// transaction, to keep the transaction short. Records keep the order
+	// Usage gives the lines (metering: by first hour, then resource).
 	lines, err := s.cfg.Usage.Lines(ctx, accountID, from, to)
-	if err != nil {
+	if err != nil || len(lines) == 0 {
 		return Invoice{}, false, err
 	}
-	return s.issueLines(ctx, accountID, from, to, at, lines)
-}
-
-// issueLines issues the account's invoice for [from, to) with lines, read
-// before (a closed month's usage no longer changes), unless it has no lines
-// or the month is invoiced already (re-checked under the account's lock).
-// Records keep the order Usage gives the lines (metering: by first hour,
-// then resource).
-func (s *Service) issueLines(ctx context.Context, accountID int64, from, to, at time.Time, lines []UsageLine) (Invoice, bool, error) {
-	if len(lines) == 0 {
-		return Invoice{}, false, nil
-	}
 	var inv Invoice
-	err := s.store.Tx(ctx, func(tx Store) error {
+	err = s.store.Tx(ctx, func(tx Store) error {
 		acct, err := tx.LockBillingAccount(ctx, accountID)
 		if err != nil {
 			return err

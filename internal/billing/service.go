@@ -19,15 +19,8 @@ import (
 // the metering service's hourly usage). Lines are grouped per resource
 // configuration and unit price; from is inclusive, to exclusive.
 type Usage interface {
-	// Lines returns one account's lines (the usage view, one invoice).
+	AccountsWithUsage(ctx context.Context, from, to time.Time) ([]int64, error)
 	Lines(ctx context.Context, billingAccountID int64, from, to time.Time) ([]UsageLine, error)
-	// EachAccountLines reads every account's lines in one streaming read
-	// (the invoice run) and calls fn per account with usage, accounts
-	// ascending, with the lines Lines would return, while the read is still
-	// open (fn may write). An error from fn stops the read and is
-	// returned; accounts whose usage cannot be read are skipped and
-	// reported in the returned error.
-	EachAccountLines(ctx context.Context, from, to time.Time, fn func(billingAccountID int64, lines []UsageLine) error) error
 }
 
 // AutoPayer charges a freshly issued unpaid invoice to the account's primary

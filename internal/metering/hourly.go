@@ -351,38 +351,6 @@ func (s *HourlyService) Lines(ctx context.Context, billingAccountID int64, from,
 	return linesFromGroups(billingAccountID, groups)
 }
 
-// EachAccountLines reads every billing account's usage with from ≤ period
-// start < to in ONE streaming aggregate query (ordered by account, not one
-// query per account) and calls fn once per account with usage, accounts
-// ascending, with exactly the lines Lines returns for that account and
-// range, in the same order. fn runs while the query's rows are still being
-// read; it may write to the database (the read holds a reader connection,
-// never the writer), but the callers should not hold it long: the cursor
-// stays open meanwhile. An account whose stored rows cannot be turned into
-// lines (a corrupt price or configuration) is skipped and its error
-// returned at the end, joined with the others, so it does not hold back the
-// remaining accounts; an error from fn or from the query stops the read and
-// is returned (joined with the skipped accounts' errors). The invoice run
-// uses it; callers scope the accounts.
-func (s *HourlyService) EachAccountLines(ctx context.Context, from, to time.Time, fn func(billingAccountID int64, lines []Line) error) error {
-	if err := checkRange(from, to); err != nil {
-		return err
-	}
-	var skipped []error
-	err := s.store.EachHourlyUsageGroups(ctx, from.UTC(), to.UTC(), func(id int64, groups []UsageGroup) error {
-		lines, err := linesFromGroups(id, groups)
-		if err != nil {
-			skipped = append(skipped, fmt.Errorf("metering: usage lines of billing account %d: %w", id, err))
-			return nil
-		}
-		return fn(id, lines)
-	})
-	if len(skipped) == 0 {
-		return err
-	}
-	return errors.Join(append(skipped, err)...)
-}
-
 func checkRange(from, to time.Time) error {
 	if !to.After(from) {
 		return errs.Invalid("to", "must be after from")

@@ -27,15 +27,6 @@ type HourlyStore interface {
 	// description, unit price, configuration, uptime types, owner,
 	// location, user): ONE GROUP BY query.
 	HourlyUsageGroups(ctx context.Context, billingAccountID int64, from, to time.Time) ([]UsageGroup, error)
-	// EachHourlyUsageGroups aggregates every billing account's records
-	// with from ≤ period_start < to into the groups HourlyUsageGroups
-	// gives, in ONE GROUP BY query ordered by billing account, and calls fn
-	// with each account's groups (accounts ascending) while the rows are
-	// still being read. An error from fn stops the query and is returned.
-	// Called outside a transaction, it reads through the reader pool, so
-	// fn may write meanwhile (on SQLite the writer connection is never
-	// held by the open cursor).
-	EachHourlyUsageGroups(ctx context.Context, from, to time.Time, fn func(billingAccountID int64, groups []UsageGroup) error) error
 	// HourlyUsageAccounts returns the distinct billing accounts with a
 	// record with from ≤ period_start < to, ascending.
 	HourlyUsageAccounts(ctx context.Context, from, to time.Time) ([]int64, error)

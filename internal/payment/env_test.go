@@ -63,28 +63,6 @@ func (u *usage) AccountsWithUsage(_ context.Context, from, to time.Time) ([]int6
 	return out, nil
 }
 
-// EachAccountLines calls fn with each account's Lines, accounts
-// ascending, as metering's one streaming read does.
-func (u *usage) EachAccountLines(ctx context.Context, from, to time.Time, fn func(int64, []billing.UsageLine) error) error {
-	accts, err := u.AccountsWithUsage(ctx, from, to)
-	if err != nil {
-		return err
-	}
-	for _, id := range accts {
-		ls, err := u.Lines(ctx, id, from, to)
-		if err != nil {
-			return err
-		}
-		if len(ls) == 0 {
-			continue
-		}
-		if err := fn(id, ls); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (u *usage) Lines(_ context.Context, account int64, from, _ time.Time) ([]billing.UsageLine, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()

@@ -103,87 +103,24 @@ func (s *Store) ListHourlyUsage(ctx context.Context, resourceID string, from, to
 // from the grouping ones are grouped too, so each row is exact; the caller
 // merges rows into lines.
 func (s *Store) HourlyUsageGroups(ctx context.Context, billingAccountID int64, from, to time.Time) ([]metering.UsageGroup, error) {
-	rows, err := s.r().QueryContext(ctx, `SELECT `+usageGroupCols+`
+	rows, err := s.r().QueryContext(ctx, `SELECT resource_id, meter, description, unit_price, config, uptime_types,
+			owner_uuid, location_slug, user_id, CAST(SUM(quantity_e6) AS BIGINT), COUNT(*), MIN(period_start), MAX(period_start)
 		FROM usage_hourly
 		WHERE billing_account_id = $1 AND period_start >= $2 AND period_start < $3
-		GROUP BY `+usageGroupKey+`
-		ORDER BY `+usageGroupOrder,
+		GROUP BY resource_id, meter, description, unit_price, config, uptime_types, owner_uuid, location_slug, user_id`,
 		billingAccountID, db.Micro(from), db.Micro(to))
 	if err != nil {
 		return nil, s.mapErr(err, "usage record")
 	}
 	return collect(rows, func(sc interface{ Scan(...any) error }) (metering.UsageGroup, error) {
 		var g metering.UsageGroup
-		var id int64
-		err := scanUsageGroup(sc, &id, &g)
+		var meter string
+		var first, last db.Time
+		err := sc.Scan(&g.ResourceID, &meter, &g.Description, &g.UnitPrice, &g.Config, &g.UptimeTypes,
+			&g.OwnerUUID, &g.LocationSlug, &g.UserID, &g.QuantityE6, &g.Records, &first, &last)
+		g.Meter, g.FirstPeriod, g.LastPeriod = pricing.Meter(meter), first.Time, last.Time
 		return g, err
 	})
-}
-
-// The usage groups' columns, grouping and order (within an account: by
-// first hour, then the grouping columns, so the groups come in the same
-// order from both queries below and from both databases).
-const (
-	usageGroupCols = `billing_account_id, resource_id, meter, description, unit_price, config, uptime_types,
-			owner_uuid, location_slug, user_id, CAST(SUM(quantity_e6) AS BIGINT), COUNT(*), MIN(period_start), MAX(period_start)`
-	usageGroupKey   = `billing_account_id, resource_id, meter, description, unit_price, config, uptime_types, owner_uuid, location_slug, user_id`
-	usageGroupOrder = `MIN(period_start), resource_id, meter, description, unit_price, config, uptime_types, owner_uuid, location_slug, user_id`
-)
-
-func scanUsageGroup(sc interface{ Scan(...any) error }, account *int64, g *metering.UsageGroup) error {
-	var meter string
-	var first, last db.Time
-	err := sc.Scan(account, &g.ResourceID, &meter, &g.Description, &g.UnitPrice, &g.Config, &g.UptimeTypes,
-		&g.OwnerUUID, &g.LocationSlug, &g.UserID, &g.QuantityE6, &g.Records, &first, &last)
-	g.Meter, g.FirstPeriod, g.LastPeriod = pricing.Meter(meter), first.Time, last.Time
-	return err
-}
-
-// EachHourlyUsageGroups implements metering.HourlyStore: the month's usage
-// of every account in ONE GROUP BY query ordered by account, handed to fn an
-// account at a time as the rows arrive. It always reads through the reader
-// pool (never a transaction or, on SQLite, the single writer connection),
-// so fn can run write transactions while the cursor is open; on SQLite the
-// cursor's snapshot only keeps the WAL from being checkpointed past it
-// meanwhile.
-func (s *Store) EachHourlyUsageGroups(ctx context.Context, from, to time.Time, fn func(billingAccountID int64, groups []metering.UsageGroup) error) error {
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+usageGroupCols+`
-		FROM usage_hourly
-		WHERE period_start >= $1 AND period_start < $2
-		GROUP BY `+usageGroupKey+`
-		ORDER BY billing_account_id, `+usageGroupOrder,
-		db.Micro(from), db.Micro(to))
-	if err != nil {
-		return s.mapErr(err, "usage record")
-	}
-	defer rows.Close()
-	var (
-		cur    int64
-		groups []metering.UsageGroup
-	)
-	for rows.Next() {
-		var id int64
-		var g metering.UsageGroup
-		if err := scanUsageGroup(rows, &id, &g); err != nil {
-			return errs.Wrap(errs.KindInternal, err, "database error")
-		}
-		if id != cur && len(groups) > 0 {
-			// Ordered by account: cur's groups are complete.
-			if err := fn(cur, groups); err != nil {
-				return err
-			}
-			groups = nil
-		}
-		cur = id
-		groups = append(groups, g)
-	}
-	if err := rows.Err(); err != nil {
-		return s.mapErr(err, "usage record")
-	}
-	if len(groups) > 0 {
-		return fn(cur, groups)
-	}
-	return nil
 }
 
 // HourlyUsageAccounts implements metering.HourlyStore (an index-only scan

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -33,8 +32,7 @@ func pmDec(s string) money.Decimal {
 func (s *suite) pricingMetering(t *testing.T) {
 	s.cover("InsertPriceVersion", "ListPriceVersions", "PriceVersionAt",
 		"ReplaceServiceMultipliers", "InsertServiceMultipliers", "ListServiceMultipliers",
-		"UpsertHourlyUsage", "GetHourlyUsage", "ListHourlyUsage", "HourlyUsageGroups", "HourlyUsageAccounts",
-		"EachHourlyUsageGroups")
+		"UpsertHourlyUsage", "GetHourlyUsage", "ListHourlyUsage", "HourlyUsageGroups", "HourlyUsageAccounts")
 	t.Run("price versions", s.priceVersions)
 	t.Run("service multipliers", s.serviceMultipliers)
 	t.Run("hourly usage", s.hourlyUsage)
@@ -281,35 +279,6 @@ func (s *suite) hourlyUsage(t *testing.T) {
 	if d := cmp.Diff([]int64{acct, acct + 1}, accts); d != "" {
 		t.Fatalf("HourlyUsageAccounts (-want +got):\n%s", d)
 	}
-	// The streaming read: per account, ascending, the groups
-	// HourlyUsageGroups gives (in the same order); writes may run while it
-	// is open.
-	var streamed []int64
-	must(t, s.st.EachHourlyUsageGroups(s.ctx, h0, h0.AddDate(0, 1, 0), func(id int64, gs []metering.UsageGroup) error {
-		streamed = append(streamed, id)
-		one, err := s.st.HourlyUsageGroups(s.ctx, id, h0, h0.AddDate(0, 1, 0))
-		if err != nil {
-			return err
-		}
-		if d := cmp.Diff(one, gs); d != "" {
-			t.Errorf("EachHourlyUsageGroups, account %d (-HourlyUsageGroups +Each):\n%s", id, d)
-		}
-		_, err = s.st.UpsertHourlyUsage(s.ctx, metering.HourlyRecord{ResourceID: "each-" + res, Meter: pricing.MeterVM,
-			PeriodStart: h0.AddDate(0, 3, 0), BillingAccountID: id, Quantity: pmDec("1"), UnitPrice: pmDec("1"),
-			Description: "elsewhere", RecordedAt: h0})
-		return err
-	}))
-	if d := cmp.Diff(accts, streamed); d != "" {
-		t.Fatalf("EachHourlyUsageGroups accounts (-want +got):\n%s", d)
-	}
-	stop := errors.New("stop")
-	if err := s.st.EachHourlyUsageGroups(s.ctx, h0, h0.AddDate(0, 1, 0), func(int64, []metering.UsageGroup) error { return stop }); err != stop {
-		t.Fatalf("EachHourlyUsageGroups fn error: %v", err)
-	}
-	must(t, s.st.EachHourlyUsageGroups(s.ctx, h0.Add(5*time.Hour), h0.AddDate(0, 1, 0), func(int64, []metering.UsageGroup) error {
-		t.Fatal("EachHourlyUsageGroups called fn for an empty range")
-		return nil
-	}))
 	accts, err = s.st.HourlyUsageAccounts(s.ctx, h0.Add(4*time.Hour), h0.AddDate(0, 2, 0))
 	must(t, err)
 	if d := cmp.Diff([]int64{acct, acct + 1}, accts); d != "" {
