@@ -55,9 +55,12 @@ func main() {
 	flag.IntVar(&shape.resources, "resources", 10, "invoice run: resources per account")
 	flag.IntVar(&shape.hours, "hours", 720, "invoice run: hourly records per resource")
 	only := flag.String("only", "", "comma-separated subset to run: http, ledger, invoice (default all)")
+	dbs := flag.String("db", "sqlite,postgres", "comma-separated databases to run on: sqlite, postgres (postgres needs -pg)")
 	flag.Parse()
 	ctx := context.Background()
-	want := func(part string) bool { return *only == "" || strings.Contains(","+*only+",", ","+part+",") }
+	in := func(list, part string) bool { return strings.Contains(","+list+",", ","+part+",") }
+	want := func(part string) bool { return *only == "" || in(*only, part) }
+	onSQLite := in(*dbs, "sqlite")
 
 	tmp, err := os.MkdirTemp("", "trellis-bench-")
 	check(err)
@@ -68,20 +71,22 @@ func main() {
 	check(err)
 	defer lite.app.Close()
 
-	if want("http") {
+	// The SQLite app also serves the HTTP baselines' setup, so it is built
+	// even when only PostgreSQL is measured.
+	if want("http") && onSQLite {
 		httpBench(ctx, lite, *dur)
 	}
-	if want("ledger") {
+	if want("ledger") && onSQLite {
 		ledgerBench(ctx, "SQLite", lite.app.DB, *dur)
 	}
-	if want("invoice") {
+	if want("invoice") && onSQLite {
 		inv, err := app.Open(ctx, app.Config{DataDir: tmp + "/invoice"})
 		check(err)
 		invoiceBench(ctx, "SQLite", inv, shape)
 		inv.Close()
 	}
 
-	if *pg != "" {
+	if *pg != "" && in(*dbs, "postgres") {
 		url, drop, err := scratchDB(ctx, *pg)
 		check(err)
 		defer drop()
