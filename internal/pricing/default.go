@@ -25,7 +25,11 @@ func dec(s string) money.Decimal {
 
 // DefaultItems is the seed's price list (idcloudhost getPricingPolicy
 // sample, ID-98), written out here so that nothing reads test data at run
-// time. 3.42e-05 is 0.0000342.
+// time. 3.42e-05 is 0.0000342. The last two items are not in the sample:
+// the seed bills unassigned floating IPs and load balancers but prints no
+// price for them, so the default adds 0.00274/h (about 2 EUR a month) and
+// 0.0137/h (about 10 EUR a month); operators set their own with a new
+// price version.
 func DefaultItems() []Item {
 	return []Item{
 		{PolicyID: 1001, ResourceType: CPU, ServiceNameUserFriendly: "1 CPU", NumCPUs: 1, Price: dec("0.00521")},
@@ -36,6 +40,8 @@ func DefaultItems() []Item {
 		{PolicyID: 1023, ResourceType: Storage, ServiceNameUserFriendly: "Storage", ServiceNameInUptime: UptimeMain, Price: dec("0.0001")},
 		{PolicyID: 1030, ResourceType: License, ServiceNameUserFriendly: "Windows license per core per hour", ServiceNameInUptime: UptimeWindows, Price: dec("0.00548")},
 		{PolicyID: 1040, ResourceType: ObjectStorage, ServiceNameUserFriendly: "Object storage per gigabyte per hour", ServiceNameInUptime: UptimeObjectStorage, Price: dec("0.0000342")},
+		{PolicyID: 1050, ResourceType: FloatingIP, ServiceNameUserFriendly: "Unassigned floating IP per hour", Price: dec("0.00274")},
+		{PolicyID: 1060, ResourceType: LoadBalancer, ServiceNameUserFriendly: "Load balancer per hour", Price: dec("0.0137")},
 	}
 }
 

@@ -26,9 +26,14 @@ const (
 	Storage       ResourceType = "STORAGE"        // per GB, by serviceNameInUptime main|snapshot|backup
 	License       ResourceType = "LICENSE"        // per core, serviceNameInUptime windows
 	ObjectStorage ResourceType = "OBJECT_STORAGE" // per GB, serviceNameInUptime object_storage
-	// FloatingIP appears only in managed-service multipliers (the seed's
-	// service package lists UNASSIGNED_FLOATING_IP); no policy item prices it.
+	// FloatingIP prices a reserved public IPv4 address while it is not
+	// assigned, per hour (the seed's service package lists the type among
+	// its multipliers; the seed's policy sample has no item for it, so the
+	// default policy adds one).
 	FloatingIP ResourceType = "UNASSIGNED_FLOATING_IP"
+	// LoadBalancer prices a network load balancer per hour (not in the
+	// seed's policy sample; the default policy adds it).
+	LoadBalancer ResourceType = "LOAD_BALANCER"
 )
 
 // serviceNameInUptime values.
@@ -105,6 +110,8 @@ var knownUptime = map[ResourceType][]string{
 	Storage:       {UptimeMain, UptimeSnapshot, UptimeBackup},
 	License:       {UptimeWindows},
 	ObjectStorage: {UptimeObjectStorage},
+	FloatingIP:    {""},
+	LoadBalancer:  {""},
 }
 
 func contains(list []string, s string) bool {
@@ -169,7 +176,7 @@ func ValidateItems(items []Item) error {
 				return errs.Invalid(f("resourceType"), "a RAM price has megsRam only")
 			}
 			key = fmt.Sprintf("RAM/%d", it.MegsRAM)
-		case Storage, License, ObjectStorage:
+		case Storage, License, ObjectStorage, FloatingIP, LoadBalancer:
 			if !contains(knownUptime[it.ResourceType], it.ServiceNameInUptime) {
 				return errs.Invalidf(f("serviceNameInUptime"), "must be one of %v for %s", knownUptime[it.ResourceType], it.ResourceType)
 			}
@@ -178,7 +185,7 @@ func ValidateItems(items []Item) error {
 			}
 			key = string(it.ResourceType) + "/" + it.ServiceNameInUptime
 		default:
-			return errs.Invalidf(f("resourceType"), "must be CPU, RAM, STORAGE, LICENSE or OBJECT_STORAGE, not %q", it.ResourceType)
+			return errs.Invalidf(f("resourceType"), "must be CPU, RAM, STORAGE, LICENSE, OBJECT_STORAGE, UNASSIGNED_FLOATING_IP or LOAD_BALANCER, not %q", it.ResourceType)
 		}
 		if keys[key] {
 			return errs.Invalidf(f("resourceType"), "%s is priced twice", key)
@@ -223,7 +230,7 @@ func ValidateMultipliers(service string, ms []Multiplier) error {
 	for i, m := range ms {
 		f := func(name string) string { return fmt.Sprintf("prices[%d].%s", i, name) }
 		switch m.ResourceType {
-		case CPU, RAM, Storage, License, ObjectStorage, FloatingIP:
+		case CPU, RAM, Storage, License, ObjectStorage, FloatingIP, LoadBalancer:
 		default:
 			return errs.Invalidf(f("resourceType"), "unknown resource type %q", m.ResourceType)
 		}

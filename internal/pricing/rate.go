@@ -24,12 +24,18 @@ const (
 	// MeterObjectStorage is measured in GB-hours: the quantity is GB × hours
 	// and the unit price the OBJECT_STORAGE price.
 	MeterObjectStorage Meter = "object_storage"
+	// MeterFloatingIP is one hour of a reserved public IPv4 address that is
+	// not assigned (Config.Name: the address).
+	MeterFloatingIP Meter = "floating_ip"
+	// MeterLoadBalancer is one hour of a load balancer (Config.Name: its
+	// display name).
+	MeterLoadBalancer Meter = "load_balancer"
 )
 
 // Valid reports whether m is a known meter.
 func (m Meter) Valid() bool {
 	switch m {
-	case MeterVM, MeterDisk, MeterSnapshot, MeterBackup, MeterObjectStorage:
+	case MeterVM, MeterDisk, MeterSnapshot, MeterBackup, MeterObjectStorage, MeterFloatingIP, MeterLoadBalancer:
 		return true
 	}
 	return false
@@ -55,6 +61,8 @@ const (
 	UptimeSnapshotStore  = "SNAPSHOT_STORAGE"
 	UptimeBackupStore    = "BACKUP_STORAGE"
 	UptimeObjectStore    = "OBJECT_STORAGE"
+	UptimeFloatingIP     = "UNASSIGNED_FLOATING_IP"
+	UptimeLoadBalancer   = "LOAD_BALANCER"
 )
 
 // Bounds of a configuration, far above any real machine, so that no
@@ -125,8 +133,21 @@ func Rate(p Policy, meter Meter, c Config) (Rating, error) {
 			return Rating{}, err
 		}
 		return Rating{UnitPrice: price, Description: c.Name + ", object storage", UptimeTypes: []string{UptimeObjectStore}}, nil
+	case MeterFloatingIP, MeterLoadBalancer:
+		t, what, uptime := FloatingIP, "floating IP", UptimeFloatingIP
+		if meter == MeterLoadBalancer {
+			t, what, uptime = LoadBalancer, "load balancer", UptimeLoadBalancer
+		}
+		if c.Name == "" {
+			return Rating{}, errs.Invalidf("config.name", "is required for %s usage", what)
+		}
+		price, err := r.component(t, "", "", money.DecimalFromInt(1))
+		if err != nil {
+			return Rating{}, err
+		}
+		return Rating{UnitPrice: price, Description: c.Name + ", " + what, UptimeTypes: []string{uptime}}, nil
 	}
-	return Rating{}, errs.Invalidf("meter", "must be vm, disk, snapshot, backup or object_storage, not %q", meter)
+	return Rating{}, errs.Invalidf("meter", "must be vm, disk, snapshot, backup, object_storage, floating_ip or load_balancer, not %q", meter)
 }
 
 type rater struct {

@@ -65,9 +65,15 @@ func TestDefaultIsTheSeedSample(t *testing.T) {
 			ServiceNameUserFriendly: it.ServiceNameUserFriendly, NumCPUs: it.NumCPUs, MegsRAM: it.MegsRAM,
 			ServiceNameInUptime: it.ServiceNameInUptime, Price: p})
 	}
-	got := pricing.DefaultItems()
-	if len(got) != len(want) || len(want) != 8 {
-		t.Fatalf("default has %d items, sample %d", len(got), len(want))
+	// The default is the sample's eight items, then the two the sample
+	// does not price (unassigned floating IP, load balancer).
+	all := pricing.DefaultItems()
+	if len(all) != 10 || len(want) != 8 {
+		t.Fatalf("default has %d items, sample %d", len(all), len(want))
+	}
+	got := all[:8]
+	if all[8].ResourceType != pricing.FloatingIP || all[9].ResourceType != pricing.LoadBalancer {
+		t.Fatalf("extra items = %+v, %+v", all[8], all[9])
 	}
 	for i := range want {
 		if !got[i].Price.Equal(want[i].Price) {
@@ -260,5 +266,25 @@ func TestValidateMultipliers(t *testing.T) {
 		if errs.KindOf(err) != errs.KindInvalid || errs.FieldOf(err) != tc.field {
 			t.Errorf("%q %+v: got %v (field %q), want Invalid on %q", tc.service, tc.ms, err, errs.FieldOf(err), tc.field)
 		}
+	}
+}
+
+func TestRateFloatingIPAndLoadBalancer(t *testing.T) {
+	p := defaultPolicy()
+	r, err := pricing.Rate(p, pricing.MeterFloatingIP, pricing.Config{Name: "103.1.2.3"})
+	if err != nil || !r.UnitPrice.Equal(d("0.00274")) || r.Description != "103.1.2.3, floating IP" {
+		t.Fatalf("floating IP: %+v, %v", r, err)
+	}
+	r, err = pricing.Rate(p, pricing.MeterLoadBalancer, pricing.Config{Name: "web"})
+	if err != nil || !r.UnitPrice.Equal(d("0.0137")) || r.Description != "web, load balancer" {
+		t.Fatalf("load balancer: %+v, %v", r, err)
+	}
+	// A managed service's virtual IP: the service's multiplier (0 by default).
+	r, err = pricing.Rate(p, pricing.MeterFloatingIP, pricing.Config{Name: "10.0.0.1", Service: "postgresql"})
+	if err != nil || !r.UnitPrice.IsZero() {
+		t.Fatalf("service IP: %+v, %v", r, err)
+	}
+	if _, err := pricing.Rate(p, pricing.MeterLoadBalancer, pricing.Config{}); errs.FieldOf(err) != "config.name" {
+		t.Fatalf("no name: %v", err)
 	}
 }

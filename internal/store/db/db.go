@@ -162,6 +162,17 @@ type conv struct {
 	misses *[]string // in a transaction: queries not yet prepared
 }
 
+// SQLTx returns the database/sql transaction behind a Querier that DB.Tx
+// handed out, for libraries that take a *sql.Tx (the job queue inserts its
+// jobs in the caller's transaction); ok is false outside a transaction.
+func SQLTx(q Querier) (tx *sql.Tx, ok bool) {
+	c, isConv := q.(conv)
+	if !isConv || c.tx == nil {
+		return nil, false
+	}
+	return c.tx, true
+}
+
 func (c conv) args(args []any) []any {
 	for i, a := range args {
 		args[i] = c.d.Arg(a)

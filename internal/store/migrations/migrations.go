@@ -7,9 +7,13 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"log/slog"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/trellis-cloud/trellis/internal/jobs"
 
 	"github.com/trellis-cloud/trellis/internal/store/db"
 )
@@ -32,10 +36,49 @@ func Up(ctx context.Context, d *db.DB) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	return nil
+	return migrateRiver(ctx, d)
 }
 
 // Version returns the current schema version.
+// RiverVersion is the version of River's own schema (river_job,
+// river_leader …) that this build of River needs.
+const RiverVersion = 8
+
+// riverLockKey is the PostgreSQL advisory lock held while River's schema is
+// migrated, so nodes starting together apply it once.
+const riverLockKey = 7_400_012_004
+
+// migrateRiver brings River's schema to RiverVersion with River's own
+// migrator, after goose (goose keeps its connection for the whole run, and
+// SQLite has one writer connection, so River cannot run inside it).
+func migrateRiver(ctx context.Context, d *db.DB) error {
+	driver, err := jobs.Driver(d)
+	if err != nil {
+		return err
+	}
+	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	if d.Dialect().Name() == "postgres" {
+		conn, err := d.Writer().Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = conn.Close() }()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", riverLockKey); err != nil {
+			return err
+		}
+		defer func() {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", riverLockKey)
+		}()
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{TargetVersion: RiverVersion}); err != nil {
+		return fmt.Errorf("migrate river: %w", err)
+	}
+	return nil
+}
+
 func Version(ctx context.Context, d *db.DB) (int64, error) {
 	p, err := provider(d)
 	if err != nil {

@@ -21,6 +21,7 @@ type Store struct {
 	db   *db.DB
 	q    db.Querier // the transaction, or nil outside one
 	inTx bool
+	jobs JobInserter // nil: EnqueueJob fails
 }
 
 // New returns a store on d.
@@ -49,7 +50,7 @@ func (s *Store) tx(ctx context.Context, fn func(*Store) error) error {
 		return fn(s)
 	}
 	return s.db.Tx(ctx, func(q db.Querier) error {
-		return fn(&Store{db: s.db, q: q, inTx: true})
+		return fn(&Store{db: s.db, q: q, inTx: true, jobs: s.jobs})
 	})
 }
 

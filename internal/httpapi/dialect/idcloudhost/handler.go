@@ -39,6 +39,10 @@ type Deps struct {
 	Billing   Billing
 	Payments  Payments
 	Pricing   Pricing
+	Catalog   Catalog  // host pools, images, VM parameters (catalog.go)
+	Compute   Compute  // VMs, VM storage, replicas, block disks (compute.go)
+	Network   Network  // networks, floating IPs, load balancers (network.go)
+	Services  Services // managed service packages (services.go)
 	Idem      idempotency.Store
 	Clock     clock.Clock
 	Limiter   *ratelimit.Limiter // nil: no rate limit
@@ -79,6 +83,10 @@ func (s *server) ops() []op {
 	out = append(out, s.billingOps()...)
 	out = append(out, s.paymentOps()...)
 	out = append(out, s.chargingOps()...)
+	out = append(out, s.catalogOps()...)
+	out = append(out, s.computeOps()...)
+	out = append(out, s.networkOps()...)
+	out = append(out, s.servicesOps()...)
 	return out
 }
 
@@ -178,9 +186,24 @@ func (s *server) serve(o op) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, v)
+		switch v.(type) {
+		case noContent:
+			w.WriteHeader(http.StatusNoContent)
+		case emptyOK:
+			w.WriteHeader(http.StatusOK)
+		default:
+			writeJSON(w, http.StatusOK, v)
+		}
 	}
 }
+
+// noContent is a handler result answered 204 with no body (disk and
+// bucket deletes, ID-amb-21).
+type noContent struct{}
+
+// emptyOK is a handler result answered 200 with an empty body (network,
+// floating IP, load balancer, target and rule deletes, ID-amb-21).
+type emptyOK struct{}
 
 // locationOf resolves the {location} slug of a URL (the default location
 // when absent). An unknown slug is a 404.
