@@ -66,6 +66,8 @@ func Run(t *testing.T, d *db.DB) {
 	t.Run("idcloudhost identity and locations", func(t *testing.T) { s.identity(t); s.locations(t) })
 	t.Run("billing", s.billing)
 	t.Run("payments", s.payments)
+	t.Run("usage segments", s.usageSegments)
+	t.Run("jobs", s.jobs)
 	s.cover("DB")
 
 	// Every exported method of the store must have been exercised.
