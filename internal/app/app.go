@@ -84,6 +84,11 @@ type App struct {
 	Processor *testprocessor.Processor
 	Registry  *prometheus.Registry
 	Handler   http.Handler
+	// Queue is the durable job queue (River): resource steps are inserted
+	// in the request's transaction and run by its workers (StartWorkers).
+	Queue *jobs.Queue
+	// Segments turns resources' usage segments into hourly records.
+	Segments *metering.SegmentMeter
 
 	advanceMu sync.Mutex // one clock advance at a time
 }
@@ -144,8 +149,14 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	if err := migrations.Up(ctx, d); err != nil {
 		return nil, err
 	}
-	st := sqlstore.New(d)
+	_, movable := cfg.Clock.(jobs.Movable)
+	queue, err := jobs.NewQueue(d, jobs.QueueConfig{Clock: cfg.Clock, Movable: movable, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	st := sqlstore.New(d).WithJobs(queue)
 	a := &App{
+		Queue:    queue,
 		cfg:      cfg,
 		DB:       d,
 		closeDB:  func() {},
@@ -165,6 +176,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.Hourly = metering.NewHourlyService(sqlstore.MeteringHourly{Store: st}, a.Pricing, cfg.Clock)
+	a.Segments = metering.NewSegmentMeter(st, a.Hourly, cfg.Logger)
 	a.Billing = billing.NewService(sqlstore.Billing{Store: st}, a.Ledger, cfg.Clock, billing.Config{
 		CloseGrace: a.Hourly.CloseGrace(), Usage: a.Hourly})
 	a.Processor = testprocessor.New(cfg.Clock)
@@ -208,11 +220,33 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 // Close releases the database.
 func (a *App) Close() { a.closeDB() }
 
+// StartWorkers runs the job queue's workers until ctx is done; the returned
+// function stops them, waiting up to grace for running jobs. Serve calls
+// it; in-process tests that need retries call it themselves.
+func (a *App) StartWorkers(ctx context.Context, grace time.Duration) (stop func(), err error) {
+	if err := a.Queue.Start(ctx); err != nil {
+		return nil, err
+	}
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+		defer cancel()
+		if err := a.Queue.Stop(sctx); err != nil {
+			a.cfg.Logger.Warn("job workers did not stop in time", "err", err)
+		}
+	}, nil
+}
+
 // timed is the work that follows the clock, in the order it must run at
 // any instant: the sandbox replays it at every hour it skips, and the
 // periodic "billing" job runs it at the current time.
 func (a *App) timed() []jobs.Timed {
 	return []jobs.Timed{
+		// Resources' usage of the hours that just ended becomes hourly
+		// records first, so the month's last hour is on its invoice.
+		{Name: "meter-resources", Run: func(ctx context.Context, at time.Time) error {
+			_, err := a.Segments.MeterSegments(ctx, at)
+			return err
+		}},
 		// Usage hours close by themselves (a record for an hour whose end
 		// plus the grace has passed is refused), so the month's invoices
 		// come first; they are auto-paid as they are issued.
@@ -320,6 +354,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration, e
 		}
 	}
 	jobCtx, stopJobs := context.WithCancel(ctx)
+	stopWorkers, err := a.StartWorkers(jobCtx, grace)
+	if err != nil {
+		stopJobs()
+		return fmt.Errorf("jobs: %w", err)
+	}
 	jobsDone := make(chan struct{})
 	go func() {
 		jobs.Run(jobCtx, a.cfg.Logger, a.Jobs())
@@ -336,7 +375,6 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration, e
 		}()
 	}
 	// Run until ctx is done or a listener fails, then shut every server down.
-	var err error
 	remaining := len(all)
 	select {
 	case err = <-errc:
@@ -355,6 +393,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration, e
 			err = e
 		}
 	}
+	stopWorkers()
 	stopJobs()
 	<-jobsDone
 	if err != nil {
