@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"modernc.org/sqlite"
@@ -45,13 +46,16 @@ func Open(path string) (*db.DB, error) {
 		wq[k] = v
 	}
 	wq.Set("_txlock", "immediate")
-	w, err := sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
+	// In a file: URI, "?" starts the options and "#" a fragment: a path
+	// holding them (a test's temp dir named after "sub#01") is escaped.
+	uriPath := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	w, err := sql.Open("sqlite", "file:"+uriPath+"?"+wq.Encode())
 	if err != nil {
 		return nil, err
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode())
+	r, err := sql.Open("sqlite", "file:"+uriPath+"?"+pragmas.Encode())
 	if err != nil {
 		_ = w.Close()
 		return nil, err

@@ -245,6 +245,7 @@ type seedRequest struct {
 	name         string
 	method, path string // path without /v1
 	form         []string
+	json         string // the body of a JSON request (see spec_test.go's readRequest)
 }
 
 func readSeedRequest(t *testing.T, name string) seedRequest {
@@ -256,9 +257,13 @@ func readSeedRequest(t *testing.T, name string) seedRequest {
 	defer fh.Close()
 	r := seedRequest{name: name}
 	sc := bufio.NewScanner(fh)
+	isJSON := false
+	var body []string
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
+		case isJSON:
+			body = append(body, line)
 		case strings.HasPrefix(line, "#") || line == "":
 		case r.method == "":
 			method, path, ok := strings.Cut(line, " ")
@@ -266,9 +271,14 @@ func readSeedRequest(t *testing.T, name string) seedRequest {
 				t.Fatalf("%s: bad request line %q", name, line)
 			}
 			r.method, r.path = method, strings.TrimPrefix(path, "/v1")
+		case line == "Content-Type: application/json" && len(r.form) == 0:
+			isJSON = true
 		default:
 			r.form = append(r.form, line)
 		}
+	}
+	if isJSON {
+		r.json = strings.Join(body, "\n")
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
@@ -280,6 +290,15 @@ func readSeedRequest(t *testing.T, name string) seedRequest {
 // unencoded, as curl -d does.
 func (f *fixture) send(t *testing.T, key string, r seedRequest) apitest.Response {
 	t.Helper()
+	if r.json != "" {
+		// The validator reads JSON, so the seed's Python literals (True)
+		// are converted; the parameter bag accepts them as they are too
+		// (ID-amb-5, TestParamsPythonLiterals).
+		req := apitest.Request{Method: r.method, Path: prefix + r.path, Header: http.Header{},
+			Body: idcloudhost.PythonLiteralsToJSON([]byte(r.json))}
+		req.Header.Set("Content-Type", "application/json")
+		return f.do(t, key, req)
+	}
 	return f.form(t, key, r.method, r.path, strings.Join(r.form, "&"))
 }
 

@@ -1,0 +1,32 @@
+package litedriver_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/trellis-cloud/trellis/internal/store/litedriver"
+)
+
+// TestPathWithURICharacters: a database path holding "#", "?" or "%" opens
+// that file, not a truncated name (subtests named twice get "#01" in their
+// temp dirs).
+func TestPathWithURICharacters(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a#01?b%20c")
+	path := filepath.Join(dir, "x.db")
+	d, err := litedriver.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Write().ExecContext(context.Background(), "CREATE TABLE t (x INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	var file string
+	if err := d.Read().QueryRowContext(context.Background(), "SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&file); err != nil {
+		t.Fatal(err)
+	}
+	if file != path {
+		t.Fatalf("opened %q, want %q", file, path)
+	}
+}
