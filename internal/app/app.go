@@ -23,6 +23,8 @@ import (
 	"github.com/trellis-cloud/trellis/internal/billing"
 	"github.com/trellis-cloud/trellis/internal/catalog"
 	"github.com/trellis-cloud/trellis/internal/clock"
+	"github.com/trellis-cloud/trellis/internal/compute"
+	computesim "github.com/trellis-cloud/trellis/internal/compute/sim"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/idcloudhost"
@@ -33,10 +35,14 @@ import (
 	"github.com/trellis-cloud/trellis/internal/jobs"
 	"github.com/trellis-cloud/trellis/internal/ledger"
 	"github.com/trellis-cloud/trellis/internal/metering"
+	"github.com/trellis-cloud/trellis/internal/network"
+	netsim "github.com/trellis-cloud/trellis/internal/network/sim"
 	"github.com/trellis-cloud/trellis/internal/objstore"
 	"github.com/trellis-cloud/trellis/internal/payment"
 	"github.com/trellis-cloud/trellis/internal/payment/testprocessor"
 	"github.com/trellis-cloud/trellis/internal/pricing"
+	"github.com/trellis-cloud/trellis/internal/services"
+	servicesim "github.com/trellis-cloud/trellis/internal/services/sim"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/litedriver"
 	"github.com/trellis-cloud/trellis/internal/store/migrations"
@@ -55,6 +61,14 @@ type Config struct {
 	JobEvery  time.Duration // how often periodic jobs run
 	Logger    *slog.Logger
 	Clock     clock.Clock
+	// SecretKey (32 bytes) seals secrets Trellis must keep readable (managed
+	// database passwords). Empty: the key in DataDir/secret.key, created on
+	// first start. Nodes sharing a PostgreSQL database must share it.
+	SecretKey []byte
+	// ProviderDelay is how long the built-in sim provider takes for each
+	// step (default 0: done before the request returns, as the vendor's
+	// clients expect).
+	ProviderDelay time.Duration
 	// Sandbox lets the provider admin move the clock forward through the
 	// native API (POST /api/v1/sandbox/clock); the periodic work catches up
 	// hour by hour. With no Clock given, a sandbox runs on clock.Sandbox.
@@ -89,6 +103,14 @@ type App struct {
 	Queue *jobs.Queue
 	// Segments turns resources' usage segments into hourly records.
 	Segments *metering.SegmentMeter
+	// Resources: networks and addresses, VMs and disks, managed services,
+	// each on the built-in sim provider (the fake hypervisor).
+	Network     *network.Service
+	Compute     *compute.Service
+	Services    *services.Service
+	NetworkSim  *netsim.Provider
+	ComputeSim  *computesim.Provider
+	ServicesSim *servicesim.Provider
 
 	advanceMu sync.Mutex // one clock advance at a time
 }
@@ -177,12 +199,17 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	}
 	a.Hourly = metering.NewHourlyService(sqlstore.MeteringHourly{Store: st}, a.Pricing, cfg.Clock)
 	a.Segments = metering.NewSegmentMeter(st, a.Hourly, cfg.Logger)
+	resources := &resourceCounter{}
 	a.Billing = billing.NewService(sqlstore.Billing{Store: st}, a.Ledger, cfg.Clock, billing.Config{
-		CloseGrace: a.Hourly.CloseGrace(), Usage: a.Hourly})
+		CloseGrace: a.Hourly.CloseGrace(), Usage: a.Hourly, Resources: resources})
 	a.Processor = testprocessor.New(cfg.Clock)
 	a.Payment = payment.NewService(sqlstore.Payment{Store: st}, a.Ledger, a.Billing, a.Processor, cfg.Clock,
 		payment.Config{Logger: cfg.Logger})
 	a.Billing.SetAutoPayer(a.Payment)
+	if err := a.buildResources(cfg); err != nil {
+		return nil, err
+	}
+	resources.counters = []billing.ResourceCounter{a.Compute, a.Network, a.Services}
 	a.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -211,10 +238,57 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		ImpossibleCloud: impossiblecloud.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access,
 			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger},
 		IDCloudHost: idcloudhost.Deps{Identity: a.Identity, Locations: a.Catalog, Billing: a.Billing, Payments: a.Payment,
-			Pricing: a.Pricing, Idem: st, Clock: cfg.Clock,
+			Pricing: a.Pricing, Catalog: a.Catalog, Compute: a.Compute, Network: a.Network, Services: a.Services,
+			Idem: st, Clock: cfg.Clock,
 			Limiter: limiter, Logger: cfg.Logger},
 	})
 	return a, nil
+}
+
+// buildResources builds the resource services on the sim providers and
+// registers their step workers.
+func (a *App) buildResources(cfg Config) error {
+	st := a.Store
+	key := cfg.SecretKey
+	if len(key) == 0 {
+		var err error
+		if key, err = loadOrCreateKey(filepath.Join(cfg.DataDir, "secret.key")); err != nil {
+			return err
+		}
+	}
+	a.NetworkSim = netsim.New(cfg.ProviderDelay)
+	a.ComputeSim = computesim.New(cfg.ProviderDelay)
+	a.ServicesSim = servicesim.New(cfg.ProviderDelay)
+	a.Network = network.NewService(sqlstore.Network{Store: st}, a.Billing, a.NetworkSim, cfg.Clock, network.Config{})
+	a.Compute = compute.NewService(compute.Deps{Store: sqlstore.Compute{Store: st}, Clock: cfg.Clock,
+		Provider: a.ComputeSim, Catalog: a.Catalog, Network: a.Network, Billing: a.Billing, Logger: cfg.Logger})
+	var err error
+	a.Services, err = services.NewService(sqlstore.Services{Store: st}, a.Billing, a.Network, a.Pricing,
+		a.ServicesSim, cfg.Clock, services.Config{SecretKey: key})
+	if err != nil {
+		return err
+	}
+	jobs.AddWorker(a.Queue, a.Network.RunNetworkStep)
+	jobs.AddWorker(a.Queue, a.Network.RunLBStep)
+	jobs.AddWorker(a.Queue, a.Compute.RunStep)
+	jobs.AddWorker(a.Queue, a.Services.RunPackageStep)
+	return nil
+}
+
+// resourceCounter sums the live resources of a billing account over the
+// resource services (billing refuses to delete an account that has any).
+type resourceCounter struct{ counters []billing.ResourceCounter }
+
+func (r *resourceCounter) ActiveResources(ctx context.Context, id int64) (int, error) {
+	total := 0
+	for _, c := range r.counters {
+		n, err := c.ActiveResources(ctx, id)
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
 }
 
 // Close releases the database.
@@ -250,6 +324,12 @@ func (a *App) timed() []jobs.Timed {
 		// Usage hours close by themselves (a record for an hour whose end
 		// plus the grace has passed is refused), so the month's invoices
 		// come first; they are auto-paid as they are issued.
+		// Daily backups of VMs with backups on (taken before the hour is
+		// metered, so a backup is billed from its first hour).
+		{Name: "vm-backups", Run: func(ctx context.Context, at time.Time) error {
+			_, err := a.Compute.RunBackups(ctx, at)
+			return err
+		}},
 		{Name: "issue-invoices", Run: func(ctx context.Context, at time.Time) error {
 			n, err := a.Billing.IssueInvoices(ctx, at)
 			if n > 0 {

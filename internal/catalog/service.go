@@ -102,7 +102,8 @@ func (s *Service) PutLocation(ctx context.Context, a actor.Actor, in PutLocation
 
 // DeleteLocation removes a location. The default location cannot be
 // deleted while others exist (make another one default first).
-// Resources in a location will refuse its deletion once they exist.
+// A location with host pools cannot be deleted (delete the pools first);
+// other families' resources in a location are theirs to guard.
 func (s *Service) DeleteLocation(ctx context.Context, a actor.Actor, slug string) error {
 	if err := operator(a); err != nil {
 		return err
@@ -120,6 +121,11 @@ func (s *Service) DeleteLocation(ctx context.Context, a actor.Actor, slug string
 			if len(all) > 1 {
 				return errs.New(errs.KindPrecondition, "the default location cannot be deleted; make another location default first")
 			}
+		}
+		if n, err := tx.CountHostPools(ctx, slug); err != nil {
+			return err
+		} else if n > 0 {
+			return errs.Newf(errs.KindPrecondition, "location %s has %d host pools; delete them first", slug, n)
 		}
 		if err := tx.DeleteLocation(ctx, slug); err != nil {
 			return err

@@ -68,6 +68,8 @@ func Run(t *testing.T, d *db.DB) {
 	t.Run("payments", s.payments)
 	t.Run("usage segments", s.usageSegments)
 	t.Run("jobs", s.jobs)
+	t.Run("service packages", s.servicePackages)
+	t.Run("compute", s.compute)
 	s.cover("DB")
 
 	// Every exported method of the store must have been exercised.

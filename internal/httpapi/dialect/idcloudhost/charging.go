@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/trellis-cloud/trellis/internal/billing"
-	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/money"
 	"github.com/trellis-cloud/trellis/internal/pricing"
 )
@@ -71,80 +70,13 @@ func usageItemOut(l billing.UsageLine) usageItemJSON {
 	return out
 }
 
-// ---- operations ID-74, ID-75, ID-98, ID-99 ----
+// ---- operations ID-98, ID-99 (ID-74 and ID-75 are in compute.go) ----
 
 func (s *server) chargingOps() []op {
 	return []op{
-		{method: http.MethodGet, path: "/user-resource/billing_resources", located: true, h: s.listBillingResources},
-		{method: http.MethodPost, path: "/user-resource/resource_billing", located: true, h: s.setResourceBilling},
 		{method: http.MethodGet, path: "/pricing/policy", h: s.getPricingPolicy},
 		{method: http.MethodGet, path: "/charging/usage", h: s.getUsage},
 	}
-}
-
-// resourceType reads resource_type: "vm", the default, is the only type
-// documented.
-func resourceType(p params) error {
-	t, ok, err := p.str("resource_type")
-	if err != nil {
-		return err
-	}
-	if ok && t != "vm" {
-		return errs.Invalid("resource_type", `must be "vm"`)
-	}
-	return nil
-}
-
-// ID-74: the resources billed to an account in the location. Virtual
-// machines do not exist yet in Trellis, so the list is empty (after the
-// account and location checks every later resource type will pass too).
-func (s *server) listBillingResources(ctx context.Context, c *call) (any, error) {
-	id, _, err := c.p.whole("id")
-	if err != nil {
-		return nil, err
-	}
-	if err := resourceType(c.p); err != nil {
-		return nil, err
-	}
-	if _, err := s.d.Billing.ResolveAccount(ctx, c.a, id); err != nil {
-		return nil, renameField(err, "billing_account_id", "id")
-	}
-	return []any{}, nil
-}
-
-// ID-75: moves a resource to another of the user's accounts. No virtual
-// machine exists yet, so every uuid is the documented 404.
-func (s *server) setResourceBilling(ctx context.Context, c *call) (any, error) {
-	id, err := accountID(c.p)
-	if err != nil {
-		return nil, err
-	}
-	if err := resourceType(c.p); err != nil {
-		return nil, err
-	}
-	uuid, ok, err := c.p.str("uuid")
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, errs.Invalid("uuid", "is required")
-	}
-	if _, err := s.d.Billing.ResolveAccount(ctx, c.a, id); err != nil {
-		return nil, err
-	}
-	// ID-amb-35: a malformed uuid gets the same answer as a missing VM.
-	return nil, errs.New(errs.KindNotFound, "No such virtual machine exists. "+uuid)
-}
-
-// renameField gives an error's field this operation's parameter name.
-func renameField(err error, from, to string) error {
-	var e *errs.Error
-	if errs.FieldOf(err) != from || !asErr(err, &e) {
-		return err
-	}
-	c := *e
-	c.Field = to
-	return &c
 }
 
 // ID-98: the price list in effect now.

@@ -90,7 +90,7 @@ type recordHourlyInput struct {
 
 type priceItem struct {
 	PolicyID                int64  `json:"policyId" minimum:"1"`
-	ResourceType            string `json:"resourceType" enum:"CPU,RAM,STORAGE,LICENSE,OBJECT_STORAGE,UNASSIGNED_FLOATING_IP"`
+	ResourceType            string `json:"resourceType" enum:"CPU,RAM,STORAGE,LICENSE,OBJECT_STORAGE,UNASSIGNED_FLOATING_IP,LOAD_BALANCER"`
 	ServiceNameUserFriendly string `json:"serviceNameUserFriendly" maxLength:"200"`
 	NumCPUs                 int64  `json:"numCpus,omitempty" minimum:"0"`
 	MegsRAM                 int64  `json:"megsRam,omitempty" minimum:"0"`
@@ -125,7 +125,7 @@ type createPriceVersionInput struct {
 }
 
 type multiplier struct {
-	ResourceType        string `json:"resourceType" enum:"CPU,RAM,STORAGE,LICENSE,OBJECT_STORAGE,UNASSIGNED_FLOATING_IP"`
+	ResourceType        string `json:"resourceType" enum:"CPU,RAM,STORAGE,LICENSE,OBJECT_STORAGE,UNASSIGNED_FLOATING_IP,LOAD_BALANCER"`
 	ServiceNameInUptime string `json:"serviceNameInUptime,omitempty" maxLength:"64" doc:"The component it scales; empty for every component of the type."`
 	PriceMultiplier     string `json:"priceMultiplier" maxLength:"40" doc:"A decimal string, e.g. \"3.0\"."`
 }
