@@ -134,7 +134,6 @@ func (f *svcFixture) sendJSON(t *testing.T, key, method, path, body string) apit
 		Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(body)})
 }
 
-
 // svcSeedBody is the create request's JSON body, decoded.
 func svcSeedBody(t *testing.T) map[string]any {
 	t.Helper()

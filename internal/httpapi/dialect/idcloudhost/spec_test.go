@@ -299,7 +299,6 @@ func readSample(t *testing.T, name string) []byte {
 	return raw
 }
 
-
 // route returns the route of an operation, for response validation.
 func route(t *testing.T, doc *openapi3.T, o operation) *routers.Route {
 	t.Helper()
