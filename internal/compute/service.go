@@ -180,6 +180,30 @@ func (s *Service) ListVMs(ctx context.Context, a actor.Actor, location string) (
 	return s.fillAll(ctx, s.store, vms)
 }
 
+// MaxPage bounds a page of ListVMsPage.
+const MaxPage = 1000
+
+// ListVMsPage returns one page of the VMs in the caller's scope (an
+// operator sees every tenant below it), by id: those with an id above
+// after, at most limit (1 to MaxPage); location "" = every location.
+func (s *Service) ListVMsPage(ctx context.Context, a actor.Actor, location string, after int64, limit int) ([]VM, error) {
+	if err := a.Require(actor.Viewer); err != nil {
+		return nil, err
+	}
+	if limit < 1 || limit > MaxPage {
+		return nil, errs.Invalidf("limit", "must be between 1 and %d", MaxPage)
+	}
+	if after < 0 {
+		return nil, errs.Invalid("cursor", "must not be negative")
+	}
+	vms, err := s.store.ListVMs(ctx, VMFilter{Scope: a.Scope(), Location: location, BillingAccountID: a.BillingAccount,
+		After: after, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	return s.fillAll(ctx, s.store, vms)
+}
+
 // BillingResources returns the VMs of a billing account in a location
 // (ID-74: resources actively associated with the account: every live VM).
 func (s *Service) BillingResources(ctx context.Context, a actor.Actor, location string, accountID int64) ([]VM, error) {

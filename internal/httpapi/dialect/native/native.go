@@ -17,6 +17,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/audit"
 	"github.com/trellis-cloud/trellis/internal/billing"
 	"github.com/trellis-cloud/trellis/internal/catalog"
+	"github.com/trellis-cloud/trellis/internal/compute"
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/httpapi/authn"
 	"github.com/trellis-cloud/trellis/internal/httpapi/idempotency"
@@ -24,6 +25,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/httpapi/ratelimit"
 	"github.com/trellis-cloud/trellis/internal/ledger"
 	"github.com/trellis-cloud/trellis/internal/metering"
+	"github.com/trellis-cloud/trellis/internal/network"
 	"github.com/trellis-cloud/trellis/internal/objstore"
 	"github.com/trellis-cloud/trellis/internal/payment"
 	"github.com/trellis-cloud/trellis/internal/pricing"
@@ -47,6 +49,8 @@ type Deps struct {
 	Pricing  *pricing.Service
 	Hourly   *metering.HourlyService
 	Ledger   *ledger.Service
+	Network  *network.Service // nil: no floating-IP pool operations
+	Compute  *compute.Service // nil: no VM operations
 	Idem     idempotency.Store
 	Clock    clock.Clock
 	Limiter  *ratelimit.Limiter // may be nil
@@ -163,6 +167,11 @@ func newAPI(s *server, mux *http.ServeMux) huma.API {
 	s.registerSandbox(api)
 	s.registerBilling(api)
 	s.registerBillingOps(api)
+	s.registerCatalogResources(api)
+	if s.d.Network != nil {
+		s.registerNetworkPools(api, s.d.Network)
+	}
+	s.registerVMs(api)
 
 	// huma registers its ErrorModel for every operation, but every error
 	// leaves as problemDetails (see transformError), so the schema is dead.
