@@ -7,8 +7,10 @@ import (
 	"github.com/trellis-cloud/trellis/internal/access"
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/billing"
+	"github.com/trellis-cloud/trellis/internal/compute"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/money"
+	"github.com/trellis-cloud/trellis/internal/network"
 	"github.com/trellis-cloud/trellis/internal/payment"
 	"github.com/trellis-cloud/trellis/internal/tenancy"
 )
@@ -16,6 +18,57 @@ import (
 // DemoIDCHCustomerID is the customer org of the idcloudhost demo user, under
 // the demo partner.
 const DemoIDCHCustomerID = "0bc1a0d0-0008-4000-8000-000000000008"
+
+// The demo's resources: the seed's example network and VM uuids (the VM
+// create body names network 50341410-…, the VM samples VM f80b1d62-…),
+// and documentation address ranges (RFC 5737) as public pools.
+const (
+	DemoNetworkUUID = "50341410-9e88-4af2-a21e-b8c898e33e52"
+	DemoVMUUID      = "f80b1d62-ffe4-43ef-9210-60f05445456a"
+	DemoVMDiskUUID  = "5aea1842-895f-4bd3-8bd6-e37b2282fb46"
+)
+
+var demoPools = []network.AddPoolRange{{Location: "cyc01", CIDR: "203.0.113.0/24"}, {Location: "bus02", CIDR: "198.51.100.0/24"}}
+
+// loadIDCloudHostResources loads the resource side of the demo: the
+// catalog (host pools, images, VM parameter rules), a public pool per
+// location, user 8's default network in each location (the seed's network
+// uuid in cyc01) and a running VM. Idempotent.
+func (a *App) loadIDCloudHostResources(ctx context.Context, customer actor.Actor) error {
+	sys := actor.System("demo")
+	if err := a.Catalog.LoadDemoResources(ctx, sys); err != nil {
+		return fmt.Errorf("demo catalog: %w", err)
+	}
+	for _, p := range demoPools {
+		have, err := a.Network.ListPoolRanges(ctx, sys, p.Location)
+		if err != nil {
+			return fmt.Errorf("demo pools: %w", err)
+		}
+		if len(have) == 0 {
+			if _, err := a.Network.AddPoolRange(ctx, sys, p); err != nil {
+				return fmt.Errorf("demo pool %s: %w", p.CIDR, err)
+			}
+		}
+	}
+	if _, err := a.Network.LoadDemoNetwork(ctx, customer, "cyc01", DemoNetworkUUID, network.DefaultNetworkName); err != nil {
+		return fmt.Errorf("demo network: %w", err)
+	}
+	if _, err := a.Network.CreateNetwork(ctx, customer, "bus02", nil); err != nil {
+		return fmt.Errorf("demo network bus02: %w", err)
+	}
+	if _, err := a.Compute.GetVM(ctx, customer, "cyc01", DemoVMUUID); errs.Is(err, errs.KindNotFound) {
+		_, err = a.Compute.CreateVM(ctx, customer, compute.CreateVMInput{Location: "cyc01",
+			BillingAccountID: access.DemoIDCHBillingAccountID, Name: "Ubuntu-16-04", OSName: "ubuntu", OSVersion: "16.04",
+			Username: "example", HasUsername: true, Password: "Password123", DiskGB: 20, VCPU: 2, RAMMB: 2048,
+			NetworkUUID: DemoNetworkUUID, ReservePublicIP: true, NewUUID: DemoVMUUID, NewDiskUUID: DemoVMDiskUUID})
+		if err != nil {
+			return fmt.Errorf("demo VM: %w", err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("demo VM: %w", err)
+	}
+	return nil
+}
 
 // loadIDCloudHostDemo loads the idcloudhost seed's examples: the locations,
 // user 8 with its profile, billing account 6 (the Get billing account
@@ -60,6 +113,9 @@ func (a *App) loadIDCloudHostDemo(ctx context.Context) (string, error) {
 		if _, err := a.Payment.AddCard(ctx, customer, payment.AddCardInput{AccountID: acct.ID, Token: "tok_visa"}); err != nil {
 			return "", fmt.Errorf("demo card: %w", err)
 		}
+	}
+	if err := a.loadIDCloudHostResources(ctx, customer); err != nil {
+		return "", err
 	}
 	tokens, err := a.Identity.LoadDemoTokens(ctx)
 	if err != nil {

@@ -212,6 +212,34 @@ func (s *Service) CreateNetwork(ctx context.Context, a actor.Actor, location str
 	return s.afterNetworkCreate(ctx, out)
 }
 
+// LoadDemoNetwork makes sure the caller has a network with this uuid and
+// name in the location (the demo loads the seed's example network under
+// its documented uuid, so the seed's VM-create body works verbatim). It is
+// idempotent: an existing network with the uuid is returned as it is.
+func (s *Service) LoadDemoNetwork(ctx context.Context, a actor.Actor, location, uuid, name string) (Network, error) {
+	if n, err := s.store.GetNetwork(ctx, a.OrgID, uuid); err == nil {
+		return n, nil
+	} else if !errs.Is(err, errs.KindNotFound) {
+		return Network{}, err
+	}
+	var out Network
+	err := s.store.Tx(ctx, func(tx Store) error {
+		o, err := ownerOf(ctx, tx, a)
+		if err != nil {
+			return err
+		}
+		if err := tx.LockNetworkOwner(ctx, o.OrgID); err != nil {
+			return err
+		}
+		out, err = s.createNetworkWithUUIDTx(ctx, tx, a, o, location, name, uuid, false)
+		return err
+	})
+	if err != nil {
+		return out, err
+	}
+	return s.afterNetworkCreate(ctx, out)
+}
+
 // afterNetworkCreate runs the create step inline and returns the network
 // as stored.
 func (s *Service) afterNetworkCreate(ctx context.Context, n Network) (Network, error) {
@@ -224,6 +252,10 @@ func (s *Service) afterNetworkCreate(ctx context.Context, n Network) (Network, e
 // createNetworkTx creates a network; the caller holds the owner lock. The
 // network is the default when the user has none in the location.
 func (s *Service) createNetworkTx(ctx context.Context, tx Queries, a actor.Actor, o owner, location, name string, inlineLater bool) (Network, error) {
+	return s.createNetworkWithUUIDTx(ctx, tx, a, o, location, name, ids.New(), inlineLater)
+}
+
+func (s *Service) createNetworkWithUUIDTx(ctx context.Context, tx Queries, a actor.Actor, o owner, location, name, uuid string, inlineLater bool) (Network, error) {
 	used, err := tx.NetworkSubnetIndexes(ctx, o.OrgID)
 	if err != nil {
 		return Network{}, err
@@ -261,7 +293,7 @@ func (s *Service) createNetworkTx(ctx context.Context, tx Queries, a actor.Actor
 		return Network{}, err
 	}
 	now := s.now()
-	n := Network{UUID: ids.New(), OrgID: o.OrgID, OrgPath: o.OrgPath, UserID: o.UserID, Location: location, Name: name,
+	n := Network{UUID: uuid, OrgID: o.OrgID, OrgPath: o.OrgPath, UserID: o.UserID, Location: location, Name: name,
 		VLANID: vlan, SubnetIndex: idx, Subnet: subnet.String(), SubnetIPv6: v6.String(),
 		IsDefault: errs.Is(err, errs.KindNotFound), State: StatePending, CreatedAt: now, UpdatedAt: now}
 	if err := tx.InsertNetwork(ctx, n); err != nil {

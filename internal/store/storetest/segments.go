@@ -105,8 +105,8 @@ func (s *suite) jobs(t *testing.T) {
 	}
 	// Inside a transaction: visible only once it commits; gone on rollback.
 	rollback := errs.New(errs.KindConflict, "roll back")
-	err = sqlstore.Billing{Store: st}.Tx(s.ctx, func(billing.Store) error {
-		return errors.Join(st.EnqueueJob(s.ctx, storetestJob{N: 2}, jobs.InsertOpts{}), rollback)
+	err = sqlstore.Billing{Store: st}.Tx(s.ctx, func(tx billing.Store) error {
+		return errors.Join(tx.(sqlstore.Billing).EnqueueJob(s.ctx, storetestJob{N: 2}, jobs.InsertOpts{}), rollback)
 	})
 	if !errors.Is(err, rollback) || count() != 0 {
 		t.Fatalf("rolled back: %v, %d jobs", err, count())

@@ -70,6 +70,7 @@ func Run(t *testing.T, d *db.DB) {
 	t.Run("jobs", s.jobs)
 	t.Run("service packages", s.servicePackages)
 	t.Run("compute", s.compute)
+	t.Run("network", s.network)
 	s.cover("DB")
 
 	// Every exported method of the store must have been exercised.
