@@ -36,6 +36,7 @@ type Network interface {
 	ReservePublicIPForVMTx(ctx context.Context, tx network.Queries, in network.ReserveForVM) (network.FloatingIP, error)
 	UnassignVMPublicIPsTx(ctx context.Context, tx network.Queries, vmUUID string) error
 	VMPublicIPv4(ctx context.Context, q network.Queries, vmUUID string) (string, error)
+	VMPublicIPv4s(ctx context.Context, q network.Queries, vmUUIDs []string) (map[string]string, error)
 }
 
 // Billing is what compute needs of billing (billing.Service).
@@ -253,13 +254,15 @@ func (s *Service) fillAll(ctx context.Context, q Queries, vms []VM) ([]VM, error
 	for _, d := range disks {
 		byVM[d.VMUUID] = append(byVM[d.VMUUID], d)
 	}
+	public, err := s.network.VMPublicIPv4s(ctx, q, uuids)
+	if err != nil {
+		return nil, err
+	}
 	for i := range vms {
 		ds := byVM[vms[i].UUID]
 		sortStorage(ds)
 		vms[i].Storage = ds
-		if vms[i].PublicIPv4, err = s.network.VMPublicIPv4(ctx, q, vms[i].UUID); err != nil {
-			return nil, err
-		}
+		vms[i].PublicIPv4 = public[vms[i].UUID]
 	}
 	return vms, nil
 }

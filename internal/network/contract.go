@@ -193,6 +193,15 @@ func (s *Service) VMPublicIPv4(ctx context.Context, q Queries, vmUUID string) (s
 	return fips[0].Address, nil
 }
 
+// VMPublicIPv4s is VMPublicIPv4 for many VMs at once (VM lists): the
+// address of each VM that has one.
+func (s *Service) VMPublicIPv4s(ctx context.Context, q Queries, vmUUIDs []string) (map[string]string, error) {
+	if len(vmUUIDs) == 0 {
+		return map[string]string{}, nil
+	}
+	return q.AssignedAddresses(ctx, vmUUIDs)
+}
+
 // ReserveServiceIPTx reserves a managed service's virtual IP from the
 // location's pool, assigned to the service (assigned_to_resource_type
 // "service"). Network does not bill it: the service bills its virtual IP

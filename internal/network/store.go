@@ -104,6 +104,10 @@ type Queries interface {
 	// LockFloatingIP takes the floating IP's row lock and returns it.
 	LockFloatingIP(ctx context.Context, uuid string) (FloatingIP, error)
 	ListFloatingIPs(ctx context.Context, q FloatingIPQuery) ([]FloatingIP, error)
+	// AssignedAddresses returns the address assigned to each of the given
+	// resources that has one (resource uuid → address; the lowest id when
+	// several are): one query for a page of VMs.
+	AssignedAddresses(ctx context.Context, resourceUUIDs []string) (map[string]string, error)
 	// UpdateFloatingIP writes name, billing account, assignment,
 	// unassigned_at and updated_at.
 	UpdateFloatingIP(ctx context.Context, f FloatingIP) error

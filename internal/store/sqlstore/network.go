@@ -381,6 +381,38 @@ func (s *Store) ListFloatingIPs(ctx context.Context, q network.FloatingIPQuery) 
 	return collect(rows, scanFloatingIP)
 }
 
+// AssignedAddresses implements network.Queries.
+func (s *Store) AssignedAddresses(ctx context.Context, uuids []string) (map[string]string, error) {
+	out := make(map[string]string, len(uuids))
+	// Bounded batches keep the statement under every driver's parameter
+	// limit.
+	for len(uuids) > 0 {
+		n := min(len(uuids), 500)
+		in, args := inList(1, uuids[:n])
+		rows, err := s.r().QueryContext(ctx, `SELECT assigned_to, address FROM floating_ips
+			WHERE assigned_to IN (`+in+`) ORDER BY id DESC`, args...)
+		if err != nil {
+			return nil, s.mapErr(err, "floating IP")
+		}
+		for rows.Next() {
+			var vm, addr string
+			if err := rows.Scan(&vm, &addr); err != nil {
+				_ = rows.Close()
+				return nil, s.mapErr(err, "floating IP")
+			}
+			out[vm] = addr // descending ids: the lowest id is written last
+		}
+		if err := rows.Close(); err != nil {
+			return nil, s.mapErr(err, "floating IP")
+		}
+		if err := rows.Err(); err != nil {
+			return nil, s.mapErr(err, "floating IP")
+		}
+		uuids = uuids[n:]
+	}
+	return out, nil
+}
+
 // UpdateFloatingIP implements network.Queries.
 func (s *Store) UpdateFloatingIP(ctx context.Context, f network.FloatingIP) error {
 	res, err := s.w().ExecContext(ctx, `UPDATE floating_ips SET name = $2, billing_account_id = $3, assigned_to = $4,

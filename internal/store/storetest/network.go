@@ -140,6 +140,11 @@ func (s *suite) network(t *testing.T) {
 	if g, err := s.st.LockFloatingIP(s.ctx, f.UUID); err != nil || g.AssignedTo != vm {
 		t.Fatalf("LockFloatingIP %+v %v", g, err)
 	}
+	s.cover("AssignedAddresses")
+	if m, err := s.st.AssignedAddresses(s.ctx, []string{vm, "00000000-0000-4000-8000-000000000000"}); err != nil ||
+		len(m) != 1 || m[vm] != addr {
+		t.Fatalf("AssignedAddresses %v %v", m, err)
+	}
 	at := now.Add(time.Minute)
 	f.AssignedTo, f.AssignedType, f.AssignedPrivateIP, f.UnassignedAt = "", "", "", &at
 	must(t, s.st.UpdateFloatingIP(s.ctx, f))
