@@ -54,7 +54,8 @@ func main() {
 	flag.IntVar(&shape.accounts, "accounts", 1000, "invoice run: billing accounts (the issue's full shape: 10000)")
 	flag.IntVar(&shape.resources, "resources", 10, "invoice run: resources per account")
 	flag.IntVar(&shape.hours, "hours", 720, "invoice run: hourly records per resource")
-	only := flag.String("only", "", "comma-separated subset to run: http, ledger, invoice (default all)")
+	only := flag.String("only", "", "comma-separated subset to run: http, ledger, invoice, vm (default all)")
+	listVMs := flag.Int("vms", 100000, "VM list: VMs in the location (the issue's size: 100000)")
 	dbs := flag.String("db", "sqlite,postgres", "comma-separated databases to run on: sqlite, postgres (postgres needs -pg)")
 	flag.Parse()
 	ctx := context.Background()
@@ -85,6 +86,12 @@ func main() {
 		invoiceBench(ctx, "SQLite", inv, shape)
 		inv.Close()
 	}
+	if want("vm") && onSQLite {
+		va, err := app.Open(ctx, app.Config{DataDir: tmp + "/vm"})
+		check(err)
+		vmBench(ctx, "SQLite", va, *dur, *listVMs)
+		va.Close()
+	}
 
 	if *pg != "" && in(*dbs, "postgres") {
 		url, drop, err := scratchDB(ctx, *pg)
@@ -108,6 +115,15 @@ func main() {
 			check(err)
 			invoiceBench(ctx, "PostgreSQL", inv, shape)
 			inv.Close()
+		}
+		if want("vm") {
+			url3, drop3, err := scratchDB(ctx, *pg)
+			check(err)
+			defer drop3()
+			va, err := app.Open(ctx, app.Config{DataDir: tmp + "/vm-pg", DB: url3})
+			check(err)
+			vmBench(ctx, "PostgreSQL", va, *dur, *listVMs)
+			va.Close()
 		}
 	} else {
 		fmt.Println("PostgreSQL: skipped (set -pg or TRELLIS_TEST_POSTGRES_URL)")

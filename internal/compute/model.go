@@ -146,7 +146,7 @@ type VM struct {
 	OSName           string
 	OSVersion        string
 	Username         string
-	PasswordHash     string // what the provider gets (cloud-init accepts a hash); never the password
+	PasswordHash     string // SHA-512-crypt ($6$…), what the provider sets (cloud-init and chpasswd -e take it); never the password
 	VCPU             int64
 	RAMMB            int64
 	PoolUUID         string

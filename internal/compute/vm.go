@@ -44,7 +44,7 @@ func (s *Service) CreateVM(ctx context.Context, a actor.Actor, in CreateVMInput)
 	}
 	var hash string
 	if in.Password != "" {
-		if hash, err = password.Hash(in.Password); err != nil {
+		if hash, err = password.ShadowHash(in.Password); err != nil {
 			return VM{}, err
 		}
 	}
@@ -566,7 +566,7 @@ func (s *Service) SetPassword(ctx context.Context, a actor.Actor, location, uuid
 	if err := rules.CheckPassword(pw); err != nil {
 		return err
 	}
-	hash, err := password.Hash(pw)
+	hash, err := password.ShadowHash(pw)
 	if err != nil {
 		return err
 	}
