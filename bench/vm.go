@@ -179,4 +179,3 @@ func vmBench(ctx context.Context, name string, a *app.App, dur time.Duration, li
 		listBench(ctx, name, e, raw, listVMs)
 	}
 }
-

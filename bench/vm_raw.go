@@ -113,7 +113,6 @@ func (r *rawVM) create(ctx context.Context, i int64) error {
 	})
 }
 
-
 // loadVMs inserts n running VMs (each with its primary disk) into the
 // location in bulk, numbered from 1,000,001, by SQL that generates the rows.
 func loadVMs(ctx context.Context, e *vmEnv, n int) {
