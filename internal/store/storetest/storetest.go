@@ -71,6 +71,7 @@ func Run(t *testing.T, d *db.DB) {
 	t.Run("service packages", s.servicePackages)
 	t.Run("compute", s.compute)
 	t.Run("network", s.network)
+	t.Run("catalog resources", s.catalogResources)
 	s.cover("DB")
 
 	// Every exported method of the store must have been exercised.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -71,7 +72,7 @@ func (e *env) authzCases() []authzCase {
 
 		{method: "GET", path: "/sandbox/clock"},
 		{method: "POST", path: "/sandbox/clock", body: `{"advance":"1h"}`, forbidden: providerAdmin},
-	}, e.billingAuthzCases()...)
+	}, slices.Concat(e.billingAuthzCases(), e.catalogAuthzCases(), e.networkPoolAuthzCases(), e.vmAuthzCases())...)
 }
 
 // TestAuthorization sends every operation without a key, with a revoked

@@ -81,6 +81,7 @@ func newEnv(t *testing.T, d *db.DB, v *apitest.Validator) *env {
 		Sandbox:  &fixtureSandbox{clk: clk},
 	}
 	addBillingDeps(t, &deps, st, clk)
+	addResourceDeps(t, &deps, d, st, clk)
 	e := &env{
 		h:       http.MaxBytesHandler(middleware.Chain(Handler(deps), middleware.RequestID), outerLimit),
 		v:       v,
@@ -135,6 +136,8 @@ func newEnv(t *testing.T, d *db.DB, v *apitest.Validator) *env {
 	}
 	e.seedIdentity(t)
 	e.seedBilling(t)
+	e.seedCatalog(t)
+	e.seedNetworkPools(t)
 	return e
 }
 

@@ -49,8 +49,8 @@ type Deps struct {
 	Pricing  *pricing.Service
 	Hourly   *metering.HourlyService
 	Ledger   *ledger.Service
-	Network  *network.Service // nil: no floating-IP pool operations
-	Compute  *compute.Service // nil: no VM operations
+	Network  *network.Service
+	Compute  *compute.Service
 	Idem     idempotency.Store
 	Clock    clock.Clock
 	Limiter  *ratelimit.Limiter // may be nil
@@ -168,9 +168,9 @@ func newAPI(s *server, mux *http.ServeMux) huma.API {
 	s.registerBilling(api)
 	s.registerBillingOps(api)
 	s.registerCatalogResources(api)
-	if s.d.Network != nil {
-		s.registerNetworkPools(api, s.d.Network)
-	}
+	// Registered whatever the Deps, so the spec (built without services)
+	// lists them.
+	s.registerNetworkPools(api, s.d.Network)
 	s.registerVMs(api)
 
 	// huma registers its ErrorModel for every operation, but every error

@@ -12,8 +12,8 @@ package native
 func (e *env) networkPoolAuthzCases() []authzCase {
 	providerAdmin := []string{aAdmin, provStaff, provViewer}
 	return []authzCase{
-		{method: "GET", path: "/locations/cyc01/ip-pools", forbidden: providerAdmin},
-		{method: "POST", path: "/locations/cyc01/ip-pools", body: `{"cidr":"192.0.2.0/24"}`, forbidden: providerAdmin},
+		{method: "GET", path: "/locations/bus02/ip-pools", forbidden: providerAdmin},
+		{method: "POST", path: "/locations/bus02/ip-pools", body: `{"cidr":"192.0.2.0/24"}`, forbidden: providerAdmin},
 		{method: "DELETE", path: "/ip-pools/" + unknownID, forbidden: providerAdmin},
 	}
 }
@@ -22,7 +22,7 @@ func (e *env) networkPoolAuthzCases() []authzCase {
 func (e *env) networkPoolBadRoutes() []badRoute {
 	valid := `"cidr":"192.0.2.0/24"`
 	return []badRoute{
-		{"POST", "/locations/cyc01/ip-pools", append(bodyCases(valid), []badCase{
+		{"POST", "/locations/bus02/ip-pools", append(bodyCases(valid), []badCase{
 			{name: "cidr missing", body: `{}`, status: 422, field: "cidr"},
 			{name: "cidr too short", body: `{"cidr":"1/8"}`, status: 422, field: "cidr"},
 			{name: "cidr not a CIDR", body: `{"cidr":"not-a-cidr"}`, status: 400, field: "cidr", specValid: true},

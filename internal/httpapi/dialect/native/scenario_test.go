@@ -32,6 +32,8 @@ func TestScenario(t *testing.T) {
 		t.Run("sandbox", e.scenarioSandbox)
 		t.Run("billing", e.scenarioBilling)
 		t.Run("idcloudhost users and locations", e.scenarioIdentity)
+		t.Run("catalog", e.scenarioCatalog)
+		t.Run("network pools and VMs", e.scenarioResources)
 		if got := v.Uncovered(); len(got) != 0 {
 			t.Errorf("operations never answered with 2xx: %q", got)
 		}

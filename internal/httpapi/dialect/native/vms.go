@@ -55,9 +55,6 @@ type vmPage struct {
 // registerVMs adds the operators' paged VM list (the idcloudhost API lists
 // one user's VMs of one location, unpaged).
 func (s *server) registerVMs(api huma.API) {
-	if s.d.Compute == nil {
-		return
-	}
 	register(api, huma.Operation{OperationID: "listVMs", Method: http.MethodGet, Path: "/vms",
 		Summary:     "List the virtual machines in the caller's subtree, by number, a page at a time",
 		Description: "Every tenant's VMs below the caller's org, oldest first; deleted VMs are not listed."},
