@@ -63,6 +63,8 @@ type ServeCmd struct {
 	BodyLimit int64         `name:"body-limit" env:"TRELLIS_BODY_LIMIT" default:"1048576" help:"Largest request body in bytes."`
 	JobEvery  time.Duration `name:"job-interval" env:"TRELLIS_JOB_INTERVAL" default:"1m" help:"How often periodic jobs run."`
 	LogLevel  string        `name:"log-level" env:"TRELLIS_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level."`
+	SecretKey string        `name:"secret-key" env:"TRELLIS_SECRET_KEY" help:"64 hex digits sealing stored secrets (managed database passwords); default: <data-dir>/secret.key, created on first start. Nodes sharing a database must share it."`
+	Delay     time.Duration `name:"provider-delay" env:"TRELLIS_PROVIDER_DELAY" default:"0s" help:"How long each step of the built-in sim provider takes (0: done before the request answers)."`
 	Grace     time.Duration `name:"shutdown-grace" env:"TRELLIS_SHUTDOWN_GRACE" default:"30s" help:"How long in-flight requests may take to finish on shutdown."`
 }
 
@@ -76,6 +78,14 @@ func (c *ServeCmd) Run(g *Globals) error {
 	cfg := c.config()
 	cfg.Logger, cfg.RateLimit, cfg.RateBurst, cfg.BodyLimit, cfg.JobEvery = logger, c.RateLimit, c.RateBurst, c.BodyLimit, c.JobEvery
 	cfg.Sandbox = c.Sandbox || c.Demo
+	cfg.ProviderDelay = c.Delay
+	if c.SecretKey != "" {
+		key, err := app.ParseSecretKey(c.SecretKey)
+		if err != nil {
+			return err
+		}
+		cfg.SecretKey = key
+	}
 	a, err := app.Open(g.Ctx, cfg)
 	if err != nil {
 		return err

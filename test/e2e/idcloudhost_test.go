@@ -128,14 +128,48 @@ func TestIDCloudHostDedicatedListener(t *testing.T) {
 	if status != 200 || json.Unmarshal(b, &invoices) != nil || len(invoices) != 1 {
 		t.Fatalf("invoices after the month = %d %s", status, b)
 	}
-	// 0.019 for one hour: subtotal 0.02 (up to the cent), all of it paid
-	// from the 2.00 of demo credit, so nothing is left to charge.
+	// The recorded hour and every hour of the demo VM (running since the
+	// demo loaded, 0.019 an hour like the record) until the month's end:
+	// subtotal up to the cent, the 2.00 of demo credit applied first, VAT
+	// 20 % on the rest, which the demo card pays at once.
+	monthEnd := time.Date(hour.Year(), hour.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+	hours := int64(monthEnd.Sub(hour)/time.Hour) + 1
+	sub := (19*hours + 9) / 10 // cents
+	credit := min(sub, 200)
+	vat := ((sub-credit)*20 + 50) / 100
+	cents := func(v any) int64 { f, _ := v.(float64); return int64(f*100 + 0.5*sign(f)) }
 	inv := invoices[0]
 	if inv["status"] != 10.0 || inv["padded_id"] != "001" {
 		t.Errorf("invoice = %v, want invoice 001 paid", inv)
 	}
 	totals := inv["totals"].(map[string]any)
-	if totals["subtotal"] != 0.02 || totals["credit"] != -0.02 || totals["total"] != 0.0 {
-		t.Errorf("totals = %v, want subtotal 0.02 covered by credit", totals)
+	if cents(totals["subtotal"]) != sub || cents(totals["credit"]) != -credit || cents(totals["vat_tax"]) != vat ||
+		cents(totals["total"]) != sub-credit+vat {
+		t.Errorf("totals = %v, want subtotal %d, credit -%d, VAT %d cents (%d hours at 0.019)", totals, sub, credit, vat, hours)
 	}
+
+	// The seed's VM-create request with the host replaced, on the built
+	// binary; the VM is listed in its location at once.
+	var vm map[string]any
+	status, b = idc(t, v, base, key, "POST", "/v1/user-resource/vm", neturl.Values{"name": {"Ubuntu-16-04"},
+		"os_name": {"ubuntu"}, "os_version": {"16.04"}, "disks": {"20"}, "vcpu": {"2"}, "ram": {"2048"},
+		"designated_pool_uuid": {"d2fc6881-9316-46d7-b515-b6cddaeee927"}, "username": {"example"},
+		"password": {"Password123"}, "billing_account_id": {"6"}, "network_uuid": {"50341410-9e88-4af2-a21e-b8c898e33e52"}})
+	if status != 200 || json.Unmarshal(b, &vm) != nil || vm["status"] != "running" || len(vm["storage"].([]any)) != 1 {
+		t.Fatalf("create VM = %d %s", status, b)
+	}
+	status, b = idc(t, v, base, key, "GET", "/v1/cyc01/user-resource/vm/list", nil)
+	if status != 200 || !strings.Contains(string(b), vm["uuid"].(string)) {
+		t.Errorf("VM list in cyc01 = %d %s", status, b)
+	}
+	if status, _ := idc(t, v, base, key, "GET", "/v1/bus02/user-resource/vm", neturl.Values{"uuid": {vm["uuid"].(string)}}); status != 404 {
+		t.Errorf("the VM from another location = %d, want 404", status)
+	}
+}
+
+func sign(f float64) float64 {
+	if f < 0 {
+		return -1
+	}
+	return 1
 }
