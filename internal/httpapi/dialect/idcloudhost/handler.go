@@ -68,7 +68,10 @@ type call struct {
 // op is one operation of the dialect.
 type op struct {
 	method, path string
-	// located routes are also served under /{location}/ (ID-amb-1).
+	// located routes act in a location: the URL's /{location}/ slug or
+	// the default location (ID-amb-1). Every route accepts the slug (the
+	// vendor's clients put it on every path); the others ignore it once it
+	// is known to exist.
 	located bool
 	// pathParams are the route's path parameter names.
 	pathParams []string
@@ -94,13 +97,46 @@ func (s *server) ops() []op {
 func newMux(s *server, base string) *http.ServeMux {
 	mux := http.NewServeMux()
 	for _, o := range s.ops() {
-		h := s.serve(o)
-		mux.HandleFunc(o.method+" "+base+o.path, h)
-		if o.located {
-			mux.HandleFunc(o.method+" "+base+"/{location}"+o.path, h)
-		}
+		mux.HandleFunc(o.method+" "+base+o.path, s.serve(o))
 	}
 	return mux
+}
+
+// topSegments are the first path segments of the dialect's routes; any
+// other first segment is a location slug.
+var topSegments = map[string]bool{"user-resource": true, "network": true, "storage": true, "payment": true,
+	"config": true, "api": true, "pricing": true, "charging": true, "credit": true, "ip_addresses": true}
+
+type slugKey struct{}
+
+// stripLocation serves /{slug}/rest as /rest with the slug in the request
+// context, so every route accepts a location (ID-amb-1; clients of the
+// vendor's API put it on every path) without a second set of patterns.
+// Only a syntactically valid slug is stripped; whether it exists is
+// checked by the route (404 for an unknown one), after authentication.
+func stripLocation(base string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r2, ok := withoutSlug(base, r); ok {
+			r = r2
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withoutSlug returns r with its location slug moved from the path to the
+// context, or false when the path has none.
+func withoutSlug(base string, r *http.Request) (*http.Request, bool) {
+	rest, ok := strings.CutPrefix(r.URL.Path, base+"/")
+	if !ok {
+		return nil, false
+	}
+	slug, tail, ok := strings.Cut(rest, "/")
+	if !ok || topSegments[slug] || !catalog.ValidSlug(slug) {
+		return nil, false
+	}
+	r2 := r.Clone(context.WithValue(r.Context(), slugKey{}, slug))
+	r2.URL.Path, r2.URL.RawPath = base+"/"+tail, ""
+	return r2, true
 }
 
 // Handler serves every path under Prefix.
@@ -110,7 +146,7 @@ func Handler(d Deps) http.Handler {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	mux := newMux(s, Prefix)
-	return middleware.Chain(s.unknownRoutes(mux),
+	return middleware.Chain(stripLocation(Prefix, s.unknownRoutes(mux)),
 		authn.Middleware(authn.Config{
 			Auth:       d.Identity,
 			Limiter:    d.Limiter,
@@ -154,6 +190,9 @@ func Dedicated(root http.Handler) http.Handler {
 func RouteOf() func(*http.Request) string {
 	mux := newMux(&server{}, Prefix)
 	return func(r *http.Request) string {
+		if r2, ok := withoutSlug(Prefix, r); ok {
+			r = r2
+		}
 		_, pattern := mux.Handler(r)
 		return pattern
 	}
@@ -175,7 +214,9 @@ func (s *server) serve(o op) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		if o.located {
+		// Every route checks a slug it was given; located routes also
+		// resolve the default location when there is none.
+		if slug, _ := r.Context().Value(slugKey{}).(string); o.located || slug != "" {
 			if c.location, err = s.locationOf(r); err != nil {
 				s.writeError(w, r, err)
 				return
@@ -208,7 +249,7 @@ type emptyOK struct{}
 // locationOf resolves the {location} slug of a URL (the default location
 // when absent). An unknown slug is a 404.
 func (s *server) locationOf(r *http.Request) (catalog.Location, error) {
-	slug := r.PathValue("location")
+	slug, _ := r.Context().Value(slugKey{}).(string)
 	var (
 		l   catalog.Location
 		err error

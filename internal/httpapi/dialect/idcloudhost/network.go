@@ -193,13 +193,7 @@ func (s *server) networkOps() []op {
 	)
 	return []op{
 		{method: http.MethodGet, path: net, located: true, pathParams: []string{netP}, h: s.getNetwork},
-		{method: http.MethodGet, path: "/network/networks", h: s.listNetworks},
-		// "GET /{location}/network/networks" (also ip_addresses,
-		// load_balancers) would conflict with "GET
-		// /network/network/{network_uuid}" in net/http's mux (neither is
-		// more specific); this one pattern is less specific than every
-		// other network GET, so it only catches the located lists.
-		{method: http.MethodGet, path: "/{location}/network/{collection}", pathParams: []string{"collection"}, h: s.listInLocation},
+		{method: http.MethodGet, path: "/network/networks", located: true, h: s.listNetworks},
 		{method: http.MethodPost, path: "/network/network", located: true, h: s.createNetwork},
 		{method: http.MethodDelete, path: net, located: true, pathParams: []string{netP}, h: s.deleteNetwork},
 		{method: http.MethodPut, path: net + "/default", located: true, pathParams: []string{netP}, h: s.setDefaultNetwork},
@@ -208,7 +202,7 @@ func (s *server) networkOps() []op {
 		{method: http.MethodPost, path: ips, located: true, h: s.createFloatingIP},
 		// The HTTP Request line has a trailing slash (ID-amb-3).
 		{method: http.MethodPost, path: ips + "/{$}", located: true, h: s.createFloatingIP},
-		{method: http.MethodGet, path: ips, h: s.listFloatingIPs},
+		{method: http.MethodGet, path: ips, located: true, h: s.listFloatingIPs},
 		{method: http.MethodGet, path: ip, located: true, pathParams: []string{ipP}, h: s.getFloatingIP},
 		{method: http.MethodPatch, path: ip, located: true, pathParams: []string{ipP}, h: s.updateFloatingIP},
 		{method: http.MethodDelete, path: ip, located: true, pathParams: []string{ipP}, h: s.deleteFloatingIP},
@@ -217,7 +211,7 @@ func (s *server) networkOps() []op {
 		{method: http.MethodPost, path: ip + "/assign", located: true, pathParams: []string{ipP}, h: s.assignFloatingIP},
 		{method: http.MethodPost, path: ip + "/unassign", located: true, pathParams: []string{ipP}, h: s.unassignFloatingIP},
 
-		{method: http.MethodGet, path: lbs, h: s.listLoadBalancers},
+		{method: http.MethodGet, path: lbs, located: true, h: s.listLoadBalancers},
 		{method: http.MethodPost, path: lbs, located: true, h: s.createLoadBalancer},
 		{method: http.MethodGet, path: lb, located: true, pathParams: []string{lbP}, h: s.getLoadBalancer},
 		{method: http.MethodPatch, path: lb, located: true, pathParams: []string{lbP}, h: s.renameLoadBalancer},
@@ -248,9 +242,6 @@ func (s *server) getNetwork(ctx context.Context, c *call) (any, error) {
 
 // ID-48.
 func (s *server) listNetworks(ctx context.Context, c *call) (any, error) {
-	if err := s.ensureLocation(c); err != nil {
-		return nil, err
-	}
 	list, err := s.d.Network.ListNetworks(ctx, c.a, c.location.Slug)
 	if err != nil {
 		return nil, err
@@ -260,27 +251,6 @@ func (s *server) listNetworks(ctx context.Context, c *call) (any, error) {
 		out[i] = networkOut(n)
 	}
 	return out, nil
-}
-
-// listInLocation serves ID-48, ID-54 and ID-60 under /{location}/.
-func (s *server) listInLocation(ctx context.Context, c *call) (any, error) {
-	list := map[string]func(context.Context, *call) (any, error){
-		"networks": s.listNetworks, "ip_addresses": s.listFloatingIPs, "load_balancers": s.listLoadBalancers}[c.r.PathValue("collection")]
-	if list == nil {
-		return nil, errs.New(errs.KindNotFound, "no such route: "+c.r.Method+" "+c.r.URL.Path)
-	}
-	return list(ctx, c)
-}
-
-// ensureLocation resolves the location of a list route registered without
-// located (see networkOps): the URL's slug, or the default location.
-func (s *server) ensureLocation(c *call) error {
-	if c.location.Slug != "" {
-		return nil
-	}
-	var err error
-	c.location, err = s.locationOf(c.r)
-	return err
 }
 
 // ID-49: name in the query (or the body); absent or empty = the default
@@ -351,9 +321,6 @@ func (s *server) createFloatingIP(ctx context.Context, c *call) (any, error) {
 
 // ID-54.
 func (s *server) listFloatingIPs(ctx context.Context, c *call) (any, error) {
-	if err := s.ensureLocation(c); err != nil {
-		return nil, err
-	}
 	id, err := accountID(c.p)
 	if err != nil {
 		return nil, err
@@ -436,9 +403,6 @@ func (s *server) unassignFloatingIP(ctx context.Context, c *call) (any, error) {
 
 // ID-60.
 func (s *server) listLoadBalancers(ctx context.Context, c *call) (any, error) {
-	if err := s.ensureLocation(c); err != nil {
-		return nil, err
-	}
 	list, err := s.d.Network.ListLBs(ctx, c.a, c.location.Slug)
 	if err != nil {
 		return nil, err
