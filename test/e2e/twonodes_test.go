@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -104,6 +106,8 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 			t.Fatalf("%s: %d partners holding %d bytes, want 5 and %d", n.URL, len(partners), sum, 93*tb)
 		}
 	}
+	floatingIPRace(t, a, b, adminKey, partnersOf(t, a, key.Secret, contract.ID))
+
 	if !strings.Contains(a.Stdout(), "postgres") || !strings.Contains(b.Stdout(), "postgres") {
 		t.Errorf("nodes did not report PostgreSQL:\n%s\n%s", a.Stdout(), b.Stdout())
 	}
@@ -113,5 +117,108 @@ func mustStatus(t *testing.T, want, got int) {
 	t.Helper()
 	if got != want {
 		t.Fatalf("status %d, want %d", got, want)
+	}
+}
+
+// partnersOf returns the id of one partner of the contract.
+func partnersOf(t *testing.T, n *node, key, contract string) string {
+	t.Helper()
+	var partners []struct {
+		ID string `json:"id"`
+	}
+	call(t, "GET", n.URL+"/impossiblecloud/v1/contract/"+contract+"/partners", key, "", &partners)
+	if len(partners) == 0 {
+		t.Fatal("no partner")
+	}
+	return partners[0].ID
+}
+
+// floatingIPRace: a location whose public pool holds exactly 250 addresses
+// (a /24 less four excluded), and 300 parallel floating-IP creations over
+// the idcloudhost API split between the two nodes: exactly 250 distinct
+// addresses, and 50 clear "pool exhausted" answers.
+func floatingIPRace(t *testing.T, a, b *node, adminKey, partner string) {
+	mustStatus(t, 200, call(t, "PUT", a.URL+"/api/v1/locations/race01", adminKey,
+		`{"displayName": "Race", "countryCode": "est"}`, nil))
+	mustStatus(t, 200, call(t, "POST", a.URL+"/api/v1/locations/race01/ip-pools", adminKey,
+		`{"cidr": "203.0.113.0/24", "exclude": ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"]}`, nil))
+	var cust struct{ ID string }
+	mustStatus(t, 201, call(t, "POST", a.URL+"/api/v1/orgs", adminKey,
+		fmt.Sprintf(`{"parentId": %q, "name": "IP racer"}`, partner), &cust))
+	var user struct {
+		ID int64 `json:"id"`
+	}
+	mustStatus(t, 201, call(t, "POST", a.URL+"/api/v1/users", adminKey,
+		fmt.Sprintf(`{"orgId": %q, "email": "racer@example.com"}`, cust.ID), &user))
+	var acct struct {
+		ID int64 `json:"id"`
+	}
+	mustStatus(t, 201, call(t, "POST", b.URL+"/api/v1/billing-accounts", adminKey,
+		fmt.Sprintf(`{"orgId": %q, "userId": %d, "title": "race", "email": "racer@example.com"}`, cust.ID, user.ID), &acct))
+	var tok struct{ Secret string }
+	mustStatus(t, 201, call(t, "POST", b.URL+fmt.Sprintf("/api/v1/users/%d/tokens", user.ID), adminKey, `{}`, &tok))
+
+	const racers = 300
+	type answer struct {
+		status int
+		body   string
+	}
+	answers := make([]answer, racers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			base := a.URL
+			if i%2 == 1 {
+				base = b.URL
+			}
+			req, _ := http.NewRequest("POST", base+"/idcloudhost/v1/race01/network/ip_addresses",
+				strings.NewReader(fmt.Sprintf(`{"name": "ip-%d", "billing_account_id": %d}`, i, acct.ID)))
+			req.Header.Set("apikey", tok.Secret)
+			req.Header.Set("Content-Type", "application/json")
+			<-start
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			var sb strings.Builder
+			_, _ = io.Copy(&sb, resp.Body)
+			answers[i] = answer{resp.StatusCode, sb.String()}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	seen := map[string]bool{}
+	exhausted := 0
+	for _, ans := range answers {
+		switch ans.status {
+		case http.StatusOK:
+			var ip struct {
+				Address string `json:"address"`
+			}
+			if err := json.Unmarshal([]byte(ans.body), &ip); err != nil || ip.Address == "" || seen[ip.Address] {
+				t.Fatalf("address %q twice or unreadable: %s", ip.Address, ans.body)
+			}
+			seen[ip.Address] = true
+		case http.StatusBadRequest:
+			if !strings.Contains(ans.body, "pool exhausted") {
+				t.Errorf("refusal without a clear reason: %s", ans.body)
+			}
+			exhausted++
+		default:
+			t.Errorf("unexpected answer %d %s", ans.status, ans.body)
+		}
+	}
+	if len(seen) != 250 || exhausted != 50 {
+		t.Fatalf("%d addresses, %d exhausted; want 250 and 50", len(seen), exhausted)
+	}
+	for _, ex := range []string{"203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"} {
+		if seen[ex] {
+			t.Errorf("excluded address %s handed out", ex)
+		}
 	}
 }
