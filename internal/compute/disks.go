@@ -244,31 +244,7 @@ func (s *Service) ResizeVMDisk(ctx context.Context, a actor.Actor, location, vmU
 
 // DeleteVMDisk detaches and destroys a non-primary disk of a VM (ID-29).
 func (s *Service) DeleteVMDisk(ctx context.Context, a actor.Actor, location, vmUUID, diskUUID string) error {
-	if err := a.Require(actor.Staff); err != nil {
-		return err
-	}
-	if strings.TrimSpace(diskUUID) == "" {
-		return errs.Invalid("storage_uuid", "is required")
-	}
-	var d Disk
-	err := s.store.Tx(ctx, func(tx Store) error {
-		v, err := s.vmForStorage(ctx, tx, a, location, vmUUID)
-		if err != nil {
-			return err
-		}
-		if d, err = s.attachedDisk(ctx, tx, a, v, diskUUID, "storage_uuid"); err != nil {
-			return err
-		}
-		if d.Primary {
-			return errs.Invalid("storage_uuid", "primary/boot disks cannot be deleted")
-		}
-		return s.startDiskStep(ctx, tx, a, &d, DiskOpDelete, stepArgs{VMUUID: v.UUID}, false)
-	})
-	if err != nil {
-		return err
-	}
-	_, err = s.afterDiskStep(ctx, d.UUID, d.OpSeq)
-	return err
+	return s.secondaryDiskOp(ctx, a, location, vmUUID, diskUUID, DiskOpDelete, "primary/boot disks cannot be deleted")
 }
 
 // Attach attaches an unattached disk to a VM of the same location
@@ -325,6 +301,13 @@ func (s *Service) Attach(ctx context.Context, a actor.Actor, location, vmUUID, d
 // Detach detaches a non-primary disk from a VM; the disk survives
 // (ID-36).
 func (s *Service) Detach(ctx context.Context, a actor.Actor, location, vmUUID, diskUUID string) error {
+	return s.secondaryDiskOp(ctx, a, location, vmUUID, diskUUID, DiskOpDetach, "the primary disk cannot be detached")
+}
+
+// secondaryDiskOp starts op (delete or detach) on a disk attached to a VM
+// other than its primary disk, which the VM cannot lose; refusal is the
+// message for the primary disk.
+func (s *Service) secondaryDiskOp(ctx context.Context, a actor.Actor, location, vmUUID, diskUUID, op, refusal string) error {
 	if err := a.Require(actor.Staff); err != nil {
 		return err
 	}
@@ -341,9 +324,9 @@ func (s *Service) Detach(ctx context.Context, a actor.Actor, location, vmUUID, d
 			return err
 		}
 		if d.Primary {
-			return errs.Invalid("storage_uuid", "the primary disk cannot be detached")
+			return errs.Invalid("storage_uuid", refusal)
 		}
-		return s.startDiskStep(ctx, tx, a, &d, DiskOpDetach, stepArgs{VMUUID: v.UUID}, false)
+		return s.startDiskStep(ctx, tx, a, &d, op, stepArgs{VMUUID: v.UUID}, false)
 	})
 	if err != nil {
 		return err

@@ -26,30 +26,54 @@ func (s *Service) RunStep(ctx context.Context, args StepArgs) error {
 	return fmt.Errorf("compute: unknown step resource %q", args.Resource)
 }
 
-// ---- VM steps ----
+// stepRow is a VM or a disk as the step worker reads it.
+type stepRow interface {
+	isPending(seq int64) bool // step seq is neither done nor replaced by a later step
+	pendingArgs() string      // the pending step's encoded arguments
+}
 
-func (s *Service) runVMStep(ctx context.Context, uuid string, seq int64) error {
-	v, err := s.store.GetVM(ctx, "/", uuid)
+func (v VM) isPending(seq int64) bool   { return v.Op != "" && v.OpSeq == seq }
+func (v VM) pendingArgs() string        { return v.OpArgs }
+func (d Disk) isPending(seq int64) bool { return d.Op != "" && d.OpSeq == seq }
+func (d Disk) pendingArgs() string      { return d.OpArgs }
+
+// runStep runs step seq of one VM or disk, for the worker and inline: a
+// step that is done or was replaced is nothing to do (jobs are retried and
+// may run twice); otherwise the provider call, outside any transaction,
+// then the row's transition (finish). A provider error leaves the row in
+// error (fail) and is returned, so River retries the step.
+func runStep[R stepRow](ctx context.Context, uuid string, seq int64,
+	get func(ctx context.Context, scope, uuid string) (R, error),
+	call func(context.Context, R, stepArgs) error,
+	fail func(ctx context.Context, uuid string, seq int64, cause error) error,
+	finish func(ctx context.Context, uuid string, seq int64, args stepArgs) error) error {
+	row, err := get(ctx, "/", uuid)
 	if errs.Is(err, errs.KindNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if v.Op == "" || v.OpSeq != seq {
-		return nil // done, or replaced by a later step
+	if !row.isPending(seq) {
+		return nil
 	}
-	args, err := decodeArgs(v.OpArgs)
+	args, err := decodeArgs(row.pendingArgs())
 	if err != nil {
 		return err
 	}
-	if perr := s.callVMProvider(ctx, v, args); perr != nil {
-		if err := s.failVM(ctx, uuid, seq, perr); err != nil {
+	if perr := call(ctx, row, args); perr != nil {
+		if err := fail(ctx, uuid, seq, perr); err != nil {
 			return err
 		}
 		return perr
 	}
-	return s.finishVM(ctx, uuid, seq, args)
+	return finish(ctx, uuid, seq, args)
+}
+
+// ---- VM steps ----
+
+func (s *Service) runVMStep(ctx context.Context, uuid string, seq int64) error {
+	return runStep(ctx, uuid, seq, s.store.GetVM, s.callVMProvider, s.failVM, s.finishVM)
 }
 
 func (s *Service) callVMProvider(ctx context.Context, v VM, args stepArgs) error {
@@ -101,7 +125,7 @@ func (s *Service) failVM(ctx context.Context, uuid string, seq int64, cause erro
 		if err != nil {
 			return err
 		}
-		if v.Op == "" || v.OpSeq != seq {
+		if !v.isPending(seq) {
 			return nil
 		}
 		now := s.now()
@@ -122,7 +146,7 @@ func (s *Service) finishVM(ctx context.Context, uuid string, seq int64, args ste
 		if err != nil {
 			return err
 		}
-		if v.Op == "" || v.OpSeq != seq {
+		if !v.isPending(seq) {
 			return nil
 		}
 		now := s.now()
@@ -217,27 +241,7 @@ func (s *Service) deleteDiskRowTx(ctx context.Context, tx Store, d Disk, now tim
 // ---- disk steps ----
 
 func (s *Service) runDiskStep(ctx context.Context, uuid string, seq int64) error {
-	d, err := s.store.GetDisk(ctx, "/", uuid)
-	if errs.Is(err, errs.KindNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if d.Op == "" || d.OpSeq != seq {
-		return nil
-	}
-	args, err := decodeArgs(d.OpArgs)
-	if err != nil {
-		return err
-	}
-	if perr := s.callDiskProvider(ctx, d, args); perr != nil {
-		if err := s.failDisk(ctx, uuid, seq, perr); err != nil {
-			return err
-		}
-		return perr
-	}
-	return s.finishDisk(ctx, uuid, seq, args)
+	return runStep(ctx, uuid, seq, s.store.GetDisk, s.callDiskProvider, s.failDisk, s.finishDisk)
 }
 
 func (s *Service) callDiskProvider(ctx context.Context, d Disk, args stepArgs) error {
@@ -280,7 +284,7 @@ func (s *Service) failDisk(ctx context.Context, uuid string, seq int64, cause er
 		if err != nil {
 			return err
 		}
-		if d.Op == "" || d.OpSeq != seq {
+		if !d.isPending(seq) {
 			return nil
 		}
 		now := s.now()
@@ -298,7 +302,7 @@ func (s *Service) finishDisk(ctx context.Context, uuid string, seq int64, args s
 		if err != nil {
 			return err
 		}
-		if d.Op == "" || d.OpSeq != seq {
+		if !d.isPending(seq) {
 			return nil
 		}
 		now := s.now()

@@ -113,16 +113,9 @@ func (s *Service) CreateFloatingIP(ctx context.Context, a actor.Actor, in Create
 	}
 	var out FloatingIP
 	err := s.store.Tx(ctx, func(tx Store) error {
-		acct, err := s.accounts.AdmitTx(ctx, tx, a, in.BillingAccountID, true)
+		acct, o, err := s.admittedOwnerTx(ctx, tx, a, in.BillingAccountID)
 		if err != nil {
 			return err
-		}
-		o, err := ownerOf(ctx, tx, a)
-		if err != nil {
-			return err
-		}
-		if acct.UserID != 0 {
-			o.UserID = acct.UserID
 		}
 		out, err = s.reserveTx(ctx, tx, a, o, acct.ID, in.Location, in.Name, "", nil)
 		return err

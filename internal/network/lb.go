@@ -162,16 +162,9 @@ func (s *Service) CreateLB(ctx context.Context, a actor.Actor, in CreateLB) (Loa
 	}
 	var out LoadBalancer
 	err := s.store.Tx(ctx, func(tx Store) error {
-		acct, err := s.accounts.AdmitTx(ctx, tx, a, in.BillingAccountID, true)
+		acct, o, err := s.admittedOwnerTx(ctx, tx, a, in.BillingAccountID)
 		if err != nil {
 			return err
-		}
-		o, err := ownerOf(ctx, tx, a)
-		if err != nil {
-			return err
-		}
-		if acct.UserID != 0 {
-			o.UserID = acct.UserID
 		}
 		n, err := s.networkForTx(ctx, tx, a, o, in.Location, in.NetworkUUID)
 		if err != nil {
@@ -375,33 +368,24 @@ func (s *Service) AddLBTarget(ctx context.Context, a actor.Actor, location, uuid
 	}
 	in.TargetUUID, _ = normUUID(in.TargetUUID)
 	var out Target
-	var lb LoadBalancer
-	err := s.store.Tx(ctx, func(tx Store) error {
-		var err error
-		if lb, err = s.lockedLB(ctx, tx, a, location, uuid); err != nil {
-			return err
-		}
+	err := s.changeLBConfig(ctx, a, location, uuid, "load_balancer.target_add", func(tx Store, lb LoadBalancer) (string, error) {
 		for _, t := range lb.Targets {
 			if t.TargetUUID == in.TargetUUID {
-				return &errs.Error{Kind: errs.KindConflict, Field: "target_uuid", Msg: "the target is already linked to the load balancer"}
+				return "", &errs.Error{Kind: errs.KindConflict, Field: "target_uuid", Msg: "the target is already linked to the load balancer"}
 			}
 		}
+		var err error
 		if out, err = s.targetTx(ctx, tx, lb.OrgID, lb.Location, in, lb.UUID, "target_uuid"); err != nil {
-			return err
+			return "", err
 		}
 		if err := tx.InsertLBTarget(ctx, out); err != nil {
-			return err
+			return "", err
 		}
-		if err := s.bumpLBTx(ctx, tx, &lb, s.inline()); err != nil {
-			return err
-		}
-		return tx.AppendAudit(ctx, audit.New(a, lb.UpdatedAt, "load_balancer.target_add", "load_balancer", lb.UUID, lb.OrgPath,
-			out.TargetUUID+" "+out.IPAddress))
+		return out.TargetUUID + " " + out.IPAddress, nil
 	})
 	if err != nil {
 		return Target{}, err
 	}
-	_, _ = s.afterLBChange(ctx, lb)
 	return out, nil
 }
 
@@ -410,29 +394,17 @@ func (s *Service) RemoveLBTarget(ctx context.Context, a actor.Actor, location, u
 	if err := a.Require(actor.Staff); err != nil {
 		return err
 	}
-	var lb LoadBalancer
-	err := s.store.Tx(ctx, func(tx Store) error {
-		var err error
-		if lb, err = s.lockedLB(ctx, tx, a, location, uuid); err != nil {
-			return err
-		}
+	return s.changeLBConfig(ctx, a, location, uuid, "load_balancer.target_remove", func(tx Store, lb LoadBalancer) (string, error) {
 		tid, _ := normUUID(targetUUID)
 		ok, err := tx.DeleteLBTarget(ctx, lb.UUID, tid)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if !ok {
-			return &errs.Error{Kind: errs.KindNotFound, Field: "target_uuid", Msg: "the load balancer has no target " + targetUUID}
+			return "", &errs.Error{Kind: errs.KindNotFound, Field: "target_uuid", Msg: "the load balancer has no target " + targetUUID}
 		}
-		if err := s.bumpLBTx(ctx, tx, &lb, s.inline()); err != nil {
-			return err
-		}
-		return tx.AppendAudit(ctx, audit.New(a, lb.UpdatedAt, "load_balancer.target_remove", "load_balancer", lb.UUID, lb.OrgPath, tid))
+		return tid, nil
 	})
-	if err == nil {
-		_, _ = s.afterLBChange(ctx, lb)
-	}
-	return err
 }
 
 // AddLBRule adds a forwarding rule (ID-67) with the defaults and returns
@@ -446,32 +418,22 @@ func (s *Service) AddLBRule(ctx context.Context, a actor.Actor, location, uuid s
 		return Rule{}, err
 	}
 	var out Rule
-	var lb LoadBalancer
-	err := s.store.Tx(ctx, func(tx Store) error {
-		var err error
-		if lb, err = s.lockedLB(ctx, tx, a, location, uuid); err != nil {
-			return err
-		}
+	err := s.changeLBConfig(ctx, a, location, uuid, "load_balancer.rule_add", func(tx Store, lb LoadBalancer) (string, error) {
 		for _, r := range lb.Rules {
 			if r.SourcePort == in.SourcePort {
-				return &errs.Error{Kind: errs.KindConflict, Field: "source_port",
+				return "", &errs.Error{Kind: errs.KindConflict, Field: "source_port",
 					Msg: fmt.Sprintf("the load balancer already forwards port %d", in.SourcePort)}
 			}
 		}
 		out = newRule(lb.UUID, in, s.now())
 		if err := tx.InsertLBRule(ctx, out); err != nil {
-			return err
+			return "", err
 		}
-		if err := s.bumpLBTx(ctx, tx, &lb, s.inline()); err != nil {
-			return err
-		}
-		return tx.AppendAudit(ctx, audit.New(a, lb.UpdatedAt, "load_balancer.rule_add", "load_balancer", lb.UUID, lb.OrgPath,
-			fmt.Sprintf("%s %d->%d", out.UUID, out.SourcePort, out.TargetPort)))
+		return fmt.Sprintf("%s %d->%d", out.UUID, out.SourcePort, out.TargetPort), nil
 	})
 	if err != nil {
 		return Rule{}, err
 	}
-	_, _ = s.afterLBChange(ctx, lb)
 	return out, nil
 }
 
@@ -480,24 +442,41 @@ func (s *Service) RemoveLBRule(ctx context.Context, a actor.Actor, location, uui
 	if err := a.Require(actor.Staff); err != nil {
 		return err
 	}
+	return s.changeLBConfig(ctx, a, location, uuid, "load_balancer.rule_remove", func(tx Store, lb LoadBalancer) (string, error) {
+		rid, _ := normUUID(ruleUUID)
+		ok, err := tx.DeleteLBRule(ctx, lb.UUID, rid)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return "", &errs.Error{Kind: errs.KindNotFound, Field: "rule_uuid", Msg: "the load balancer has no forwarding rule " + ruleUUID}
+		}
+		return rid, nil
+	})
+}
+
+// changeLBConfig changes the targets or rules of a load balancer the actor
+// owns in one transaction: change edits the locked load balancer's rows
+// and returns the audit detail; the change is recorded as a new version
+// (what the apply step brings the provider to) and audited as action.
+// Once committed, the step runs inline when the provider has no delay; its
+// failure is the job's to retry, not the request's.
+func (s *Service) changeLBConfig(ctx context.Context, a actor.Actor, location, uuid, action string,
+	change func(tx Store, lb LoadBalancer) (detail string, err error)) error {
 	var lb LoadBalancer
 	err := s.store.Tx(ctx, func(tx Store) error {
 		var err error
 		if lb, err = s.lockedLB(ctx, tx, a, location, uuid); err != nil {
 			return err
 		}
-		rid, _ := normUUID(ruleUUID)
-		ok, err := tx.DeleteLBRule(ctx, lb.UUID, rid)
+		detail, err := change(tx, lb)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return &errs.Error{Kind: errs.KindNotFound, Field: "rule_uuid", Msg: "the load balancer has no forwarding rule " + ruleUUID}
 		}
 		if err := s.bumpLBTx(ctx, tx, &lb, s.inline()); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, audit.New(a, lb.UpdatedAt, "load_balancer.rule_remove", "load_balancer", lb.UUID, lb.OrgPath, rid))
+		return tx.AppendAudit(ctx, audit.New(a, lb.UpdatedAt, action, "load_balancer", lb.UUID, lb.OrgPath, detail))
 	})
 	if err == nil {
 		_, _ = s.afterLBChange(ctx, lb)

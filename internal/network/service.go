@@ -99,6 +99,24 @@ func ownerOf(ctx context.Context, q Queries, a actor.Actor) (owner, error) {
 	return owner{OrgID: a.OrgID, OrgPath: a.Scope(), UserID: uid}, nil
 }
 
+// admittedOwnerTx admits the billing account a new resource is billed to
+// and returns it with the resource's owner: the actor's org, and the
+// account's user when the account names one.
+func (s *Service) admittedOwnerTx(ctx context.Context, tx Queries, a actor.Actor, accountID int64) (billing.Account, owner, error) {
+	acct, err := s.accounts.AdmitTx(ctx, tx, a, accountID, true)
+	if err != nil {
+		return billing.Account{}, owner{}, err
+	}
+	o, err := ownerOf(ctx, tx, a)
+	if err != nil {
+		return billing.Account{}, owner{}, err
+	}
+	if acct.UserID != 0 {
+		o.UserID = acct.UserID
+	}
+	return acct, o, nil
+}
+
 // ownerByOrg returns the owner of an org for contract calls.
 func ownerByOrg(ctx context.Context, q Queries, orgID string, userID int64) (owner, error) {
 	org, err := q.GetOrg(ctx, "/", orgID)

@@ -155,16 +155,20 @@ func (s *Service) RunPackageStep(ctx context.Context, args PackageStep) error {
 
 func provisioning(status string) bool { return status == StatusCreating || status == StatusError }
 
-func (s *Service) stepCreate(ctx context.Context, uuid string) error {
-	p, err := s.store.GetServicePackage(ctx, "/", uuid)
+// stepPackage reads the package a step names; ok is false when it is
+// gone (nothing to do) or on an error.
+func (s *Service) stepPackage(ctx context.Context, uuid string) (p Package, ok bool, err error) {
+	p, err = s.store.GetServicePackage(ctx, "/", uuid)
 	if errs.Is(err, errs.KindNotFound) {
-		return nil
+		return Package{}, false, nil
 	}
-	if err != nil {
+	return p, err == nil, err
+}
+
+func (s *Service) stepCreate(ctx context.Context, uuid string) error {
+	p, ok, err := s.stepPackage(ctx, uuid)
+	if !ok || !provisioning(p.Status) {
 		return err
-	}
-	if !provisioning(p.Status) {
-		return nil
 	}
 	wl, err := s.store.ListServiceWhitelist(ctx, uuid)
 	if err != nil {
@@ -237,15 +241,9 @@ func (s *Service) stepCreate(ctx context.Context, uuid string) error {
 }
 
 func (s *Service) stepDelete(ctx context.Context, uuid string) error {
-	p, err := s.store.GetServicePackage(ctx, "/", uuid)
-	if errs.Is(err, errs.KindNotFound) {
-		return nil
-	}
-	if err != nil {
+	p, ok, err := s.stepPackage(ctx, uuid)
+	if !ok || p.Status != StatusDeleting {
 		return err
-	}
-	if p.Status != StatusDeleting {
-		return nil
 	}
 	if err := s.provider.DeletePackage(ctx, uuid); err != nil {
 		return err
@@ -280,17 +278,11 @@ func (s *Service) stepDelete(ctx context.Context, uuid string) error {
 }
 
 func (s *Service) stepWhitelist(ctx context.Context, uuid string) error {
-	p, err := s.store.GetServicePackage(ctx, "/", uuid)
-	if errs.Is(err, errs.KindNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
+	p, ok, err := s.stepPackage(ctx, uuid)
 	// A package being created gets the list with its creation; a deleted
 	// one needs none.
-	if p.Status != StatusActive {
-		return nil
+	if !ok || p.Status != StatusActive {
+		return err
 	}
 	wl, err := s.store.ListServiceWhitelist(ctx, uuid)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/trellis-cloud/trellis/internal/compute"
+	"github.com/trellis-cloud/trellis/internal/simstep"
 )
 
 // Step names for FailNext (the Provider method names).
@@ -58,10 +59,9 @@ type Disk struct {
 
 // Provider is the simulator. The zero value is not usable; use New.
 type Provider struct {
+	simstep.Steps // Delay, SetDelay, FailNext, Calls
+
 	mu       sync.Mutex
-	delay    time.Duration
-	fail     map[string]int
-	calls    map[string]int
 	vms      map[string]*VM
 	disks    map[string]*Disk
 	replicas map[string]string // replica uuid → disk uuid
@@ -71,36 +71,8 @@ var _ compute.Provider = (*Provider)(nil)
 
 // New returns an empty simulator with the given step delay.
 func New(delay time.Duration) *Provider {
-	return &Provider{delay: delay, fail: map[string]int{}, calls: map[string]int{}, vms: map[string]*VM{},
-		disks: map[string]*Disk{}, replicas: map[string]string{}}
-}
-
-// Delay implements compute.Provider.
-func (p *Provider) Delay() time.Duration {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.delay
-}
-
-// SetDelay changes the step delay.
-func (p *Provider) SetDelay(d time.Duration) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.delay = d
-}
-
-// FailNext makes the next n calls of step fail.
-func (p *Provider) FailNext(step string, n int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.fail[step] = n
-}
-
-// Calls returns how many times step was called (failed calls included).
-func (p *Provider) Calls(step string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.calls[step]
+	return &Provider{Steps: simstep.New(delay), vms: map[string]*VM{}, disks: map[string]*Disk{},
+		replicas: map[string]string{}}
 }
 
 // VM returns a copy of the simulator's VM.
@@ -143,16 +115,10 @@ func (p *Provider) Counts() (vms, disks, replicas int) {
 // begin counts a call, applies an injected failure and waits the delay.
 // It returns with p.mu held on success.
 func (p *Provider) begin(ctx context.Context, step string) error {
-	p.mu.Lock()
-	p.calls[step]++
-	if p.fail[step] > 0 {
-		p.fail[step]--
-		p.mu.Unlock()
-		return fmt.Errorf("sim: %s failed (injected)", step)
+	if err := p.Begin(step); err != nil {
+		return err
 	}
-	d := p.delay
-	p.mu.Unlock()
-	if d > 0 {
+	if d := p.Delay(); d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {

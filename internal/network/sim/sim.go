@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/trellis-cloud/trellis/internal/network"
+	"github.com/trellis-cloud/trellis/internal/simstep"
 )
 
 // Step names for FailNext (the Provider method names).
@@ -30,10 +31,9 @@ const (
 
 // Provider is the simulator. The zero value is not usable; use New.
 type Provider struct {
+	simstep.Steps // Delay, SetDelay, FailNext, Calls
+
 	mu       sync.Mutex
-	delay    time.Duration
-	fail     map[string]int
-	calls    map[string]int
 	networks map[string]network.Network
 	lbs      map[string]network.LoadBalancer
 }
@@ -42,36 +42,8 @@ var _ network.Provider = (*Provider)(nil)
 
 // New returns an empty simulator with the given step delay.
 func New(delay time.Duration) *Provider {
-	return &Provider{delay: delay, fail: map[string]int{}, calls: map[string]int{},
-		networks: map[string]network.Network{}, lbs: map[string]network.LoadBalancer{}}
-}
-
-// Delay implements network.Provider.
-func (p *Provider) Delay() time.Duration {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.delay
-}
-
-// SetDelay changes the step delay.
-func (p *Provider) SetDelay(d time.Duration) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.delay = d
-}
-
-// FailNext makes the next n calls of step fail.
-func (p *Provider) FailNext(step string, n int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.fail[step] = n
-}
-
-// Calls returns how many times step was called (failed calls included).
-func (p *Provider) Calls(step string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.calls[step]
+	return &Provider{Steps: simstep.New(delay), networks: map[string]network.Network{},
+		lbs: map[string]network.LoadBalancer{}}
 }
 
 // Network returns the simulator's copy of a network.
@@ -97,21 +69,11 @@ func (p *Provider) Counts() (networks, lbs int) {
 	return len(p.networks), len(p.lbs)
 }
 
-// step counts a call and consumes an injected failure.
-func (p *Provider) step(name string) error {
-	p.calls[name]++
-	if p.fail[name] > 0 {
-		p.fail[name]--
-		return fmt.Errorf("sim: injected failure of %s", name)
-	}
-	return nil
-}
-
 // CreateNetwork implements network.Provider.
 func (p *Provider) CreateNetwork(ctx context.Context, n network.Network) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.step(StepCreateNetwork); err != nil {
+	if err := p.Begin(StepCreateNetwork); err != nil {
 		return err
 	}
 	if have, ok := p.networks[n.UUID]; ok && (have.Subnet != n.Subnet || have.VLANID != n.VLANID) {
@@ -130,7 +92,7 @@ func (p *Provider) CreateNetwork(ctx context.Context, n network.Network) error {
 func (p *Provider) DeleteNetwork(ctx context.Context, uuid string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.step(StepDeleteNetwork); err != nil {
+	if err := p.Begin(StepDeleteNetwork); err != nil {
 		return err
 	}
 	delete(p.networks, uuid)
@@ -141,7 +103,7 @@ func (p *Provider) DeleteNetwork(ctx context.Context, uuid string) error {
 func (p *Provider) ApplyLB(ctx context.Context, lb network.LoadBalancer) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.step(StepApplyLB); err != nil {
+	if err := p.Begin(StepApplyLB); err != nil {
 		return err
 	}
 	seen := map[string]bool{}
@@ -169,7 +131,7 @@ func (p *Provider) ApplyLB(ctx context.Context, lb network.LoadBalancer) error {
 func (p *Provider) DeleteLB(ctx context.Context, uuid string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.step(StepDeleteLB); err != nil {
+	if err := p.Begin(StepDeleteLB); err != nil {
 		return err
 	}
 	delete(p.lbs, uuid)

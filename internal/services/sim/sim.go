@@ -8,13 +8,12 @@ package sim
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/trellis-cloud/trellis/internal/services"
+	"github.com/trellis-cloud/trellis/internal/simstep"
 )
 
 // Steps that FailNext can make fail.
@@ -25,7 +24,7 @@ const (
 )
 
 // ErrInjected is the error of an injected failure.
-var ErrInjected = errors.New("sim: injected failure")
+var ErrInjected = simstep.ErrInjected
 
 // Package is the simulator's view of one package.
 type Package struct {
@@ -36,41 +35,16 @@ type Package struct {
 // Provider is the simulated provider. The zero value is ready to use (no
 // delay).
 type Provider struct {
+	simstep.Steps // Delay, SetDelay, FailNext, Calls
+
 	mu       sync.Mutex
-	delay    time.Duration
 	packages map[string]Package
-	fail     map[string]int
-	calls    map[string]int
 }
 
 var _ services.Provider = (*Provider)(nil)
 
 // New returns a provider whose steps take delay.
-func New(delay time.Duration) *Provider { return &Provider{delay: delay} }
-
-// SetDelay changes the step delay.
-func (p *Provider) SetDelay(d time.Duration) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.delay = d
-}
-
-// FailNext makes the next n calls of step fail with ErrInjected.
-func (p *Provider) FailNext(step string, n int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fail == nil {
-		p.fail = map[string]int{}
-	}
-	p.fail[step] = n
-}
-
-// Calls returns how often step was called (failed calls included).
-func (p *Provider) Calls(step string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.calls[step]
-}
+func New(delay time.Duration) *Provider { return &Provider{Steps: simstep.New(delay)} }
 
 // Get returns the simulated package, if it exists.
 func (p *Provider) Get(uuid string) (Package, bool) {
@@ -81,28 +55,6 @@ func (p *Provider) Get(uuid string) (Package, bool) {
 	return pk, ok
 }
 
-// Delay implements services.Provider.
-func (p *Provider) Delay() time.Duration {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.delay
-}
-
-// step counts a call of name and consumes an injected failure; the caller
-// holds mu.
-func (p *Provider) step(name string) error {
-	if p.calls == nil {
-		p.calls = map[string]int{}
-		p.packages = map[string]Package{}
-	}
-	p.calls[name]++
-	if p.fail[name] > 0 {
-		p.fail[name]--
-		return fmt.Errorf("%s: %w", name, ErrInjected)
-	}
-	return nil
-}
-
 // CreatePackage implements services.Provider: it records the package.
 func (p *Provider) CreatePackage(ctx context.Context, spec services.PackageSpec) error {
 	if err := ctx.Err(); err != nil {
@@ -110,10 +62,13 @@ func (p *Provider) CreatePackage(ctx context.Context, spec services.PackageSpec)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.step(StepCreate); err != nil {
+	if err := p.Begin(StepCreate); err != nil {
 		return err
 	}
 	spec.SQLPass = "" // the simulator has no database to configure
+	if p.packages == nil {
+		p.packages = map[string]Package{} // the zero Provider is ready to use
+	}
 	p.packages[spec.UUID] = Package{Spec: spec, Whitelist: slices.Clone(spec.Whitelist)}
 	return nil
 }
@@ -125,7 +80,7 @@ func (p *Provider) DeletePackage(ctx context.Context, uuid string) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.step(StepDelete); err != nil {
+	if err := p.Begin(StepDelete); err != nil {
 		return err
 	}
 	delete(p.packages, uuid)
@@ -140,7 +95,7 @@ func (p *Provider) SetWhitelist(ctx context.Context, uuid string, entries []stri
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.step(StepWhitelist); err != nil {
+	if err := p.Begin(StepWhitelist); err != nil {
 		return err
 	}
 	if pk, ok := p.packages[uuid]; ok {
