@@ -99,6 +99,26 @@ func (s *Service) pool(ctx context.Context, location, uuid string) (catalog.Host
 	return s.catalog.HostPool(ctx, location, uuid)
 }
 
+// replicaOfVM returns an active replica of a disk of the VM vmUUID, or
+// Invalid(field, msg) when there is no such replica.
+func replicaOfVM(ctx context.Context, tx Store, a actor.Actor, replicaUUID, vmUUID, field, msg string) (Replica, error) {
+	r, err := tx.GetReplica(ctx, a.Scope(), replicaUUID)
+	if errs.Is(err, errs.KindNotFound) || (err == nil && r.Status != ReplicaActive) {
+		return Replica{}, errs.Invalid(field, msg)
+	}
+	if err != nil {
+		return Replica{}, err
+	}
+	d, err := tx.GetDisk(ctx, "/", r.DiskUUID)
+	if err != nil {
+		return Replica{}, err
+	}
+	if d.VMUUID != vmUUID {
+		return Replica{}, errs.Invalid(field, msg)
+	}
+	return r, nil
+}
+
 // fromReplica makes the primary disk a copy of a replica of the source VM
 // (ID-12 source_uuid + source_replica).
 func (s *Service) fromReplica(ctx context.Context, tx Store, a actor.Actor, v *VM, primary *Disk, in CreateVMInput) error {
@@ -106,19 +126,9 @@ func (s *Service) fromReplica(ctx context.Context, tx Store, a actor.Actor, v *V
 	if err != nil {
 		return renameNotFound(err, "source_uuid")
 	}
-	r, err := tx.GetReplica(ctx, a.Scope(), in.SourceReplica)
-	if errs.Is(err, errs.KindNotFound) || (err == nil && r.Status != ReplicaActive) {
-		return errs.Invalid("source_replica", "no such replica of the source VM")
-	}
+	r, err := replicaOfVM(ctx, tx, a, in.SourceReplica, src.UUID, "source_replica", "no such replica of the source VM")
 	if err != nil {
 		return err
-	}
-	d, err := tx.GetDisk(ctx, "/", r.DiskUUID)
-	if err != nil {
-		return err
-	}
-	if d.VMUUID != src.UUID {
-		return errs.Invalid("source_replica", "no such replica of the source VM")
 	}
 	if r.Location != v.Location {
 		return errs.Invalidf("source_replica", "the replica is in location %s, not %s", r.Location, v.Location)
@@ -425,21 +435,8 @@ func (s *Service) Rebuild(ctx context.Context, a actor.Actor, location, uuid, re
 			if err := needStatus(v, "uuid", StatusRunning, StatusStopped); err != nil {
 				return err
 			}
-			r, err := tx.GetReplica(ctx, a.Scope(), replicaUUID)
-			if errs.Is(err, errs.KindNotFound) || (err == nil && r.Status != ReplicaActive) {
-				return errs.Invalid("replica_uuid", "no such replica of this VM")
-			}
-			if err != nil {
-				return err
-			}
-			d, err := tx.GetDisk(ctx, "/", r.DiskUUID)
-			if err != nil {
-				return err
-			}
-			if d.VMUUID != v.UUID {
-				return errs.Invalid("replica_uuid", "no such replica of this VM")
-			}
-			return nil
+			_, err := replicaOfVM(ctx, tx, a, replicaUUID, v.UUID, "replica_uuid", "no such replica of this VM")
+			return err
 		})
 }
 
