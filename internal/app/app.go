@@ -168,6 +168,15 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	if cfg.JobEvery <= 0 {
 		cfg.JobEvery = time.Minute
 	}
+	// Files in the data dir (secret key, demo credentials) are found by an
+	// absolute path, whatever the working directory is later.
+	if cfg.DataDir != "" {
+		abs, err := filepath.Abs(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
+		cfg.DataDir = abs
+	}
 	if err := migrations.Up(ctx, d); err != nil {
 		return nil, err
 	}

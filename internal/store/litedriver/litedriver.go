@@ -46,6 +46,14 @@ func Open(path string) (*db.DB, error) {
 		wq[k] = v
 	}
 	wq.Set("_txlock", "immediate")
+	// Connections are opened lazily, long after Open: an absolute path
+	// keeps them on this file even if the process's working directory
+	// changes (an embedded component may chdir).
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	path = abs
 	// In a file: URI, "?" starts the options and "#" a fragment: a path
 	// holding them (a test's temp dir named after "sub#01") is escaped.
 	uriPath := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)

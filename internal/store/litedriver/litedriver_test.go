@@ -3,6 +3,7 @@ package litedriver_test
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/trellis-cloud/trellis/internal/store/litedriver"
@@ -29,4 +30,34 @@ func TestPathWithURICharacters(t *testing.T) {
 	if file != path {
 		t.Fatalf("opened %q, want %q", file, path)
 	}
+}
+
+// TestRelativePathSurvivesChdir: a database opened by a relative path
+// stays that file for connections opened after the working directory
+// changed.
+func TestRelativePathSurvivesChdir(t *testing.T) {
+	ctx := context.Background()
+	t.Chdir(t.TempDir())
+	d, err := litedriver.Open(filepath.Join("data", "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Write().ExecContext(ctx, "CREATE TABLE t (x INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	// Readers are opened lazily: several at once force new connections.
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var n int
+			if err := d.Read().QueryRowContext(ctx, "SELECT COUNT(*) FROM t").Scan(&n); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
 }
