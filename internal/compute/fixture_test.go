@@ -2,7 +2,6 @@ package compute_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ids"
 	"github.com/trellis-cloud/trellis/internal/jobs"
+	"github.com/trellis-cloud/trellis/internal/jobs/jobstest"
 	"github.com/trellis-cloud/trellis/internal/ledger"
 	"github.com/trellis-cloud/trellis/internal/metering"
 	"github.com/trellis-cloud/trellis/internal/network"
@@ -33,24 +33,11 @@ var (
 
 // jobRec records the jobs the service enqueues (no River: the tests run
 // the worker's function themselves).
-type jobRec struct {
-	mu   sync.Mutex
-	jobs []jobs.Args
-	opts []jobs.InsertOpts
-}
-
-func (j *jobRec) InsertTx(_ context.Context, _ db.Querier, args jobs.Args, opts jobs.InsertOpts) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.jobs = append(j.jobs, args)
-	j.opts = append(j.opts, opts)
-	return nil
-}
+type jobRec struct{ jobstest.Recorder }
 
 func (j *jobRec) last() (compute.StepArgs, jobs.InsertOpts) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.jobs[len(j.jobs)-1].(compute.StepArgs), j.opts[len(j.opts)-1]
+	a, o := j.Last()
+	return a.(compute.StepArgs), o
 }
 
 type fixture struct {

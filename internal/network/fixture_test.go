@@ -14,6 +14,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/ids"
 	"github.com/trellis-cloud/trellis/internal/jobs"
+	"github.com/trellis-cloud/trellis/internal/jobs/jobstest"
 	"github.com/trellis-cloud/trellis/internal/ledger"
 	"github.com/trellis-cloud/trellis/internal/metering"
 	"github.com/trellis-cloud/trellis/internal/network"
@@ -31,25 +32,9 @@ var (
 
 // jobRec records the jobs the service enqueues (no River here: the tests
 // run the workers' functions themselves).
-type jobRec struct {
-	mu   sync.Mutex
-	jobs []jobs.Args
-	opts []jobs.InsertOpts
-}
+type jobRec struct{ jobstest.Recorder }
 
-func (j *jobRec) InsertTx(_ context.Context, _ db.Querier, args jobs.Args, opts jobs.InsertOpts) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.jobs = append(j.jobs, args)
-	j.opts = append(j.opts, opts)
-	return nil
-}
-
-func (j *jobRec) all() []jobs.Args {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return append([]jobs.Args(nil), j.jobs...)
-}
+func (j *jobRec) all() []jobs.Args { return j.All() }
 
 // segRec is the billing state the service left: per resource id, the
 // segments in force (empty: not billed). Writes of a transaction count only

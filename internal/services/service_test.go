@@ -21,6 +21,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ids"
 	"github.com/trellis-cloud/trellis/internal/jobs"
+	"github.com/trellis-cloud/trellis/internal/jobs/jobstest"
 	"github.com/trellis-cloud/trellis/internal/ledger"
 	"github.com/trellis-cloud/trellis/internal/metering"
 	"github.com/trellis-cloud/trellis/internal/money"
@@ -43,30 +44,13 @@ var (
 
 // jobRec records the jobs the service enqueues (no River: the tests run
 // the worker function themselves, as River's retries would).
-type jobRec struct {
-	mu   sync.Mutex
-	jobs []services.PackageStep
-	opts []jobs.InsertOpts
-}
+type jobRec struct{ jobstest.Recorder }
 
-func (j *jobRec) InsertTx(_ context.Context, _ db.Querier, args jobs.Args, opts jobs.InsertOpts) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.jobs = append(j.jobs, args.(services.PackageStep))
-	j.opts = append(j.opts, opts)
-	return nil
-}
-
-func (j *jobRec) count() int {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return len(j.jobs)
-}
+func (j *jobRec) count() int { return j.Count() }
 
 func (j *jobRec) last() (services.PackageStep, jobs.InsertOpts) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.jobs[len(j.jobs)-1], j.opts[len(j.opts)-1]
+	a, o := j.Last()
+	return a.(services.PackageStep), o
 }
 
 // segment is one usage segment in force and when it began.

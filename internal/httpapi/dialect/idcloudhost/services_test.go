@@ -2,14 +2,12 @@ package idcloudhost_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"maps"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,7 +17,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/idcloudhost"
 	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
 	"github.com/trellis-cloud/trellis/internal/ids"
-	"github.com/trellis-cloud/trellis/internal/jobs"
+	"github.com/trellis-cloud/trellis/internal/jobs/jobstest"
 	"github.com/trellis-cloud/trellis/internal/metering"
 	"github.com/trellis-cloud/trellis/internal/network"
 	netsim "github.com/trellis-cloud/trellis/internal/network/sim"
@@ -42,24 +40,17 @@ const (
 )
 
 // svcJobs records the step jobs (the tests run them, as River would).
-type svcJobs struct {
-	mu   sync.Mutex
-	list []services.PackageStep
-}
+type svcJobs struct{ jobstest.Recorder }
 
-func (j *svcJobs) InsertTx(_ context.Context, _ db.Querier, args jobs.Args, _ jobs.InsertOpts) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if s, ok := args.(services.PackageStep); ok {
-		j.list = append(j.list, s)
-	}
-	return nil
-}
-
+// last is the latest package step (other families' jobs are skipped).
 func (j *svcJobs) last() services.PackageStep {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.list[len(j.list)-1]
+	all := j.All()
+	for i := len(all) - 1; i >= 0; i-- {
+		if s, ok := all[i].(services.PackageStep); ok {
+			return s
+		}
+	}
+	panic("no package step was enqueued")
 }
 
 // svcFixture is the dialect fixture with the managed services wired in:
