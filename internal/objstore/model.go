@@ -42,6 +42,7 @@ type Region struct {
 // Store is the persistence objstore needs.
 type Store interface {
 	Tx(ctx context.Context, fn func(Store) error) error
+	PrincipalStore
 
 	LockOrg(ctx context.Context, id string) error
 	GetOrg(ctx context.Context, scope, id string) (tenancy.Org, error)

@@ -3,6 +3,7 @@ package objstore
 import (
 	"context"
 	"fmt"
+	"github.com/trellis-cloud/trellis/internal/sealed"
 	"net/url"
 	"time"
 
@@ -19,12 +20,30 @@ import (
 
 // Service runs the storage-account use cases.
 type Service struct {
-	store Store
-	clock clock.Clock
+	store  Store
+	clock  clock.Clock
+	sealer Sealer
+	purger Purger
 }
 
-// NewService returns an objstore service.
-func NewService(s Store, c clock.Clock) *Service { return &Service{store: s, clock: c} }
+// Purger empties a storage account's object storage before the account is
+// deleted (buckets.Service implements it).
+type Purger interface {
+	PurgeStorageAccount(ctx context.Context, storageAccountID string) error
+}
+
+// NewService returns an objstore service. S3 secrets are sealed with sealer
+// (nil: stored in the clear, for tests only).
+func NewService(s Store, c clock.Clock, sealer Sealer) *Service {
+	if sealer == nil {
+		sealer = sealed.Box{}
+	}
+	return &Service{store: s, clock: c, sealer: sealer}
+}
+
+// SetPurger sets what empties a storage account's buckets when its
+// scheduled deletion comes (set once while the app is assembled).
+func (s *Service) SetPurger(p Purger) { s.purger = p }
 
 func (s *Service) now() time.Time { return db.Micro(s.clock.Now()) }
 
@@ -215,6 +234,11 @@ func (s *Service) PurgeDue(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, sa := range due {
+		if s.purger != nil {
+			if err := s.purger.PurgeStorageAccount(ctx, sa.ID); err != nil {
+				return n, fmt.Errorf("purge storage account %s: %w", sa.ID, err)
+			}
+		}
 		deleted := false // set inside the transaction, which may be retried
 		err := s.store.Tx(ctx, func(tx Store) error {
 			deleted = false

@@ -27,7 +27,7 @@ func TestScheduledDeletion(t *testing.T) {
 		clk := clock.NewFake(time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC))
 		st := sqlstore.New(d)
 		ten := tenancy.NewService(sqlstore.Tenancy{Store: st}, clk)
-		obj := objstore.NewService(sqlstore.Objstore{Store: st}, clk)
+		obj := objstore.NewService(sqlstore.Objstore{Store: st}, clk, nil)
 		sys := actor.System("")
 		root, _ := ten.EnsureRoot(ctx, tenancy.CreateRootInput{Name: "P"})
 		dist, _ := ten.CreateOrg(ctx, sys, tenancy.CreateOrgInput{ParentID: root.ID, Name: "D"})

@@ -2,12 +2,9 @@ package services
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
-	"encoding/base64"
-	"errors"
 	"fmt"
+	"github.com/trellis-cloud/trellis/internal/sealed"
 	"math/big"
 	"slices"
 	"strings"
@@ -71,7 +68,7 @@ type Service struct {
 	provider Provider
 	clock    clock.Clock
 	cfg      Config
-	aead     cipher.AEAD
+	box      sealed.Box
 }
 
 // NewService returns a services service. A SecretKey of the wrong length is
@@ -87,18 +84,11 @@ func NewService(st Store, b Billing, n Network, p Prices, prov Provider, c clock
 		cfg.SafetyNet = 30 * time.Second
 	}
 	s := &Service{store: st, billing: b, network: n, prices: p, provider: prov, clock: c, cfg: cfg}
-	if len(cfg.SecretKey) > 0 {
-		if len(cfg.SecretKey) != 32 {
-			return nil, errors.New("services: the secret key must be 32 bytes")
-		}
-		block, err := aes.NewCipher(cfg.SecretKey)
-		if err != nil {
-			return nil, err
-		}
-		if s.aead, err = cipher.NewGCM(block); err != nil {
-			return nil, err
-		}
+	box, err := sealed.New(cfg.SecretKey)
+	if err != nil {
+		return nil, err
 	}
+	s.box = box
 	return s, nil
 }
 
@@ -174,7 +164,7 @@ func (s *Service) stepCreate(ctx context.Context, uuid string) error {
 	if err != nil {
 		return err
 	}
-	pass, err := s.unseal(p.UUID, p.SealedPass)
+	pass, err := s.box.Open(p.UUID, p.SealedPass)
 	if err != nil {
 		return err
 	}
@@ -425,7 +415,7 @@ func (s *Service) Secrets(ctx context.Context, a actor.Actor, location, uuid str
 	if p.IsDeleted() {
 		return Secrets{}, errs.New(errs.KindPrecondition, "the service package is deleted")
 	}
-	pass, err := s.unseal(p.UUID, p.SealedPass)
+	pass, err := s.box.Open(p.UUID, p.SealedPass)
 	return Secrets{SQLPass: pass}, err
 }
 
@@ -470,7 +460,7 @@ func (s *Service) Create(ctx context.Context, a actor.Actor, in CreateInput) (Pa
 	if uuid == "" {
 		uuid = ids.New()
 	}
-	sealed, err := s.seal(uuid, pass)
+	sealed, err := s.box.Seal(uuid, pass)
 	if err != nil {
 		return Package{}, err
 	}
@@ -731,38 +721,4 @@ func newPassword() (string, error) {
 		b[i] = passwordAlphabet[n.Int64()]
 	}
 	return string(b), nil
-}
-
-// seal returns the stored form of a package's password: "gcm:" and the
-// base64 of nonce‖ciphertext, with the package uuid as associated data (a
-// sealed password copied to another package does not open), or "plain:"
-// and the password when no key is configured.
-func (s *Service) seal(uuid, pass string) (string, error) {
-	if s.aead == nil {
-		return "plain:" + pass, nil
-	}
-	nonce := make([]byte, s.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", err
-	}
-	return "gcm:" + base64.StdEncoding.EncodeToString(s.aead.Seal(nonce, nonce, []byte(pass), []byte(uuid))), nil
-}
-
-func (s *Service) unseal(uuid, sealed string) (string, error) {
-	if pass, ok := strings.CutPrefix(sealed, "plain:"); ok {
-		return pass, nil
-	}
-	raw, ok := strings.CutPrefix(sealed, "gcm:")
-	if !ok || s.aead == nil {
-		return "", errs.New(errs.KindInternal, "the service password cannot be opened (no or another secret key)")
-	}
-	b, err := base64.StdEncoding.DecodeString(raw)
-	if err != nil || len(b) < s.aead.NonceSize() {
-		return "", errs.New(errs.KindInternal, "the stored service password is damaged")
-	}
-	pass, err := s.aead.Open(nil, b[:s.aead.NonceSize()], b[s.aead.NonceSize():], []byte(uuid))
-	if err != nil {
-		return "", errs.New(errs.KindInternal, "the service password cannot be opened (another secret key?)")
-	}
-	return string(pass), nil
 }
