@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/trellis-cloud/trellis/internal/buckets"
+	"github.com/trellis-cloud/trellis/internal/sealed"
 	"io"
 	"log/slog"
 	"net"
@@ -83,6 +85,7 @@ type App struct {
 	Store    *sqlstore.Store
 	Tenancy  *tenancy.Service
 	Objstore *objstore.Service
+	Buckets  *buckets.Service
 	Access   *access.Service
 	Audit    *audit.Service
 	Metering *metering.Service
@@ -180,6 +183,16 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	if err := migrations.Up(ctx, d); err != nil {
 		return nil, err
 	}
+	if len(cfg.SecretKey) == 0 {
+		var err error
+		if cfg.SecretKey, err = loadOrCreateKey(filepath.Join(cfg.DataDir, "secret.key")); err != nil {
+			return nil, err
+		}
+	}
+	box, err := sealed.New(cfg.SecretKey)
+	if err != nil {
+		return nil, err
+	}
 	_, movable := cfg.Clock.(jobs.Movable)
 	queue, err := jobs.NewQueue(d, jobs.QueueConfig{Clock: cfg.Clock, Movable: movable, Logger: cfg.Logger})
 	if err != nil {
@@ -193,7 +206,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		closeDB:  func() {},
 		Store:    st,
 		Tenancy:  tenancy.NewService(sqlstore.Tenancy{Store: st}, cfg.Clock),
-		Objstore: objstore.NewService(sqlstore.Objstore{Store: st}, cfg.Clock),
+		Objstore: objstore.NewService(sqlstore.Objstore{Store: st}, cfg.Clock, box),
 		Access:   access.NewService(sqlstore.Access{Store: st}, cfg.Clock),
 		Audit:    audit.NewService(st),
 		Metering: metering.NewService(sqlstore.Metering{Store: st}, cfg.Clock),
@@ -218,7 +231,10 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	if err := a.buildResources(cfg); err != nil {
 		return nil, err
 	}
-	resources.counters = []billing.ResourceCounter{a.Compute, a.Network, a.Services}
+	a.Buckets = buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: st}, Billing: a.Billing,
+		Principals: a.Objstore, Recorder: a.Hourly, Clock: cfg.Clock, Logger: cfg.Logger})
+	a.Objstore.SetPurger(a.Buckets)
+	resources.counters = []billing.ResourceCounter{a.Compute, a.Network, a.Services, a.Buckets}
 	a.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -260,12 +276,6 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 func (a *App) buildResources(cfg Config) error {
 	st := a.Store
 	key := cfg.SecretKey
-	if len(key) == 0 {
-		var err error
-		if key, err = loadOrCreateKey(filepath.Join(cfg.DataDir, "secret.key")); err != nil {
-			return err
-		}
-	}
 	a.NetworkSim = netsim.New(cfg.ProviderDelay)
 	a.ComputeSim = computesim.New(cfg.ProviderDelay)
 	a.ServicesSim = servicesim.New(cfg.ProviderDelay)
@@ -331,6 +341,10 @@ func (a *App) timed() []jobs.Timed {
 			_, err := a.Segments.MeterSegments(ctx, at)
 			return err
 		}},
+		// Buckets' GB-hours of the hours that ended, and the storage
+		// accounts' usage of the days that ended.
+		{Name: "meter-object-storage", Run: a.Buckets.MeterHours},
+		{Name: "object-storage-days", Run: a.Buckets.SnapshotDays},
 		// Usage hours close by themselves (a record for an hour whose end
 		// plus the grace has passed is refused), so the month's invoices
 		// come first; they are auto-paid as they are issued.
