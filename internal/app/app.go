@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/trellis-cloud/trellis/internal/buckets"
+	"github.com/trellis-cloud/trellis/internal/s3gw"
 	"github.com/trellis-cloud/trellis/internal/sealed"
 	"io"
 	"log/slog"
@@ -71,6 +72,16 @@ type Config struct {
 	// step (default 0: done before the request returns, as the vendor's
 	// clients expect).
 	ProviderDelay time.Duration
+	// S3Addr is where the embedded S3 server listens (StartS3); "" runs
+	// none. S3Region is the SigV4 region (default us-east-1), S3Domain
+	// enables virtual-host-style addressing under it.
+	S3Addr, S3Region, S3Domain string
+	// S3Backend is an opened object store; nil opens one under DataDir.
+	// versitygw's posix store changes the process's working directory to
+	// its root, so a process holds one: tests share it.
+	S3Backend *s3gw.Backend
+	// S3Node names this node's S3 server (default: <DataDir>/s3-node-id).
+	S3Node string
 	// Sandbox lets the provider admin move the clock forward through the
 	// native API (POST /api/v1/sandbox/clock); the periodic work catches up
 	// hour by hour. With no Clock given, a sandbox runs on clock.Sandbox.
@@ -86,6 +97,7 @@ type App struct {
 	Tenancy  *tenancy.Service
 	Objstore *objstore.Service
 	Buckets  *buckets.Service
+	S3       *s3gw.Server // nil until StartS3
 	Access   *access.Service
 	Audit    *audit.Service
 	Metering *metering.Service
@@ -312,7 +324,12 @@ func (r *resourceCounter) ActiveResources(ctx context.Context, id int64) (int, e
 }
 
 // Close releases the database.
-func (a *App) Close() { a.closeDB() }
+func (a *App) Close() {
+	if err := a.stopS3(context.Background()); err != nil {
+		a.cfg.Logger.Warn("s3 server did not stop cleanly", "err", err)
+	}
+	a.closeDB()
+}
 
 // StartWorkers runs the job queue's workers until ctx is done; the returned
 // function stops them, waiting up to grace for running jobs. Serve calls
@@ -420,6 +437,13 @@ func (a *App) Jobs() []jobs.Job {
 		{Name: "billing", Every: a.cfg.JobEvery, Run: func(ctx context.Context) error {
 			return jobs.RunAt(ctx, a.cfg.Clock.Now(), a.timed())
 		}},
+		{Name: "s3-reconcile", Every: ReconcileEvery, Run: func(ctx context.Context) error {
+			if a.S3 == nil {
+				return nil
+			}
+			_, err := a.S3.Reconcile(ctx)
+			return err
+		}},
 		{Name: "purge-idempotency-keys", Every: a.cfg.JobEvery, Run: func(ctx context.Context) error {
 			var st idempotency.Store = a.Store
 			_, err := st.PurgeIdempotency(ctx, a.cfg.Clock.Now().Add(-idempotency.TTL))
@@ -500,6 +524,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration, e
 	stopWorkers()
 	stopJobs()
 	<-jobsDone
+	if e := a.stopS3(sctx); e != nil && err == nil {
+		err = e
+	}
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
 	}

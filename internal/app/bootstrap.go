@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 
@@ -147,6 +148,11 @@ func (a *App) LoadDemo(ctx context.Context, root tenancy.Org, adminKey string) (
 		return nil, err
 	}
 	creds["idcloudhost_key"] = key
+	s3creds, err := a.loadObjectStorageDemo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(creds, s3creds)
 	b, err := json.MarshalIndent(creds, "", "  ")
 	if err != nil {
 		return nil, err

@@ -55,6 +55,9 @@ type ServeCmd struct {
 	DBFlags
 	HTTP      string        `name:"http" env:"TRELLIS_HTTP" default:"127.0.0.1:8080" help:"HTTP listen address."`
 	IDCHHTTP  string        `name:"idcloudhost-http" env:"TRELLIS_IDCLOUDHOST_HTTP" help:"Also serve the idcloudhost API on this address at /v1/… (as api.idcloudhost.com does), e.g. 127.0.0.1:8081."`
+	S3        string        `name:"s3" env:"TRELLIS_S3" default:"127.0.0.1:9000" help:"Address of the embedded S3 server (objects under <data-dir>/s3); empty: no S3 server."`
+	S3Region  string        `name:"s3-region" env:"TRELLIS_S3_REGION" default:"us-east-1" help:"Region S3 clients sign their requests for."`
+	S3Domain  string        `name:"s3-domain" env:"TRELLIS_S3_DOMAIN" help:"Base domain for virtual-host-style S3 addressing (<bucket>.<domain>); path style always works."`
 	AdminKey  string        `name:"admin-key" env:"TRELLIS_ADMIN_KEY" help:"Bootstrap the provider admin key to this value instead of generating one."`
 	Demo      bool          `name:"demo" env:"TRELLIS_DEMO" help:"Load the sandbox (the vendor documents' example objects) and write demo-credentials.json. Implies --sandbox."`
 	Sandbox   bool          `name:"sandbox" env:"TRELLIS_SANDBOX" help:"Let the provider admin move the clock forward (POST /api/v1/sandbox/clock) to simulate billing periods."`
@@ -79,6 +82,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 	cfg.Logger, cfg.RateLimit, cfg.RateBurst, cfg.BodyLimit, cfg.JobEvery = logger, c.RateLimit, c.RateBurst, c.BodyLimit, c.JobEvery
 	cfg.Sandbox = c.Sandbox || c.Demo
 	cfg.ProviderDelay = c.Delay
+	cfg.S3Addr, cfg.S3Region, cfg.S3Domain = c.S3, c.S3Region, c.S3Domain
 	if c.SecretKey != "" {
 		key, err := app.ParseSecretKey(c.SecretKey)
 		if err != nil {
@@ -93,6 +97,9 @@ func (c *ServeCmd) Run(g *Globals) error {
 	defer a.Close()
 	boot, err := a.Bootstrap(g.Ctx, c.AdminKey)
 	if err != nil {
+		return err
+	}
+	if err := a.StartS3(g.Ctx); err != nil {
 		return err
 	}
 	if boot.NewAdminKey != "" {
@@ -116,6 +123,9 @@ func (c *ServeCmd) Run(g *Globals) error {
 	}
 	fmt.Fprintf(g.Stdout, "Trellis %s serving http://%s (database: %s)\n  API docs: http://%s/docs/\n",
 		version(), ln.Addr(), a.DB.Dialect().Name(), ln.Addr())
+	if a.S3 != nil {
+		fmt.Fprintf(g.Stdout, "  S3: %s\n", a.S3.URL())
+	}
 	var extra []app.Listener
 	if c.IDCHHTTP != "" {
 		l, err := net.Listen("tcp", c.IDCHHTTP)

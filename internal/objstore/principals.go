@@ -77,6 +77,9 @@ type PrincipalStore interface {
 	// DeleteKey deletes one of a principal's keys; not found if it has no such key.
 	DeleteKey(ctx context.Context, principalID, accessKey string) error
 	CountKeys(ctx context.Context, principalID string) (int, error)
+	// GetStorageAccountAnywhere returns a storage account by id anywhere in
+	// the scope (the native API names accounts by id alone).
+	GetStorageAccountAnywhere(ctx context.Context, scope, id string) (StorageAccount, error)
 }
 
 const keyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -188,7 +191,8 @@ func (s *Service) principalOfAccountTx(ctx context.Context, tx Store, a actor.Ac
 
 // AccountKeys returns the S3 keys of a storage account (partnerID "": the
 // actor's own partner), creating its principal and first key if the account
-// predates them.
+// predates them. Secrets are shown to admins only, who may create keys
+// anyway; staff and viewers get the keys without them (Secret "").
 func (s *Service) AccountKeys(ctx context.Context, a actor.Actor, partnerID, accountID string) (Principal, []Key, error) {
 	var p Principal
 	var ks []StoredKey
@@ -205,6 +209,13 @@ func (s *Service) AccountKeys(ctx context.Context, a actor.Actor, partnerID, acc
 	})
 	if err != nil {
 		return Principal{}, nil, err
+	}
+	if a.Require(actor.Admin) != nil {
+		keys := make([]Key, len(ks))
+		for i, k := range ks {
+			keys[i] = Key{AccessKey: k.AccessKey, PrincipalID: k.PrincipalID, CreatedAt: k.CreatedAt}
+		}
+		return p, keys, nil
 	}
 	keys, err := s.openAll(ks)
 	return p, keys, err
@@ -258,6 +269,24 @@ func (s *Service) DeleteAccountKey(ctx context.Context, a actor.Actor, partnerID
 		}
 		return tx.AppendAudit(ctx, audit.New(a, s.now(), "s3.key.delete", "storage_account", sa.ID, sa.OrgPath, accessKey))
 	})
+}
+
+// LocateAccount returns the partnerID argument under which the actor reaches
+// a storage account known only by its id (the native API's routes): "" for
+// a partner's own key, the account's partner for the provider and
+// distributors. Outside the actor's subtree the account is NotFound.
+func (s *Service) LocateAccount(ctx context.Context, a actor.Actor, accountID string) (string, error) {
+	if err := a.Require(actor.Viewer); err != nil {
+		return "", err
+	}
+	if a.OrgKind == actor.Partner {
+		return "", nil
+	}
+	sa, err := s.store.GetStorageAccountAnywhere(ctx, a.Scope(), accountID)
+	if err != nil {
+		return "", err
+	}
+	return sa.PartnerID, nil
 }
 
 // accountFor returns a storage account the actor may use with role min;

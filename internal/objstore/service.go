@@ -3,7 +3,6 @@ package objstore
 import (
 	"context"
 	"fmt"
-	"github.com/trellis-cloud/trellis/internal/sealed"
 	"net/url"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ids"
 	"github.com/trellis-cloud/trellis/internal/password"
+	"github.com/trellis-cloud/trellis/internal/sealed"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/tenancy"
 	"github.com/trellis-cloud/trellis/internal/validate"
@@ -24,6 +24,7 @@ type Service struct {
 	clock  clock.Clock
 	sealer Sealer
 	purger Purger
+	s3URL  func() string
 }
 
 // Purger empties a storage account's object storage before the account is
@@ -44,6 +45,13 @@ func NewService(s Store, c clock.Clock, sealer Sealer) *Service {
 // SetPurger sets what empties a storage account's buckets when its
 // scheduled deletion comes (set once while the app is assembled).
 func (s *Service) SetPurger(p Purger) { s.purger = p }
+
+// SetS3URL sets where this server's S3 endpoint is (set once while the app
+// is assembled; a func because the address may only be known once the S3
+// listener is up). While it returns a URL, every region reports it as its
+// S3 URL: the embedded server serves all regions, so a stored URL could
+// only be stale.
+func (s *Service) SetS3URL(url func() string) { s.s3URL = url }
 
 func (s *Service) now() time.Time { return db.Micro(s.clock.Now()) }
 
@@ -105,6 +113,9 @@ func mayUse(a actor.Actor, partnerID string, min actor.Role) error {
 // CreateStorageAccount creates a storage account under a partner. A strict
 // account (no overdraft) takes its allocation from the partner's, and fails
 // if the partner has not enough left; a pay-per-use partner is not capped.
+// The account's S3 principal and first key are created in the same
+// transaction, so an account never exists without S3 credentials (the
+// vendor's response carries none: they are read with AccountKeys).
 func (s *Service) CreateStorageAccount(ctx context.Context, a actor.Actor, partnerID string, in CreateStorageAccountInput) (StorageAccount, error) {
 	// Authorise before validating and hashing: a caller without the right
 	// gets 403 whatever the body, and never costs an argon2 hash.
@@ -142,8 +153,12 @@ func (s *Service) CreateStorageAccount(ctx context.Context, a actor.Actor, partn
 		if err := tx.InsertStorageAccount(ctx, sa); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, audit.New(a, now, "storage_account.create", "storage_account", sa.ID, p.Path,
-			fmt.Sprintf("name=%q allocatedCapacity=%d allowOverdraft=%t", sa.Name, sa.AllocatedCapacity, sa.AllowOverdraft)))
+		if err := tx.AppendAudit(ctx, audit.New(a, now, "storage_account.create", "storage_account", sa.ID, p.Path,
+			fmt.Sprintf("name=%q allocatedCapacity=%d allowOverdraft=%t", sa.Name, sa.AllocatedCapacity, sa.AllowOverdraft))); err != nil {
+			return err
+		}
+		_, _, err = s.principalOfAccountTx(ctx, tx, a, sa, now)
+		return err
 	})
 	return sa, err
 }
@@ -271,8 +286,20 @@ func (s *Service) PurgeDue(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Regions lists the regions.
-func (s *Service) Regions(ctx context.Context) ([]Region, error) { return s.store.ListRegions(ctx) }
+// Regions lists the regions, with this server's S3 URL when it has one
+// (SetS3URL).
+func (s *Service) Regions(ctx context.Context) ([]Region, error) {
+	rs, err := s.store.ListRegions(ctx)
+	if err != nil || s.s3URL == nil {
+		return rs, err
+	}
+	if u := s.s3URL(); u != "" {
+		for i := range rs {
+			rs[i].S3URL = u
+		}
+	}
+	return rs, nil
+}
 
 // PutRegionInput defines a region.
 type PutRegionInput struct {

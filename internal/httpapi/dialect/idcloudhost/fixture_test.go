@@ -250,7 +250,7 @@ type seedRequest struct {
 
 func readSeedRequest(t *testing.T, name string) seedRequest {
 	t.Helper()
-	fh, err := os.Open(filepath.Join("testdata", "requests", name+".txt"))
+	fh, err := os.Open(filepath.Join(idcloudhost.TestdataDir, "requests", name+".txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +316,7 @@ func decode[T any](t *testing.T, resp apitest.Response) T {
 // sample returns a seed sample decoded generically.
 func sample(t *testing.T, name string) any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "samples", name+".json"))
+	b, err := os.ReadFile(filepath.Join(idcloudhost.TestdataDir, "samples", name+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}

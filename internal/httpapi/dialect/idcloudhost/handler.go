@@ -47,6 +47,9 @@ type Deps struct {
 	Clock     clock.Clock
 	Limiter   *ratelimit.Limiter // nil: no rate limit
 	Logger    *slog.Logger       // where the causes of 5xx answers go; nil discards
+
+	Buckets       Buckets       // object-storage buckets and the S3 URL (storage.go)
+	ObjectStorage ObjectStorage // S3 users and keys (storage.go)
 }
 
 // server holds the dependencies of the handlers.
@@ -90,6 +93,7 @@ func (s *server) ops() []op {
 	out = append(out, s.computeOps()...)
 	out = append(out, s.networkOps()...)
 	out = append(out, s.servicesOps()...)
+	out = append(out, s.storageOps()...)
 	return out
 }
 

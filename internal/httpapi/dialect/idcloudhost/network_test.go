@@ -212,7 +212,7 @@ func TestNetworkSeedRequests(t *testing.T) {
 
 func sampleBytes(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "samples", name+".json"))
+	b, err := os.ReadFile(filepath.Join(idcloudhost.TestdataDir, "samples", name+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func newEnv(t *testing.T, d *db.DB, v *apitest.Validator) *env {
 	clk := clock.NewFake(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
 	deps := Deps{
 		Tenancy:  tenancy.NewService(sqlstore.Tenancy{Store: st}, clk),
-		Objstore: objstore.NewService(sqlstore.Objstore{Store: st}, clk),
+		Objstore: objstore.NewService(sqlstore.Objstore{Store: st}, clk, testBox(t)),
 		Access:   access.NewService(sqlstore.Access{Store: st}, clk),
 		Audit:    audit.NewService(st),
 		Metering: metering.NewService(sqlstore.Metering{Store: st}, clk),
@@ -82,6 +82,7 @@ func newEnv(t *testing.T, d *db.DB, v *apitest.Validator) *env {
 	}
 	addBillingDeps(t, &deps, st, clk)
 	addResourceDeps(t, &deps, d, st, clk)
+	addObjectStorageDeps(&deps, st, clk)
 	e := &env{
 		h:       http.MaxBytesHandler(middleware.Chain(Handler(deps), middleware.RequestID), outerLimit),
 		v:       v,

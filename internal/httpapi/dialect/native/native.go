@@ -16,6 +16,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/access"
 	"github.com/trellis-cloud/trellis/internal/audit"
 	"github.com/trellis-cloud/trellis/internal/billing"
+	"github.com/trellis-cloud/trellis/internal/buckets"
 	"github.com/trellis-cloud/trellis/internal/catalog"
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/compute"
@@ -51,6 +52,8 @@ type Deps struct {
 	Ledger   *ledger.Service
 	Network  *network.Service
 	Compute  *compute.Service
+	Buckets  *buckets.Service
+	Excess   *buckets.Excess
 	Idem     idempotency.Store
 	Clock    clock.Clock
 	Limiter  *ratelimit.Limiter // may be nil
@@ -172,6 +175,7 @@ func newAPI(s *server, mux *http.ServeMux) huma.API {
 	// lists them.
 	s.registerNetworkPools(api, s.d.Network)
 	s.registerVMs(api)
+	s.registerObjectStorage(api)
 
 	// huma registers its ErrorModel for every operation, but every error
 	// leaves as problemDetails (see transformError), so the schema is dead.

@@ -1,0 +1,58 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/trellis-cloud/trellis/internal/s3gw"
+)
+
+// ReconcileEvery is how often the S3 counters are compared with a walk of
+// the stored objects.
+const ReconcileEvery = 6 * time.Hour
+
+// StartS3 starts the embedded S3 server when Config.S3Addr is set: it opens
+// the object store under the data dir (or uses Config.S3Backend), settles
+// what a previous run left in flight, and serves. Serve and Close stop it.
+func (a *App) StartS3(ctx context.Context) error {
+	if a.cfg.S3Addr == "" || a.S3 != nil {
+		return nil
+	}
+	be := a.cfg.S3Backend
+	if be == nil {
+		var err error
+		if be, err = s3gw.OpenBackend(s3gw.Dirs(a.cfg.DataDir)); err != nil {
+			return fmt.Errorf("s3: %w", err)
+		}
+	}
+	srv, err := s3gw.New(s3gw.Config{Addr: a.cfg.S3Addr, Region: a.cfg.S3Region, VirtualHostDomain: a.cfg.S3Domain,
+		Backend: be, Keys: a.Objstore, Buckets: a.Buckets, NodeID: a.cfg.S3Node, DataDir: a.cfg.DataDir,
+		Logger: a.cfg.Logger, Registerer: a.Registry})
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(ctx); err != nil {
+		return fmt.Errorf("s3: %w", err)
+	}
+	a.S3 = srv
+	a.Buckets.SetProvider(srv)
+	return nil
+}
+
+// stopS3 stops the S3 server, letting requests in flight finish.
+func (a *App) stopS3(ctx context.Context) error {
+	if a.S3 == nil {
+		return nil
+	}
+	err := a.S3.Stop(ctx)
+	a.S3 = nil
+	return err
+}
+
+func (a *App) s3Region() string {
+	if a.cfg.S3Region != "" {
+		return a.cfg.S3Region
+	}
+	return s3gw.DefaultRegion
+}
