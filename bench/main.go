@@ -12,9 +12,12 @@
 //     raw SQL in one transaction each (bench/ledger.go);
 //   - the invoice run over accounts × resources × hours hourly usage
 //     records vs a raw SQL aggregate over the same rows (bench/invoice.go);
-//     the last two on SQLite and PostgreSQL.
+//     the last two on SQLite and PostgreSQL;
+//   - S3 PUT and GET of 64 KiB and 4 MiB objects through Trellis's S3 server
+//     (SigV4 against Trellis's keys, quota accounting on SQLite) vs versitygw
+//     alone on the same posix backend (bench/s3.go).
 //
-// Run: go run ./bench [-d 3s] [-pg postgres://…] [-accounts 1000 -resources 10 -hours 720] [-only http,ledger,invoice]
+// Run: go run ./bench [-d 3s] [-pg postgres://…] [-accounts 1000 -resources 10 -hours 720] [-only http,ledger,invoice,vm,s3]
 package main
 
 import (
@@ -54,7 +57,7 @@ func main() {
 	flag.IntVar(&shape.accounts, "accounts", 1000, "invoice run: billing accounts (the issue's full shape: 10000)")
 	flag.IntVar(&shape.resources, "resources", 10, "invoice run: resources per account")
 	flag.IntVar(&shape.hours, "hours", 720, "invoice run: hourly records per resource")
-	only := flag.String("only", "", "comma-separated subset to run: http, ledger, invoice, vm (default all)")
+	only := flag.String("only", "", "comma-separated subset to run: http, ledger, invoice, vm, s3 (default all)")
 	listVMs := flag.Int("vms", 100000, "VM list: VMs in the location (the issue's size: 100000)")
 	dbs := flag.String("db", "sqlite,postgres", "comma-separated databases to run on: sqlite, postgres (postgres needs -pg)")
 	flag.Parse()
@@ -91,6 +94,10 @@ func main() {
 		check(err)
 		vmBench(ctx, "SQLite", va, *dur, *listVMs)
 		va.Close()
+	}
+
+	if want("s3") && onSQLite {
+		s3Bench(ctx, tmp, *dur)
 	}
 
 	if *pg != "" && in(*dbs, "postgres") {

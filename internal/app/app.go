@@ -246,6 +246,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	a.Buckets = buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: st}, Billing: a.Billing,
 		Principals: a.Objstore, Recorder: a.Hourly, Clock: cfg.Clock, Logger: cfg.Logger})
 	a.Objstore.SetPurger(a.Buckets)
+	a.Objstore.SetS3URL(a.Buckets.S3URL)
 	resources.counters = []billing.ResourceCounter{a.Compute, a.Network, a.Services, a.Buckets}
 	a.Registry.MustRegister(
 		collectors.NewGoCollector(),
@@ -272,11 +273,13 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger,
 			Sandbox: sandbox, Identity: a.Identity, Catalog: a.Catalog,
 			Billing: a.Billing, Payment: a.Payment, Pricing: a.Pricing, Hourly: a.Hourly, Ledger: a.Ledger,
-			Network: a.Network, Compute: a.Compute},
+			Network: a.Network, Compute: a.Compute, Buckets: a.Buckets,
+			Excess: buckets.NewExcess(a.Tenancy, st, cfg.Clock)},
 		ImpossibleCloud: impossiblecloud.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access,
 			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger},
 		IDCloudHost: idcloudhost.Deps{Identity: a.Identity, Locations: a.Catalog, Billing: a.Billing, Payments: a.Payment,
 			Pricing: a.Pricing, Catalog: a.Catalog, Compute: a.Compute, Network: a.Network, Services: a.Services,
+			Buckets: a.Buckets, ObjectStorage: a.Objstore,
 			Idem: st, Clock: cfg.Clock,
 			Limiter: limiter, Logger: cfg.Logger},
 	})

@@ -37,6 +37,7 @@ func (a *App) StartS3(ctx context.Context) error {
 	}
 	a.S3 = srv
 	a.Buckets.SetProvider(srv)
+	a.Objstore.OnKeyRevoked(srv.InvalidateKey)
 	return nil
 }
 

@@ -250,8 +250,19 @@ func (s *Service) CreateAccountKey(ctx context.Context, a actor.Actor, partnerID
 	return k, err
 }
 
+// OnKeyRevoked sets what is told of a deleted key (the S3 server drops it
+// from its cache at once rather than when the cache expires).
+func (s *Service) OnKeyRevoked(fn func(accessKey string)) { s.revoked.Store(&fn) }
+
+func (s *Service) keyRevoked(accessKey string) {
+	if fn := s.revoked.Load(); fn != nil {
+		(*fn)(accessKey)
+	}
+}
+
 // DeleteAccountKey deletes an S3 key of a storage account.
 func (s *Service) DeleteAccountKey(ctx context.Context, a actor.Actor, partnerID, accountID, accessKey string) error {
+	defer s.keyRevoked(accessKey)
 	return s.store.Tx(ctx, func(tx Store) error {
 		sa, err := s.accountFor(ctx, tx, a, partnerID, accountID, actor.Admin)
 		if err != nil {
@@ -388,6 +399,7 @@ func (s *Service) DeleteUserKey(ctx context.Context, a actor.Actor, u UserRef, a
 	if accessKey == "" {
 		return nil, errs.Invalid("access_key", "is required")
 	}
+	defer s.keyRevoked(accessKey)
 	var ks []StoredKey
 	err := s.store.Tx(ctx, func(tx Store) error {
 		p, err := s.userPrincipalTx(ctx, tx, a, u)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
@@ -25,6 +26,9 @@ type Service struct {
 	sealer Sealer
 	purger Purger
 	s3URL  func() string
+	// revoked is told of deleted keys (set once the S3 server runs,
+	// possibly while requests are served).
+	revoked atomic.Pointer[func(string)]
 }
 
 // Purger empties a storage account's object storage before the account is

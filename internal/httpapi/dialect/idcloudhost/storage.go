@@ -176,6 +176,10 @@ func (s *server) getS3Info(_ context.Context, _ *call) (any, error) {
 		// and deletion the same way).
 		return nil, errNoObjectStorage
 	}
+	// The seed's URL ends with a slash; clients join paths to it.
+	if !strings.HasSuffix(url, "/") {
+		url += "/"
+	}
 	return s3InfoJSON{URL: url}, nil
 }
 

@@ -1,13 +1,19 @@
 package idcloudhost_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/trellis-cloud/trellis/internal/access"
 	"github.com/trellis-cloud/trellis/internal/billing"
@@ -20,6 +26,8 @@ import (
 	"github.com/trellis-cloud/trellis/internal/objstore"
 	"github.com/trellis-cloud/trellis/internal/payment"
 	"github.com/trellis-cloud/trellis/internal/pricing"
+	"github.com/trellis-cloud/trellis/internal/s3gw"
+	"github.com/trellis-cloud/trellis/internal/s3gw/s3gwtest"
 	"github.com/trellis-cloud/trellis/internal/sealed"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/dbtest"
@@ -39,10 +47,18 @@ type storageFixture struct {
 	*fixture
 	obj  *objstore.Service
 	bkt  *buckets.Service
+	s3   *s3gw.Server     // nil without the data plane
 	user objstore.UserRef // user 8
 }
 
 func newStorageFixture(t *testing.T, d *db.DB, v *apitest.Validator) *storageFixture {
+	t.Helper()
+	return newStorageFixtureWith(t, d, v, true)
+}
+
+// newStorageFixtureWith builds the fixture, with or without the S3 data
+// plane.
+func newStorageFixtureWith(t *testing.T, d *db.DB, v *apitest.Validator, plane bool) *storageFixture {
 	t.Helper()
 	must := func(err error) {
 		t.Helper()
@@ -61,9 +77,13 @@ func newStorageFixture(t *testing.T, d *db.DB, v *apitest.Validator) *storageFix
 	prices := pricing.NewService(sqlstore.Pricing{Store: st}, clk)
 	bkt := buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: st}, Billing: bil, Principals: obj,
 		Recorder: metering.NewHourlyService(sqlstore.MeteringHourly{Store: st}, prices, clk), Clock: clk})
-	bkt.SetProvider(dataPlane(t, bkt, obj))
+	var srv *s3gw.Server
+	if plane {
+		srv = dataPlane(t, bkt, obj)
+		bkt.SetProvider(srv)
+	}
 	f := newFixture(t, d, v, func(d *idcloudhost.Deps) { d.Buckets, d.ObjectStorage = bkt, obj })
-	sf := &storageFixture{fixture: f, obj: obj, bkt: bkt}
+	sf := &storageFixture{fixture: f, obj: obj, bkt: bkt, s3: srv}
 
 	_, err = f.bil.CreateAccount(f.ctx, sys, billing.CreateAccountInput{ID: acctBucket, OrgID: f.customer.ID,
 		UserID: access.DemoIDCHUserID, Data: billing.AccountData{Title: "buckets", Email: "user@example.com"}})
@@ -152,11 +172,28 @@ func TestStorageKeys(t *testing.T) {
 			}
 			want = append(want, last["accessKey"].(string))
 		}
-		// Delete the first (JSON body this time): the rest, in order.
+		// Every key the API shows signs S3 requests as the same S3 user:
+		// a bucket created through the API is listed with each.
+		create := sf.form(t, key, "PUT", "/storage/bucket", "name=keys-test&billing_account_id=11")
+		wantStatus(t, create, http.StatusOK)
+		all := keysOf(t, sf.form(t, key, "GET", "/storage/user/keys", ""))
+		for _, k := range all {
+			if names, err := sf.s3Buckets(t, k); err != nil || !slices.Equal(names, []string{"keys-test"}) {
+				t.Fatalf("S3 ListBuckets with %s: %v %v", k["accessKey"], names, err)
+			}
+		}
+		// Delete the first (JSON body this time): the rest, in order; S3
+		// refuses the deleted key from then on.
 		resp = sf.sendJSON(t, key, "DELETE", "/storage/user/keys", `{"access_key": "`+want[0]+`"}`, false)
 		wantStatus(t, resp, http.StatusOK)
 		if got := accessKeys(keysOf(t, resp)); !slices.Equal(got, want[1:]) {
 			t.Fatalf("after delete: %v, want %v", got, want[1:])
+		}
+		if _, err := sf.s3Buckets(t, all[0]); err == nil {
+			t.Fatal("S3 accepted a deleted key")
+		}
+		if _, err := sf.s3Buckets(t, all[1]); err != nil {
+			t.Fatalf("S3 refused a remaining key: %v", err)
 		}
 		// The same key again, a key of user 8, and none at all.
 		for _, c := range []struct {
@@ -212,8 +249,8 @@ func TestStorageSeedRequests(t *testing.T) {
 		}
 		// S3 API Info: this server's S3 endpoint.
 		resp := send("getS3Info", http.StatusOK)
-		if u := decode[map[string]any](t, resp)["url"]; u != sf.bkt.S3URL() || !strings.HasPrefix(u.(string), "http") {
-			t.Fatalf("url %v, want %q", u, sf.bkt.S3URL())
+		if u := decode[map[string]any](t, resp)["url"]; u != strings.TrimSuffix(sf.s3.URL(), "/")+"/" || !strings.HasPrefix(u.(string), "http://127.0.0.1:") {
+			t.Fatalf("url %v, want %q with a trailing slash", u, sf.s3.URL())
 		}
 		// The S3 user: the fixture's key, then the seed's.
 		resp = send("getS3User", http.StatusOK)
@@ -335,6 +372,16 @@ func TestStorageBuckets(t *testing.T) {
 		if got := names(sf.otherKey, ""); len(got) != 0 {
 			t.Fatalf("the other user sees %v", got)
 		}
+		// Through S3 too: user 8's key lists its three, the other user's
+		// none.
+		mine := keysOf(t, sf.form(t, keyUser, "GET", "/storage/user/keys", ""))[0]
+		if got, err := sf.s3Buckets(t, mine); err != nil || !slices.Equal(got, []string{"alpha", "beta", "gamma"}) {
+			t.Fatalf("S3 ListBuckets as user 8: %v %v", got, err)
+		}
+		theirs := keysOf(t, sf.form(t, sf.otherKey, "GET", "/storage/user/keys", ""))[0]
+		if got, err := sf.s3Buckets(t, theirs); err != nil || len(got) != 0 {
+			t.Fatalf("S3 ListBuckets as the other user: %v %v", got, err)
+		}
 
 		// Another user's bucket, or one outside a restricted token's
 		// account, is not found.
@@ -426,36 +473,114 @@ func TestStorageBuckets(t *testing.T) {
 	})
 }
 
-// dataPlane is the S3 data plane of the tests. TODO(H2): the embedded
-// server's backend (s3gwtest) once it exists.
-func dataPlane(t *testing.T, _ *buckets.Service, _ *objstore.Service) buckets.Provider {
-	t.Helper()
-	return scratchProvider{}
+// TestStorageWithoutDataPlane: on a server running without the S3 data
+// plane, S3 API Info and bucket creation answer 503 and change nothing;
+// keys and reads work; a server without the section's services answers
+// 503 instead of failing.
+func TestStorageWithoutDataPlane(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		v := apitest.NewValidator(t, idcloudhost.Spec())
+		sf := newStorageFixtureWith(t, d, v, false)
+		wantStatus(t, sf.send(t, keyUser, readSeedRequest(t, "getS3Info")), http.StatusServiceUnavailable)
+		wantStatus(t, sf.send(t, keyUser, readSeedRequest(t, "createBucket")), http.StatusServiceUnavailable)
+		wantStatus(t, sf.send(t, keyUser, readSeedRequest(t, "createBucketByPost")), http.StatusServiceUnavailable)
+		resp := sf.send(t, keyUser, readSeedRequest(t, "listBuckets"))
+		wantStatus(t, resp, http.StatusOK)
+		if list := decode[[]any](t, resp); len(list) != 0 {
+			t.Fatalf("buckets %v", list)
+		}
+		wantStatus(t, sf.send(t, keyUser, readSeedRequest(t, "deleteBucket")), http.StatusNotFound)
+		wantStatus(t, sf.send(t, keyUser, readSeedRequest(t, "getS3User")), http.StatusOK)
+	})
+	bare := newFixture(t, dbtest.Open(t, "sqlite"), apitest.NewValidator(t, idcloudhost.Spec()))
+	wantStatus(t, bare.send(t, keyUser, readSeedRequest(t, "getS3Info")), http.StatusServiceUnavailable)
 }
 
-type scratchProvider struct{}
+// TestMain removes the object store the S3 tests share (s3gwtest).
+func TestMain(m *testing.M) { s3gwtest.Main(m) }
 
-func (scratchProvider) CreateBucket(ctx context.Context, name, principalID string) error { return nil }
-func (scratchProvider) DeleteBucket(ctx context.Context, name string) error              { return nil }
-func (scratchProvider) EmptyBucket(ctx context.Context, name string) error               { return nil }
-func (scratchProvider) URL() string                                                      { return "http://127.0.0.1:9000/" }
-
-// putObject and deleteObject write through the S3 data plane as user 8.
-// TODO(H2): through the embedded server once it exists.
-func putObject(t *testing.T, sf *storageFixture, bucket, key string, body []byte) {
+// dataPlane starts the embedded S3 server on the test binary's one posix
+// backend (every test of the binary shares it), on a free loopback port.
+// Caches are off, so a deleted key or bucket takes effect at once. When the
+// test ends, the buckets it left are emptied and deleted from the shared
+// backend, so the next test may use the same names.
+func dataPlane(t *testing.T, bkt *buckets.Service, obj *objstore.Service) *s3gw.Server {
 	t.Helper()
-	r, err := sf.bkt.Reserve(sf.ctx, buckets.Write{Node: "n", Bucket: bucket, Op: buckets.OpPut, Key: key, Bytes: int64(len(body)), OldSize: -1})
+	node := make([]byte, 8)
+	_, _ = rand.Read(node)
+	srv, err := s3gw.New(s3gw.Config{Addr: "127.0.0.1:0", Backend: s3gwtest.Backend(t), Keys: obj, Buckets: bkt,
+		NodeID: "idcloudhost-test-" + hex.EncodeToString(node), KeyCacheTTL: -1, AccessCacheTTL: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sf.bkt.Settle(sf.ctx, r, buckets.Change{Objects: 1, ObjectBytes: int64(len(body))}); err != nil {
+	ctx := context.Background()
+	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop(ctx) })
+	t.Cleanup(func() {
+		live, err := bkt.LiveBuckets(ctx)
+		if err != nil {
+			t.Errorf("cleanup: %v", err)
+			return
+		}
+		for _, b := range live {
+			if err := srv.EmptyBucket(ctx, b.Name); err != nil {
+				t.Errorf("cleanup: empty %s: %v", b.Name, err)
+			}
+			if err := srv.DeleteBucket(ctx, b.Name); err != nil {
+				t.Errorf("cleanup: delete %s: %v", b.Name, err)
+			}
+		}
+	})
+	return srv
+}
+
+// s3Client is an S3 client of the data plane with one of user 8's keys.
+func (sf *storageFixture) s3Client(t *testing.T) *s3.Client {
+	t.Helper()
+	keys, err := sf.obj.UserKeys(sf.ctx, sf.user8, sf.user)
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("user 8's keys: %v", err)
+	}
+	return sf.s3ClientWith(keys[0].AccessKey, keys[0].Secret)
+}
+
+// s3ClientWith is an S3 client of the data plane with a key pair as the API
+// shows it (path style, the URL S3 API Info answers).
+func (sf *storageFixture) s3ClientWith(accessKey, secretKey string) *s3.Client {
+	return s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(sf.s3.URL()), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
+		Retryer:     aws.NopRetryer{}})
+}
+
+// s3Buckets lists the buckets an S3 key sees through the data plane.
+func (sf *storageFixture) s3Buckets(t *testing.T, key map[string]any) ([]string, error) {
+	t.Helper()
+	out, err := sf.s3ClientWith(key["accessKey"].(string), key["secretKey"].(string)).ListBuckets(sf.ctx, &s3.ListBucketsInput{})
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, b := range out.Buckets {
+		names = append(names, aws.ToString(b.Name))
+	}
+	return names, nil
+}
+
+// putObject and deleteObject write through the S3 endpoint as user 8.
+func putObject(t *testing.T, sf *storageFixture, bucket, key string, body []byte) {
+	t.Helper()
+	_, err := sf.s3Client(t).PutObject(sf.ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key,
+		Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body)))})
+	if err != nil {
+		t.Fatalf("put %s/%s: %v", bucket, key, err)
 	}
 }
 
 func deleteObject(t *testing.T, sf *storageFixture, bucket, key string) {
 	t.Helper()
-	if err := sf.bkt.Apply(sf.ctx, bucket, buckets.Change{Objects: -1, ObjectBytes: -12}); err != nil {
-		t.Fatal(err)
+	if _, err := sf.s3Client(t).DeleteObject(sf.ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key}); err != nil {
+		t.Fatalf("delete %s/%s: %v", bucket, key, err)
 	}
 }

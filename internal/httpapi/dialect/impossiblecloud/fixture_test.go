@@ -91,7 +91,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 		st:  st,
 		clk: clk,
 		ten: tenancy.NewService(sqlstore.Tenancy{Store: st}, clk),
-		obj: objstore.NewService(sqlstore.Objstore{Store: st}, clk),
+		obj: objstore.NewService(sqlstore.Objstore{Store: st}, clk, newBox(t)),
 		acc: access.NewService(sqlstore.Access{Store: st}, clk),
 		met: metering.NewService(sqlstore.Metering{Store: st}, clk),
 		v:   apitest.NewValidator(t, impossiblecloud.Spec()),

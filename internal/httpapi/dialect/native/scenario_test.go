@@ -28,13 +28,13 @@ func TestScenario(t *testing.T) {
 		t.Run("audit", e.scenarioAudit)
 		t.Run("usage", e.scenarioUsage)
 		t.Run("regions", e.scenarioRegions)
+		t.Run("object storage", e.scenarioObjectStorage) // before jobs, which purges the storage accounts
 		t.Run("jobs", e.scenarioJobs)
 		t.Run("sandbox", e.scenarioSandbox)
 		t.Run("billing", e.scenarioBilling)
 		t.Run("idcloudhost users and locations", e.scenarioIdentity)
 		t.Run("catalog", e.scenarioCatalog)
 		t.Run("network pools and VMs", e.scenarioResources)
-		t.Run("object storage", e.scenarioObjectStorage)
 		if got := v.Uncovered(); len(got) != 0 {
 			t.Errorf("operations never answered with 2xx: %q", got)
 		}
