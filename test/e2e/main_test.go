@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -73,7 +74,13 @@ func start(t *testing.T, env []string, args ...string) *node {
 	t.Helper()
 	addr := freeAddr(t)
 	n := &node{t: t, URL: "http://" + addr, done: make(chan error, 1)}
-	n.cmd = exec.Command(binary, append([]string{"serve", "--http", addr}, args...)...)
+	base := []string{"serve", "--http", addr}
+	if !slices.Contains(args, "--s3") {
+		// Every node its own S3 port (the default 127.0.0.1:9000 would
+		// collide between nodes and tests).
+		base = append(base, "--s3", freeAddr(t))
+	}
+	n.cmd = exec.Command(binary, append(base, args...)...)
 	n.cmd.Env = append(os.Environ(), env...)
 	outR, outW := io.Pipe()
 	errR, errW := io.Pipe()

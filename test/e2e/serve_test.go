@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -23,6 +24,11 @@ func TestServeDefaults(t *testing.T) {
 		t.Skip("127.0.0.1:8080 is in use on this machine; the defaults cannot be tested here")
 	}
 	_ = ln.Close()
+	s3ln, err := net.Listen("tcp", "127.0.0.1:9000")
+	if err != nil {
+		t.Skip("127.0.0.1:9000 is in use on this machine; the defaults cannot be tested here")
+	}
+	_ = s3ln.Close()
 	dir := t.TempDir()
 	cmd := exec.Command(binary, "serve")
 	cmd.Dir = dir
@@ -59,6 +65,20 @@ func TestServeDefaults(t *testing.T) {
 	}
 	if s := call(t, "GET", "http://127.0.0.1:8080/api/v1/orgs", key, "", &orgs); s != 200 || len(orgs.Items) != 1 {
 		t.Fatalf("admin key against the native API: %d %v", s, orgs)
+	}
+	// The embedded S3 server answers on its default address (an anonymous
+	// request is refused the S3 way) and keeps objects under ./data/s3.
+	resp, err := http.Get("http://127.0.0.1:9000/")
+	if err != nil {
+		t.Fatalf("S3 on 127.0.0.1:9000: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 403 || !strings.Contains(string(body), "<Code>AccessDenied</Code>") {
+		t.Fatalf("anonymous S3 request: %d %s", resp.StatusCode, body)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "s3", "objects")); err != nil {
+		t.Fatalf("no object store under ./data/s3: %v", err)
 	}
 }
 

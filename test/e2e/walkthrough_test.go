@@ -97,7 +97,8 @@ func readCreds(t *testing.T, dir string) map[string]string {
 // the documents' bodies verbatim and their responses as documented.
 func TestDemoWalkthrough(t *testing.T) {
 	dir := t.TempDir()
-	n := start(t, nil, "--demo", "--data-dir", dir)
+	s3Addr := freeAddr(t) // the same S3 address on both starts: its URL is in the credentials
+	n := start(t, nil, "--demo", "--data-dir", dir, "--s3", s3Addr)
 	if !strings.Contains(n.Stdout(), "Provider admin API key") {
 		t.Errorf("first start did not print the admin key:\n%s", n.Stdout())
 	}
@@ -195,7 +196,7 @@ func TestDemoWalkthrough(t *testing.T) {
 	if err := n.stop(); err != nil {
 		t.Fatalf("stop: %v\n%s", err, n.Stderr())
 	}
-	n2 := start(t, nil, "--demo", "--data-dir", dir)
+	n2 := start(t, nil, "--demo", "--data-dir", dir, "--s3", s3Addr)
 	if strings.Contains(n2.Stdout(), "Provider admin API key") {
 		t.Errorf("second start printed an admin key again")
 	}
