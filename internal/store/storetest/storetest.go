@@ -55,6 +55,7 @@ func Run(t *testing.T, d *db.DB) {
 	t.Run("storage accounts", s.storageAccounts)
 	t.Run("regions", s.regions)
 	t.Run("daily usage", s.dailyUsage)
+	t.Run("contract daily usage", s.contractDailyUsage)
 	t.Run("api keys", s.apiKeys)
 	t.Run("users", s.users)
 	t.Run("audit", s.audit)

@@ -2,6 +2,7 @@ package native
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -122,7 +123,7 @@ func (s *server) registerObjectStorage(api huma.API) {
 		Description: "Secrets are shown to admins only. The account's first key is created with the account."}, s.listS3Keys)
 	register(api, huma.Operation{OperationID: "createS3Key", Method: http.MethodPost, Path: "/storage-accounts/{id}/s3-keys",
 		Tags: keys, Summary: "Create an S3 key for a storage account (admins)", DefaultStatus: http.StatusCreated,
-		Description: "At most 20 keys per account."}, s.createS3Key)
+		Description: fmt.Sprintf("At most %d keys per account.", objstore.MaxKeys)}, s.createS3Key)
 	register(api, huma.Operation{OperationID: "deleteS3Key", Method: http.MethodDelete, Path: "/storage-accounts/{id}/s3-keys/{access_key}",
 		Tags: keys, Summary: "Delete an S3 key of a storage account (admins)"}, s.deleteS3Key)
 	register(api, huma.Operation{OperationID: "listStorageAccountBuckets", Method: http.MethodGet, Path: "/storage-accounts/{id}/buckets",
