@@ -465,3 +465,87 @@ func (c *client) icGET(key, path string) []byte {
 	}
 	return resp.Body
 }
+
+// An account with overdraft created on the Impossible Cloud API stores 32
+// concurrent 1 MB uploads (some multipart) over its 10 MB, and the 22 MB
+// above the allocation are metered as overage: in the daily usage and in
+// the contract's excess.
+func TestObjectStorageOverdraftExcess(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(time.Date(2027, 3, 10, 12, 0, 0, 0, time.UTC))
+		a := newS3App(t, d, clk, t.TempDir(), "overdraft-"+ids.New())
+		defer a.Close()
+		c := newClient(t, a.Handler)
+		partner := a.creds["partner_key"]
+		ic := apitest.NewValidator(t, impossiblecloud.Spec())
+		resp := ic.Do(t, a.Handler, apitest.Request{Method: "POST", Path: impossiblecloud.Prefix + "/storage-account",
+			Header: http.Header{"Authorization": {"Bearer " + partner}, "Content-Type": {"application/json"}},
+			Body: []byte(`{"name":"Overdraft","allocatedCapacity":10000000,"allowOverdraft":true,
+				"clientAccount":{"contactEmail":"overdraft-` + ids.New()[:8] + `@example.com","password":"Str0ng!pass"}}`)})
+		if resp.Status != 201 {
+			t.Fatalf("create storage account: %d %s", resp.Status, resp.Body)
+		}
+		var sa map[string]any
+		decodeInto(t, resp.Body, &sa)
+		id := sa["clientAccountId"].(string)
+		keys := c.api(200, "GET", "/storage-accounts/"+id+"/s3-keys", partner, "")["items"].([]any)
+		k := keys[0].(map[string]any)
+		cl := s3Client(a.S3.URL(), k["access_key"].(string), k["secret_key"].(string))
+		bucket := "overdraft-" + strings.ToLower(d.Dialect().Name()+"-"+ids.New()[:8])
+		if _, err := cl.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var stored atomic.Int64
+		for i := range 32 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				key, body := fmt.Sprintf("o%02d", i), fill(1_000_000, byte(i))
+				if i%4 != 0 {
+					put(t, cl, bucket, key, body)
+					stored.Add(1)
+					return
+				}
+				mp, err := cl.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				up, err := cl.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: mp.UploadId,
+					PartNumber: aws.Int32(1), Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body)))})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := cl.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key),
+					UploadId: mp.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{ETag: up.ETag, PartNumber: aws.Int32(1)}}}}); err != nil {
+					t.Error(err)
+					return
+				}
+				stored.Add(1)
+			}()
+		}
+		wg.Wait()
+		if stored.Load() != 32 {
+			t.Fatalf("stored %d of 32", stored.Load())
+		}
+		c.api(200, "POST", "/sandbox/clock", a.creds["admin_key"], `{"advance":"13h"}`) // Mar 11 01:00
+		var usage map[string]any
+		decodeInto(t, c.icGET(partner, "/storage-account/"+id+"/usage?from=2027-03-10&to=2027-03-10"), &usage)
+		day := usage["daily_usage"].([]any)[0].(map[string]any)
+		if fmt.Sprint(day["usage"]) != "32000000" || fmt.Sprint(day["allocated_capacity"]) != "10000000" {
+			t.Fatalf("daily usage %v", usage)
+		}
+		ex := c.api(200, "GET", "/contracts/"+app.DemoContractID+"/excess?month=2027-03", a.creds["admin_key"], "")
+		if ex["excess_byte_days"] != "22000000" {
+			t.Fatalf("contract excess %v, want 22000000 byte-days (22 MB over the allocation for one day)", ex)
+		}
+		for _, dd := range ex["days"].([]any) {
+			if dd := dd.(map[string]any); dd["date"] == "2027-03-10" && dd["overage_bytes"] != 22000000.0 {
+				t.Fatalf("excess day %v", dd)
+			}
+		}
+	})
+}
