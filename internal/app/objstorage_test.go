@@ -187,6 +187,20 @@ func TestObjectStorageEndToEnd(t *testing.T) {
 		if !bytes.Equal(part, b[10:20]) {
 			t.Fatalf("range got %v, want %v", part, b[10:20])
 		}
+		// A presigned GET works without credentials.
+		ps, err := s3.NewPresignClient(cl).PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(viaS3), Key: aws.String("b.bin")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		presp, err := http.Get(ps.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pbody, _ := io.ReadAll(presp.Body)
+		presp.Body.Close()
+		if presp.StatusCode != 200 || !bytes.Equal(pbody, b) {
+			t.Fatalf("presigned GET: %d, %d bytes", presp.StatusCode, len(pbody))
+		}
 		// Copy into the API's bucket.
 		if _, err := cl.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(viaAPI), Key: aws.String("copy.bin"),
 			CopySource: aws.String(viaS3 + "/b.bin")}); err != nil {
