@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -560,6 +562,69 @@ func TestObjectStorageOverdraftExcess(t *testing.T) {
 			if dd := dd.(map[string]any); dd["date"] == "2027-03-10" && dd["overage_bytes"] != 22000000.0 {
 				t.Fatalf("excess day %v", dd)
 			}
+		}
+	})
+}
+
+// A storage account scheduled for deletion takes no writes but can still be
+// read; when the deletion comes due its objects and buckets go with it.
+func TestObjectStorageScheduledDeletion(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(time.Date(2027, 5, 1, 9, 0, 0, 0, time.UTC))
+		a := newS3App(t, d, clk, t.TempDir(), "purge-"+ids.New())
+		defer a.Close()
+		c := newClient(t, a.Handler)
+		partner := a.creds["partner_key"]
+		ic := apitest.NewValidator(t, impossiblecloud.Spec())
+		icDo := func(method, path, body string) apitest.Response {
+			req := apitest.Request{Method: method, Path: impossiblecloud.Prefix + path,
+				Header: http.Header{"Authorization": {"Bearer " + partner}}}
+			if body != "" {
+				req.Body = []byte(body)
+				req.Header.Set("Content-Type", "application/json")
+			}
+			return ic.Do(t, a.Handler, req)
+		}
+		resp := icDo("POST", "/storage-account", `{"name":"Leaving","allocatedCapacity":5000000,"allowOverdraft":false,
+			"clientAccount":{"contactEmail":"leaving-`+ids.New()[:8]+`@example.com","password":"Str0ng!pass"}}`)
+		if resp.Status != 201 {
+			t.Fatalf("create: %d %s", resp.Status, resp.Body)
+		}
+		var sa map[string]any
+		decodeInto(t, resp.Body, &sa)
+		id := sa["clientAccountId"].(string)
+		k := c.api(200, "GET", "/storage-accounts/"+id+"/s3-keys", partner, "")["items"].([]any)[0].(map[string]any)
+		cl := s3Client(a.S3.URL(), k["access_key"].(string), k["secret_key"].(string))
+		bucket := "leaving-" + strings.ToLower(d.Dialect().Name()+"-"+ids.New()[:8])
+		if _, err := cl.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+			t.Fatal(err)
+		}
+		put(t, cl, bucket, "keep.txt", fill(1000, 'k'))
+		if r := icDo("DELETE", "/storage-account/"+id, ""); r.Status != 204 {
+			t.Fatalf("schedule deletion: %d %s", r.Status, r.Body)
+		}
+		time.Sleep(2100 * time.Millisecond) // the S3 server's cached bucket state expires
+		if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("more"),
+			Body: strings.NewReader("x")}); s3Code(err) != "AccessDenied" {
+			t.Fatalf("write while scheduled for deletion: %v", err)
+		}
+		if _, err := cl.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("keep.txt")}); err != nil {
+			t.Fatalf("read while scheduled for deletion: %v", err)
+		}
+		// 30 days later the job removes the objects, the bucket and the account.
+		c.api(200, "POST", "/sandbox/clock", a.creds["admin_key"], `{"advance":"721h"}`)
+		if r := icDo("GET", "/storage-account/"+id, ""); r.Status != 404 {
+			t.Fatalf("account after the deletion came due: %d %s", r.Status, r.Body)
+		}
+		if _, err := os.Stat(filepath.Join(s3gwtest.Backend(t).Root(), bucket)); !os.IsNotExist(err) {
+			t.Fatalf("bucket directory after the purge: %v", err)
+		}
+		if _, err := a.Store.GetLiveBucket(ctx, bucket); err == nil {
+			t.Fatal("bucket still registered after the purge")
+		}
+		if _, err := cl.ListBuckets(ctx, &s3.ListBucketsInput{}); s3Code(err) != "InvalidAccessKeyId" {
+			t.Fatalf("the deleted account's key: %v", err)
 		}
 	})
 }

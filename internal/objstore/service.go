@@ -2,6 +2,7 @@ package objstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"sync/atomic"
@@ -252,14 +253,22 @@ func (s *Service) PurgeDue(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	n := 0
+	var purgeErr error
 	for _, sa := range due {
 		if s.purger != nil {
+			// An account whose objects cannot be removed now (no S3 server
+			// on this node) stays for a later run; the others go on.
 			if err := s.purger.PurgeStorageAccount(ctx, sa.ID); err != nil {
-				return n, fmt.Errorf("purge storage account %s: %w", sa.ID, err)
+				purgeErr = errors.Join(purgeErr, fmt.Errorf("purge storage account %s: %w", sa.ID, err))
+				continue
 			}
 		}
+		keys, err := s.store.ListKeys(ctx, sa.ID) // a storage account's principal id is its id
+		if err != nil {
+			return n, err
+		}
 		deleted := false // set inside the transaction, which may be retried
-		err := s.store.Tx(ctx, func(tx Store) error {
+		err = s.store.Tx(ctx, func(tx Store) error {
 			deleted = false
 			if err := tx.LockOrg(ctx, sa.PartnerID); err != nil {
 				return err
@@ -285,9 +294,13 @@ func (s *Service) PurgeDue(ctx context.Context) (int, error) {
 		}
 		if deleted {
 			n++
+			// The account's keys went with it (ON DELETE CASCADE).
+			for _, k := range keys {
+				s.keyRevoked(k.AccessKey)
+			}
 		}
 	}
-	return n, nil
+	return n, purgeErr
 }
 
 // Regions lists the regions, with this server's S3 URL when it has one
