@@ -98,7 +98,7 @@ func (s *Store) GetTarget(ctx context.Context, name string) (buckets.Target, err
 // ListPrincipalBuckets implements buckets.Queries (billingAccountID 0: all).
 func (s *Store) ListPrincipalBuckets(ctx context.Context, principalID string, billingAccountID int64) ([]buckets.Bucket, error) {
 	rows, err := s.r().QueryContext(ctx, `SELECT `+bucketCols+` FROM s3_buckets b
-		WHERE b.principal_id = $1 AND b.deleted_at IS NULL AND ($2 = 0 OR b.billing_account_id = $2)
+		WHERE b.principal_id = $1 AND b.deleted_at IS NULL AND (CAST($2 AS BIGINT) = 0 OR b.billing_account_id = CAST($2 AS BIGINT))
 		ORDER BY b.created_at, b.name`, principalID, billingAccountID)
 	if err != nil {
 		return nil, s.mapErr(err, "bucket")

@@ -73,6 +73,12 @@ func Run(t *testing.T, d *db.DB) {
 	t.Run("compute", s.compute)
 	t.Run("network", s.network)
 	t.Run("catalog resources", s.catalogResources)
+	t.Run("s3 principals and keys", s.s3Principals)
+	t.Run("s3 quota", s.s3Quota)
+	t.Run("s3 buckets", s.s3Buckets)
+	t.Run("s3 targets", s.s3Targets)
+	t.Run("s3 reservations", s.s3Reservations)
+	t.Run("s3 bucket hours", s.s3BucketHours)
 	s.cover("DB")
 
 	// Every exported method of the store must have been exercised.
