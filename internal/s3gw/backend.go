@@ -7,11 +7,13 @@ package s3gw
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -144,6 +146,28 @@ func (b *Backend) statObject(bucket, key string) (objInfo, error) {
 		}
 		return objInfo{exists: true, size: 0, etag: string(etag)}, nil
 	}
+	return objInfo{exists: true, size: fi.Size(), etag: string(etag)}, nil
+}
+
+// statPart returns a multipart upload's part the way ListParts sees it
+// (NoSuchUpload when the upload is gone), reading that one part only:
+// ListParts reads every part after the marker, which would make each part
+// of a many-part upload cost as much as the parts uploaded before it.
+func (b *Backend) statPart(bucket, key, uploadID string, part int32) (objInfo, error) {
+	if _, err := os.Stat(filepath.Join(b.root, bucket)); errors.Is(err, fs.ErrNotExist) {
+		return objInfo{}, s3err.GetBucketErr(s3err.ErrNoSuchBucket, bucket)
+	}
+	sum := sha256.Sum256([]byte(key))
+	uploadDir := filepath.Join(posix.MetaTmpMultipartDir, fmt.Sprintf("%x", sum), uploadID)
+	if fi, err := os.Stat(filepath.Join(b.root, bucket, uploadDir)); err != nil || !fi.IsDir() {
+		return objInfo{}, s3err.GetNoSuchUploadErr(uploadID)
+	}
+	partPath := filepath.Join(uploadDir, strconv.Itoa(int(part)))
+	fi, err := os.Lstat(filepath.Join(b.root, bucket, partPath))
+	if err != nil {
+		return objInfo{}, nil
+	}
+	etag, _ := b.meta.RetrieveAttribute(nil, bucket, partPath, "etag")
 	return objInfo{exists: true, size: fi.Size(), etag: string(etag)}, nil
 }
 

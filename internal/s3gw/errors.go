@@ -69,3 +69,26 @@ func s3Error(log *slog.Logger, op, bucket string, err error) error {
 	log.Error("s3: accounting failed", "op", op, "bucket", bucket, "err", err)
 	return s3err.GetAPIError(s3err.ErrInternalError)
 }
+
+// providerError turns an S3 error of the data plane into an error of a
+// kind, for the bucket API (buckets.Provider's callers speak errs).
+func providerError(bucket string, err error) error {
+	if err == nil {
+		return nil
+	}
+	switch codeOf(err) {
+	case "":
+		return errs.Wrap(errs.KindInternal, err, "object storage failure")
+	case "NoSuchBucket":
+		return errs.NotFound("bucket")
+	case "BucketNotEmpty":
+		return &errs.Error{Kind: errs.KindPrecondition, Field: "name", Msg: "bucket " + bucket + " is not empty"}
+	case "BucketAlreadyExists", "BucketAlreadyOwnedByYou":
+		return &errs.Error{Kind: errs.KindConflict, Field: "name", Msg: "bucket names must be globally unique: " + bucket + " is taken"}
+	case "InvalidBucketName":
+		return errs.Invalid("name", "is not a valid bucket name")
+	case "ServiceUnavailable", "SlowDown":
+		return errs.Wrap(errs.KindUnavailable, err, "object storage is busy; try again")
+	}
+	return errs.Wrap(errs.KindInternal, err, "object storage failure")
+}

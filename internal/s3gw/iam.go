@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -37,6 +39,7 @@ const iamTimeout = 10 * time.Second
 type iam struct {
 	keys Keys
 	ttl  time.Duration // 0: no cache
+	log  *slog.Logger
 
 	mu    sync.RWMutex
 	cache map[string]keyEntry // access key → resolved key
@@ -49,8 +52,8 @@ type keyEntry struct {
 	expires   time.Time
 }
 
-func newIAM(keys Keys, ttl time.Duration) *iam {
-	return &iam{keys: keys, ttl: ttl, cache: map[string]keyEntry{}}
+func newIAM(keys Keys, ttl time.Duration, log *slog.Logger) *iam {
+	return &iam{keys: keys, ttl: ttl, log: log, cache: map[string]keyEntry{}}
 }
 
 var (
@@ -81,7 +84,8 @@ func (i *iam) lookup(access string) (keyEntry, error) {
 	case errs.Is(err, errs.KindNotFound):
 		e = keyEntry{}
 	default:
-		return keyEntry{}, s3err.GetAPIError(s3err.ErrInternalError)
+		i.log.Error("s3: resolving an access key", "access_key", access, "err", err)
+		return keyEntry{}, apiError("ServiceUnavailable", http.StatusServiceUnavailable, "Please try again.")
 	}
 	if i.ttl > 0 {
 		e.expires = now.Add(i.ttl)
@@ -151,6 +155,7 @@ func (i *iam) GetUserAccount(id string) (auth.Account, error) {
 		if errs.Is(err, errs.KindNotFound) {
 			return auth.Account{}, auth.ErrNoSuchUser
 		}
+		i.log.Error("s3: reading a principal", "principal", id, "err", err)
 		return auth.Account{}, s3err.GetAPIError(s3err.ErrInternalError)
 	}
 	return principalAccount(id), nil

@@ -15,6 +15,7 @@ import (
 	"github.com/versity/versitygw/s3response"
 
 	"github.com/trellis-cloud/trellis/internal/buckets"
+	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/objstore"
 	"github.com/trellis-cloud/trellis/internal/s3gw"
 	"github.com/trellis-cloud/trellis/internal/s3gw/s3gwtest"
@@ -351,6 +352,25 @@ func TestProvider(t *testing.T) {
 		}
 		if _, err := be.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &viaAPI}); err == nil {
 			t.Fatal("the bucket is still on disk")
+		}
+		// The bucket API gets errors of a kind: a name held on disk only (no
+		// record) is taken; a bucket with objects is not deleted.
+		orphan := bucketName("orphan")
+		if err := be.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &orphan, CreateBucketConfiguration: &types.CreateBucketConfiguration{}},
+			[]byte(`{"Owner":"someone"}`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.CreateBucket(ctx, orphan, principal); !errs.Is(err, errs.KindConflict) {
+			t.Fatalf("name taken on disk: %v", err)
+		}
+		if err := srv.DeleteBucket(ctx, viaS3+"-nope"); !errs.Is(err, errs.KindNotFound) {
+			t.Fatalf("no such bucket: %v", err)
+		}
+		if err := put(c, viaS3, "k", []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.DeleteBucket(ctx, viaS3); !errs.Is(err, errs.KindPrecondition) {
+			t.Fatalf("non-empty bucket: %v", err)
 		}
 		if srv.URL() == "" || !strings.HasPrefix(srv.URL(), "http://127.0.0.1:") {
 			t.Fatalf("url %q", srv.URL())

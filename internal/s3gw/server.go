@@ -24,6 +24,7 @@ import (
 	"github.com/versity/versitygw/s3api/middlewares"
 
 	"github.com/trellis-cloud/trellis/internal/buckets"
+	"github.com/trellis-cloud/trellis/internal/errs"
 )
 
 // DefaultRegion is the region the server answers for when none is set.
@@ -37,8 +38,7 @@ type Config struct {
 	// Addr is host:port to listen on; port 0 picks a free port (URL tells
 	// which). Default "127.0.0.1:9000".
 	Addr string
-	// Region is the SigV4 region clients sign for (default us-east-1;
-	// us-east-1 is accepted besides any other).
+	// Region is the SigV4 region clients sign for (default us-east-1).
 	Region string
 	// VirtualHostDomain enables virtual-host-style addressing
 	// (<bucket>.<domain>) besides path style, which always works.
@@ -114,7 +114,7 @@ func New(cfg Config) (*Server, error) {
 		return max(d, 0)
 	}
 	s := &Server{cfg: cfg, log: log, region: region,
-		iam:     newIAM(cfg.Keys, ttl(cfg.KeyCacheTTL)),
+		iam:     newIAM(cfg.Keys, ttl(cfg.KeyCacheTTL), log),
 		store:   newStore(cfg.Backend, cfg.Buckets, node, ttl(cfg.AccessCacheTTL), log),
 		metrics: newReconcileMetrics(cfg.Registerer)}
 	return s, nil
@@ -234,11 +234,13 @@ func (s *Server) CreateBucket(ctx context.Context, name, principalID string) err
 		return err
 	}
 	lock := false
-	err = s.cfg.Backend.CreateBucket(context.WithValue(ctx, "bucket-owner", principalAccount(principalID)), //nolint:staticcheck // posix reads the owner under this key
+	//lint:ignore SA1029 posix reads the bucket owner under versitygw's plain string key
+	ownerCtx := context.WithValue(ctx, "bucket-owner", principalAccount(principalID))
+	err = s.cfg.Backend.CreateBucket(ownerCtx,
 		&s3.CreateBucketInput{Bucket: &name, ObjectOwnership: types.ObjectOwnershipBucketOwnerEnforced,
 			ObjectLockEnabledForBucket: &lock, CreateBucketConfiguration: &types.CreateBucketConfiguration{}}, acl)
 	s.store.access.invalidate(name)
-	return err
+	return providerError(name, err)
 }
 
 // DeleteBucket deletes an empty bucket, aborting its unfinished multipart
@@ -246,11 +248,11 @@ func (s *Server) CreateBucket(ctx context.Context, name, principalID string) err
 func (s *Server) DeleteBucket(ctx context.Context, name string) error {
 	ctx = trustedCtx(ctx)
 	if err := s.store.abortUploads(ctx, name); err != nil {
-		return err
+		return providerError(name, err)
 	}
 	err := s.cfg.Backend.DeleteBucket(ctx, name)
 	s.store.access.invalidate(name)
-	return err
+	return providerError(name, err)
 }
 
 // EmptyBucket deletes every object and unfinished multipart upload of a
@@ -264,7 +266,7 @@ func (s *Server) EmptyBucket(ctx context.Context, name string) error {
 			if gone(err) {
 				return nil
 			}
-			return err
+			return providerError(name, err)
 		}
 		if len(out.Contents) == 0 {
 			break
@@ -275,14 +277,15 @@ func (s *Server) EmptyBucket(ctx context.Context, name string) error {
 		}
 		res, err := s.store.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &name, Delete: &types.Delete{Objects: objs}})
 		if err != nil {
-			return err
+			return providerError(name, err)
 		}
 		if len(res.Error) > 0 {
 			e := res.Error[0]
-			return fmt.Errorf("s3gw: emptying %s: deleting %q: %s", name, str(e.Key), str(e.Message))
+			return errs.Wrap(errs.KindInternal, fmt.Errorf("emptying %s: deleting %q: %s", name, str(e.Key), str(e.Message)),
+				"object storage failure")
 		}
 	}
-	return s.store.abortUploads(ctx, name)
+	return providerError(name, s.store.abortUploads(ctx, name))
 }
 
 // ---- listening ----

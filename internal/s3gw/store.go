@@ -70,6 +70,7 @@ type store struct {
 	access   *accessCache
 	activity activity
 	stat     func(ctx context.Context, bucket, key string) (objInfo, error)
+	statPart func(ctx context.Context, bucket, key, uploadID string, part int32) (objInfo, error)
 
 	inflight sync.Map // reservation id → struct{} (writes this process is making)
 }
@@ -79,10 +80,14 @@ func newStore(be backend.Backend, acct Accounting, node string, accessTTL time.D
 		access: &accessCache{acct: acct, ttl: accessTTL, m: map[string]accessEntry{}}}
 	if pb, ok := be.(*Backend); ok {
 		s.stat = func(_ context.Context, bucket, key string) (objInfo, error) { return pb.statObject(bucket, key) }
+		s.statPart = func(_ context.Context, bucket, key, uploadID string, part int32) (objInfo, error) {
+			return pb.statPart(bucket, key, uploadID, part)
+		}
 	} else {
 		s.stat = func(ctx context.Context, bucket, key string) (objInfo, error) {
 			return headObject(ctx, be, bucket, key)
 		}
+		s.statPart = s.listPart
 	}
 	return s
 }
@@ -388,6 +393,14 @@ func (s *store) PutBucketPolicy(context.Context, string, []byte) error {
 	return apiError("NotImplemented", http.StatusNotImplemented, "Bucket policies are not supported: a bucket is its owner's only.")
 }
 
+// GetBucketPolicy answers that there is none without reading the disk:
+// PutBucketPolicy is refused, so no bucket has one. versitygw asks on every
+// request of a principal (never of its root), before its ACL check; the
+// bucket's existence is checked before that, by the ACL read.
+func (s *store) GetBucketPolicy(_ context.Context, bucket string) ([]byte, error) {
+	return nil, s3err.GetBucketErr(s3err.ErrNoSuchBucketPolicy, bucket)
+}
+
 // PutBucketVersioning is refused: versions would hold bytes the accounting
 // does not see.
 func (s *store) PutBucketVersioning(context.Context, string, types.BucketVersioningStatus) error {
@@ -491,6 +504,11 @@ func (s *store) CopyObject(ctx context.Context, in s3response.CopyObjectInput) (
 // part returns a part of an upload (exists false: no such part); the error
 // is NoSuchUpload when the upload is gone.
 func (s *store) part(ctx context.Context, bucket, key, uploadID string, part int32) (objInfo, error) {
+	return s.statPart(ctx, bucket, key, uploadID, part)
+}
+
+// listPart is part through ListParts, for backends other than posix.
+func (s *store) listPart(ctx context.Context, bucket, key, uploadID string, part int32) (objInfo, error) {
 	marker, one := strconv.Itoa(int(part)-1), int32(1)
 	out, err := s.Backend.ListParts(ctx, &s3.ListPartsInput{Bucket: &bucket, Key: &key, UploadId: &uploadID,
 		PartNumberMarker: &marker, MaxParts: &one})
