@@ -30,6 +30,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,7 +61,14 @@ func main() {
 	only := flag.String("only", "", "comma-separated subset to run: http, ledger, invoice, vm, s3 (default all)")
 	listVMs := flag.Int("vms", 100000, "VM list: VMs in the location (the issue's size: 100000)")
 	dbs := flag.String("db", "sqlite,postgres", "comma-separated databases to run on: sqlite, postgres (postgres needs -pg)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+		defer pprof.StopCPUProfile()
+	}
 	ctx := context.Background()
 	in := func(list, part string) bool { return strings.Contains(","+list+",", ","+part+",") }
 	want := func(part string) bool { return *only == "" || in(*only, part) }

@@ -128,19 +128,27 @@ func (s *Service) DropBucket(ctx context.Context, name string) error {
 
 // Reserve reserves w.Bytes for a write into a bucket: NotFound for no such
 // bucket, Forbidden (message: why) when writes are refused, QuotaExceeded
-// when the storage account's allocation cannot hold them.
+// when the storage account's allocation cannot hold them. Concurrent calls
+// share transactions (committer).
 func (s *Service) Reserve(ctx context.Context, w Write) (Reservation, error) {
 	if w.Bytes < 0 {
 		return Reservation{}, errs.Invalid("Content-Length", "must not be negative")
 	}
 	var r Reservation
-	err := s.store.Tx(ctx, func(tx Store) error {
+	var refused error // a business outcome: it leaves the transaction usable
+	err := s.commit.do(ctx, s.store, func(tx Store) error {
+		r, refused = Reservation{}, nil
 		t, err := tx.GetTarget(ctx, w.Bucket)
+		if errs.Is(err, errs.KindNotFound) {
+			refused = err
+			return nil
+		}
 		if err != nil {
 			return err
 		}
 		if why := writeDenied(t); why != "" {
-			return errs.New(errs.KindForbidden, why)
+			refused = errs.New(errs.KindForbidden, why)
+			return nil
 		}
 		ok, err := tx.ReserveBytes(ctx, t.Bucket.PrincipalID, w.Bytes)
 		if err != nil {
@@ -151,21 +159,28 @@ func (s *Service) Reserve(ctx context.Context, w Write) (Reservation, error) {
 			if err != nil {
 				return err
 			}
-			return errs.Newf(errs.KindQuotaExceeded,
+			refused = errs.Newf(errs.KindQuotaExceeded,
 				"the storage account's allocated capacity is %d bytes; %d are stored and %d reserved by writes in progress, so %d more do not fit",
 				limit, used, reserved, w.Bytes)
+			return nil
 		}
 		r = Reservation{ID: ids.New(), PrincipalID: t.Bucket.PrincipalID, BucketID: t.Bucket.ID, Write: w, CreatedAt: s.now()}
 		return tx.InsertReservation(ctx, r)
 	})
-	return r, err
+	if err == nil {
+		err = refused
+	}
+	if err != nil {
+		return Reservation{}, err
+	}
+	return r, nil
 }
 
 // Settle records what a reserved write did and drops its reservation, in one
 // transaction; settling a reservation already settled or released does
 // nothing.
 func (s *Service) Settle(ctx context.Context, r Reservation, c Change) error {
-	return s.store.Tx(ctx, func(tx Store) error {
+	return s.commit.do(ctx, s.store, func(tx Store) error {
 		there, err := tx.DeleteReservation(ctx, r.ID)
 		if err != nil || !there {
 			return err
@@ -176,7 +191,7 @@ func (s *Service) Settle(ctx context.Context, r Reservation, c Change) error {
 
 // Release drops a reservation whose write did not happen.
 func (s *Service) Release(ctx context.Context, r Reservation) error {
-	return s.store.Tx(ctx, func(tx Store) error {
+	return s.commit.do(ctx, s.store, func(tx Store) error {
 		there, err := tx.DeleteReservation(ctx, r.ID)
 		if err != nil || !there {
 			return err
@@ -187,13 +202,23 @@ func (s *Service) Release(ctx context.Context, r Reservation) error {
 
 // Apply records a change that needed no reservation (deletes, aborts).
 func (s *Service) Apply(ctx context.Context, bucket string, c Change) error {
-	return s.store.Tx(ctx, func(tx Store) error {
+	var missing error
+	err := s.commit.do(ctx, s.store, func(tx Store) error {
+		missing = nil
 		b, err := tx.GetLiveBucket(ctx, bucket)
+		if errs.Is(err, errs.KindNotFound) {
+			missing = err
+			return nil
+		}
 		if err != nil {
 			return err
 		}
 		return s.applyTx(ctx, tx, b, c, 0, s.now())
 	})
+	if err == nil {
+		err = missing
+	}
+	return err
 }
 
 // applyTx moves the bucket's and its principal's counters and the bucket's

@@ -2,6 +2,7 @@ package buckets_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -372,4 +373,40 @@ func mustBucketID(t *testing.T, f *fixture, name string) string {
 		t.Fatal(err)
 	}
 	return b.ID
+}
+
+// Concurrent accounting calls share transactions; one that fails does not
+// fail the others, and its writes are rolled back.
+func TestGroupCommit(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		p := f.account(t, "group@example.com", 5*mb, false)
+		boom := errors.New("boom")
+		var wg sync.WaitGroup
+		errsSeen := make([]error, 30)
+		for i := range 30 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errsSeen[i] = f.svc.Batched(ctx, func(tx buckets.Store) error {
+					if i == 7 {
+						if err := tx.AddPrincipalBytes(ctx, p, 1000, 0); err != nil {
+							return err
+						}
+						return boom
+					}
+					return tx.AddPrincipalBytes(ctx, p, 1, 0)
+				})
+			}()
+		}
+		wg.Wait()
+		for i, err := range errsSeen {
+			if (i == 7) != errors.Is(err, boom) || (i != 7 && err != nil) {
+				t.Fatalf("call %d: %v", i, err)
+			}
+		}
+		if used, reserved := f.quota(t, p); used != 29 || reserved != 0 {
+			t.Fatalf("used %d reserved %d, want 29 and 0 (the failed call rolled back)", used, reserved)
+		}
+	})
 }

@@ -152,6 +152,7 @@ type Service struct {
 	clock      clock.Clock
 	log        *slog.Logger
 	provider   Provider
+	commit     committer
 }
 
 // NewService returns the service; the data plane is set later (SetProvider).
