@@ -49,6 +49,10 @@ type Write struct {
 	Bytes    int64  // bytes to reserve (the body; the source object of a copy; 0 for OpComplete)
 	OldSize  int64  // size of the object (or part) the write replaces; -1: none
 	OldETag  string // its ETag ("" when none), to tell on recovery whether the write happened
+	// PartsBytes is, for OpComplete, the bytes of all the upload's parts
+	// (the ones the list leaves out are dropped too), so a node that stops
+	// after completing settles exactly.
+	PartsBytes int64
 }
 
 // Reservation is a Write whose bytes are reserved.

@@ -104,11 +104,10 @@ func (s *store) recoverOne(ctx context.Context, r buckets.Reservation) (bool, er
 			return false, err
 		}
 		if err == nil && cur.exists && !unchanged(old, cur) {
-			// The parts' total is not recorded: posix assembles the listed
-			// parts, so the object's size is their total when the list named
-			// them all (parts left out make drift the reconciliation reports).
+			// Every part of the upload left the parts' bytes, the listed
+			// ones into the object, the others dropped.
 			c := objectChange(old, cur.size)
-			c.PartBytes = -cur.size
+			c.PartBytes = -r.PartsBytes
 			change = &c
 		}
 	}

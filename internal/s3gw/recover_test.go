@@ -56,6 +56,12 @@ func TestCrashRecovery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A second part the completion will leave out (dropped with it).
+		two := int32(2)
+		if _, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: &bkt, Key: aws.String("mp2"), UploadId: up2.UploadId,
+			PartNumber: &two, Body: bytes.NewReader(body(700, 2)), ContentLength: aws.Int64(700)}); err != nil {
+			t.Fatal(err)
+		}
 		if err := first.Stop(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +98,7 @@ func TestCrashRecovery(t *testing.T) {
 			t.Fatal(err)
 		}
 		reserve(buckets.Write{Op: buckets.OpPart, Key: "mp", UploadID: mp.UploadId, Part: 2, Bytes: 500, OldSize: -1})
-		reserve(buckets.Write{Op: buckets.OpComplete, Key: "mp2", UploadID: *up2.UploadId, OldSize: -1})
+		reserve(buckets.Write{Op: buckets.OpComplete, Key: "mp2", UploadID: *up2.UploadId, OldSize: -1, PartsBytes: 2000 + 700})
 		if _, _, err := be.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: &bkt, Key: aws.String("mp2"),
 			UploadId: up2.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: &one, ETag: p2.ETag}}}}); err != nil {
 			t.Fatal(err)

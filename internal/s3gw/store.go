@@ -647,7 +647,7 @@ func (s *store) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMult
 		return s3response.CompleteMultipartUploadResult{}, "", err
 	}
 	r, err := s.reserve(ctx, buckets.Write{Bucket: bucket, Op: buckets.OpComplete, Key: key, UploadID: uploadID,
-		OldSize: old.oldSize(), OldETag: old.etag})
+		OldSize: old.oldSize(), OldETag: old.etag, PartsBytes: partBytes})
 	if err != nil {
 		return s3response.CompleteMultipartUploadResult{}, "", err
 	}

@@ -185,14 +185,16 @@ func (s *Store) Quota(ctx context.Context, principalID string) (used, reserved, 
 	return used, reserved, limit, s.mapErr(err, "S3 user")
 }
 
-const reservationCols = `id, node, principal_id, bucket_id, op, object_key, upload_id, part_number, bytes, old_size, old_etag, created_at`
+const reservationCols = `id, node, principal_id, bucket_id, op, object_key, upload_id, part_number, bytes, old_size, old_etag,
+	parts_bytes, created_at`
 
 // InsertReservation implements buckets.Queries (the bucket name is not
 // stored: recovery reads it from the bucket).
 func (s *Store) InsertReservation(ctx context.Context, r buckets.Reservation) error {
 	_, err := s.w().ExecContext(ctx, `INSERT INTO s3_reservations (`+reservationCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		r.ID, r.Node, r.PrincipalID, r.BucketID, r.Op, r.Key, r.UploadID, r.Part, r.Bytes, r.OldSize, r.OldETag, r.CreatedAt)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		r.ID, r.Node, r.PrincipalID, r.BucketID, r.Op, r.Key, r.UploadID, r.Part, r.Bytes, r.OldSize, r.OldETag,
+		r.PartsBytes, r.CreatedAt)
 	return s.mapErr(err, "reservation")
 }
 
@@ -205,7 +207,7 @@ func (s *Store) DeleteReservation(ctx context.Context, id string) (bool, error) 
 // ListReservations implements buckets.Queries.
 func (s *Store) ListReservations(ctx context.Context, node string) ([]buckets.Reservation, error) {
 	rows, err := s.r().QueryContext(ctx, `SELECT r.id, r.node, r.principal_id, r.bucket_id, r.op, r.object_key,
-			r.upload_id, r.part_number, r.bytes, r.old_size, r.old_etag, r.created_at, b.name
+			r.upload_id, r.part_number, r.bytes, r.old_size, r.old_etag, r.parts_bytes, r.created_at, b.name
 		FROM s3_reservations r JOIN s3_buckets b ON b.id = r.bucket_id
 		WHERE r.node = $1 ORDER BY r.created_at, r.id`, node)
 	if err != nil {
@@ -215,7 +217,7 @@ func (s *Store) ListReservations(ctx context.Context, node string) ([]buckets.Re
 		var r buckets.Reservation
 		var created db.Time
 		err := sc.Scan(&r.ID, &r.Node, &r.PrincipalID, &r.BucketID, &r.Op, &r.Key, &r.UploadID, &r.Part, &r.Bytes,
-			&r.OldSize, &r.OldETag, &created, &r.Bucket)
+			&r.OldSize, &r.OldETag, &r.PartsBytes, &created, &r.Bucket)
 		r.CreatedAt = created.Time
 		return r, err
 	})

@@ -589,7 +589,8 @@ func (s *suite) s3Reservations(t *testing.T) {
 			OldSize: 4 << 20, OldETag: `"0123abcd"`},
 		CreatedAt: db.Micro(t0.Add(time.Second))}
 	r3 := buckets.Reservation{ID: ids.New(), PrincipalID: p.ID, BucketID: b.ID,
-		Write:     buckets.Write{Node: otherNode, Op: buckets.OpComplete, Key: "big.iso", UploadID: "upload-1", OldSize: -1},
+		Write: buckets.Write{Node: otherNode, Op: buckets.OpComplete, Key: "big.iso", UploadID: "upload-1", OldSize: -1,
+			PartsBytes: 15 << 30},
 		CreatedAt: db.Micro(t0)}
 	for _, r := range []buckets.Reservation{r1, r2, r3} {
 		must(t, s.st.InsertReservation(s.ctx, r))

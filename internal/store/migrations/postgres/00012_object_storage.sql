@@ -67,6 +67,7 @@ CREATE TABLE s3_reservations (
     bytes        BIGINT NOT NULL CHECK (bytes >= 0),
     old_size     BIGINT NOT NULL,
     old_etag     TEXT NOT NULL,
+    parts_bytes  BIGINT NOT NULL DEFAULT 0,                   -- complete: all the upload's parts
     created_at   TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX s3_reservations_node ON s3_reservations (node, created_at);
