@@ -601,6 +601,7 @@ func TestObjectStorageScheduledDeletion(t *testing.T) {
 			t.Fatal(err)
 		}
 		put(t, cl, bucket, "keep.txt", fill(1000, 'k'))
+		put(t, cl, bucket, "gone.txt", fill(500, 'g'))
 		if r := icDo("DELETE", "/storage-account/"+id, ""); r.Status != 204 {
 			t.Fatalf("schedule deletion: %d %s", r.Status, r.Body)
 		}
@@ -611,6 +612,13 @@ func TestObjectStorageScheduledDeletion(t *testing.T) {
 		}
 		if _, err := cl.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("keep.txt")}); err != nil {
 			t.Fatalf("read while scheduled for deletion: %v", err)
+		}
+		// Deleting (which only lowers what is stored) is allowed.
+		if _, err := cl.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String("gone.txt")}); err != nil {
+			t.Fatalf("delete while scheduled for deletion: %v", err)
+		}
+		if b, err := a.Store.GetLiveBucket(ctx, bucket); err != nil || b.SizeBytes != 1000 || b.NumObjects != 1 {
+			t.Fatalf("bucket after the delete: %+v %v", b, err)
 		}
 		// 30 days later the job removes the objects, the bucket and the account.
 		c.api(200, "POST", "/sandbox/clock", a.creds["admin_key"], `{"advance":"721h"}`)

@@ -155,6 +155,12 @@ func (s *store) checkRead(ctx context.Context, bucket string) error {
 	return nil
 }
 
+// checkDelete lets deletes through whenever reads are: a customer whose
+// account is restricted or scheduled for deletion may still remove data
+// (which only lowers what is stored and billed); a suspended bucket takes
+// nothing.
+func (s *store) checkDelete(ctx context.Context, bucket string) error { return s.checkRead(ctx, bucket) }
+
 func (s *store) checkWrite(ctx context.Context, bucket string) error {
 	if isTrusted(ctx) {
 		return nil
@@ -332,7 +338,7 @@ func (s *store) CreateBucket(ctx context.Context, in *s3.CreateBucketInput, acl 
 // aborted first (their parts leave the counters), then the bucket goes and
 // its record is marked deleted.
 func (s *store) DeleteBucket(ctx context.Context, name string) error {
-	if err := s.checkWrite(ctx, name); err != nil {
+	if err := s.checkDelete(ctx, name); err != nil {
 		return err
 	}
 	empty, err := s.isEmpty(ctx, name)
@@ -676,7 +682,7 @@ func (s *store) AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartU
 		return s.Backend.AbortMultipartUpload(ctx, in)
 	}
 	bucket, key, uploadID := *in.Bucket, *in.Key, *in.UploadId
-	if err := s.checkWrite(ctx, bucket); err != nil {
+	if err := s.checkDelete(ctx, bucket); err != nil {
 		return err
 	}
 	defer s.activity.begin(bucket)()
@@ -699,7 +705,7 @@ func (s *store) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput) (*s3
 	if in.Bucket == nil || in.Key == nil {
 		return s.Backend.DeleteObject(ctx, in)
 	}
-	if err := s.checkWrite(ctx, *in.Bucket); err != nil {
+	if err := s.checkDelete(ctx, *in.Bucket); err != nil {
 		return nil, err
 	}
 	return s.deleteObject(ctx, in)
@@ -734,7 +740,7 @@ func (s *store) DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput) (s
 	if in.Bucket == nil || in.Delete == nil {
 		return s.Backend.DeleteObjects(ctx, in)
 	}
-	if err := s.checkWrite(ctx, *in.Bucket); err != nil {
+	if err := s.checkDelete(ctx, *in.Bucket); err != nil {
 		return s3response.DeleteResult{}, err
 	}
 	res := s3response.DeleteResult{Deleted: []types.DeletedObject{}, Error: []types.Error{}}
