@@ -159,7 +159,9 @@ func (s *store) checkRead(ctx context.Context, bucket string) error {
 // account is restricted or scheduled for deletion may still remove data
 // (which only lowers what is stored and billed); a suspended bucket takes
 // nothing.
-func (s *store) checkDelete(ctx context.Context, bucket string) error { return s.checkRead(ctx, bucket) }
+func (s *store) checkDelete(ctx context.Context, bucket string) error {
+	return s.checkRead(ctx, bucket)
+}
 
 func (s *store) checkWrite(ctx context.Context, bucket string) error {
 	if isTrusted(ctx) {
