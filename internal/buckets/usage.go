@@ -43,19 +43,9 @@ func GBHours(bytes int64) money.Decimal {
 // once; an hour closed before the sweep reached it is skipped and logged.
 func (s *Service) MeterHours(ctx context.Context, at time.Time) error {
 	end := at.UTC().Truncate(time.Hour)
-	from, ok, err := s.store.UsageSweptUntil(ctx, hourSweep)
-	if err != nil {
+	from, prev, ok, err := s.sweepStart(ctx, hourSweep, time.Hour)
+	if err != nil || !ok {
 		return err
-	}
-	var prev time.Time
-	if ok {
-		prev = from
-	} else {
-		first, any, err := s.store.FirstBucketHour(ctx)
-		if err != nil || !any {
-			return err
-		}
-		from = first.UTC().Truncate(time.Hour)
 	}
 	for h, n := from, 0; h.Before(end) && n < MaxSweepHours; h, n = h.Add(time.Hour), n+1 {
 		if err := ctx.Err(); err != nil {
@@ -107,19 +97,9 @@ func (s *Service) meterHour(ctx context.Context, h time.Time) error {
 // running it together record each day once.
 func (s *Service) SnapshotDays(ctx context.Context, at time.Time) error {
 	end := at.UTC().Truncate(24 * time.Hour)
-	from, ok, err := s.store.UsageSweptUntil(ctx, daySweep)
-	if err != nil {
+	from, prev, ok, err := s.sweepStart(ctx, daySweep, 24*time.Hour)
+	if err != nil || !ok {
 		return err
-	}
-	var prev time.Time
-	if ok {
-		prev = from
-	} else {
-		first, any, err := s.store.FirstBucketHour(ctx)
-		if err != nil || !any {
-			return err
-		}
-		from = first.UTC().Truncate(24 * time.Hour)
 	}
 	for d, n := from, 0; d.Before(end) && n < MaxSweepDays; d, n = d.Add(24*time.Hour), n+1 {
 		if err := ctx.Err(); err != nil {
@@ -151,4 +131,19 @@ func (s *Service) SnapshotDays(ctx context.Context, at time.Time) error {
 		prev = dayEnd
 	}
 	return nil
+}
+
+// sweepStart returns where a sweep goes on: its stored position (prev is
+// the same instant), or, before its first run, the start of the unit in
+// which a bucket first changed (prev zero). ok false: nothing to sweep yet.
+func (s *Service) sweepStart(ctx context.Context, name string, unit time.Duration) (from, prev time.Time, ok bool, err error) {
+	from, ran, err := s.store.UsageSweptUntil(ctx, name)
+	if err != nil || ran {
+		return from, from, err == nil, err
+	}
+	first, any, err := s.store.FirstBucketHour(ctx)
+	if err != nil || !any {
+		return time.Time{}, time.Time{}, false, err
+	}
+	return first.UTC().Truncate(unit), time.Time{}, true, nil
 }

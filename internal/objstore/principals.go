@@ -371,27 +371,10 @@ func (s *Service) UserKeys(ctx context.Context, a actor.Actor, u UserRef) ([]Key
 // CreateUserKey adds a key and returns all of the user's keys, the new one
 // last.
 func (s *Service) CreateUserKey(ctx context.Context, a actor.Actor, u UserRef) ([]Key, error) {
-	var ks []StoredKey
-	err := s.store.Tx(ctx, func(tx Store) error {
-		p, err := s.userPrincipalTx(ctx, tx, a, u)
-		if err != nil {
-			return err
-		}
-		now := s.now()
+	return s.changeUserKeys(ctx, a, u, "s3.key.create", func(tx Store, p Principal, now time.Time) (string, error) {
 		k, err := s.addKeyTx(ctx, tx, p, now)
-		if err != nil {
-			return err
-		}
-		if err := tx.AppendAudit(ctx, audit.New(a, now, "s3.key.create", "user", fmt.Sprint(u.ID), u.OrgPath, k.AccessKey)); err != nil {
-			return err
-		}
-		ks, err = tx.ListKeys(ctx, p.ID)
-		return err
+		return k.AccessKey, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.openAll(ks)
 }
 
 // DeleteUserKey deletes one of the user's keys and returns the rest.
@@ -400,16 +383,28 @@ func (s *Service) DeleteUserKey(ctx context.Context, a actor.Actor, u UserRef, a
 		return nil, errs.Invalid("access_key", "is required")
 	}
 	defer s.keyRevoked(accessKey)
+	return s.changeUserKeys(ctx, a, u, "s3.key.delete", func(tx Store, p Principal, _ time.Time) (string, error) {
+		return accessKey, tx.DeleteKey(ctx, p.ID, accessKey)
+	})
+}
+
+// changeUserKeys applies change to the user's keys in one transaction
+// (creating the S3 user first if needed), audits it as action and returns
+// the keys after it, oldest first.
+func (s *Service) changeUserKeys(ctx context.Context, a actor.Actor, u UserRef, action string,
+	change func(tx Store, p Principal, now time.Time) (accessKey string, err error)) ([]Key, error) {
 	var ks []StoredKey
 	err := s.store.Tx(ctx, func(tx Store) error {
 		p, err := s.userPrincipalTx(ctx, tx, a, u)
 		if err != nil {
 			return err
 		}
-		if err := tx.DeleteKey(ctx, p.ID, accessKey); err != nil {
+		now := s.now()
+		access, err := change(tx, p, now)
+		if err != nil {
 			return err
 		}
-		if err := tx.AppendAudit(ctx, audit.New(a, s.now(), "s3.key.delete", "user", fmt.Sprint(u.ID), u.OrgPath, accessKey)); err != nil {
+		if err := tx.AppendAudit(ctx, audit.New(a, now, action, "user", fmt.Sprint(u.ID), u.OrgPath, access)); err != nil {
 			return err
 		}
 		ks, err = tx.ListKeys(ctx, p.ID)
