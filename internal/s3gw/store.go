@@ -431,6 +431,21 @@ func (s *store) HeadBucket(ctx context.Context, in *s3.HeadBucketInput) (*s3.Hea
 
 // ---- objects: writes with bytes ----
 
+// maxRefusedDrain bounds how much of a refused upload's body is read and
+// thrown away so that the client reads the S3 error (QuotaExceeded,
+// AccessDenied) instead of a connection reset: the server answers before
+// the body is read, and versitygw drains only 256 KiB before closing.
+// Larger bodies still see a reset (clients send those with
+// "Expect: 100-continue", and then nothing was sent yet).
+const maxRefusedDrain = 16 << 20
+
+func drainRefused(body io.Reader, size int64) {
+	if body == nil || size <= 0 || size > maxRefusedDrain {
+		return
+	}
+	_, _ = io.CopyN(io.Discard, body, size)
+}
+
 // PutObject reserves the body's bytes, writes, and settles the difference
 // with the object it replaced.
 func (s *store) PutObject(ctx context.Context, po s3response.PutObjectInput) (s3response.PutObjectOutput, error) {
@@ -451,6 +466,7 @@ func (s *store) PutObject(ctx context.Context, po s3response.PutObjectInput) (s3
 	r, err := s.reserve(ctx, buckets.Write{Bucket: bucket, Op: buckets.OpPut, Key: key, Bytes: size,
 		OldSize: old.oldSize(), OldETag: old.etag})
 	if err != nil {
+		drainRefused(po.Body, size)
 		return s3response.PutObjectOutput{}, err
 	}
 	var body *countingReader
@@ -570,6 +586,7 @@ func (s *store) UploadPart(ctx context.Context, in *s3.UploadPartInput) (*s3.Upl
 	r, err := s.reserve(ctx, buckets.Write{Bucket: bucket, Op: buckets.OpPart, Key: key, UploadID: uploadID, Part: pn,
 		Bytes: size, OldSize: old.oldSize(), OldETag: old.etag})
 	if err != nil {
+		drainRefused(in.Body, size)
 		return nil, err
 	}
 	var body *countingReader
