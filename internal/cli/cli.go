@@ -100,7 +100,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 		return err
 	}
 	if err := a.StartS3(g.Ctx); err != nil {
-		return err
+		return fmt.Errorf("%w (choose another address with --s3, or run without the S3 server with --s3 '')", err)
 	}
 	if boot.NewAdminKey != "" {
 		fmt.Fprintf(g.Stdout, "\nProvider admin API key (shown once, keep it safe):\n\n    %s\n\n", boot.NewAdminKey)
