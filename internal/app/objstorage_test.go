@@ -469,17 +469,45 @@ func TestObjectStorageUsageOverDays(t *testing.T) {
 	})
 }
 
-// icGET sends an Impossible Cloud GET with a bearer key, validated against
-// the vendor's spec.
+// ic sends an Impossible Cloud request with a bearer key (and a JSON body),
+// validated against the vendor's spec.
+func (c *client) ic(key, method, path, body string) apitest.Response {
+	c.t.Helper()
+	req := apitest.Request{Method: method, Path: impossiblecloud.Prefix + path,
+		Header: http.Header{"Authorization": {"Bearer " + key}}}
+	if body != "" {
+		req.Body = []byte(body)
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return apitest.NewValidator(c.t, impossiblecloud.Spec()).Do(c.t, c.h, req)
+}
+
+// icGET is ic for a GET that must answer 200.
 func (c *client) icGET(key, path string) []byte {
 	c.t.Helper()
-	v := apitest.NewValidator(c.t, impossiblecloud.Spec())
-	resp := v.Do(c.t, c.h, apitest.Request{Method: "GET", Path: impossiblecloud.Prefix + path,
-		Header: http.Header{"Authorization": {"Bearer " + key}}})
+	resp := c.ic(key, "GET", path, "")
 	if resp.Status != 200 {
 		c.t.Fatalf("GET %s = %d: %s", path, resp.Status, resp.Body)
 	}
 	return resp.Body
+}
+
+// storageAccount creates a storage account with the partner key through the
+// Impossible Cloud API (allocation in bytes) and returns its id and an S3
+// client on its first key, read from the native API.
+func (c *client) storageAccount(s3URL, partner, name string, alloc int64, overdraft bool) (string, *s3.Client) {
+	c.t.Helper()
+	resp := c.ic(partner, "POST", "/storage-account", fmt.Sprintf(`{"name":%q,"allocatedCapacity":%d,"allowOverdraft":%t,
+		"clientAccount":{"contactEmail":"%s-%s@example.com","password":"Str0ng!pass"}}`, name, alloc, overdraft,
+		strings.ToLower(name), ids.New()[:8]))
+	if resp.Status != 201 {
+		c.t.Fatalf("create storage account: %d %s", resp.Status, resp.Body)
+	}
+	var sa map[string]any
+	decodeInto(c.t, resp.Body, &sa)
+	id := sa["clientAccountId"].(string)
+	k := c.api(200, "GET", "/storage-accounts/"+id+"/s3-keys", partner, "")["items"].([]any)[0].(map[string]any)
+	return id, s3Client(s3URL, k["access_key"].(string), k["secret_key"].(string))
 }
 
 // An account with overdraft created on the Impossible Cloud API stores 32
@@ -494,20 +522,7 @@ func TestObjectStorageOverdraftExcess(t *testing.T) {
 		defer a.Close()
 		c := newClient(t, a.Handler)
 		partner := a.creds["partner_key"]
-		ic := apitest.NewValidator(t, impossiblecloud.Spec())
-		resp := ic.Do(t, a.Handler, apitest.Request{Method: "POST", Path: impossiblecloud.Prefix + "/storage-account",
-			Header: http.Header{"Authorization": {"Bearer " + partner}, "Content-Type": {"application/json"}},
-			Body: []byte(`{"name":"Overdraft","allocatedCapacity":10000000,"allowOverdraft":true,
-				"clientAccount":{"contactEmail":"overdraft-` + ids.New()[:8] + `@example.com","password":"Str0ng!pass"}}`)})
-		if resp.Status != 201 {
-			t.Fatalf("create storage account: %d %s", resp.Status, resp.Body)
-		}
-		var sa map[string]any
-		decodeInto(t, resp.Body, &sa)
-		id := sa["clientAccountId"].(string)
-		keys := c.api(200, "GET", "/storage-accounts/"+id+"/s3-keys", partner, "")["items"].([]any)
-		k := keys[0].(map[string]any)
-		cl := s3Client(a.S3.URL(), k["access_key"].(string), k["secret_key"].(string))
+		id, cl := c.storageAccount(a.S3.URL(), partner, "Overdraft", 10_000_000, true)
 		bucket := "overdraft-" + strings.ToLower(d.Dialect().Name()+"-"+ids.New()[:8])
 		if _, err := cl.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 			t.Fatal(err)
@@ -576,33 +591,14 @@ func TestObjectStorageScheduledDeletion(t *testing.T) {
 		defer a.Close()
 		c := newClient(t, a.Handler)
 		partner := a.creds["partner_key"]
-		ic := apitest.NewValidator(t, impossiblecloud.Spec())
-		icDo := func(method, path, body string) apitest.Response {
-			req := apitest.Request{Method: method, Path: impossiblecloud.Prefix + path,
-				Header: http.Header{"Authorization": {"Bearer " + partner}}}
-			if body != "" {
-				req.Body = []byte(body)
-				req.Header.Set("Content-Type", "application/json")
-			}
-			return ic.Do(t, a.Handler, req)
-		}
-		resp := icDo("POST", "/storage-account", `{"name":"Leaving","allocatedCapacity":5000000,"allowOverdraft":false,
-			"clientAccount":{"contactEmail":"leaving-`+ids.New()[:8]+`@example.com","password":"Str0ng!pass"}}`)
-		if resp.Status != 201 {
-			t.Fatalf("create: %d %s", resp.Status, resp.Body)
-		}
-		var sa map[string]any
-		decodeInto(t, resp.Body, &sa)
-		id := sa["clientAccountId"].(string)
-		k := c.api(200, "GET", "/storage-accounts/"+id+"/s3-keys", partner, "")["items"].([]any)[0].(map[string]any)
-		cl := s3Client(a.S3.URL(), k["access_key"].(string), k["secret_key"].(string))
+		id, cl := c.storageAccount(a.S3.URL(), partner, "Leaving", 5_000_000, false)
 		bucket := "leaving-" + strings.ToLower(d.Dialect().Name()+"-"+ids.New()[:8])
 		if _, err := cl.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 			t.Fatal(err)
 		}
 		put(t, cl, bucket, "keep.txt", fill(1000, 'k'))
 		put(t, cl, bucket, "gone.txt", fill(500, 'g'))
-		if r := icDo("DELETE", "/storage-account/"+id, ""); r.Status != 204 {
+		if r := c.ic(partner, "DELETE", "/storage-account/"+id, ""); r.Status != 204 {
 			t.Fatalf("schedule deletion: %d %s", r.Status, r.Body)
 		}
 		time.Sleep(2100 * time.Millisecond) // the S3 server's cached bucket state expires
@@ -622,7 +618,7 @@ func TestObjectStorageScheduledDeletion(t *testing.T) {
 		}
 		// 30 days later the job removes the objects, the bucket and the account.
 		c.api(200, "POST", "/sandbox/clock", a.creds["admin_key"], `{"advance":"721h"}`)
-		if r := icDo("GET", "/storage-account/"+id, ""); r.Status != 404 {
+		if r := c.ic(partner, "GET", "/storage-account/"+id, ""); r.Status != 404 {
 			t.Fatalf("account after the deletion came due: %d %s", r.Status, r.Body)
 		}
 		if _, err := os.Stat(filepath.Join(s3gwtest.Backend(t).Root(), bucket)); !os.IsNotExist(err) {
