@@ -5,7 +5,6 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/buckets"
 	"github.com/trellis-cloud/trellis/internal/metering"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
 var _ buckets.ExcessStore = (*Store)(nil)
@@ -23,11 +22,5 @@ func (s *Store) ContractDailyUsage(ctx context.Context, contractID, from, to str
 	if err != nil {
 		return nil, s.mapErr(err, "daily usage")
 	}
-	return collect(rows, func(sc interface{ Scan(...any) error }) (metering.DailyUsage, error) {
-		var u metering.DailyUsage
-		var at db.Time
-		err := sc.Scan(&u.StorageAccountID, &u.Day, &u.UsageBytes, &u.AllocatedCapacity, &at)
-		u.RecordedAt = at.Time
-		return u, err
-	})
+	return collect(rows, scanDailyUsage)
 }

@@ -148,11 +148,15 @@ func (s *Store) ListDailyUsage(ctx context.Context, accountIDs []string, from, t
 	if err != nil {
 		return nil, s.mapErr(err, "daily usage")
 	}
-	return collect(rows, func(sc interface{ Scan(...any) error }) (metering.DailyUsage, error) {
-		var u metering.DailyUsage
-		var at db.Time
-		err := sc.Scan(&u.StorageAccountID, &u.Day, &u.UsageBytes, &u.AllocatedCapacity, &at)
-		u.RecordedAt = at.Time
-		return u, err
-	})
+	return collect(rows, scanDailyUsage)
+}
+
+// scanDailyUsage reads a row of storage_account_id, day, usage_bytes,
+// allocated_capacity, recorded_at.
+func scanDailyUsage(sc interface{ Scan(...any) error }) (metering.DailyUsage, error) {
+	var u metering.DailyUsage
+	var at db.Time
+	err := sc.Scan(&u.StorageAccountID, &u.Day, &u.UsageBytes, &u.AllocatedCapacity, &at)
+	u.RecordedAt = at.Time
+	return u, err
 }
