@@ -89,6 +89,11 @@ type Actor struct {
 	// account (an idcloudhost token "restricted" to it): it sees and bills
 	// to that account only.
 	BillingAccount int64
+
+	// ResellerRole is the role of a reseller (Partner API v2) key: "User"
+	// or "Finance"; "" for every other principal. The dialect checks it
+	// against the roles each operation of the vendor API names.
+	ResellerRole string
 }
 
 // System is the actor for work Trellis does on its own (jobs, bootstrap),
