@@ -79,7 +79,7 @@ type Account struct {
 	PartnerID       string
 	PartnerPath     string
 	Email           string
-	State           string // StateNotActivated or StateActive
+	State           string          // StateNotActivated or StateActive
 	AdditionalData  json.RawMessage // a JSON object, "{}" when none
 	InternalRole    bool
 	SimpleOne       bool   // created through the SimpleOne routes
@@ -101,7 +101,7 @@ type Project struct {
 	PartnerID          string
 	PartnerPath        string
 	Name               string
-	OwnerAccountID     string // the account whose personal project it is
+	OwnerAccountID     string   // the account whose personal project it is
 	Members            []string // account ids sharing the project, owner first
 	Currency           string
 	IsPostPaid         bool
