@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/trellis-cloud/trellis/internal/access"
+	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/audit"
 	"github.com/trellis-cloud/trellis/internal/billing"
 	"github.com/trellis-cloud/trellis/internal/catalog"
@@ -32,6 +33,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/httpapi"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/idcloudhost"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud"
+	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/itglobal"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
 	"github.com/trellis-cloud/trellis/internal/httpapi/idempotency"
 	"github.com/trellis-cloud/trellis/internal/httpapi/ratelimit"
@@ -41,9 +43,12 @@ import (
 	"github.com/trellis-cloud/trellis/internal/network"
 	netsim "github.com/trellis-cloud/trellis/internal/network/sim"
 	"github.com/trellis-cloud/trellis/internal/objstore"
+	"github.com/trellis-cloud/trellis/internal/orders"
+	orderssim "github.com/trellis-cloud/trellis/internal/orders/sim"
 	"github.com/trellis-cloud/trellis/internal/payment"
 	"github.com/trellis-cloud/trellis/internal/payment/testprocessor"
 	"github.com/trellis-cloud/trellis/internal/pricing"
+	"github.com/trellis-cloud/trellis/internal/reseller"
 	"github.com/trellis-cloud/trellis/internal/services"
 	servicesim "github.com/trellis-cloud/trellis/internal/services/sim"
 	"github.com/trellis-cloud/trellis/internal/store/db"
@@ -51,6 +56,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/store/migrations"
 	"github.com/trellis-cloud/trellis/internal/store/pgdriver"
 	"github.com/trellis-cloud/trellis/internal/store/sqlstore"
+	"github.com/trellis-cloud/trellis/internal/support"
 	"github.com/trellis-cloud/trellis/internal/tenancy"
 )
 
@@ -82,6 +88,14 @@ type Config struct {
 	S3Backend *s3gw.Backend
 	// S3Node names this node's S3 server (default: <DataDir>/s3-node-id).
 	S3Node string
+	// PublicURL is where clients reach the HTTP API (links in e-mails,
+	// e.g. a reseller account's activation link); default
+	// http://127.0.0.1:8080.
+	PublicURL string
+	// ResellerVAT is the VAT rate, in percent, of the reseller channel's
+	// invoices and charges (the "system settings" of the Partner API);
+	// 0 takes reseller.DefaultVATPercent.
+	ResellerVAT int
 	// Sandbox lets the provider admin move the clock forward through the
 	// native API (POST /api/v1/sandbox/clock); the periodic work catches up
 	// hour by hour. With no Clock given, a sandbox runs on clock.Sandbox.
@@ -126,6 +140,12 @@ type App struct {
 	NetworkSim  *netsim.Provider
 	ComputeSim  *computesim.Provider
 	ServicesSim *servicesim.Provider
+	// The reseller channel (ITGLOBAL Partner API v2): accounts, projects
+	// and money; catalogs and orders (on the sim provider); support.
+	Reseller  *reseller.Service
+	Orders    *orders.Service
+	OrdersSim *orderssim.Provider
+	Support   *support.Service
 
 	advanceMu sync.Mutex // one clock advance at a time
 }
@@ -248,6 +268,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	a.Objstore.SetPurger(a.Buckets)
 	a.Objstore.SetS3URL(a.Buckets.S3URL)
 	resources.counters = []billing.ResourceCounter{a.Compute, a.Network, a.Services, a.Buckets}
+	a.buildReseller(cfg)
 	a.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -274,7 +295,8 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 			Sandbox: sandbox, Identity: a.Identity, Catalog: a.Catalog,
 			Billing: a.Billing, Payment: a.Payment, Pricing: a.Pricing, Hourly: a.Hourly, Ledger: a.Ledger,
 			Network: a.Network, Compute: a.Compute, Buckets: a.Buckets,
-			Excess: buckets.NewExcess(a.Tenancy, st, cfg.Clock)},
+			Excess:   buckets.NewExcess(a.Tenancy, st, cfg.Clock),
+			Reseller: a.Reseller, Orders: a.Orders, Support: a.Support},
 		ImpossibleCloud: impossiblecloud.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access,
 			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger},
 		IDCloudHost: idcloudhost.Deps{Identity: a.Identity, Locations: a.Catalog, Billing: a.Billing, Payments: a.Payment,
@@ -282,9 +304,38 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 			Buckets: a.Buckets, ObjectStorage: a.Objstore,
 			Idem: st, Clock: cfg.Clock,
 			Limiter: limiter, Logger: cfg.Logger},
+		ITGlobal: itglobal.Deps{Auth: a.Reseller, Reseller: a.Reseller, Orders: a.Orders, Support: a.Support,
+			Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger},
+		ActivateResellerAccount: func(ctx context.Context, id, token string) error {
+			_, err := a.Reseller.ActivateAccount(ctx, actor.System(""), id, token)
+			return err
+		},
 	})
 	return a, nil
 }
+
+// buildReseller builds the reseller channel: the core, orders on their sim
+// provider (step worker registered), support, and the hooks between them.
+func (a *App) buildReseller(cfg Config) {
+	st := a.Store
+	public := strings.TrimRight(cfg.PublicURL, "/")
+	if public == "" {
+		public = "http://127.0.0.1:8080"
+	}
+	a.Reseller = reseller.NewService(sqlstore.Reseller{Store: st}, a.Billing, a.Ledger, cfg.Clock,
+		reseller.Config{VATPercent: cfg.ResellerVAT, ActivationURL: public + ActivationPath})
+	a.OrdersSim = orderssim.New(cfg.ProviderDelay)
+	a.Orders = orders.NewService(sqlstore.Orders{Store: st}, a.Reseller, a.OrdersSim, cfg.Clock, orders.Config{})
+	a.Support = support.NewService(sqlstore.Support{Store: st}, cfg.Clock)
+	a.Reseller.SetServices(a.Orders)
+	a.Reseller.SetTickets(a.Support)
+	a.Reseller.SetBlockHook(a.Orders)
+	jobs.AddWorker(a.Queue, a.Orders.RunOrderStep)
+}
+
+// ActivationPath is where a reseller account's activation link points
+// (served without a key: the token is the proof).
+const ActivationPath = "/itglobal/activate"
 
 // buildResources builds the resource services on the sim providers and
 // registers their step workers.
@@ -372,6 +423,15 @@ func (a *App) timed() []jobs.Timed {
 		// metered, so a backup is billed from its first hour).
 		{Name: "vm-backups", Run: func(ctx context.Context, at time.Time) error {
 			_, err := a.Compute.RunBackups(ctx, at)
+			return err
+		}},
+		// Reseller orders pay each day as it starts; a charge that takes a
+		// project below its limit blocks it (and suspends its orders).
+		{Name: "reseller-charges", Run: func(ctx context.Context, at time.Time) error {
+			n, err := a.Orders.ChargeDue(ctx, at)
+			if n > 0 {
+				a.cfg.Logger.Debug("charged reseller orders", "days", n, "at", at)
+			}
 			return err
 		}},
 		{Name: "issue-invoices", Run: func(ctx context.Context, at time.Time) error {

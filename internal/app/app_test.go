@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
@@ -43,7 +44,7 @@ func TestBootstrapAndDemoAreIdempotent(t *testing.T) {
 		}
 		sys := actor.System("")
 		orgs, err := a.Tenancy.ListOrgs(ctx, sys, tenancy.OrgFilter{Limit: 100})
-		if err != nil || len(orgs) != 6 { // provider, distributor, three partners, the idcloudhost customer
+		if err != nil || len(orgs) != 7 { // provider, distributor, three partners, the idcloudhost customer, the reseller
 			t.Fatalf("%d orgs after two loads: %v", len(orgs), err)
 		}
 		c, err := a.Tenancy.GetContract(ctx, sys, app.DemoContractID)
@@ -64,6 +65,21 @@ func TestBootstrapAndDemoAreIdempotent(t *testing.T) {
 		who, err := a.Identity.Authenticate(ctx, creds["idcloudhost_key"], "")
 		if err != nil || who.OrgID != app.DemoIDCHCustomerID || who.BillingAccount != 0 {
 			t.Errorf("idcloudhost_key: %+v %v", who, err)
+		}
+		// The reseller demo: one account with a project holding the
+		// 1234.00 of its paid invoice, once, and the two Partner API keys.
+		for name, role := range map[string]string{"itglobal_user_key": "User", "itglobal_finance_key": "Finance"} {
+			who, err := a.Reseller.Authenticate(ctx, creds[name], "")
+			if err != nil || who.OrgID != app.DemoResellerID || who.ResellerRole != role {
+				t.Errorf("%s: %+v %v", name, who, err)
+			}
+		}
+		var pid int64
+		if _, err := fmt.Sscan(creds["itglobal_project_id"], &pid); err != nil {
+			t.Fatalf("itglobal_project_id %q: %v", creds["itglobal_project_id"], err)
+		}
+		if money, bonus, err := a.Reseller.Balance(ctx, pid); err != nil || money != 123400 || bonus != 0 {
+			t.Errorf("demo project balance = %d (bonus %d), %v; want 123400 once, after two loads", money, bonus, err)
 		}
 		for name, org := range map[string]string{"admin_key": first.Root.ID, "distributor_key": app.DemoDistributorID, "partner_key": app.DemoPartnerID} {
 			who, err := a.Access.Authenticate(ctx, creds[name], "")

@@ -153,6 +153,11 @@ func (a *App) LoadDemo(ctx context.Context, root tenancy.Org, adminKey string) (
 		return nil, err
 	}
 	maps.Copy(creds, s3creds)
+	rcreds, err := a.loadResellerDemo(ctx, creds)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(creds, rcreds)
 	b, err := json.MarshalIndent(creds, "", "  ")
 	if err != nil {
 		return nil, err

@@ -68,6 +68,8 @@ type ServeCmd struct {
 	LogLevel  string        `name:"log-level" env:"TRELLIS_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level."`
 	SecretKey string        `name:"secret-key" env:"TRELLIS_SECRET_KEY" help:"64 hex digits sealing stored secrets (managed database passwords); default: <data-dir>/secret.key, created on first start. Nodes sharing a database must share it."`
 	Delay     time.Duration `name:"provider-delay" env:"TRELLIS_PROVIDER_DELAY" default:"0s" help:"How long each step of the built-in sim provider takes (0: done before the request answers)."`
+	PublicURL string        `name:"public-url" env:"TRELLIS_PUBLIC_URL" help:"The URL clients reach the HTTP API at, for links in e-mails (default: http://<--http>)."`
+	VAT       int           `name:"reseller-vat" env:"TRELLIS_RESELLER_VAT" default:"20" help:"VAT rate in percent of the reseller channel's (Partner API v2) invoices and charges."`
 	Grace     time.Duration `name:"shutdown-grace" env:"TRELLIS_SHUTDOWN_GRACE" default:"30s" help:"How long in-flight requests may take to finish on shutdown."`
 }
 
@@ -82,6 +84,10 @@ func (c *ServeCmd) Run(g *Globals) error {
 	cfg.Logger, cfg.RateLimit, cfg.RateBurst, cfg.BodyLimit, cfg.JobEvery = logger, c.RateLimit, c.RateBurst, c.BodyLimit, c.JobEvery
 	cfg.Sandbox = c.Sandbox || c.Demo
 	cfg.ProviderDelay = c.Delay
+	cfg.PublicURL, cfg.ResellerVAT = c.PublicURL, c.VAT
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://" + c.HTTP
+	}
 	cfg.S3Addr, cfg.S3Region, cfg.S3Domain = c.S3, c.S3Region, c.S3Domain
 	if c.SecretKey != "" {
 		key, err := app.ParseSecretKey(c.SecretKey)

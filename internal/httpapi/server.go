@@ -17,6 +17,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/idcloudhost"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud"
+	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/itglobal"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
 	"github.com/trellis-cloud/trellis/internal/httpapi/docs"
 	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
@@ -35,6 +36,10 @@ type Config struct {
 	Native          native.Deps
 	ImpossibleCloud impossiblecloud.Deps
 	IDCloudHost     idcloudhost.Deps
+	ITGlobal        itglobal.Deps
+	// ActivateResellerAccount activates a reseller account from the link
+	// of its activation e-mail (GET /itglobal/activate?account=…&token=…).
+	ActivateResellerAccount func(ctx context.Context, id, token string) error
 }
 
 // Dialects lists the specs Trellis serves, by the name `trellis openapi`
@@ -44,6 +49,7 @@ func Dialects() map[string]func() []byte {
 		"native":          native.Spec,
 		"impossiblecloud": impossiblecloud.Spec,
 		"idcloudhost":     idcloudhost.Spec,
+		"itglobal":        itglobal.Spec,
 	}
 }
 
@@ -56,12 +62,16 @@ func New(cfg Config) http.Handler {
 	mux.Handle(native.Prefix+"/", native.Handler(cfg.Native))
 	mux.Handle(impossiblecloud.Prefix+"/", impossiblecloud.Handler(cfg.ImpossibleCloud))
 	mux.Handle(idcloudhost.Prefix+"/", idcloudhost.Handler(cfg.IDCloudHost))
+	mux.Handle(itglobal.Prefix+"/", itglobal.Handler(cfg.ITGlobal))
+	mux.HandleFunc("GET /itglobal/activate", activate(cfg.ActivateResellerAccount))
 	mux.Handle("GET /api/openapi.json", specHandler(native.Spec()))
 	mux.Handle("GET /impossiblecloud/openapi.json", specHandler(impossiblecloud.Spec()))
 	mux.Handle("GET "+idcloudhost.SpecPath, specHandler(idcloudhost.Spec()))
+	mux.Handle("GET "+itglobal.SpecPath, specHandler(itglobal.Spec()))
 	mux.Handle("GET "+docs.Path+"/", docs.Handler([]docs.Spec{
 		{Name: "Impossible Cloud Management Console", URL: "/impossiblecloud/openapi.json"},
 		{Name: "idcloudhost cloud API", URL: idcloudhost.SpecPath},
+		{Name: "ITGLOBAL Partner API v2", URL: itglobal.SpecPath},
 		{Name: "Trellis native admin API", URL: "/api/openapi.json"},
 	}))
 	mux.Handle("GET "+docs.Path, http.RedirectHandler(docs.Path+"/", http.StatusMovedPermanently))
@@ -91,6 +101,7 @@ func New(cfg Config) http.Handler {
 		impossiblecloud.Prefix + "/": impossiblecloud.RouteOf(),
 		native.Prefix + "/":          native.RouteOf(),
 		idcloudhost.Prefix + "/":     idcloudhost.RouteOf(),
+		itglobal.Prefix + "/":        itglobal.RouteOf(),
 	}
 	route := func(r *http.Request) string {
 		for prefix, routeOf := range inner {
@@ -122,6 +133,10 @@ func writeAnyError(w http.ResponseWriter, r *http.Request, err error) {
 		idcloudhost.WriteError(w, r, err)
 		return
 	}
+	if strings.HasPrefix(r.URL.Path, itglobal.Prefix+"/") {
+		itglobal.WriteError(w, r, err)
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, impossiblecloud.Prefix+"/") {
 		writeJSON(w, status, map[string]string{"message": msg})
 		return
@@ -145,4 +160,29 @@ func specHandler(spec []byte) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(spec)
 	})
+}
+
+// activate serves the link of a reseller account's activation e-mail: the
+// token in the link is the proof, so no key is needed.
+func activate(fn func(ctx context.Context, id, token string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		id, token := q.Get("account"), q.Get("token")
+		var err error
+		switch {
+		case fn == nil:
+			err = errs.New(errs.KindNotFound, "no such route: "+r.Method+" "+r.URL.Path)
+		case id == "":
+			err = errs.Invalid("account", "is required")
+		case token == "":
+			err = errs.Invalid("token", "is required")
+		default:
+			err = fn(r.Context(), id, token)
+		}
+		if err != nil {
+			writeAnyError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "activated", "account": id})
+	}
 }

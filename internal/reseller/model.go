@@ -113,6 +113,12 @@ type Project struct {
 	SimpleOneCompanyID string
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	DeletedAt          *time.Time // the owner account was deleted
+
+	// MoneyAccount and BonusAccount are the project's ledger accounts
+	// (kind balance, no floor; kind credit, floor 0).
+	MoneyAccount string
+	BonusAccount string
 }
 
 // ShouldBlock is the blocking rule (IT-amb-17): below 0 when prepaid,
@@ -251,13 +257,16 @@ type Operation struct {
 	Reference   string // payment number, order id, …
 	CreatedAt   time.Time
 	LedgerTxID  string
+	// Key makes the operation idempotent (ChargeTx: one charge per order
+	// and period); "" for operations that are not retried by key.
+	Key string
 }
 
 // ProjectPeriod is one project's operations over a period (UTC reports)
 // or one day in the partner's time zone (by-day reports).
 type ProjectPeriod struct {
 	ProjectID  int64
-	From, To   time.Time // inclusive bounds as asked, or the day's [00:00, 24:00) in the partner's zone
+	From, To   time.Time // the half-open period [From, To) asked for, or the day's [00:00, 24:00) in the partner's zone
 	Day        string    // "2006-01-02" in the partner's zone; "" for period reports
 	Operations []Operation
 	// Sums of the operations.

@@ -79,6 +79,9 @@ func Run(t *testing.T, d *db.DB) {
 	t.Run("s3 targets", s.s3Targets)
 	t.Run("s3 reservations", s.s3Reservations)
 	t.Run("s3 bucket hours", s.s3BucketHours)
+	t.Run("reseller", s.reseller)
+	t.Run("reseller orders", s.resellerOrders)
+	t.Run("support tickets", s.supportTickets)
 	s.cover("DB")
 
 	// Every exported method of the store must have been exercised.

@@ -28,8 +28,11 @@ import (
 	"github.com/trellis-cloud/trellis/internal/metering"
 	"github.com/trellis-cloud/trellis/internal/network"
 	"github.com/trellis-cloud/trellis/internal/objstore"
+	"github.com/trellis-cloud/trellis/internal/orders"
 	"github.com/trellis-cloud/trellis/internal/payment"
 	"github.com/trellis-cloud/trellis/internal/pricing"
+	"github.com/trellis-cloud/trellis/internal/reseller"
+	"github.com/trellis-cloud/trellis/internal/support"
 	"github.com/trellis-cloud/trellis/internal/tenancy"
 )
 
@@ -54,6 +57,9 @@ type Deps struct {
 	Compute  *compute.Service
 	Buckets  *buckets.Service
 	Excess   *buckets.Excess
+	Reseller *reseller.Service // the reseller channel (Partner API v2 keys, settings, accounts, projects)
+	Orders   *orders.Service   // reseller catalogs and orders
+	Support  *support.Service  // support tickets and reviews
 	Idem     idempotency.Store
 	Clock    clock.Clock
 	Limiter  *ratelimit.Limiter // may be nil
@@ -176,6 +182,7 @@ func newAPI(s *server, mux *http.ServeMux) huma.API {
 	s.registerNetworkPools(api, s.d.Network)
 	s.registerVMs(api)
 	s.registerObjectStorage(api)
+	s.registerReseller(api)
 
 	// huma registers its ErrorModel for every operation, but every error
 	// leaves as problemDetails (see transformError), so the schema is dead.

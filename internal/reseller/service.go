@@ -1,0 +1,112 @@
+package reseller
+
+import (
+	"context"
+	"time"
+
+	"github.com/trellis-cloud/trellis/internal/actor"
+	"github.com/trellis-cloud/trellis/internal/billing"
+	"github.com/trellis-cloud/trellis/internal/clock"
+	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/ledger"
+	"github.com/trellis-cloud/trellis/internal/store/db"
+	"github.com/trellis-cloud/trellis/internal/tenancy"
+)
+
+// Config tunes the service; zero values take the defaults.
+type Config struct {
+	// VATPercent is the system VAT rate of invoices and charges (default 20).
+	VATPercent int
+	// ActivationURL is the page the activation e-mail links to; the account
+	// id and token are appended as query parameters.
+	ActivationURL string
+}
+
+// DefaultVATPercent is the VAT rate when Config leaves it 0.
+const DefaultVATPercent = 20
+
+// Services counts a project's active services (orders: creating, active,
+// blocked or failed); deletion guards refuse while there are any.
+type Services interface {
+	ActiveServices(ctx context.Context, projectID int64) (int, error)
+}
+
+// Tickets counts a project's open support tickets.
+type Tickets interface {
+	OpenTickets(ctx context.Context, projectID int64) (int, error)
+}
+
+// BlockHook is told, inside the transaction that changed it, that a
+// project's blocked state flipped (orders suspends or resumes services).
+type BlockHook interface {
+	ProjectBlockChangedTx(ctx context.Context, tx Queries, projectID int64, blocked bool, at time.Time) error
+}
+
+// Service is the reseller core.
+type Service struct {
+	store    Store
+	billing  *billing.Service
+	ledger   *ledger.Service
+	clock    clock.Clock
+	cfg      Config
+	services Services
+	tickets  Tickets
+	block    BlockHook
+}
+
+// NewService returns a reseller service.
+func NewService(st Store, b *billing.Service, l *ledger.Service, c clock.Clock, cfg Config) *Service {
+	if cfg.VATPercent == 0 {
+		cfg.VATPercent = DefaultVATPercent
+	}
+	if cfg.ActivationURL == "" {
+		cfg.ActivationURL = "https://trellis.invalid/itglobal/activate"
+	}
+	return &Service{store: st, billing: b, ledger: l, clock: c, cfg: cfg}
+}
+
+// SetServices installs the active-services counter (orders). Setters
+// rather than Config fields because orders and support are built after
+// the reseller core; call them before serving.
+func (s *Service) SetServices(x Services) { s.services = x }
+
+// SetTickets installs the open-tickets counter (support).
+func (s *Service) SetTickets(x Tickets) { s.tickets = x }
+
+// SetBlockHook installs the blocked-state hook (orders).
+func (s *Service) SetBlockHook(x BlockHook) { s.block = x }
+
+// VATPercent is the configured VAT rate.
+func (s *Service) VATPercent() int { return s.cfg.VATPercent }
+
+func (s *Service) now() time.Time { return db.Micro(s.clock.Now()) }
+
+// partnerOf returns the partner org the actor acts for: a partner's own
+// principal acts for its org. Operators (provider, distributor) must name
+// the partner: partnerID, which must be in their subtree.
+func (s *Service) partnerOf(ctx context.Context, q Queries, a actor.Actor, partnerID string) (tenancy.Org, error) {
+	if partnerID == "" {
+		if a.OrgKind != actor.Partner {
+			return tenancy.Org{}, errs.Invalid("partnerId", "is required for operators")
+		}
+		partnerID = a.OrgID
+	}
+	return tenancy.ScopedPartner(ctx, q, a, partnerID)
+}
+
+// writer checks that a may change reseller data.
+func writer(a actor.Actor) error { return a.Require(actor.Staff) }
+
+// reader checks that a may read reseller data.
+func reader(a actor.Actor) error { return a.Require(actor.Viewer) }
+
+// vatOf splits amount (incl. VAT at rate percent) into VAT, rounded half-up
+// once: amount × rate / (100 + rate).
+func vatOf(amount int64, rate int) int64 {
+	if rate <= 0 || amount <= 0 {
+		return 0
+	}
+	d := int64(100 + rate)
+	n := amount * int64(rate)
+	return (2*n + d) / (2 * d)
+}
