@@ -24,6 +24,7 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/httpapi/apitest"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud"
+	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/itglobal"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
 )
 
@@ -154,6 +155,7 @@ func validatorFor(t *testing.T, path string) *apitest.Validator {
 		validators = map[string]*apitest.Validator{
 			impossiblecloud.Prefix + "/": apitest.NewValidator(t, impossiblecloud.Spec()),
 			native.Prefix + "/":          apitest.NewValidator(t, native.Spec30()),
+			itglobal.Prefix + "/":        apitest.NewValidator(t, itglobal.Spec()),
 		}
 	})
 	for prefix, v := range validators {
