@@ -395,7 +395,7 @@ func TestInvoicesAndBankPayment(t *testing.T) {
 			field string
 			kind  errs.Kind
 		}{
-			{reseller.BankPaymentInput{Number: "B2", TIN: "7707083893", Amount: 1, InvoiceNumber: "1", CompanyID: c.ID, ProjectID: p.ID}, "TIN", errs.KindInvalid},
+			{reseller.BankPaymentInput{Number: "B2", TIN: " ", Amount: 1, InvoiceNumber: "1", CompanyID: c.ID, ProjectID: p.ID}, "TIN", errs.KindInvalid},
 			{reseller.BankPaymentInput{Number: "B2", TIN: "7838413489", Amount: 1, InvoiceNumber: "9", CompanyID: c.ID, ProjectID: p.ID}, "InvoiceNumber", errs.KindNotFound},
 			{reseller.BankPaymentInput{Number: "B2", TIN: "7838413489", Amount: 1, InvoiceNumber: "x", CompanyID: c.ID, ProjectID: p.ID}, "InvoiceNumber", errs.KindInvalid},
 			{reseller.BankPaymentInput{Number: "B2", TIN: "7838413489", Amount: 0, CompanyID: c.ID, ProjectID: p.ID}, "Amount", errs.KindInvalid},
@@ -411,11 +411,13 @@ func TestInvoicesAndBankPayment(t *testing.T) {
 		if bal, _, _ := f.svc.Balance(ctx, p.ID); bal != 100000 || len(pays) != 1 {
 			t.Fatalf("bad input changed something: balance %d, %d payments", bal, len(pays))
 		}
-		pay2, err := f.svc.BankPayment(ctx, f.a, reseller.BankPaymentInput{Number: "B2", TIN: "7838413489", Amount: 23400,
+		// The rest comes from another payer (a parent company): the TIN is
+		// recorded, not matched, and the invoice is paid.
+		pay2, err := f.svc.BankPayment(ctx, f.a, reseller.BankPaymentInput{Number: "B2", TIN: "7707083893", Amount: 23400,
 			InvoiceNumber: "1", ProjectID: p.ID})
 		must(t, err)
 		got, _ = f.svc.GetInvoice(ctx, f.a, p.ID, c.ID, "1")
-		if !pay2.InvoicePaid || got.State != reseller.InvoicePaid || got.PaidAt == nil {
+		if !pay2.InvoicePaid || pay2.TIN != "7707083893" || got.State != reseller.InvoicePaid || got.PaidAt == nil {
 			t.Fatalf("paid: %+v %+v", pay2, got)
 		}
 		// An online payment with a replay.

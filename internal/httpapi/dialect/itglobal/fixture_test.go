@@ -60,7 +60,6 @@ const (
 	invoiceBank  = 1517 // createBankPayment's InvoiceNumber
 	vorgSample   = 88   // createVdc's OrgId
 	soDeleteUser = "1448024140823013481"
-	companyTIN   = "1234567891" // createBankPayment's TIN (its INN check digit is wrong: written directly)
 )
 
 // t0: the tickets fall inside the seed's ticket filter examples.
@@ -165,14 +164,18 @@ func newFixture(t *testing.T, d *db.DB, v *apitest.Validator) *fixture {
 	account(projOnline, "online@example.com")
 	_ = bank
 
-	// Company 522 of project 1317 with the seed's TIN. The sample's INN
-	// fails the RU checksum, so the API would refuse it: written directly.
-	must(st.InsertResellerCompany(ctx, reseller.Company{ID: companyBank, ProjectID: projBank, PartnerID: f.a.ID,
-		PartnerPath: f.a.Path, State: reseller.CompanyActive, CountryTwoLetterCode: "RU", INN: companyTIN,
-		CompanyName: "Payer", LegalAddress: "Moscow", ActualAddress: "Moscow", TypeAutoInvoiceGeneration: "NotGenerate",
-		AgreementNumber: "1", AgreementDate: now, CanUserEditCompanyData: true, FinanceEmail: "finance@example.com",
-		PartnerCompanyID: 1, CreatedAt: now, UpdatedAt: now}))
-	must(st.RaiseNumber(ctx, reseller.CounterCompany, companyBank))
+	// Company 522 of project 1317, created through the service. The
+	// sample pays it from TIN 1234567891 (not a valid INN): the TIN is the
+	// payer's and is recorded, not matched against the company.
+	must(st.RaiseNumber(ctx, reseller.CounterCompany, companyBank-1))
+	co, err := res.CreateCompany(ctx, f.actA, projBank, reseller.CompanyInput{
+		CompanyEditInput: reseller.CompanyEditInput{CompanyName: "Payer", LegalAddress: "Moscow", ActualAddress: "Moscow",
+			TypeAutoInvoiceGeneration: "NotGenerate", CanUserEditCompanyData: true, FinanceEmail: "finance@example.com"},
+		CountryTwoLetterCode: "RU", INN: "7838413489", AgreementNumber: "1", AgreementDate: now, PartnerCompanyID: 1})
+	must(err)
+	if co.ID != companyBank {
+		t.Fatalf("fixture: company %d, want %d", co.ID, companyBank)
+	}
 	// The next invoice of partner A is the sample's 1517.
 	must(st.RaiseNumber(ctx, reseller.CounterInvoice(f.a.ID), invoiceBank-1))
 

@@ -60,6 +60,7 @@ type env struct {
 	secrets              map[string]string
 	idch                 idchEnv
 	billing              billingEnv
+	reseller             resellerEnv
 }
 
 func newEnv(t *testing.T, d *db.DB, v *apitest.Validator) *env {
@@ -81,8 +82,9 @@ func newEnv(t *testing.T, d *db.DB, v *apitest.Validator) *env {
 		Sandbox:  &fixtureSandbox{clk: clk},
 	}
 	addBillingDeps(t, &deps, st, clk)
-	addResourceDeps(t, &deps, d, st, clk)
+	q := addResourceDeps(t, &deps, d, st, clk)
 	addObjectStorageDeps(&deps, st, clk)
+	addResellerDeps(&deps, st.WithJobs(q), clk, q)
 	e := &env{
 		h:       http.MaxBytesHandler(middleware.Chain(Handler(deps), middleware.RequestID), outerLimit),
 		v:       v,
@@ -139,6 +141,7 @@ func newEnv(t *testing.T, d *db.DB, v *apitest.Validator) *env {
 	e.seedBilling(t)
 	e.seedCatalog(t)
 	e.seedNetworkPools(t)
+	e.seedReseller(t)
 	return e
 }
 

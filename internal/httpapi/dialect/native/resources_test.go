@@ -17,8 +17,9 @@ import (
 
 // addResourceDeps adds the network and compute services on the sim
 // providers (after addBillingDeps: they bill through it). Their steps run
-// inline; the queue only has to accept the jobs.
-func addResourceDeps(t *testing.T, deps *Deps, d *db.DB, st *sqlstore.Store, clk clock.Clock) {
+// inline; the queue only has to accept the jobs. It returns the queue, for
+// the other services with step jobs.
+func addResourceDeps(t *testing.T, deps *Deps, d *db.DB, st *sqlstore.Store, clk clock.Clock) *jobs.Queue {
 	t.Helper()
 	q, err := jobs.NewQueue(d, jobs.QueueConfig{Clock: clk, Movable: true})
 	if err != nil {
@@ -31,6 +32,7 @@ func addResourceDeps(t *testing.T, deps *Deps, d *db.DB, st *sqlstore.Store, clk
 	jobs.AddWorker(q, deps.Network.RunNetworkStep)
 	jobs.AddWorker(q, deps.Network.RunLBStep)
 	jobs.AddWorker(q, deps.Compute.RunStep)
+	return q
 }
 
 // seedNetworkPools gives bus02 a public range (the pool operations' tests
