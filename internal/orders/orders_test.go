@@ -212,7 +212,7 @@ func TestValidation(t *testing.T) {
 			{"vorg user", vorg(func(in *orders.VOrgInput) { in.AdminUsername = "" }), errs.KindInvalid, "AdminUsername"},
 			{"vorg password", vorg(func(in *orders.VOrgInput) { in.AdminPassword = "" }), errs.KindInvalid, "AdminPassword"},
 			{"vorg project", vorg(func(in *orders.VOrgInput) { in.ProjectID = 0 }), errs.KindInvalid, "ProjectId"},
-			{"vdc unknown vorg", vdc(func(in *orders.VDCInput) {}), errs.KindInvalid, "OrgId"},
+			{"vdc unknown vorg", vdc(func(in *orders.VDCInput) {}), errs.KindNotFound, "OrgId"},
 		} {
 			if !errs.Is(c.err, c.kind) || errs.FieldOf(c.err) != c.field {
 				t.Errorf("%s: %v (kind %v field %q), want %v naming %q", c.name, c.err, errs.KindOf(c.err),
@@ -236,7 +236,7 @@ func TestValidation(t *testing.T) {
 			AdminUsername: "a", AdminPassword: "p"})
 		must(t, err)
 		_, err = e.svc.CreateVDC(ctx, e.other, orders.VDCInput{OrgID: v.ID, VcloudVdcName: "x"})
-		wantErr(t, err, errs.KindInvalid, "OrgId")
+		wantErr(t, err, errs.KindNotFound, "OrgId")
 		_, err = e.svc.CreateVDC(ctx, e.pa, orders.VDCInput{OrgID: v.ID, VcloudVdcName: "x", Type: "public"})
 		wantErr(t, err, errs.KindInvalid, "Type")
 	})

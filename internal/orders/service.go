@@ -305,7 +305,7 @@ func (s *Service) CreateVDC(ctx context.Context, a actor.Actor, in VDCInput) (Or
 func (s *Service) liveVOrg(ctx context.Context, q Queries, a actor.Actor, id int64) (Order, error) {
 	o, err := q.GetResellerOrder(ctx, a.Scope(), id)
 	if errs.Is(err, errs.KindNotFound) || (err == nil && (o.Kind != KindVOrg || o.State == StateDeleted)) {
-		return Order{}, errs.Invalidf("OrgId", "VOrg %d does not exist", id)
+		return Order{}, &errs.Error{Kind: errs.KindNotFound, Field: "OrgId", Msg: fmt.Sprintf("VOrg %d does not exist", id)}
 	}
 	return o, err
 }

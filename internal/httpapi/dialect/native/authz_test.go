@@ -72,7 +72,7 @@ func (e *env) authzCases() []authzCase {
 
 		{method: "GET", path: "/sandbox/clock"},
 		{method: "POST", path: "/sandbox/clock", body: `{"advance":"1h"}`, forbidden: providerAdmin},
-	}, slices.Concat(e.billingAuthzCases(), e.catalogAuthzCases(), e.networkPoolAuthzCases(), e.vmAuthzCases(), e.objectStorageAuthzCases())...)
+	}, slices.Concat(e.billingAuthzCases(), e.catalogAuthzCases(), e.networkPoolAuthzCases(), e.vmAuthzCases(), e.objectStorageAuthzCases(), e.resellerAuthzCases())...)
 }
 
 // TestAuthorization sends every operation without a key, with a revoked

@@ -40,7 +40,7 @@ type resellerKeyCreate struct {
 	ID   string `path:"id" format:"uuid" doc:"The partner."`
 	Body struct {
 		Role string `json:"role" enum:"User,Finance" doc:"The Partner API v2 role: each operation names the roles it accepts."`
-		Name string `json:"name,omitempty" maxLength:"255"`
+		Name string `json:"name" minLength:"1" maxLength:"255"`
 	}
 }
 
@@ -69,9 +69,9 @@ func resellerSettingsFrom(st reseller.Settings) resellerSettings {
 type resellerSettingsPatch struct {
 	ID   string `path:"id" format:"uuid" doc:"The partner."`
 	Body struct {
-		TimeZone *string   `json:"timeZone,omitempty" doc:"IANA time zone name."`
-		Features *[]string `json:"features,omitempty" doc:"The full set of features, replacing the current one."`
-		Currency *string   `json:"currency,omitempty" doc:"ISO-4217 code of new projects' currency."`
+		TimeZone *string   `json:"timeZone,omitempty" minLength:"1" maxLength:"64" doc:"IANA time zone name." example:"Asia/Omsk"`
+		Features *[]string `json:"features,omitempty" doc:"The full set of features, replacing the current one (known: SimpleOneSupport)."`
+		Currency *string   `json:"currency,omitempty" enum:"RUB,KZT,BYN" doc:"ISO-4217 code of new projects' currency."`
 	}
 }
 
@@ -130,8 +130,11 @@ type catalogParam struct {
 }
 
 type catalogPut struct {
-	Kind    string `path:"kind"`
-	RawBody []byte `contentType:"application/json"`
+	Kind string `path:"kind"`
+	// Body is the whole document, checked against the kind's typed
+	// document by the service. (A RawBody []byte would be documented as a
+	// binary string, which no JSON document is.)
+	Body json.RawMessage `doc:"The catalog document, in the shape GET returns for the kind."`
 }
 
 type catalogKinds struct {
@@ -198,19 +201,19 @@ type ticketCreate struct {
 	ID   string `path:"id" format:"uuid" doc:"The partner."`
 	Body struct {
 		Kind      string `json:"kind,omitempty" enum:"client,system" doc:"client (default) or system."`
-		ProjectID int64  `json:"projectId,omitempty" doc:"A project of the partner."`
-		AccountID string `json:"accountId,omitempty"`
-		Subject   string `json:"subject" maxLength:"255"`
-		Author    string `json:"author,omitempty" maxLength:"255"`
-		Body      string `json:"body"`
+		ProjectID int64  `json:"projectId,omitempty" minimum:"1" doc:"A project of the partner."`
+		AccountID string `json:"accountId,omitempty" maxLength:"64"`
+		Subject   string `json:"subject" minLength:"1" maxLength:"255"`
+		Author    string `json:"author,omitempty" maxLength:"255" doc:"The caller's key id if absent."`
+		Body      string `json:"body" minLength:"1" maxLength:"65536"`
 	}
 }
 
 type ticketMessageCreate struct {
 	ID   int64 `path:"id" minimum:"1"`
 	Body struct {
-		Author string `json:"author,omitempty" maxLength:"255"`
-		Body   string `json:"body"`
+		Author string `json:"author,omitempty" maxLength:"255" doc:"The caller's key id if absent."`
+		Body   string `json:"body" minLength:"1" maxLength:"65536"`
 	}
 }
 
@@ -231,11 +234,19 @@ type review struct {
 
 type reviewCreate struct {
 	Body struct {
-		Author string `json:"author" maxLength:"255"`
-		Text   string `json:"text"`
+		Author string `json:"author" minLength:"1" maxLength:"255"`
+		Text   string `json:"text" minLength:"1" maxLength:"4096"`
 		Rating int    `json:"rating" minimum:"1" maximum:"5"`
 	}
 }
+
+// The support domain names fields the way the Partner API v2 sends them
+// (snake_case); project sharing names the account accountId. This API's
+// names are renamed on the way out.
+var (
+	ticketFields = map[string]string{"project_id": "projectId", "account_id": "accountId", "partner_id": "id"}
+	shareFields  = map[string]string{"accountId": "account_id"}
+)
 
 func (s *server) registerReseller(api huma.API) {
 	tags := []string{"reseller"}
@@ -334,13 +345,15 @@ func (s *server) activateResellerAccount(ctx context.Context, in *activateInput)
 
 func (s *server) shareProject(ctx context.Context, in *projectMemberParam) (*output[resellerProject], error) {
 	return call(ctx, s, func(a actor.Actor) (reseller.Project, error) {
-		return s.d.Reseller.ShareProject(ctx, a, in.ID, in.AccountID)
+		p, err := s.d.Reseller.ShareProject(ctx, a, in.ID, in.AccountID)
+		return p, renameFields(err, shareFields)
 	}, resellerProjectFrom)
 }
 
 func (s *server) unshareProject(ctx context.Context, in *projectMemberParam) (*output[resellerProject], error) {
 	return call(ctx, s, func(a actor.Actor) (reseller.Project, error) {
-		return s.d.Reseller.UnshareProject(ctx, a, in.ID, in.AccountID)
+		p, err := s.d.Reseller.UnshareProject(ctx, a, in.ID, in.AccountID)
+		return p, renameFields(err, shareFields)
 	}, resellerProjectFrom)
 }
 
@@ -370,7 +383,7 @@ func (s *server) putCatalog(ctx context.Context, in *catalogPut) (*rawJSON, erro
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	b, err := s.d.Orders.PutCatalog(ctx, a, in.Kind, in.RawBody)
+	b, err := s.d.Orders.PutCatalog(ctx, a, in.Kind, in.Body)
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
@@ -379,6 +392,12 @@ func (s *server) putCatalog(ctx context.Context, in *catalogPut) (*rawJSON, erro
 
 func (s *server) listOrders(ctx context.Context, in *intParam) (*output[list[resellerOrder]], error) {
 	return call(ctx, s, func(a actor.Actor) ([]orders.Order, error) {
+		// The orders service lists by project id within the caller's scope,
+		// so an unknown or foreign project would be an empty list: it is a
+		// 404, like every object of this API the caller cannot see.
+		if _, err := s.d.Reseller.GetProject(ctx, a, in.ID); err != nil {
+			return nil, err
+		}
 		return s.d.Orders.ListOrders(ctx, a, in.ID)
 	}, func(os []orders.Order) list[resellerOrder] {
 		return list[resellerOrder]{Items: mapAll(os, resellerOrderFrom)}
@@ -393,9 +412,10 @@ func (s *server) deleteOrder(ctx context.Context, in *intParam) (*output[reselle
 
 func (s *server) createTicket(ctx context.Context, in *ticketCreate) (*output[ticket], error) {
 	return call(ctx, s, func(a actor.Actor) (support.Ticket, error) {
-		return s.d.Support.CreateTicket(ctx, a, support.CreateTicketInput{PartnerID: in.ID, Kind: in.Body.Kind,
+		t, err := s.d.Support.CreateTicket(ctx, a, support.CreateTicketInput{PartnerID: in.ID, Kind: in.Body.Kind,
 			ProjectID: in.Body.ProjectID, AccountID: in.Body.AccountID, Subject: in.Body.Subject,
 			Author: in.Body.Author, Body: in.Body.Body})
+		return t, renameFields(err, ticketFields)
 	}, ticketFrom)
 }
 

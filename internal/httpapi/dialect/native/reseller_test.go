@@ -86,9 +86,9 @@ func (e *env) seedReseller(t *testing.T) {
 		}
 	}
 	for _, p := range []struct {
-		id                                  string
-		key, acct, acct2                    *string
-		proj, order, ticket                 *int64
+		id                  string
+		key, acct, acct2    *string
+		proj, order, ticket *int64
 	}{
 		{e.partnerA, &r.keyA, &r.acctA, &r.acctA2, &r.projA, &r.orderA, &r.ticketA},
 		{e.partnerB, &r.keyB, &r.acctB, &r.acctB2, &r.projB, &r.orderB, &r.ticketB},
@@ -217,7 +217,7 @@ func (e *env) resellerBadRoutes() []badRoute {
 			{name: "timeZone unknown", body: `{"timeZone":"Mars/Olympus"}`, status: 400, field: "timeZone", specValid: true},
 			{name: "timeZone empty", body: `{"timeZone":""}`, status: 422, field: "timeZone"},
 			{name: "timeZone wrong type", body: `{"timeZone":6}`, status: 422, field: "timeZone"},
-			{name: "currency unsupported", body: `{"currency":"EUR"}`, status: 400, field: "currency", specValid: true},
+			{name: "currency unsupported", body: `{"currency":"EUR"}`, status: 422, field: "currency"},
 			{name: "currency lower case", body: `{"currency":"rub"}`, status: 422, field: "currency"},
 			{name: "features unknown", body: `{"features":["SimpleOneSupport","Teleport"]}`, status: 400, field: "features[1]", specValid: true},
 			{name: "features not a list", body: `{"features":"SimpleOneSupport"}`, status: 422, field: "features"},
@@ -256,7 +256,7 @@ func (e *env) resellerBadRoutes() []badRoute {
 		}},
 		{"PUT", "/reseller/catalogs/" + orders.CatalogSSL, []badCase{
 			{name: "malformed JSON", body: `{"Products":`, status: 400, field: "body"},
-			{name: "oversize", body: `{"details":"` + strings.Repeat("x", outerLimit) + `"}`, status: 413, field: "body"},
+			{name: "oversize", body: `{"details":"` + strings.Repeat("x", outerLimit) + `"}`, status: 413, field: "body", specValid: true},
 			{name: "empty body", body: "", status: 400, field: "body"},
 			{name: "kind unknown", path: "/reseller/catalogs/bananas", body: ssl, status: 400, field: "kind", specValid: true},
 			{name: "another kind's document", body: vstack, status: 400, field: "body", specValid: true},
@@ -280,16 +280,17 @@ func (e *env) resellerBadRoutes() []badRoute {
 		}},
 		{"POST", tickets, join(bodyCases(`"subject":"s","body":"b"`), []badCase{
 			{name: "subject missing", body: `{"body":"b"}`, status: 422, field: "subject"},
+			{name: "subject empty", body: `{"subject":"","body":"b"}`, status: 422, field: "subject"},
 			{name: "subject blank", body: `{"subject":"  ","body":"b"}`, status: 400, field: "subject", specValid: true},
 			{name: "subject too long", body: `{"subject":"` + strings.Repeat("é", 256) + `","body":"b"}`, status: 422, field: "subject"},
 			{name: "body missing", body: `{"subject":"s"}`, status: 422, field: "body"},
 			{name: "body blank", body: `{"subject":"s","body":" "}`, status: 400, field: "body", specValid: true},
 			{name: "kind unknown", body: `{"kind":"urgent","subject":"s","body":"b"}`, status: 422, field: "kind"},
-			{name: "projectId negative", body: `{"projectId":-1,"subject":"s","body":"b"}`, status: 400, field: "projectId", specValid: true},
+			{name: "projectId negative", body: `{"projectId":-1,"subject":"s","body":"b"}`, status: 422, field: "projectId"},
 			{name: "projectId unknown", body: `{"projectId":999999,"subject":"s","body":"b"}`, status: 400, field: "projectId", specValid: true},
 			{name: "projectId of another partner", body: `{"projectId":` + itoa(r.projB) + `,"subject":"s","body":"b"}`, status: 400, field: "projectId", specValid: true},
 			{name: "projectId not an integer", body: `{"projectId":1.5,"subject":"s","body":"b"}`, status: 422, field: "projectId"},
-			{name: "accountId too long", body: `{"accountId":"` + strings.Repeat("a", 65) + `","subject":"s","body":"b"}`, status: 400, field: "accountId", specValid: true},
+			{name: "accountId too long", body: `{"accountId":"` + strings.Repeat("a", 65) + `","subject":"s","body":"b"}`, status: 422, field: "accountId"},
 			{name: "author too long", body: `{"author":"` + strings.Repeat("a", 256) + `","subject":"s","body":"b"}`, status: 422, field: "author"},
 			{name: "partner malformed", path: "/partners/x/tickets", body: `{"subject":"s","body":"b"}`, status: 422, field: "id"},
 			{name: "partner unknown", path: "/partners/" + unknownID + "/tickets", body: `{"subject":"s","body":"b"}`, status: 404, field: "id", specValid: true},

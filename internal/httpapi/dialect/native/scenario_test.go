@@ -35,6 +35,7 @@ func TestScenario(t *testing.T) {
 		t.Run("idcloudhost users and locations", e.scenarioIdentity)
 		t.Run("catalog", e.scenarioCatalog)
 		t.Run("network pools and VMs", e.scenarioResources)
+		t.Run("reseller", e.scenarioReseller)
 		if got := v.Uncovered(); len(got) != 0 {
 			t.Errorf("operations never answered with 2xx: %q", got)
 		}
