@@ -94,8 +94,8 @@ type Config struct {
 	PublicURL string
 	// ResellerVAT is the VAT rate, in percent, of the reseller channel's
 	// invoices and charges (the "system settings" of the Partner API);
-	// 0 takes reseller.DefaultVATPercent.
-	ResellerVAT int
+	// nil takes reseller.DefaultVATPercent.
+	ResellerVAT *int
 	// Sandbox lets the provider admin move the clock forward through the
 	// native API (POST /api/v1/sandbox/clock); the periodic work catches up
 	// hour by hour. With no Clock given, a sandbox runs on clock.Sandbox.

@@ -84,7 +84,10 @@ func (c *ServeCmd) Run(g *Globals) error {
 	cfg.Logger, cfg.RateLimit, cfg.RateBurst, cfg.BodyLimit, cfg.JobEvery = logger, c.RateLimit, c.RateBurst, c.BodyLimit, c.JobEvery
 	cfg.Sandbox = c.Sandbox || c.Demo
 	cfg.ProviderDelay = c.Delay
-	cfg.PublicURL, cfg.ResellerVAT = c.PublicURL, c.VAT
+	if c.VAT < 0 || c.VAT > 100 {
+		return fmt.Errorf("--reseller-vat must be a percentage from 0 to 100, not %d", c.VAT)
+	}
+	cfg.PublicURL, cfg.ResellerVAT = c.PublicURL, &c.VAT
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + c.HTTP
 	}

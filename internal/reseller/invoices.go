@@ -50,10 +50,10 @@ func (s *Service) CreateInvoice(ctx context.Context, a actor.Actor, projectID, c
 			return err
 		}
 		now := s.now()
-		vat := vatOf(amount, s.cfg.VATPercent)
+		vat := vatOf(amount, s.vat)
 		inv := Invoice{Number: strconv.FormatInt(n, 10), PartnerID: p.PartnerID, PartnerPath: p.PartnerPath,
 			ProjectID: p.ID, CompanyID: c.ID, State: InvoiceNew, Currency: p.Currency, Amount: amount,
-			VATRate: s.cfg.VATPercent, VAT: vat, Net: amount - vat, CreatedAt: now}
+			VATRate: s.vat, VAT: vat, Net: amount - vat, CreatedAt: now}
 		if err := tx.InsertResellerInvoice(ctx, inv); err != nil {
 			return err
 		}

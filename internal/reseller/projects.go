@@ -281,7 +281,7 @@ func (s *Service) ChargeTx(ctx context.Context, tx Queries, in ChargeInput) (Ope
 	}
 	fromBonus := min(p.Bonus, in.Amount)
 	fromMoney := in.Amount - fromBonus
-	vat := vatOf(in.Amount, s.cfg.VATPercent)
+	vat := vatOf(in.Amount, s.vat)
 	net := in.Amount - vat
 	op := Operation{Type: OpCharge, Money: -fromMoney, Bonus: -fromBonus, Description: in.Description,
 		Reference: in.Reference, Key: in.Key}

@@ -15,14 +15,15 @@ import (
 
 // Config tunes the service; zero values take the defaults.
 type Config struct {
-	// VATPercent is the system VAT rate of invoices and charges (default 20).
-	VATPercent int
+	// VATPercent is the system VAT rate of invoices and charges, 0 to 100;
+	// nil takes DefaultVATPercent (a pointer, so that 0 % can be chosen).
+	VATPercent *int
 	// ActivationURL is the page the activation e-mail links to; the account
 	// id and token are appended as query parameters.
 	ActivationURL string
 }
 
-// DefaultVATPercent is the VAT rate when Config leaves it 0.
+// DefaultVATPercent is the VAT rate when Config leaves it nil.
 const DefaultVATPercent = 20
 
 // Services counts a project's active services (orders: creating, active,
@@ -44,6 +45,7 @@ type BlockHook interface {
 
 // Service is the reseller core.
 type Service struct {
+	vat      int // the VAT rate in percent
 	store    Store
 	billing  *billing.Service
 	ledger   *ledger.Service
@@ -56,13 +58,14 @@ type Service struct {
 
 // NewService returns a reseller service.
 func NewService(st Store, b *billing.Service, l *ledger.Service, c clock.Clock, cfg Config) *Service {
-	if cfg.VATPercent == 0 {
-		cfg.VATPercent = DefaultVATPercent
+	vat := DefaultVATPercent
+	if cfg.VATPercent != nil {
+		vat = min(max(*cfg.VATPercent, 0), 100)
 	}
 	if cfg.ActivationURL == "" {
 		cfg.ActivationURL = "https://trellis.invalid/itglobal/activate"
 	}
-	return &Service{store: st, billing: b, ledger: l, clock: c, cfg: cfg}
+	return &Service{store: st, billing: b, ledger: l, clock: c, cfg: cfg, vat: vat}
 }
 
 // SetServices installs the active-services counter (orders). Setters
@@ -77,7 +80,7 @@ func (s *Service) SetTickets(x Tickets) { s.tickets = x }
 func (s *Service) SetBlockHook(x BlockHook) { s.block = x }
 
 // VATPercent is the configured VAT rate.
-func (s *Service) VATPercent() int { return s.cfg.VATPercent }
+func (s *Service) VATPercent() int { return s.vat }
 
 func (s *Service) now() time.Time { return db.Micro(s.clock.Now()) }
 
