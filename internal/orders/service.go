@@ -73,7 +73,9 @@ func (s *Service) PutCatalog(ctx context.Context, a actor.Actor, kind string, bo
 	if err := a.Require(actor.Admin); err != nil {
 		return nil, err
 	}
-	if err := a.RequireKind(actor.Provider, actor.Distributor); err != nil {
+	// Catalogs are the provider's: one set for every distributor's
+	// partners, so no distributor may change what the others sell at.
+	if err := a.RequireKind(actor.Provider); err != nil {
 		return nil, err
 	}
 	if _, err := decodeCatalog(kind, body); err != nil {
@@ -420,6 +422,15 @@ func (s *Service) GetOrder(ctx context.Context, a actor.Actor, id int64) (Order,
 func (s *Service) ListOrders(ctx context.Context, a actor.Actor, projectID int64) ([]Order, error) {
 	if err := a.Require(actor.Viewer); err != nil {
 		return nil, err
+	}
+	if projectID != 0 {
+		// An unknown or foreign project is a 404, not an empty list.
+		if _, err := s.store.GetResellerProject(ctx, a.Scope(), projectID); err != nil {
+			if errs.Is(err, errs.KindNotFound) {
+				return nil, notFound("id")
+			}
+			return nil, err
+		}
 	}
 	return s.store.ListResellerOrders(ctx, OrderFilter{Scope: a.Scope(), ProjectID: projectID})
 }

@@ -173,22 +173,27 @@ func (s *Service) share(ctx context.Context, a actor.Actor, projectID int64, acc
 		}
 		now := s.now()
 		action := "project.share"
+		var changed bool
 		if add {
-			if _, err := tx.AddResellerProjectMember(ctx, p.ID, acct.ID, now); err != nil {
+			if changed, err = tx.AddResellerProjectMember(ctx, p.ID, acct.ID, now); err != nil {
 				return err
 			}
 		} else {
 			if acct.ID == p.OwnerAccountID {
 				return errs.Invalid("accountId", "is the project's owner, who cannot be removed")
 			}
-			if _, err := tx.RemoveResellerProjectMember(ctx, p.ID, acct.ID); err != nil {
+			if changed, err = tx.RemoveResellerProjectMember(ctx, p.ID, acct.ID); err != nil {
 				return err
 			}
 			action = "project.unshare"
 		}
-		if err := tx.AppendAudit(ctx, audit.New(a, now, action, "reseller_project", strconv.FormatInt(p.ID, 10),
-			p.PartnerPath, "account="+acct.ID)); err != nil {
-			return err
+		// A repeat (already a member, or not one) changes nothing and is
+		// not an event.
+		if changed {
+			if err := tx.AppendAudit(ctx, audit.New(a, now, action, "reseller_project", strconv.FormatInt(p.ID, 10),
+				p.PartnerPath, "account="+acct.ID)); err != nil {
+				return err
+			}
 		}
 		out, err = tx.GetResellerProject(ctx, "/", p.ID)
 		return err

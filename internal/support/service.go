@@ -146,6 +146,15 @@ func (s *Service) CreateTicket(ctx context.Context, a actor.Actor, in CreateTick
 				return err
 			}
 		}
+		if in.AccountID != "" {
+			acct, err := tx.GetResellerAccount(ctx, path, in.AccountID)
+			if errs.Is(err, errs.KindNotFound) || (err == nil && acct.PartnerID != pid) {
+				return errs.Invalidf("account_id", "account %s does not exist", in.AccountID)
+			}
+			if err != nil {
+				return err
+			}
+		}
 		if id, err = tx.NextNumber(ctx, "support_ticket"); err != nil {
 			return err
 		}
@@ -284,7 +293,8 @@ func (s *Service) AddReview(ctx context.Context, a actor.Actor, in ReviewInput) 
 	if err := a.Require(actor.Staff); err != nil {
 		return Review{}, err
 	}
-	if err := a.RequireKind(actor.Provider, actor.Distributor); err != nil {
+	// Reviews are shown to every partner: the provider's to write.
+	if err := a.RequireKind(actor.Provider); err != nil {
 		return Review{}, err
 	}
 	switch {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/audit"
 	"github.com/trellis-cloud/trellis/internal/billing"
+	"github.com/trellis-cloud/trellis/internal/reseller"
 	"github.com/trellis-cloud/trellis/internal/tenancy"
 )
 
@@ -16,6 +17,9 @@ type Queries interface {
 	GetOrg(ctx context.Context, scope, id string) (tenancy.Org, error)
 	// GetBillingAccount returns a billing account in scope (a project).
 	GetBillingAccount(ctx context.Context, scope string, id int64) (billing.Account, error)
+	// GetResellerAccount returns a reseller account in scope (a ticket's
+	// author account).
+	GetResellerAccount(ctx context.Context, scope, id string) (reseller.Account, error)
 	AppendAudit(ctx context.Context, e audit.Entry) error
 
 	InsertSupportTicket(ctx context.Context, t Ticket) error

@@ -214,6 +214,7 @@ func TestTickets(t *testing.T) {
 			{support.CreateTicketInput{Subject: "s", Body: "b", Kind: "other"}, e.pa, errs.KindInvalid, "kind"},
 			{support.CreateTicketInput{Subject: "s", Body: "b", ProjectID: e.otherProject}, e.pa, errs.KindInvalid, "project_id"},
 			{support.CreateTicketInput{Subject: "s", Body: "b", ProjectID: 999999}, e.pa, errs.KindInvalid, "project_id"},
+			{support.CreateTicketInput{Subject: "s", Body: "b", AccountID: ids.New()}, e.pa, errs.KindInvalid, "account_id"},
 			{support.CreateTicketInput{Subject: "s", Body: "b"}, e.op, errs.KindInvalid, "partner_id"},
 			{support.CreateTicketInput{Subject: "s", Body: "b", PartnerID: e.other.OrgID}, e.pa, errs.KindNotFound, "partner_id"},
 			{support.CreateTicketInput{Subject: "s", Body: "b", PartnerID: ids.New()}, e.op, errs.KindNotFound, "partner_id"},

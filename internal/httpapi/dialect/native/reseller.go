@@ -40,7 +40,7 @@ type resellerKeyCreate struct {
 	ID   string `path:"id" format:"uuid" doc:"The partner."`
 	Body struct {
 		Role string `json:"role" enum:"User,Finance" doc:"The Partner API v2 role: each operation names the roles it accepts."`
-		Name string `json:"name" minLength:"1" maxLength:"255"`
+		Name string `json:"name,omitempty" minLength:"1" maxLength:"255" doc:"The role if absent."`
 	}
 }
 
@@ -305,7 +305,11 @@ func (s *server) listResellerKeys(ctx context.Context, in *idParam) (*output[lis
 
 func (s *server) createResellerKey(ctx context.Context, in *resellerKeyCreate) (*output[resellerKey], error) {
 	return call(ctx, s, func(a actor.Actor) (reseller.CreatedKey, error) {
-		return s.d.Reseller.CreateKey(ctx, a, in.ID, in.Body.Role, in.Body.Name, "")
+		name := in.Body.Name
+		if name == "" {
+			name = in.Body.Role // the service requires a name; the API documents it as optional
+		}
+		return s.d.Reseller.CreateKey(ctx, a, in.ID, in.Body.Role, name, "")
 	}, func(k reseller.CreatedKey) resellerKey {
 		out := resellerKeyFrom(k.Key)
 		out.Secret = k.Secret
@@ -392,12 +396,6 @@ func (s *server) putCatalog(ctx context.Context, in *catalogPut) (*rawJSON, erro
 
 func (s *server) listOrders(ctx context.Context, in *intParam) (*output[list[resellerOrder]], error) {
 	return call(ctx, s, func(a actor.Actor) ([]orders.Order, error) {
-		// The orders service lists by project id within the caller's scope,
-		// so an unknown or foreign project would be an empty list: it is a
-		// 404, like every object of this API the caller cannot see.
-		if _, err := s.d.Reseller.GetProject(ctx, a, in.ID); err != nil {
-			return nil, err
-		}
 		return s.d.Orders.ListOrders(ctx, a, in.ID)
 	}, func(os []orders.Order) list[resellerOrder] {
 		return list[resellerOrder]{Items: mapAll(os, resellerOrderFrom)}

@@ -131,9 +131,8 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // resellerAuthzCases are the reseller operations for authzCases. Keys and
 // settings are the business of admins (settings: of an operator above the
-// partner); the catalogs are the operators' (anyone reads them, provider
-// and distributor admins replace them); reviews are added by operators'
-// staff; the rest is staff work on the partner's objects, read by viewers.
+// partner); the catalogs are the provider's (anyone reads them, provider
+// admins replace them); reviews are added by the provider's staff; the rest is staff work on the partner's objects, read by viewers.
 func (e *env) resellerAuthzCases() []authzCase {
 	r := e.reseller
 	viewers := []string{aViewer, provViewer}
@@ -156,7 +155,7 @@ func (e *env) resellerAuthzCases() []authzCase {
 
 		{method: "GET", path: "/reseller/catalogs"},
 		{method: "GET", path: "/reseller/catalogs/" + orders.CatalogVStack},
-		{method: "PUT", path: "/reseller/catalogs/" + orders.CatalogSSL, body: e.catalog(orders.CatalogSSL), forbidden: operatorAdmins},
+		{method: "PUT", path: "/reseller/catalogs/" + orders.CatalogSSL, body: e.catalog(orders.CatalogSSL), forbidden: append(operatorAdmins, aAdmin)},
 		{method: "GET", path: "/reseller/projects/" + itoa(r.projA) + "/orders", foreignPath: "/reseller/projects/" + itoa(r.projB) + "/orders"},
 		{method: "DELETE", path: "/reseller/orders/" + itoa(r.orderA), forbidden: viewers, foreignPath: "/reseller/orders/" + itoa(r.orderB)},
 
@@ -166,7 +165,7 @@ func (e *env) resellerAuthzCases() []authzCase {
 			foreignPath: "/tickets/" + itoa(r.ticketB) + "/messages"},
 		{method: "PATCH", path: "/tickets/" + itoa(r.ticketA), body: `{"state":"Closed"}`, forbidden: viewers,
 			foreignPath: "/tickets/" + itoa(r.ticketB)},
-		{method: "POST", path: "/reviews", body: `{"author":"a","text":"t","rating":5}`, forbidden: []string{aViewer, provViewer, paAdmin}},
+		{method: "POST", path: "/reviews", body: `{"author":"a","text":"t","rating":5}`, forbidden: []string{aViewer, aStaff, aAdmin, provViewer, paAdmin}},
 	}
 }
 
@@ -195,7 +194,6 @@ func (e *env) resellerBadRoutes() []badRoute {
 	join := func(lists ...[]badCase) []badCase { return slices.Concat(lists...) }
 	return []badRoute{
 		{"POST", keys, join(bodyCases(`"role":"User","name":"k"`), nameCases("name", `"role":"User"`), []badCase{
-			{name: "name missing", body: `{"role":"User"}`, status: 422, field: "name"},
 			{name: "role missing", body: `{"name":"k"}`, status: 422, field: "role"},
 			{name: "role unknown", body: `{"role":"Admin","name":"k"}`, status: 422, field: "role"},
 			{name: "role lower case", body: `{"role":"user","name":"k"}`, status: 422, field: "role"},
@@ -369,6 +367,9 @@ func (e *env) scenarioReseller(t *testing.T) {
 	if _, err := e.deps.Reseller.Authenticate(ctx, secret, ""); !errs.Is(err, errs.KindUnauthenticated) {
 		t.Errorf("a revoked key authenticates: %v", err)
 	}
+	if k := e.ok(t, 201, "POST", keys, provAdmin, `{"role":"User"}`); k["name"] != "User" || k["role"] != "User" {
+		t.Errorf("key created without a name = %v", k)
+	}
 	revoked := e.ok(t, 200, "GET", keys, aAdmin, "")["items"].([]any)[1].(map[string]any)
 	if revoked["revokedAt"] == nil {
 		t.Errorf("revoked key = %v", revoked)
@@ -449,7 +450,8 @@ func (e *env) scenarioReseller(t *testing.T) {
 	if got := e.ok(t, 200, "GET", "/reseller/catalogs/"+orders.CatalogVStack, aViewer, ""); fmt.Sprint(got) != fmt.Sprint(put) {
 		t.Errorf("read back %v, put %v", got, put)
 	}
-	e.ok(t, 200, "PUT", "/reseller/catalogs/"+orders.CatalogSSL, aAdmin, e.catalog(orders.CatalogSSL))
+	// Only the provider sets prices: a distributor's admin may not.
+	e.ok(t, 403, "PUT", "/reseller/catalogs/"+orders.CatalogSSL, aAdmin, e.catalog(orders.CatalogSSL))
 
 	// Orders: the project's three, then one deleted, which stops its
 	// charges and leaves the list.
@@ -520,8 +522,8 @@ func (e *env) scenarioReseller(t *testing.T) {
 		t.Errorf("ticket after a message on it closed = %v", reopened)
 	}
 
-	// Reviews, by an operator's staff, handed out by the Partner API.
-	rv := e.ok(t, 201, "POST", "/reviews", aStaff, `{"author":"Ann","text":"Fast servers.","rating":5}`)
+	// Reviews, by the provider's staff, handed out by the Partner API.
+	rv := e.ok(t, 201, "POST", "/reviews", provStaff, `{"author":"Ann","text":"Fast servers.","rating":5}`)
 	if rv["author"] != "Ann" || rv["text"] != "Fast servers." || rv["rating"] != 5.0 {
 		t.Errorf("review = %v", rv)
 	}
