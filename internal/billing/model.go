@@ -110,9 +110,17 @@ type Account struct {
 	Reseller          string
 	Site              string
 
+	// ManagedBy names the part of Trellis that owns the account ("" for
+	// billing's own; ManagedByReseller for a reseller project): billing's
+	// writes refuse an account managed elsewhere.
+	ManagedBy string
+
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// ManagedByReseller marks a reseller project's billing account.
+const ManagedByReseller = "reseller"
 
 // Deleted reports whether the account is a shadow account.
 func (a Account) Deleted() bool { return a.DeletedAt != nil }

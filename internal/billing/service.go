@@ -489,6 +489,10 @@ func (s *Service) writable(ctx context.Context, tx Queries, a actor.Actor, id in
 	if acct.Deleted() {
 		return Account{}, &errs.Error{Kind: errs.KindPrecondition, Field: "billing_account_id", Msg: "the billing account is deleted"}
 	}
+	if acct.ManagedBy != "" {
+		return Account{}, &errs.Error{Kind: errs.KindConflict, Field: "billing_account_id",
+			Msg: "billing account " + itoa(acct.ID) + " is a " + acct.ManagedBy + " project: change it through the Partner API"}
+	}
 	return acct, nil
 }
 

@@ -63,6 +63,7 @@ func (b *blockRec) ProjectBlockChangedTx(_ context.Context, tx reseller.Queries,
 }
 
 type fixture struct {
+	billing  *billing.Service
 	st       *sqlstore.Store
 	svc      *reseller.Service
 	ledger   *ledger.Service
@@ -83,7 +84,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	l := ledger.NewService(sqlstore.Ledger{Store: st}, clk)
 	b := billing.NewService(sqlstore.Billing{Store: st}, l, clk, billing.Config{})
 	svc := reseller.NewService(sqlstore.Reseller{Store: st}, b, l, clk, reseller.Config{})
-	f := &fixture{st: st, svc: svc, ledger: l, clk: clk, services: &counter{n: map[int64]int{}},
+	f := &fixture{billing: b, st: st, svc: svc, ledger: l, clk: clk, services: &counter{n: map[int64]int{}},
 		tickets: &counter{n: map[int64]int{}}, blocks: &blockRec{}}
 	svc.SetServices(f.services)
 	svc.SetTickets(f.tickets)

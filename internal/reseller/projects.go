@@ -33,7 +33,7 @@ func (s *Service) createProjectTx(ctx context.Context, tx Queries, partnerID, pa
 	now := s.now()
 	ba := billing.Account{ID: id, OrgID: partnerID, OrgPath: partnerPath, Currency: st.Currency, Title: name,
 		IsActive: true, RecurringAmount: money.DecimalFromInt(0), RecurringThreshold: money.DecimalFromInt(0),
-		AdditionalData: "{}", Reseller: "itglobal", CreatedAt: now, UpdatedAt: now}
+		AdditionalData: "{}", ManagedBy: billing.ManagedByReseller, CreatedAt: now, UpdatedAt: now}
 	if err := tx.InsertBillingAccount(ctx, ba); err != nil {
 		return Project{}, err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
+	"github.com/trellis-cloud/trellis/internal/billing"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/reseller"
 	"github.com/trellis-cloud/trellis/internal/store/sqlstore"
@@ -90,6 +91,12 @@ func TestAccounts(t *testing.T) {
 			string(acct.AdditionalData) != `{"a":[1],"b":2}` || acct.Email != "jack.brown@example.com" {
 			t.Fatalf("account %+v", acct)
 		}
+		// The project's billing account is the reseller's: billing's own
+		// writes (the native and idcloudhost billing routes) refuse it.
+		err = f.billing.DeleteAccount(ctx, actor.System(""), acct.PersonalProjectID)
+		wantErr(t, err, errs.KindConflict, "billing_account_id")
+		_, err = f.billing.AdminUpdate(ctx, actor.System(""), acct.PersonalProjectID, billing.AdminInput{})
+		wantErr(t, err, errs.KindConflict, "billing_account_id")
 		mails, err := f.st.ListOutboxEmails(ctx, 10)
 		must(t, err)
 		if len(mails) != 1 || mails[0].To != acct.Email || !strings.Contains(mails[0].Body, acct.ActivationToken) {

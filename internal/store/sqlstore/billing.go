@@ -72,7 +72,7 @@ const billingAccountCols = `id, org_id, org_path, user_id, currency, title, emai
 	company_vat_number, address_line1, city, county, country, post_index, send_invoice_email, vat_percentage,
 	discount_percentage, allow_debt, max_debt, is_default, is_active, deleted_at, paying_by_invoice,
 	is_recurring_payment_enabled, recurring_payment_amount, recurring_payment_threshold, restriction_level,
-	suspend_reason, additional_data, referral_share_code, reseller, site, created_at, updated_at`
+	suspend_reason, additional_data, referral_share_code, reseller, site, created_at, updated_at, managed_by`
 
 func scanBillingAccount(sc interface{ Scan(...any) error }) (billing.Account, error) {
 	var a billing.Account
@@ -83,7 +83,8 @@ func scanBillingAccount(sc interface{ Scan(...any) error }) (billing.Account, er
 		&a.CompanyRegCode, &a.CompanyVATNumber, &a.AddressLine1, &a.City, &a.County, &a.Country, &a.PostIndex,
 		&a.SendInvoiceEmail, &a.VATPercentage, &a.DiscountPercentage, &a.AllowDebt, &a.MaxDebt, &a.IsDefault,
 		&a.IsActive, &deleted, &a.PayingByInvoice, &a.RecurringEnabled, &amount, &threshold, &a.RestrictionLevel,
-		&a.SuspendReason, &a.AdditionalData, &a.ReferralShareCode, &a.Reseller, &a.Site, &created, &updated)
+		&a.SuspendReason, &a.AdditionalData, &a.ReferralShareCode, &a.Reseller, &a.Site, &created, &updated,
+		&a.ManagedBy)
 	if err != nil {
 		return billing.Account{}, err
 	}
@@ -102,13 +103,13 @@ func scanBillingAccount(sc interface{ Scan(...any) error }) (billing.Account, er
 func (s *Store) InsertBillingAccount(ctx context.Context, a billing.Account) error {
 	_, err := s.w().ExecContext(ctx, `INSERT INTO billing_accounts (`+billingAccountCols+`) VALUES ($1, $2, $3, $4, $5,
 		$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28,
-		$29, $30, $31, $32, $33, $34, $35)`,
+		$29, $30, $31, $32, $33, $34, $35, $36)`,
 		a.ID, a.OrgID, a.OrgPath, a.UserID, a.Currency, a.Title, a.Email, a.CompanyName, a.CompanyRegCode,
 		a.CompanyVATNumber, a.AddressLine1, a.City, a.County, a.Country, a.PostIndex, a.SendInvoiceEmail,
 		a.VATPercentage, a.DiscountPercentage, a.AllowDebt, a.MaxDebt, a.IsDefault, a.IsActive, db.TimePtr(a.DeletedAt),
 		a.PayingByInvoice, a.RecurringEnabled, a.RecurringAmount.String(), a.RecurringThreshold.String(),
 		a.RestrictionLevel, a.SuspendReason, a.AdditionalData, a.ReferralShareCode, a.Reseller, a.Site,
-		a.CreatedAt, a.UpdatedAt)
+		a.CreatedAt, a.UpdatedAt, a.ManagedBy)
 	return s.mapErr(err, "billing account")
 }
 

@@ -126,6 +126,16 @@ func (s *suite) billing(t *testing.T) {
 	_, err = s.st.GetBillingAccount(s.ctx, "/elsewhere/", a.ID)
 	wantKind(t, err, errs.KindNotFound)
 	wantKind(t, s.st.InsertBillingAccount(s.ctx, a), errs.KindConflict)
+	// managed_by round-trips (a reseller project's account).
+	other := s.customer(t)
+	managed := a
+	managed.ID, err = s.st.NextNumber(s.ctx, billing.CounterBillingAccount)
+	must(t, err)
+	managed.OrgID, managed.OrgPath, managed.UserID, managed.ManagedBy = other.ID, other.Path, 0, billing.ManagedByReseller
+	must(t, s.st.InsertBillingAccount(s.ctx, managed))
+	if got, err := s.st.GetBillingAccount(s.ctx, other.Path, managed.ID); err != nil || got.ManagedBy != billing.ManagedByReseller {
+		t.Fatalf("managed_by round trip: %q, %v", got.ManagedBy, err)
+	}
 	locked, err := s.st.LockBillingAccount(s.ctx, a.ID)
 	must(t, err)
 	if locked.ID != a.ID {

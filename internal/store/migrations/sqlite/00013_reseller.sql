@@ -183,7 +183,13 @@ CREATE TABLE reseller_operations (
 CREATE INDEX reseller_operations_scope ON reseller_operations (partner_path, created_at, id);
 CREATE INDEX reseller_operations_project ON reseller_operations (project_id, created_at, id);
 
+-- A billing account another part of Trellis owns (a reseller project:
+-- "reseller") is refused by billing's own writes (idcloudhost and native
+-- billing routes), so its state only changes through its owner.
+ALTER TABLE billing_accounts ADD COLUMN managed_by TEXT NOT NULL DEFAULT '';
+
 -- +goose Down
+ALTER TABLE billing_accounts DROP COLUMN managed_by;
 DROP TABLE reseller_operations;
 DROP TABLE reseller_payments;
 DROP TABLE reseller_invoices;
