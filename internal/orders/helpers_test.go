@@ -24,7 +24,6 @@ import (
 var (
 	ctx = context.Background()
 	t0  = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
-	sys = actor.System("")
 )
 
 type env struct {

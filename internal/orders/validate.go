@@ -58,13 +58,6 @@ func checkName(field, name string, max int) error {
 	return nil
 }
 
-func positive(field string, v int64) error {
-	if v <= 0 {
-		return errs.Invalid(field, "must be a positive integer")
-	}
-	return nil
-}
-
 // objects checks that a required array is present and holds JSON objects.
 func objects(field string, items []json.RawMessage) error {
 	if items == nil {
