@@ -193,50 +193,34 @@ func (s *Service) CloudDirector(ctx context.Context) (CloudDirectorCatalog, erro
 // CreateVMwareServer orders a VMware server (IT-28). Accounts need not be
 // activated ("for active and inactive user").
 func (s *Service) CreateVMwareServer(ctx context.Context, a actor.Actor, in VMwareServerInput) (Order, error) {
+	return createFrom(ctx, s, a, CatalogIaaS, in.ProjectID, in.draft)
+}
+
+// createFrom orders, in project, what build makes of the catalog of kind.
+func createFrom[C any](ctx context.Context, s *Service, a actor.Actor, kind string, project int64,
+	build func(C) (draft, error)) (Order, error) {
 	if err := a.Require(actor.Staff); err != nil {
 		return Order{}, err
 	}
-	cat, err := typedCatalog[IaaSCatalog](ctx, s, CatalogIaaS)
+	cat, err := typedCatalog[C](ctx, s, kind)
 	if err != nil {
 		return Order{}, err
 	}
-	d, err := in.draft(cat)
+	d, err := build(cat)
 	if err != nil {
 		return Order{}, err
 	}
-	return s.create(ctx, a, in.ProjectID, d, nil)
+	return s.create(ctx, a, project, d, nil)
 }
 
 // CreateVStackServer orders a vStack server (IT-38).
 func (s *Service) CreateVStackServer(ctx context.Context, a actor.Actor, in VStackServerInput) (Order, error) {
-	if err := a.Require(actor.Staff); err != nil {
-		return Order{}, err
-	}
-	cat, err := s.VStackPrices(ctx)
-	if err != nil {
-		return Order{}, err
-	}
-	d, err := in.draft(cat)
-	if err != nil {
-		return Order{}, err
-	}
-	return s.create(ctx, a, in.ProjectID, d, nil)
+	return createFrom(ctx, s, a, CatalogVStack, in.ProjectID, in.draft)
 }
 
 // CreateKubernetesCluster orders a Kubernetes cluster (IT-44).
 func (s *Service) CreateKubernetesCluster(ctx context.Context, a actor.Actor, in KubernetesInput) (Order, error) {
-	if err := a.Require(actor.Staff); err != nil {
-		return Order{}, err
-	}
-	cat, err := s.KubernetesTariffs(ctx)
-	if err != nil {
-		return Order{}, err
-	}
-	d, err := in.draft(cat)
-	if err != nil {
-		return Order{}, err
-	}
-	return s.create(ctx, a, in.ProjectID, d, nil)
+	return createFrom(ctx, s, a, CatalogKubernetesTariffs, in.ProjectID, in.draft)
 }
 
 // Create1C orders 1C configurations (IT-25).
@@ -268,15 +252,7 @@ func (s *Service) CreateVOrg(ctx context.Context, a actor.Actor, in VOrgInput) (
 	if in.ProjectID <= 0 {
 		return Order{}, errs.Invalid("ProjectId", "must be a positive project id")
 	}
-	cat, err := s.CloudDirector(ctx)
-	if err != nil {
-		return Order{}, err
-	}
-	d, err := in.draft(cat)
-	if err != nil {
-		return Order{}, err
-	}
-	return s.create(ctx, a, in.ProjectID, d, nil)
+	return createFrom(ctx, s, a, CatalogCloudDirector, in.ProjectID, in.draft)
 }
 
 // CreateVDC orders a VDC in one of the partner's VOrgs (IT-50); it is

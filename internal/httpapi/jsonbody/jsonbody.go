@@ -100,7 +100,9 @@ func (o Object) Only(allowed ...string) error {
 	return nil
 }
 
-func kindOf(raw json.RawMessage) string {
+// KindOf names the JSON type of raw ("string", "object", "array",
+// "boolean", "null", "number", or "nothing"), for error messages.
+func KindOf(raw json.RawMessage) string {
 	s := bytes.TrimSpace(raw)
 	if len(s) == 0 {
 		return "nothing"
@@ -137,7 +139,7 @@ func (o Object) Int64(field string, required bool) (int64, bool, error) {
 	if !ok || err != nil {
 		return 0, false, err
 	}
-	if k := kindOf(raw); k != "number" {
+	if k := KindOf(raw); k != "number" {
 		return 0, true, errs.Invalidf(o.name(field), "must be an integer, got a %s", k)
 	}
 	s := string(bytes.TrimSpace(raw))
@@ -158,7 +160,7 @@ func (o Object) String(field string, required bool) (string, bool, error) {
 	if !ok || err != nil {
 		return "", false, err
 	}
-	if k := kindOf(raw); k != "string" {
+	if k := KindOf(raw); k != "string" {
 		return "", true, errs.Invalidf(o.name(field), "must be a string, got a %s", k)
 	}
 	var s string
@@ -174,7 +176,7 @@ func (o Object) Bool(field string, required bool) (bool, bool, error) {
 	if !ok || err != nil {
 		return false, false, err
 	}
-	if k := kindOf(raw); k != "boolean" {
+	if k := KindOf(raw); k != "boolean" {
 		return false, true, errs.Invalidf(o.name(field), "must be true or false, got a %s", k)
 	}
 	return bytes.Equal(bytes.TrimSpace(raw), []byte("true")), true, nil
@@ -186,7 +188,7 @@ func (o Object) Object(field string, required bool) (Object, bool, error) {
 	if !ok || err != nil {
 		return Object{}, false, err
 	}
-	if k := kindOf(raw); k != "object" {
+	if k := KindOf(raw); k != "object" {
 		return Object{}, true, errs.Invalidf(o.name(field), "must be an object, got a %s", k)
 	}
 	var fields map[string]json.RawMessage
@@ -205,12 +207,12 @@ func (o Object) NullableTime(field string, required bool) (*time.Time, bool, err
 	if !ok || err != nil {
 		return nil, false, err
 	}
-	switch kindOf(raw) {
+	switch KindOf(raw) {
 	case "null":
 		return nil, true, nil
 	case "string":
 	default:
-		return nil, true, errs.Invalidf(o.name(field), "must be an RFC 3339 time string or null, got a %s", kindOf(raw))
+		return nil, true, errs.Invalidf(o.name(field), "must be an RFC 3339 time string or null, got a %s", KindOf(raw))
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {

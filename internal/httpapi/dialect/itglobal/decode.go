@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/jsonbody"
 	"github.com/trellis-cloud/trellis/internal/httpapi/problem"
 	"github.com/trellis-cloud/trellis/internal/money"
 )
@@ -49,33 +50,12 @@ func readBody(r *http.Request) (body, error) {
 	return b, nil
 }
 
-// jsonKind names the JSON type of raw for error messages.
-func jsonKind(raw json.RawMessage) string {
-	s := bytes.TrimSpace(raw)
-	if len(s) == 0 {
-		return "nothing"
-	}
-	switch s[0] {
-	case '"':
-		return "string"
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case 't', 'f':
-		return "boolean"
-	case 'n':
-		return "null"
-	}
-	return "number"
-}
-
 // get returns the raw field; a required field that is absent is an error.
 // A JSON null counts as absent for optional fields and as missing for
 // required ones.
 func (b body) get(field string, required bool) (json.RawMessage, bool, error) {
 	raw, ok := b[field]
-	if ok && jsonKind(raw) == "null" {
+	if ok && jsonbody.KindOf(raw) == "null" {
 		ok = false
 	}
 	if !ok {
@@ -92,7 +72,7 @@ func (b body) str(field string, required bool) (string, bool, error) {
 	if !ok || err != nil {
 		return "", false, err
 	}
-	if k := jsonKind(raw); k != "string" {
+	if k := jsonbody.KindOf(raw); k != "string" {
 		return "", true, errs.Invalidf(field, "must be a string, got a %s", k)
 	}
 	var s string
@@ -107,7 +87,7 @@ func (b body) boolean(field string, required bool) (bool, bool, error) {
 	if !ok || err != nil {
 		return false, false, err
 	}
-	if k := jsonKind(raw); k != "boolean" {
+	if k := jsonbody.KindOf(raw); k != "boolean" {
 		return false, true, errs.Invalidf(field, "must be true or false, got a %s", k)
 	}
 	return bytes.Equal(bytes.TrimSpace(raw), []byte("true")), true, nil
@@ -120,7 +100,7 @@ func (b body) integer(field string, required bool, lo, hi int64) (int64, bool, e
 	if !ok || err != nil {
 		return 0, false, err
 	}
-	if k := jsonKind(raw); k != "number" {
+	if k := jsonbody.KindOf(raw); k != "number" {
 		return 0, true, errs.Invalidf(field, "must be an integer, got a %s", k)
 	}
 	n, err := strconv.ParseInt(string(bytes.TrimSpace(raw)), 10, 64)
@@ -153,7 +133,7 @@ func (b body) amount(field string, required bool, sign money.Sign) (int64, bool,
 	if !ok || err != nil {
 		return 0, false, err
 	}
-	if k := jsonKind(raw); k != "number" {
+	if k := jsonbody.KindOf(raw); k != "number" {
 		return 0, true, errs.Invalidf(field, "must be a number, got a %s", k)
 	}
 	a, err := money.ParseITGlobal(field, json.Number(bytes.TrimSpace(raw)), money.RUB, sign)
@@ -170,7 +150,7 @@ func (b body) objects(field string, required bool) ([]json.RawMessage, bool, err
 	if !ok || err != nil {
 		return nil, false, err
 	}
-	if k := jsonKind(raw); k != "array" {
+	if k := jsonbody.KindOf(raw); k != "array" {
 		return nil, true, errs.Invalidf(field, "must be an array, got a %s", k)
 	}
 	var items []json.RawMessage
@@ -179,7 +159,7 @@ func (b body) objects(field string, required bool) ([]json.RawMessage, bool, err
 	}
 	out := make([]json.RawMessage, 0, len(items))
 	for i, it := range items {
-		if k := jsonKind(it); k != "object" {
+		if k := jsonbody.KindOf(it); k != "object" {
 			return nil, true, errs.Invalidf(field+"["+strconv.Itoa(i)+"]", "must be an object, got a %s", k)
 		}
 		out = append(out, it)
@@ -193,7 +173,7 @@ func (b body) int32s(field string) ([]int64, error) {
 	if !ok || err != nil {
 		return nil, err
 	}
-	if k := jsonKind(raw); k != "array" {
+	if k := jsonbody.KindOf(raw); k != "array" {
 		return nil, errs.Invalidf(field, "must be an array of integers, got a %s", k)
 	}
 	var items []json.RawMessage
@@ -217,7 +197,7 @@ func (b body) object(field string) (json.RawMessage, error) {
 	if !ok || err != nil {
 		return nil, err
 	}
-	if k := jsonKind(raw); k != "object" {
+	if k := jsonbody.KindOf(raw); k != "object" {
 		return nil, errs.Invalidf(field, "must be an object, got a %s", k)
 	}
 	return raw, nil
@@ -244,7 +224,7 @@ func (b body) invoiceNumber(field string) (string, error) {
 	if !ok {
 		return "", errs.Invalid(field, "is required (null when there is no invoice)")
 	}
-	switch jsonKind(raw) {
+	switch jsonbody.KindOf(raw) {
 	case "null":
 		return "", nil
 	case "number":
@@ -262,7 +242,7 @@ func (b body) invoiceNumber(field string) (string, error) {
 		}
 		return strconv.FormatInt(n, 10), nil
 	}
-	return "", errs.Invalidf(field, "must be an integer, a string of digits or null, got a %s", jsonKind(raw))
+	return "", errs.Invalidf(field, "must be an integer, a string of digits or null, got a %s", jsonbody.KindOf(raw))
 }
 
 // docDeliveryPeriod reads DocDeliveryPeriod: null, absent and "null" all
