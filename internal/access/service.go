@@ -44,12 +44,16 @@ func HashKey(key string) string {
 }
 
 // NewKeySecret returns a fresh key: the prefix and 256 random bits.
-func NewKeySecret() string {
+func NewKeySecret() string { return NewSecret(KeyPrefix) }
+
+// NewSecret returns prefix followed by 256 random bits (URL-safe base64):
+// the form of every API key Trellis issues, whatever its kind.
+func NewSecret(prefix string) string {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
-	return KeyPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	return prefix + base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // keyPrefix is what is kept in clear to recognise a key in listings.

@@ -2,9 +2,7 @@ package reseller
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
@@ -26,13 +24,7 @@ const KeyPrefix = "itg_"
 // touchEvery limits last-used updates to one write per key per interval.
 const touchEvery = time.Minute
 
-func newKeySecret() string {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand does not fail on supported platforms
-	}
-	return KeyPrefix + base64.RawURLEncoding.EncodeToString(b[:])
-}
+func newKeySecret() string { return access.NewSecret(KeyPrefix) }
 
 func keyPrefix(key string) string {
 	if len(key) > 8 {
