@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -282,4 +283,66 @@ func TestResellerScenario(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestResellerActivationLink: a NotActivated account's e-mail (in the
+// outbox) links to --public-url's /itglobal/activate; following the link
+// activates the account, a wrong token does not.
+func TestResellerActivationLink(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.Open(t, "sqlite")
+	a, err := app.New(ctx, d, app.Config{DataDir: t.TempDir(), Clock: clock.NewFake(time.Date(2027, 3, 10, 9, 0, 0, 0, time.UTC)),
+		Sandbox: true, PublicURL: "https://cloud.example.com/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	boot, err := a.Bootstrap(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := a.LoadDemo(ctx, boot.Root, boot.NewAdminKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &itg{t: t, h: a.Handler, v: apitest.NewValidator(t, itglobal.Spec())}
+	acct := c.result(200, "POST", "/accounts", creds["itglobal_user_key"], `{"Email":"new.customer@example.com","State":"NotActivated"}`)
+	id := acct["Id"].(string)
+	if acct["State"] != "NotActivated" {
+		t.Fatalf("account %v", acct)
+	}
+	mails, err := a.Store.ListOutboxEmails(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var link string
+	for _, m := range mails {
+		if m.To == "new.customer@example.com" {
+			for _, w := range strings.Fields(m.Body) {
+				if strings.HasPrefix(w, "https://cloud.example.com/itglobal/activate?") {
+					link = w
+				}
+			}
+		}
+	}
+	if link == "" {
+		t.Fatalf("no activation link in the outbox: %+v", mails)
+	}
+	get := func(target string) int {
+		rec := httptest.NewRecorder()
+		a.Handler.ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
+		return rec.Code
+	}
+	path := strings.TrimPrefix(link, "https://cloud.example.com")
+	if code := get(app.ActivationPath + "?account=" + id + "&token=wrong"); code != 400 {
+		t.Fatalf("wrong token: %d", code)
+	}
+	if got := c.result(200, "GET", "/accounts/"+id, creds["itglobal_user_key"], ""); got["State"] != "NotActivated" {
+		t.Fatalf("a wrong token activated the account: %v", got)
+	}
+	if code := get(path); code != 200 {
+		t.Fatalf("activation link %s: %d", path, code)
+	}
+	if got := c.result(200, "GET", "/accounts/"+id, creds["itglobal_user_key"], ""); got["State"] != "Active" || got["ActivatedAt"] == nil {
+		t.Fatalf("after the link: %v", got)
+	}
 }
