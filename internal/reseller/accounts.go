@@ -15,6 +15,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/billing"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ids"
+	"github.com/trellis-cloud/trellis/internal/money"
 	"github.com/trellis-cloud/trellis/internal/validate"
 )
 
@@ -259,8 +260,11 @@ func (s *Service) deleteAccountTx(ctx context.Context, tx Queries, a actor.Actor
 		}
 	}
 	if proj.Balance > 0 {
-		failed = append(failed, fmt.Sprintf("the personal project's balance must be zero or negative (it is %d minor units)",
-			proj.Balance))
+		bal := money.NewAmount(proj.Balance, money.RUB)
+		if cur, err := money.ParseCurrency("currency", proj.Currency); err == nil {
+			bal = money.NewAmount(proj.Balance, cur)
+		}
+		failed = append(failed, fmt.Sprintf("the personal project's balance must be zero or negative (it is %s)", bal))
 	}
 	svc, tick := 0, 0
 	if s.services != nil {
