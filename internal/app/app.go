@@ -25,6 +25,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/audit"
 	"github.com/trellis-cloud/trellis/internal/billing"
+	"github.com/trellis-cloud/trellis/internal/bss"
 	"github.com/trellis-cloud/trellis/internal/catalog"
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/compute"
@@ -33,6 +34,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/httpapi"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/idcloudhost"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud"
+	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/infiterra"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/itglobal"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
 	"github.com/trellis-cloud/trellis/internal/httpapi/idempotency"
@@ -146,6 +148,9 @@ type App struct {
 	Orders    *orders.Service
 	OrdersSim *orderssim.Provider
 	Support   *support.Service
+	// BSS is the Infiterra service manager: BSS installations and the
+	// subscriptions they provision onto partners and storage accounts.
+	BSS *bss.Service
 
 	advanceMu sync.Mutex // one clock advance at a time
 }
@@ -269,6 +274,8 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	a.Objstore.SetS3URL(a.Buckets.S3URL)
 	resources.counters = []billing.ResourceCounter{a.Compute, a.Network, a.Services, a.Buckets}
 	a.buildReseller(cfg)
+	a.BSS = bss.NewService(sqlstore.BSS{Store: st}, a.Tenancy, a.Objstore, cfg.Clock)
+	a.BSS.SetKeys(a.Access)
 	a.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -296,7 +303,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 			Billing: a.Billing, Payment: a.Payment, Pricing: a.Pricing, Hourly: a.Hourly, Ledger: a.Ledger,
 			Network: a.Network, Compute: a.Compute, Buckets: a.Buckets,
 			Excess:   buckets.NewExcess(a.Tenancy, st, cfg.Clock),
-			Reseller: a.Reseller, Orders: a.Orders, Support: a.Support},
+			Reseller: a.Reseller, Orders: a.Orders, Support: a.Support, BSS: a.BSS},
 		ImpossibleCloud: impossiblecloud.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access,
 			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger},
 		IDCloudHost: idcloudhost.Deps{Identity: a.Identity, Locations: a.Catalog, Billing: a.Billing, Payments: a.Payment,
@@ -306,6 +313,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 			Limiter: limiter, Logger: cfg.Logger},
 		ITGlobal: itglobal.Deps{Auth: a.Reseller, Reseller: a.Reseller, Orders: a.Orders, Support: a.Support,
 			Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger},
+		Infiterra: infiterra.Deps{BSS: a.BSS, Logger: cfg.Logger},
 		ActivateResellerAccount: func(ctx context.Context, id, token string) error {
 			_, err := a.Reseller.ActivateAccount(ctx, actor.System(""), id, token)
 			return err

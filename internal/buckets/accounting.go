@@ -15,6 +15,8 @@ func writeDenied(t Target) string {
 	switch {
 	case t.Bucket.IsSuspended:
 		return fmt.Sprintf("bucket %s is suspended", t.Bucket.Name)
+	case t.AccountSuspended:
+		return accountSuspended
 	case t.AccountPending:
 		return "the storage account is scheduled for deletion; it takes no writes"
 	case t.BillingRestricted != "":
@@ -23,12 +25,21 @@ func writeDenied(t Target) string {
 	return ""
 }
 
+// readDenied says why a bucket serves no reads (nor deletes) now ("" if it
+// does). A suspended storage account keeps its data but serves none of it:
+// the suspension is a billing one, lifted by resuming the account.
 func readDenied(t Target) string {
-	if t.Bucket.IsSuspended {
+	switch {
+	case t.Bucket.IsSuspended:
 		return fmt.Sprintf("bucket %s is suspended", t.Bucket.Name)
+	case t.AccountSuspended:
+		return accountSuspended
 	}
 	return ""
 }
+
+// accountSuspended is what a suspended storage account's S3 requests get.
+const accountSuspended = "the storage account is suspended"
 
 // BucketAccess returns who owns a bucket and whether reads and writes are
 // refused now (NotFound: no such live bucket).
@@ -86,6 +97,9 @@ func (s *Service) RegisterBucket(ctx context.Context, name, principalID string) 
 			}
 			if sa.PendingDeletedAt != nil {
 				return errs.New(errs.KindForbidden, "the storage account is scheduled for deletion; it takes no new buckets")
+			}
+			if sa.SuspendedAt != nil {
+				return errs.New(errs.KindForbidden, accountSuspended+"; it takes no new buckets")
 			}
 		}
 		return tx.InsertBucket(ctx, b)

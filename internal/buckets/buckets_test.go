@@ -3,6 +3,7 @@ package buckets_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -279,6 +280,57 @@ func TestSuspension(t *testing.T) {
 		}
 		if _, err := f.svc.SetSuspended(ctx, f.cust, "susp", true); !errs.Is(err, errs.KindForbidden) {
 			t.Fatalf("a customer suspends a bucket: %v", err)
+		}
+	})
+}
+
+// A suspended storage account: reads, writes and new buckets refused with
+// "the storage account is suspended" (before the pending-deletion reason),
+// all allowed again once it is resumed.
+func TestAccountSuspension(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		p := f.account(t, "acct-susp@example.com", 5*mb, false)
+		if _, err := f.svc.RegisterBucket(ctx, "acct-susp", p); err != nil {
+			t.Fatal(err)
+		}
+		suspend := func(on bool) {
+			t.Helper()
+			err := sqlstore.Objstore{Store: f.st}.Tx(ctx, func(tx objstore.Store) error {
+				_, err := f.obj.SetSuspendedTx(ctx, tx, sys, f.partner.ID, p, on)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		const why = "the storage account is suspended"
+		w := buckets.Write{Node: "n1", Bucket: "acct-susp", Op: buckets.OpPut, Bytes: 1, OldSize: -1}
+		suspend(true)
+		if err := f.obj.ScheduleDeletion(ctx, sys, f.partner.ID, p); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Reserve(ctx, w); !errs.Is(err, errs.KindForbidden) || errs.Public(err) != why {
+			t.Fatalf("write to a suspended account: %v", err)
+		}
+		if a, err := f.svc.BucketAccess(ctx, "acct-susp"); err != nil || a.ReadDenied != why || a.WriteDenied != why {
+			t.Fatalf("access %+v %v", a, err)
+		}
+		if _, err := f.obj.SetPendingDeletion(ctx, sys, f.partner.ID, p, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.RegisterBucket(ctx, "acct-susp-2", p); !errs.Is(err, errs.KindForbidden) || !strings.Contains(err.Error(), why) {
+			t.Fatalf("new bucket for a suspended account: %v", err)
+		}
+		suspend(false)
+		if a, err := f.svc.BucketAccess(ctx, "acct-susp"); err != nil || a.ReadDenied != "" || a.WriteDenied != "" {
+			t.Fatalf("access after resume %+v %v", a, err)
+		}
+		if _, err := f.svc.Reserve(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.RegisterBucket(ctx, "acct-susp-2", p); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

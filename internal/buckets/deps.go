@@ -21,6 +21,7 @@ type Target struct {
 	PrincipalKind     string
 	StorageAccountID  string
 	AccountPending    bool   // the storage account is scheduled for deletion
+	AccountSuspended  bool   // the storage account is suspended (no reads, no writes)
 	BillingRestricted string // "" or why the bucket's billing account refuses growth
 }
 
@@ -128,9 +129,10 @@ type Recorder interface {
 }
 
 var (
-	_ Billing    = (*billing.Service)(nil)
-	_ Principals = (*objstore.Service)(nil)
-	_ Recorder   = (*metering.HourlyService)(nil)
+	_ Billing        = (*billing.Service)(nil)
+	_ Principals     = (*objstore.Service)(nil)
+	_ objstore.Usage = (*Service)(nil)
+	_ Recorder       = (*metering.HourlyService)(nil)
 )
 
 // Deps are the service's collaborators.

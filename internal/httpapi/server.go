@@ -17,6 +17,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/idcloudhost"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud"
+	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/infiterra"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/itglobal"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
 	"github.com/trellis-cloud/trellis/internal/httpapi/docs"
@@ -37,6 +38,7 @@ type Config struct {
 	ImpossibleCloud impossiblecloud.Deps
 	IDCloudHost     idcloudhost.Deps
 	ITGlobal        itglobal.Deps
+	Infiterra       infiterra.Deps
 	// ActivateResellerAccount activates a reseller account from the link
 	// of its activation e-mail (GET /itglobal/activate?account=…&token=…).
 	ActivateResellerAccount func(ctx context.Context, id, token string) error
@@ -50,6 +52,7 @@ func Dialects() map[string]func() []byte {
 		"impossiblecloud": impossiblecloud.Spec,
 		"idcloudhost":     idcloudhost.Spec,
 		"itglobal":        itglobal.Spec,
+		"infiterra":       infiterra.Spec,
 	}
 }
 
@@ -63,15 +66,19 @@ func New(cfg Config) http.Handler {
 	mux.Handle(impossiblecloud.Prefix+"/", impossiblecloud.Handler(cfg.ImpossibleCloud))
 	mux.Handle(idcloudhost.Prefix+"/", idcloudhost.Handler(cfg.IDCloudHost))
 	mux.Handle(itglobal.Prefix+"/", itglobal.Handler(cfg.ITGlobal))
+	// More specific than the Impossible Cloud mount it sits under.
+	mux.Handle(infiterra.Prefix+"/", infiterra.Handler(cfg.Infiterra))
 	mux.HandleFunc("GET /itglobal/activate", activate(cfg.ActivateResellerAccount))
 	mux.Handle("GET /api/openapi.json", specHandler(native.Spec()))
 	mux.Handle("GET /impossiblecloud/openapi.json", specHandler(impossiblecloud.Spec()))
 	mux.Handle("GET "+idcloudhost.SpecPath, specHandler(idcloudhost.Spec()))
 	mux.Handle("GET "+itglobal.SpecPath, specHandler(itglobal.Spec()))
+	mux.Handle("GET "+infiterra.SpecPath, specHandler(infiterra.Spec()))
 	mux.Handle("GET "+docs.Path+"/", docs.Handler([]docs.Spec{
 		{Name: "Impossible Cloud Management Console", URL: "/impossiblecloud/openapi.json"},
 		{Name: "idcloudhost cloud API", URL: idcloudhost.SpecPath},
 		{Name: "ITGLOBAL Partner API v2", URL: itglobal.SpecPath},
+		{Name: "Infiterra BSS service manager", URL: infiterra.SpecPath},
 		{Name: "Trellis native admin API", URL: "/api/openapi.json"},
 	}))
 	mux.Handle("GET "+docs.Path, http.RedirectHandler(docs.Path+"/", http.StatusMovedPermanently))
@@ -102,17 +109,24 @@ func New(cfg Config) http.Handler {
 		native.Prefix + "/":          native.RouteOf(),
 		idcloudhost.Prefix + "/":     idcloudhost.RouteOf(),
 		itglobal.Prefix + "/":        itglobal.RouteOf(),
+		infiterra.Prefix + "/":       infiterra.RouteOf(),
 	}
 	route := func(r *http.Request) string {
-		for prefix, routeOf := range inner {
-			if strings.HasPrefix(r.URL.Path, prefix) {
-				if p := routeOf(r); p != "" {
-					return p
-				}
-				return middleware.Unmatched
+		// The longest mount wins: the Infiterra routes sit under the
+		// Impossible Cloud prefix.
+		best := ""
+		for prefix := range inner {
+			if strings.HasPrefix(r.URL.Path, prefix) && len(prefix) > len(best) {
+				best = prefix
 			}
 		}
-		return outer(r)
+		if best == "" {
+			return outer(r)
+		}
+		if p := inner[best](r); p != "" {
+			return p
+		}
+		return middleware.Unmatched
 	}
 	metrics := middleware.NewMetrics(cfg.Registry)
 	return middleware.Chain(mux,
@@ -131,6 +145,10 @@ func writeAnyError(w http.ResponseWriter, r *http.Request, err error) {
 	msg := problem.Message(err, middleware.RequestIDFrom(r.Context()))
 	if strings.HasPrefix(r.URL.Path, idcloudhost.Prefix+"/") {
 		idcloudhost.WriteError(w, r, err)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, infiterra.Prefix+"/") {
+		infiterra.WriteError(w, r, err)
 		return
 	}
 	if strings.HasPrefix(r.URL.Path, itglobal.Prefix+"/") {

@@ -26,6 +26,7 @@ type StorageAccount struct {
 	AllocatedCapacity int64
 	AllowOverdraft    bool
 	PendingDeletedAt  *time.Time
+	SuspendedAt       *time.Time // S3 access refused while set (a billing suspension)
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 }
@@ -55,6 +56,12 @@ type Store interface {
 	GetStorageAccount(ctx context.Context, scope, partnerID, id string) (StorageAccount, error)
 	ListStorageAccounts(ctx context.Context, scope, partnerID string) ([]StorageAccount, error)
 	SetStorageAccountPendingDeletion(ctx context.Context, id string, at *time.Time, now time.Time) error
+	// SetStorageAccountSuspended sets (a time) or clears (nil) the
+	// account's suspension.
+	SetStorageAccountSuspended(ctx context.Context, id string, at *time.Time, now time.Time) error
+	// SetStorageAccountCapacity sets the account's allocated capacity (the
+	// partner's sum is the caller's, with AddPartnerAccountsAllocation).
+	SetStorageAccountCapacity(ctx context.Context, id string, capacity int64, now time.Time) error
 	ListDueStorageAccounts(ctx context.Context, now time.Time, limit int) ([]StorageAccount, error)
 	// DeleteDueStorageAccount deletes the account if its deletion is still
 	// scheduled at or before now; it reports whether it did.

@@ -12,7 +12,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/audit"
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
-	"github.com/trellis-cloud/trellis/internal/ids"
 	"github.com/trellis-cloud/trellis/internal/password"
 	"github.com/trellis-cloud/trellis/internal/sealed"
 	"github.com/trellis-cloud/trellis/internal/store/db"
@@ -26,6 +25,7 @@ type Service struct {
 	clock  clock.Clock
 	sealer Sealer
 	purger Purger
+	usage  Usage
 	s3URL  func() string
 	// revoked is told of deleted keys (set once the S3 server runs,
 	// possibly while requests are served).
@@ -67,6 +67,26 @@ type CreateStorageAccountInput struct {
 	AllowOverdraft    bool
 	ContactEmail      string
 	Password          string
+
+	// passwordHash is Password hashed by Prepare; CreateStorageAccountTx
+	// validates and hashes when it is "".
+	passwordHash string
+}
+
+// Prepare validates the input and hashes the password now, so that a
+// CreateStorageAccountTx given the prepared input does no slow work (argon2)
+// while its transaction holds locks. Changing the input after Prepare is
+// not allowed.
+func (in *CreateStorageAccountInput) Prepare() error {
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	hash, err := password.Hash(in.Password)
+	if err != nil {
+		return err
+	}
+	in.passwordHash = hash
+	return nil
 }
 
 // Validate checks the input.
@@ -127,42 +147,13 @@ func (s *Service) CreateStorageAccount(ctx context.Context, a actor.Actor, partn
 	if err := mayUse(a, partnerID, actor.Staff); err != nil {
 		return StorageAccount{}, err
 	}
-	if err := in.Validate(); err != nil {
-		return StorageAccount{}, err
-	}
-	hash, err := password.Hash(in.Password)
-	if err != nil {
+	if err := in.Prepare(); err != nil {
 		return StorageAccount{}, err
 	}
 	var sa StorageAccount
-	err = s.store.Tx(ctx, func(tx Store) error {
-		p, err := s.partnerOf(ctx, tx, a, partnerID, actor.Staff, true)
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		if !in.AllowOverdraft && in.AllocatedCapacity > 0 {
-			ok, err := tx.AddPartnerAccountsAllocation(ctx, p.ID, in.AllocatedCapacity, now)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return &errs.Error{Kind: errs.KindCapacityExceeded, Field: "allocatedCapacity",
-					Msg: fmt.Sprintf("insufficient capacity: the partner has %d bytes free of %d allocated, %d requested",
-						p.AllocatedCapacity-p.AccountsAllocated, p.AllocatedCapacity, in.AllocatedCapacity)}
-			}
-		}
-		sa = StorageAccount{ID: ids.New(), PartnerID: p.ID, OrgPath: p.Path, Name: in.Name,
-			ContactEmail: in.ContactEmail, PasswordHash: hash, AllocatedCapacity: in.AllocatedCapacity,
-			AllowOverdraft: in.AllowOverdraft, CreatedAt: now, UpdatedAt: now}
-		if err := tx.InsertStorageAccount(ctx, sa); err != nil {
-			return err
-		}
-		if err := tx.AppendAudit(ctx, audit.New(a, now, "storage_account.create", "storage_account", sa.ID, p.Path,
-			fmt.Sprintf("name=%q allocatedCapacity=%d allowOverdraft=%t", sa.Name, sa.AllocatedCapacity, sa.AllowOverdraft))); err != nil {
-			return err
-		}
-		_, _, err = s.principalOfAccountTx(ctx, tx, a, sa, now)
+	err := s.store.Tx(ctx, func(tx Store) error {
+		var err error
+		sa, err = s.CreateStorageAccountTx(ctx, tx, a, partnerID, in)
 		return err
 	})
 	return sa, err
@@ -190,23 +181,8 @@ func (s *Service) ListStorageAccounts(ctx context.Context, a actor.Actor, partne
 // now. Scheduling an already scheduled account keeps the earlier date.
 func (s *Service) ScheduleDeletion(ctx context.Context, a actor.Actor, partnerID, id string) error {
 	return s.store.Tx(ctx, func(tx Store) error {
-		p, err := s.partnerOf(ctx, tx, a, partnerID, actor.Staff, false)
-		if err != nil {
-			return err
-		}
-		sa, err := tx.GetStorageAccount(ctx, a.Scope(), p.ID, id)
-		if err != nil {
-			return err
-		}
-		if sa.PendingDeletedAt != nil {
-			return nil
-		}
-		now := s.now()
-		at := now.Add(DeletionGrace)
-		if err := tx.SetStorageAccountPendingDeletion(ctx, sa.ID, &at, now); err != nil {
-			return err
-		}
-		return tx.AppendAudit(ctx, audit.New(a, now, "storage_account.schedule_deletion", "storage_account", sa.ID, sa.OrgPath, at.Format(time.RFC3339)))
+		_, err := s.ScheduleDeletionTx(ctx, tx, a, partnerID, id)
+		return err
 	})
 }
 

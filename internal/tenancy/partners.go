@@ -202,32 +202,9 @@ func (s *Service) UpdatePartner(ctx context.Context, a actor.Actor, id string, i
 			p.AllowOverdraft = *in.AllowOverdraft
 		}
 		if in.AllocatedCapacity != nil {
-			want := *in.AllocatedCapacity
-			if err := validate.Capacity("allocatedCapacity", want); err != nil {
+			if err := s.setAllocation(ctx, tx, &p, *in.AllocatedCapacity, now); err != nil {
 				return err
 			}
-			c, err := tx.GetContract(ctx, "/", p.ContractID)
-			if err != nil {
-				return err
-			}
-			// Partner (locked above), then contract: every writer locks in
-			// this order, so PostgreSQL sees no deadlocks.
-			if err := s.allocate(ctx, tx, c, want-p.AllocatedCapacity); err != nil {
-				return err
-			}
-			ok, err := tx.SetPartnerAllocation(ctx, p.ID, want, now)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				cur, err := tx.GetOrg(ctx, "/", p.ID)
-				if err != nil {
-					return err
-				}
-				return &errs.Error{Kind: errs.KindCapacityExceeded, Field: "allocatedCapacity",
-					Msg: fmt.Sprintf("cannot be less than the %d bytes allocated to the partner's storage accounts (0 for pay-per-use is allowed)", cur.AccountsAllocated)}
-			}
-			p.AllocatedCapacity = want
 		}
 		p.UpdatedAt = now
 		if err := tx.UpdateOrg(ctx, p); err != nil {

@@ -65,21 +65,22 @@ func (s *Store) GetLiveBucket(ctx context.Context, name string) (buckets.Bucket,
 func (s *Store) GetTarget(ctx context.Context, name string) (buckets.Target, error) {
 	var t buckets.Target
 	var sa sql.NullString
-	var pending db.NullTime
+	var pending, suspended db.NullTime
 	var acctDeleted db.NullTime
 	var active sql.NullBool
 	var restriction, reason sql.NullString
 	b, err := scanBucket(s.r().QueryRowContext(ctx, `SELECT `+bucketCols+`, p.kind, p.storage_account_id,
-			sa.pending_deleted_at, ba.deleted_at, ba.is_active, ba.restriction_level, ba.suspend_reason
+			sa.pending_deleted_at, sa.suspended_at, ba.deleted_at, ba.is_active, ba.restriction_level, ba.suspend_reason
 		FROM s3_buckets b JOIN s3_principals p ON p.id = b.principal_id
 		LEFT JOIN storage_accounts sa ON sa.id = p.storage_account_id
 		LEFT JOIN billing_accounts ba ON ba.id = b.billing_account_id
 		WHERE b.name = $1 AND b.deleted_at IS NULL`, name),
-		&t.PrincipalKind, &sa, &pending, &acctDeleted, &active, &restriction, &reason)
+		&t.PrincipalKind, &sa, &pending, &suspended, &acctDeleted, &active, &restriction, &reason)
 	if err != nil {
 		return buckets.Target{}, s.mapErr(err, "bucket")
 	}
 	t.Bucket, t.StorageAccountID, t.AccountPending = b, sa.String, pending.Ptr() != nil
+	t.AccountSuspended = suspended.Ptr() != nil
 	switch {
 	case b.BillingAccountID == 0:
 	case acctDeleted.Ptr() != nil:

@@ -12,15 +12,15 @@ import (
 )
 
 const saCols = `id, partner_id, org_path, name, contact_email, password_hash, allocated_capacity, allow_overdraft,
-	pending_deleted_at, created_at, updated_at`
+	pending_deleted_at, suspended_at, created_at, updated_at`
 
 func scanSA(sc interface{ Scan(...any) error }) (objstore.StorageAccount, error) {
 	var a objstore.StorageAccount
-	var pending db.NullTime
+	var pending, suspended db.NullTime
 	var created, updated db.Time
 	err := sc.Scan(&a.ID, &a.PartnerID, &a.OrgPath, &a.Name, &a.ContactEmail, &a.PasswordHash, &a.AllocatedCapacity,
-		&a.AllowOverdraft, &pending, &created, &updated)
-	a.PendingDeletedAt = pending.Ptr()
+		&a.AllowOverdraft, &pending, &suspended, &created, &updated)
+	a.PendingDeletedAt, a.SuspendedAt = pending.Ptr(), suspended.Ptr()
 	a.CreatedAt, a.UpdatedAt = created.Time, updated.Time
 	return a, err
 }
@@ -28,10 +28,10 @@ func scanSA(sc interface{ Scan(...any) error }) (objstore.StorageAccount, error)
 // InsertStorageAccount implements objstore.Store.
 func (s *Store) InsertStorageAccount(ctx context.Context, a objstore.StorageAccount) error {
 	_, err := s.w().ExecContext(ctx, `INSERT INTO storage_accounts (id, partner_id, org_path, name, contact_email,
-		password_hash, allocated_capacity, allow_overdraft, pending_deleted_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		password_hash, allocated_capacity, allow_overdraft, pending_deleted_at, suspended_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		a.ID, a.PartnerID, a.OrgPath, a.Name, a.ContactEmail, a.PasswordHash, a.AllocatedCapacity, a.AllowOverdraft,
-		db.TimePtr(a.PendingDeletedAt), a.CreatedAt, a.UpdatedAt)
+		db.TimePtr(a.PendingDeletedAt), db.TimePtr(a.SuspendedAt), a.CreatedAt, a.UpdatedAt)
 	if s.db.Dialect().IsUniqueViolation(err) {
 		return conflict("clientAccount.contactEmail", "is already used by another storage account")
 	}
@@ -67,6 +67,20 @@ func (s *Store) ListStorageAccounts(ctx context.Context, scope, partnerID string
 func (s *Store) SetStorageAccountPendingDeletion(ctx context.Context, id string, at *time.Time, now time.Time) error {
 	res, err := s.w().ExecContext(ctx, `UPDATE storage_accounts SET pending_deleted_at = $2, updated_at = $3 WHERE id = $1`,
 		id, db.TimePtr(at), now)
+	return s.affected(res, err, "storage account")
+}
+
+// SetStorageAccountSuspended implements objstore.Store.
+func (s *Store) SetStorageAccountSuspended(ctx context.Context, id string, at *time.Time, now time.Time) error {
+	res, err := s.w().ExecContext(ctx, `UPDATE storage_accounts SET suspended_at = $2, updated_at = $3 WHERE id = $1`,
+		id, db.TimePtr(at), now)
+	return s.affected(res, err, "storage account")
+}
+
+// SetStorageAccountCapacity implements objstore.Store.
+func (s *Store) SetStorageAccountCapacity(ctx context.Context, id string, capacity int64, now time.Time) error {
+	res, err := s.w().ExecContext(ctx, `UPDATE storage_accounts SET allocated_capacity = $2, updated_at = $3 WHERE id = $1`,
+		id, capacity, now)
 	return s.affected(res, err, "storage account")
 }
 

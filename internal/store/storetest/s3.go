@@ -529,6 +529,12 @@ func (s *suite) s3Targets(t *testing.T) {
 	must(t, s.st.SetStorageAccountPendingDeletion(s.ctx, sa.ID, nil, now))
 	saWant.AccountPending = false
 	target("deletion cancelled", sb.Name, saWant)
+	must(t, s.st.SetStorageAccountSuspended(s.ctx, sa.ID, &now, now))
+	saWant.AccountSuspended = true
+	target("storage account suspended", sb.Name, saWant)
+	must(t, s.st.SetStorageAccountSuspended(s.ctx, sa.ID, nil, now))
+	saWant.AccountSuspended = false
+	target("storage account resumed", sb.Name, saWant)
 
 	org := s.customer(t)
 	uid := newS3UserID()

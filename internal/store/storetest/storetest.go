@@ -82,6 +82,7 @@ func Run(t *testing.T, d *db.DB) {
 	t.Run("reseller", s.reseller)
 	t.Run("reseller orders", s.resellerOrders)
 	t.Run("support tickets", s.supportTickets)
+	t.Run("bss mappings", s.bssMappings)
 	s.cover("DB")
 
 	// Every exported method of the store must have been exercised.
@@ -345,7 +346,8 @@ func (s *suite) account(t *testing.T, p tenancy.Org) objstore.StorageAccount {
 
 func (s *suite) storageAccounts(t *testing.T) {
 	s.cover("InsertStorageAccount", "GetStorageAccount", "GetStorageAccountAnywhere", "ListStorageAccounts",
-		"SetStorageAccountPendingDeletion", "ListDueStorageAccounts", "DeleteDueStorageAccount")
+		"SetStorageAccountPendingDeletion", "ListDueStorageAccounts", "DeleteDueStorageAccount",
+		"SetStorageAccountSuspended", "SetStorageAccountCapacity")
 	root, dist, partner, _ := s.tree(t)
 	sa := s.account(t, partner)
 	got, err := s.st.GetStorageAccount(s.ctx, dist.Path, partner.ID, sa.ID)
@@ -380,6 +382,42 @@ func (s *suite) storageAccounts(t *testing.T) {
 		t.Fatalf("CountPartnerStorageAccounts = %d", n)
 	}
 
+	// Suspension and capacity round-trip; updated_at follows.
+	susp, later := db.Micro(t0.Add(time.Minute)), db.Micro(t0.Add(2*time.Minute))
+	must(t, s.st.SetStorageAccountSuspended(s.ctx, sa.ID, &susp, susp))
+	must(t, s.st.SetStorageAccountCapacity(s.ctx, sa.ID, 77, later))
+	got, err = s.st.GetStorageAccount(s.ctx, root.Path, partner.ID, sa.ID)
+	must(t, err)
+	want := sa
+	want.SuspendedAt, want.AllocatedCapacity, want.UpdatedAt = &susp, 77, later
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("suspended and resized (-want +got):\n%s", d)
+	}
+	must(t, s.st.SetStorageAccountSuspended(s.ctx, sa.ID, nil, later))
+	must(t, s.st.SetStorageAccountCapacity(s.ctx, sa.ID, sa.AllocatedCapacity, later))
+	got, err = s.st.GetStorageAccount(s.ctx, root.Path, partner.ID, sa.ID)
+	must(t, err)
+	if got.SuspendedAt != nil || got.AllocatedCapacity != sa.AllocatedCapacity {
+		t.Fatalf("resumed: suspended %v, capacity %d", got.SuspendedAt, got.AllocatedCapacity)
+	}
+	// Inserted suspended, the time round-trips.
+	ins := sa
+	ins.ID, ins.ContactEmail, ins.SuspendedAt = ids.New(), ids.New()+"@example.com", &susp
+	must(t, s.st.InsertStorageAccount(s.ctx, ins))
+	got, err = s.st.GetStorageAccountAnywhere(s.ctx, root.Path, ins.ID)
+	must(t, err)
+	if d := cmp.Diff(ins, got); d != "" {
+		t.Fatalf("inserted suspended (-want +got):\n%s", d)
+	}
+	wantKind(t, s.st.SetStorageAccountSuspended(s.ctx, ids.New(), nil, later), errs.KindNotFound)
+	wantKind(t, s.st.SetStorageAccountCapacity(s.ctx, ids.New(), 1, later), errs.KindNotFound)
+	must(t, s.st.SetStorageAccountPendingDeletion(s.ctx, ins.ID, &susp, later))
+	ok, err := s.st.DeleteDueStorageAccount(s.ctx, ins.ID, later)
+	must(t, err)
+	if !ok {
+		t.Fatal("second account not deleted")
+	}
+
 	due := db.Micro(t0.Add(time.Hour))
 	must(t, s.st.SetStorageAccountPendingDeletion(s.ctx, sa.ID, &due, t0))
 	got, err = s.st.GetStorageAccount(s.ctx, root.Path, partner.ID, sa.ID)
@@ -392,7 +430,7 @@ func (s *suite) storageAccounts(t *testing.T) {
 	if len(early) != 0 {
 		t.Fatalf("due before its time: %d", len(early))
 	}
-	ok, err := s.st.DeleteDueStorageAccount(s.ctx, sa.ID, due.Add(-time.Microsecond))
+	ok, err = s.st.DeleteDueStorageAccount(s.ctx, sa.ID, due.Add(-time.Microsecond))
 	must(t, err)
 	if ok {
 		t.Fatal("deleted before due")

@@ -16,6 +16,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/access"
 	"github.com/trellis-cloud/trellis/internal/audit"
 	"github.com/trellis-cloud/trellis/internal/billing"
+	"github.com/trellis-cloud/trellis/internal/bss"
 	"github.com/trellis-cloud/trellis/internal/buckets"
 	"github.com/trellis-cloud/trellis/internal/catalog"
 	"github.com/trellis-cloud/trellis/internal/clock"
@@ -60,6 +61,7 @@ type Deps struct {
 	Reseller *reseller.Service // the reseller channel (Partner API v2 keys, settings, accounts, projects)
 	Orders   *orders.Service   // reseller catalogs and orders
 	Support  *support.Service  // support tickets and reviews
+	BSS      *bss.Service      // Infiterra BSS installations
 	Idem     idempotency.Store
 	Clock    clock.Clock
 	Limiter  *ratelimit.Limiter // may be nil
@@ -183,6 +185,7 @@ func newAPI(s *server, mux *http.ServeMux) huma.API {
 	s.registerVMs(api)
 	s.registerObjectStorage(api)
 	s.registerReseller(api)
+	s.registerBSS(api)
 
 	// huma registers its ErrorModel for every operation, but every error
 	// leaves as problemDetails (see transformError), so the schema is dead.

@@ -1,0 +1,52 @@
+package bss_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/trellis-cloud/trellis/internal/bss"
+)
+
+// The reference's subscription example decodes, enums read as names or
+// integers, and results encode with the SDK's names and nulls.
+func TestWireModel(t *testing.T) {
+	body := `{"ID":null,"SubscriptionID":"8812","ServiceType":"ImpossibleCloudStorage","ProductID":"ic-storage-standard",
+	 "ActionType":"Provision","Quantity":5,"Account":{"ID":"1187","ExternalID":"a-2c41d0","ContactDetails":{"FirstName":"Jana"}},
+	 "AttributeList":{"ICPlan":{"ID":"ICPlan","Name":"Plan","Value":"Standard","Code":"ICPlan_Standard","QuantityLinked":false,"ExtraParameters":null}},
+	 "Addons":[{"ID":null,"ActionType":4,"Quantity":1}],"BillingCycle":{"Duration":"1","DurationType":"Month"},"Derivative":1,
+	 "CheckOnly":true,"RequestedBy":{"ID":42,"Type":"Storefront"},"SomethingNewer":{"x":1}}`
+	var d bss.ServiceDefinition
+	if err := json.Unmarshal([]byte(body), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.ActionType != bss.ActionProvision || d.Addons[0].ActionType != bss.ActionActivate || !d.CheckOnly ||
+		d.AttributeList["ICPlan"].Code != "ICPlan_Standard" || d.RequestedBy.Type != 1 || d.Account.ExternalID != "a-2c41d0" {
+		t.Fatalf("decoded %+v", d)
+	}
+	if err := json.Unmarshal([]byte(`{"ActionType":"Explode"}`), &d); err == nil {
+		t.Fatal("an unknown action name decoded")
+	}
+	for _, v := range []string{`"cancel"`, `2`, `"2"`} {
+		var a bss.ActionType
+		if err := json.Unmarshal([]byte(v), &a); err != nil || a != bss.ActionCancel {
+			t.Fatalf("ActionType %s: %v %v", v, a, err)
+		}
+	}
+	b, _ := json.Marshal(bss.Result{Code: -1, Message: "no"}.Service())
+	if want := `{"Code":-1,"Message":"no","Result":null,"CustomFieldValues":null,"AccountExtraInfo":null,"SendNotification":false,"ExtraInfo":null}`; string(b) != want {
+		t.Fatalf("service result %s", b)
+	}
+	b, _ = json.Marshal(bss.Result{Code: 1, Result: "a-1", ResultUser: "x@y.z"}.Plain())
+	if !strings.Contains(string(b), `"ResultUser":"x@y.z"`) {
+		t.Fatalf("plain result %s", b)
+	}
+	b, _ = json.Marshal(bss.AttributeDefinition{Usage: bss.UsageProductCharacteristic, Kind: bss.AttributePredefinedChooseOne})
+	if !strings.Contains(string(b), `"Usage":"ProductCharacteristic"`) || !strings.Contains(string(b), `"Kind":"PredefinedChooseOne"`) {
+		t.Fatalf("string enums %s", b)
+	}
+	f := bss.Field{Value: json.RawMessage(` "  k " `)}
+	if f.StringValue() != "k" || (bss.Field{Value: json.RawMessage(`null`)}).StringValue() != "" {
+		t.Fatal("Field.StringValue")
+	}
+}
