@@ -158,6 +158,11 @@ func (a *App) LoadDemo(ctx context.Context, root tenancy.Org, adminKey string) (
 		return nil, err
 	}
 	maps.Copy(creds, rcreds)
+	bcreds, err := a.loadBSSDemo(ctx, creds)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(creds, bcreds)
 	b, err := json.MarshalIndent(creds, "", "  ")
 	if err != nil {
 		return nil, err

@@ -72,7 +72,7 @@ func (e *env) authzCases() []authzCase {
 
 		{method: "GET", path: "/sandbox/clock"},
 		{method: "POST", path: "/sandbox/clock", body: `{"advance":"1h"}`, forbidden: providerAdmin},
-	}, slices.Concat(e.billingAuthzCases(), e.catalogAuthzCases(), e.networkPoolAuthzCases(), e.vmAuthzCases(), e.objectStorageAuthzCases(), e.resellerAuthzCases())...)
+	}, slices.Concat(e.billingAuthzCases(), e.catalogAuthzCases(), e.networkPoolAuthzCases(), e.vmAuthzCases(), e.objectStorageAuthzCases(), e.resellerAuthzCases(), e.bssAuthzCases())...)
 }
 
 // TestAuthorization sends every operation without a key, with a revoked
@@ -121,12 +121,12 @@ func TestAuthorization(t *testing.T) {
 }
 
 // snapshot reads, as the provider admin, what a refused request could have
-// changed: every mutation writes an audit entry, and orgs, contracts and
-// regions are compared in full.
+// changed: every mutation writes an audit entry, and orgs, contracts,
+// regions and BSS installations are compared in full.
 func (e *env) snapshot(t *testing.T) map[string]any {
 	t.Helper()
 	s := map[string]any{}
-	for _, path := range []string{"/audit?limit=1000", "/orgs?limit=1000", "/contracts?limit=1000", "/regions"} {
+	for _, path := range []string{"/audit?limit=1000", "/orgs?limit=1000", "/contracts?limit=1000", "/regions", "/bss-installations"} {
 		s[path] = e.ok(t, http.StatusOK, "GET", path, provAdmin, "")["items"]
 	}
 	keys := e.ok(t, http.StatusOK, "GET", "/keys?limit=1000", provAdmin, "")["items"].([]any)

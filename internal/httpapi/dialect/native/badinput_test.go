@@ -203,7 +203,7 @@ func (e *env) badRoutes() []badRoute {
 			{name: "to in the past", body: `{"to":"2000-01-01T00:00:00Z"}`, status: 400, field: "to", specValid: true},
 			{name: "to not a time", body: `{"to":"tomorrow"}`, status: 422, field: "to"},
 		})},
-	}, slices.Concat(e.billingBadRoutes(), e.catalogBadRoutes(), e.networkPoolBadRoutes(), e.objectStorageBadRoutes(), e.resellerBadRoutes())...)
+	}, slices.Concat(e.billingBadRoutes(), e.catalogBadRoutes(), e.networkPoolBadRoutes(), e.objectStorageBadRoutes(), e.resellerBadRoutes(), e.bssBadRoutes())...)
 }
 
 // TestBadInput sends every mutating operation bad input: each is refused

@@ -61,6 +61,7 @@ type env struct {
 	idch                 idchEnv
 	billing              billingEnv
 	reseller             resellerEnv
+	bss                  bssEnv
 }
 
 func newEnv(t *testing.T, d *db.DB, v *apitest.Validator) *env {
@@ -85,6 +86,7 @@ func newEnv(t *testing.T, d *db.DB, v *apitest.Validator) *env {
 	q := addResourceDeps(t, &deps, d, st, clk)
 	addObjectStorageDeps(&deps, st, clk)
 	addResellerDeps(&deps, st.WithJobs(q), clk, q)
+	addBSSDeps(&deps, st, clk)
 	e := &env{
 		h:       http.MaxBytesHandler(middleware.Chain(Handler(deps), middleware.RequestID), outerLimit),
 		v:       v,
@@ -142,6 +144,7 @@ func newEnv(t *testing.T, d *db.DB, v *apitest.Validator) *env {
 	e.seedCatalog(t)
 	e.seedNetworkPools(t)
 	e.seedReseller(t)
+	e.seedBSS(t)
 	return e
 }
 

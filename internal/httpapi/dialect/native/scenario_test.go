@@ -36,6 +36,7 @@ func TestScenario(t *testing.T) {
 		t.Run("catalog", e.scenarioCatalog)
 		t.Run("network pools and VMs", e.scenarioResources)
 		t.Run("reseller", e.scenarioReseller)
+		t.Run("bss installations", e.scenarioBSS)
 		if got := v.Uncovered(); len(got) != 0 {
 			t.Errorf("operations never answered with 2xx: %q", got)
 		}
