@@ -74,6 +74,10 @@ func TestBootstrapAndDemoAreIdempotent(t *testing.T) {
 				t.Errorf("%s: %+v %v", name, who, err)
 			}
 		}
+		if in, err := a.BSS.Authenticate(ctx, creds["bss_application_id"], creds["bss_api_key"]); err != nil ||
+			in.ContractID != app.DemoContractID || in.DistributorID != app.DemoDistributorID {
+			t.Errorf("demo BSS installation: %+v %v", in, err)
+		}
 		var pid int64
 		if _, err := fmt.Sscan(creds["itglobal_project_id"], &pid); err != nil {
 			t.Fatalf("itglobal_project_id %q: %v", creds["itglobal_project_id"], err)
