@@ -102,15 +102,20 @@ func (s *Service) createInstallation(ctx context.Context, a actor.Actor, in Inst
 	err = s.store.Tx(ctx, func(tx Store) error {
 		t := tx.Tenancy()
 		dist, err := t.GetOrg(ctx, a.Scope(), in.DistributorID)
-		if errs.Is(err, errs.KindNotFound) || (err == nil && dist.Kind != actor.Distributor) {
-			return errs.Invalid("distributorId", "no such distributor")
+		// Unknown or out of the caller's subtree: 404, as every other
+		// reference the caller cannot see; an org of another kind: 400.
+		if errs.Is(err, errs.KindNotFound) {
+			return &errs.Error{Kind: errs.KindNotFound, Field: "distributorId", Msg: "no such distributor"}
 		}
 		if err != nil {
 			return err
 		}
+		if dist.Kind != actor.Distributor {
+			return errs.Invalid("distributorId", "is not a distributor")
+		}
 		c, err := t.GetContract(ctx, a.Scope(), in.ContractID)
 		if errs.Is(err, errs.KindNotFound) || (err == nil && c.OrgID != dist.ID) {
-			return errs.Invalid("contractId", "no such contract of the distributor")
+			return &errs.Error{Kind: errs.KindNotFound, Field: "contractId", Msg: "no such contract of the distributor"}
 		}
 		if err != nil {
 			return err

@@ -169,7 +169,7 @@ func TestInstallations(t *testing.T) {
 			t.Fatalf("partner registering an installation: %v", err)
 		}
 		_, err = e.svc.CreateInstallation(e.ctx, da, bss.InstallationInput{DistributorID: e.dist.ID, ContractID: "nope"})
-		if !errs.Is(err, errs.KindInvalid) {
+		if !errs.Is(err, errs.KindNotFound) {
 			t.Fatalf("unknown contract: %v", err)
 		}
 		_, err = e.svc.CreateInstallation(e.ctx, da, bss.InstallationInput{DistributorID: e.dist.ID, ContractID: e.ct.ID, AppID: e.inst.AppID})

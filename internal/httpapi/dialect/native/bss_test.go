@@ -73,15 +73,15 @@ func (e *env) bssBadRoutes() []badRoute {
 			{name: "empty body", body: "", status: 400, field: "body"},
 			{name: "distributorId missing", body: `{"contractId":"` + e.contractA + `"}`, status: 422, field: "distributorId"},
 			{name: "distributorId malformed", body: bssBody("x", e.contractA, ""), status: 422, field: "distributorId"},
-			{name: "distributorId unknown", body: bssBody(unknownID, e.contractA, ""), status: 400, field: "distributorId", specValid: true},
-			{name: "distributorId foreign", key: aAdmin, body: bssBody(e.distB, e.contractB, ""), status: 400, field: "distributorId", specValid: true},
+			{name: "distributorId unknown", body: bssBody(unknownID, e.contractA, ""), status: 404, field: "distributorId", specValid: true},
+			{name: "distributorId foreign", key: aAdmin, body: bssBody(e.distB, e.contractB, ""), status: 404, field: "distributorId", specValid: true},
 			{name: "distributorId not a distributor", body: bssBody(e.partnerA, e.contractA, ""), status: 400, field: "distributorId", specValid: true},
 			{name: "distributorId the provider", body: bssBody(e.root, e.contractA, ""), status: 400, field: "distributorId", specValid: true},
 			{name: "contractId missing", body: `{"distributorId":"` + e.distA + `"}`, status: 422, field: "contractId"},
 			{name: "contractId malformed", body: bssBody(e.distA, "x", ""), status: 422, field: "contractId"},
-			{name: "contractId unknown", body: bssBody(e.distA, unknownID, ""), status: 400, field: "contractId", specValid: true},
-			{name: "contractId of another distributor", body: bssBody(e.distA, e.contractB, ""), status: 400, field: "contractId", specValid: true},
-			{name: "contractId foreign", key: aAdmin, body: bssBody(e.distA, e.contractB, ""), status: 400, field: "contractId", specValid: true},
+			{name: "contractId unknown", body: bssBody(e.distA, unknownID, ""), status: 404, field: "contractId", specValid: true},
+			{name: "contractId of another distributor", body: bssBody(e.distA, e.contractB, ""), status: 404, field: "contractId", specValid: true},
+			{name: "contractId foreign", key: aAdmin, body: bssBody(e.distA, e.contractB, ""), status: 404, field: "contractId", specValid: true},
 			{name: "name too long", body: bssBody(e.distA, e.contractA, `"name":"`+strings.Repeat("é", 256)+`"`), status: 422, field: "name"},
 			{name: "name wrong type", body: bssBody(e.distA, e.contractA, `"name":5`), status: 422, field: "name"},
 			{name: "name control characters", body: bssBody(e.distA, e.contractA, `"name":"a\u0007b"`), status: 400, field: "name", specValid: true},
@@ -210,10 +210,10 @@ func (e *env) scenarioBSS(t *testing.T) {
 	}
 
 	// Another distributor's contract is refused, as if it did not exist.
-	wantProblem(t, e.do(t, e.req("POST", "/bss-installations", aAdmin, bssBody(e.distB, e.contractB, ""))), 400, "distributorId")
-	wantProblem(t, e.do(t, e.req("POST", "/bss-installations", aAdmin, bssBody(e.distA, e.contractB, ""))), 400, "contractId")
-	wantProblem(t, e.do(t, e.req("POST", "/bss-installations", bAdmin, bssBody(e.distB, e.contractA, ""))), 400, "contractId")
-	wantProblem(t, e.do(t, e.req("POST", "/bss-installations", provAdmin, bssBody(e.distB, e.contractA, ""))), 400, "contractId")
+	wantProblem(t, e.do(t, e.req("POST", "/bss-installations", aAdmin, bssBody(e.distB, e.contractB, ""))), 404, "distributorId")
+	wantProblem(t, e.do(t, e.req("POST", "/bss-installations", aAdmin, bssBody(e.distA, e.contractB, ""))), 404, "contractId")
+	wantProblem(t, e.do(t, e.req("POST", "/bss-installations", bAdmin, bssBody(e.distB, e.contractA, ""))), 404, "contractId")
+	wantProblem(t, e.do(t, e.req("POST", "/bss-installations", provAdmin, bssBody(e.distB, e.contractA, ""))), 404, "contractId")
 	if got := list(provViewer); len(got) != 4 {
 		t.Errorf("installations after the refusals = %v", got)
 	}
