@@ -21,10 +21,10 @@ func (v BSS) Tx(ctx context.Context, fn func(bss.Store) error) error {
 }
 
 // Tenancy implements bss.Store: the tenancy view on the same transaction.
-func (v BSS) Tenancy() tenancy.Store { return Tenancy{v.Store} }
+func (v BSS) Tenancy() tenancy.Store { return Tenancy(v) }
 
 // Objstore implements bss.Store: the objstore view on the same transaction.
-func (v BSS) Objstore() objstore.Store { return Objstore{v.Store} }
+func (v BSS) Objstore() objstore.Store { return Objstore(v) }
 
 var _ bss.Store = BSS{}
 
