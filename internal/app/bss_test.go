@@ -27,30 +27,42 @@ import (
 // returns the envelope.
 func bssCall(t *testing.T, a *app.App, v *apitest.Validator, creds map[string]string, path, body string) map[string]any {
 	t.Helper()
+	var out map[string]any
+	if err := json.Unmarshal(bssDo(t, a, v, creds, "POST", path, body), &out); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if out["Code"] != 0.0 {
+		t.Fatalf("%s: %v", path, out)
+	}
+	return out
+}
+
+// bssDo sends one call and returns the 200 answer's body.
+func bssDo(t *testing.T, a *app.App, v *apitest.Validator, creds map[string]string, method, path, body string) []byte {
+	t.Helper()
 	h := http.Header{}
 	h.Set(infiterra.HeaderApplicationID, creds["bss_application_id"])
 	h.Set(infiterra.HeaderAPIKey, base64.StdEncoding.EncodeToString([]byte(creds["bss_api_key"])))
 	h.Set(infiterra.HeaderTrackID, "track-"+path)
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	resp := v.Do(t, a.Handler, apitest.Request{Method: "POST", Path: infiterra.Prefix + "/" + path, Header: h, Body: []byte(body)})
+	req := apitest.Request{Method: method, Path: infiterra.Prefix + "/" + path, Header: h}
+	if body != "" {
+		req.Body = []byte(body)
+	}
+	resp := v.Do(t, a.Handler, req)
 	if resp.Status != 200 {
 		t.Fatalf("%s: %d %s", path, resp.Status, resp.Body)
 	}
-	var out map[string]any
-	if err := json.Unmarshal(resp.Body, &out); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	if out["Code"] != 0.0 {
-		t.Fatalf("%s: %s", path, resp.Body)
-	}
-	return out
+	return resp.Body
 }
 
-// TestBSSSubscriptionOnS3 walks a BSS subscription of the demo installation
-// through the real S3 server: created with 1 TB and S3 credentials, the
-// customer writes; suspended, writes and reads are refused; activated, they
-// work again; cancelled, the capacity is back on the contract and the
-// account's deletion is scheduled.
+// TestBSSSubscriptionOnS3 is issue 7's BSS walk-through, as a BSS drives
+// the demo installation (headers as the interworks SDK sends them), on the
+// real S3 server: fields get and validate, account synchronize, pre-check
+// (nothing changes), create (a storage account with the capacity and S3
+// credentials; the customer writes), quantity update, add-on, suspend
+// (writes and reads refused), activate (writes accepted), cancel (the
+// capacity back on the contract, deletion scheduled), account delete.
 func TestBSSSubscriptionOnS3(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
@@ -65,11 +77,38 @@ func TestBSSSubscriptionOnS3(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		var fields struct{ Fields []struct{ ID string } }
+		if err := json.Unmarshal(bssDo(t, a.App, v, a.creds, "GET", "fields/get", ""), &fields); err != nil || len(fields.Fields) == 0 {
+			t.Fatalf("fields/get: %+v %v", fields, err)
+		}
+		// fields/validate really checks: the demo distributor's key and
+		// contract pass, a contract of nobody's does not.
+		valid := fmt.Sprintf(`{"Fields":[{"ID":"ICApiKey","Value":%q},{"ID":"ICContractId","Value":%q}]}`,
+			a.creds["distributor_key"], app.DemoContractID)
+		if got := string(bssDo(t, a.App, v, a.creds, "POST", "fields/validate", valid)); got != "[]" && got != "[]\n" {
+			t.Fatalf("fields/validate with the demo's values: %s", got)
+		}
+		bad := `{"Fields":[{"ID":"ICApiKey","Value":"trl_not-a-key"},{"ID":"ICContractId","Value":"00000000-0000-4000-8000-000000000099"}]}`
+		var problems []string
+		if err := json.Unmarshal(bssDo(t, a.App, v, a.creds, "POST", "fields/validate", bad), &problems); err != nil || len(problems) != 2 {
+			t.Fatalf("fields/validate with bad values: %v %v", problems, err)
+		}
+
 		acct := bssCall(t, a.App, v, a.creds, "accounts/synchronize", `{"ID":"7001","ExternalID":null,"Name":"Nordlicht AG",
 			"Email":"it@nordlicht.example","SyncOptions":{"username":"it@nordlicht.example"}}`)["Result"].(string)
-		sub := bssCall(t, a.App, v, a.creds, "subscriptions/create", fmt.Sprintf(`{"ID":null,"SubscriptionID":"9001",
+		create := func(checkOnly bool) map[string]any {
+			return bssCall(t, a.App, v, a.creds, "subscriptions/create", fmt.Sprintf(`{"ID":null,"SubscriptionID":"9001",
 			"Name":"Nordlicht storage","ServiceType":"ImpossibleCloudStorage","ProductID":"ic-storage-tb","ActionType":"Provision",
-			"Quantity":1,"Account":{"ID":"7001","ExternalID":%q},"AttributeList":{},"Addons":[],"CheckOnly":false}`, acct))
+			"Quantity":1,"Account":{"ID":"7001","ExternalID":%q},"AttributeList":{},"Addons":[],"CheckOnly":%t}`, acct, checkOnly))
+		}
+		// The pre-check accepts and changes nothing.
+		if pre := create(true); pre["Result"] != nil {
+			t.Fatalf("pre-check answered a subscription: %v", pre)
+		}
+		if c, err := a.Tenancy.GetContract(ctx, sys, app.DemoContractID); err != nil || c.AllocatedCapacity != before.AllocatedCapacity {
+			t.Fatalf("the pre-check changed the contract: %+v %v", c, err)
+		}
+		sub := create(false)
 		subID := sub["Result"].(string)
 		saID := sub["CustomFieldValues"].(map[string]any)["ICStorageAccountId"].(string)
 		after, err := a.Tenancy.GetContract(ctx, sys, app.DemoContractID)
@@ -98,9 +137,25 @@ func TestBSSSubscriptionOnS3(t *testing.T) {
 		bucket := "nordlicht-" + d.Dialect().Name()
 		put(t, c, bucket, "a.txt", fill(100, 'a'))
 
+		// Quantity 2, then an add-on of 1 TB on top: 3 TB.
+		bssCall(t, a.App, v, a.creds, "subscriptions/update", fmt.Sprintf(`{"ID":%q,"SubscriptionID":"9001",
+			"ServiceType":"ImpossibleCloudStorage","ProductID":"ic-storage-tb","ActionType":"Provision","Quantity":2,
+			"Account":{"ID":"7001","ExternalID":%q},"AttributeList":{},"Addons":[],"CheckOnly":false}`, subID, acct))
+		bssCall(t, a.App, v, a.creds, "addons/create", fmt.Sprintf(`{"ID":%q,"SubscriptionID":"9001",
+			"ServiceType":"ImpossibleCloudStorage","ProductID":"ic-storage-tb","ActionType":"None","Quantity":2,
+			"Account":{"ID":"7001","ExternalID":%q},"AttributeList":{},"Addons":[{"ID":null,"ParentID":%q,
+			"Name":"Extra TB","ProductID":"ic-storage-extra-tb","ActionType":"Provision","Quantity":1,"AttributeList":{}}],
+			"CheckOnly":false}`, subID, acct, subID))
+		if sa, err = a.Objstore.GetStorageAccount(ctx, sys, partner, saID); err != nil || sa.AllocatedCapacity != 3_000_000_000_000 {
+			t.Fatalf("after update and add-on: %+v %v", sa, err)
+		}
+		if c, err := a.Tenancy.GetContract(ctx, sys, app.DemoContractID); err != nil || c.AllocatedCapacity != before.AllocatedCapacity+3_000_000_000_000 {
+			t.Fatalf("contract after update and add-on: %+v %v", c, err)
+		}
+
 		service := func(action string) {
 			bssCall(t, a.App, v, a.creds, "subscriptions/"+action, fmt.Sprintf(`{"ID":%q,"SubscriptionID":"9001",
-				"ServiceType":"ImpossibleCloudStorage","ProductID":"ic-storage-tb","ActionType":%q,"Quantity":1,
+				"ServiceType":"ImpossibleCloudStorage","ProductID":"ic-storage-tb","ActionType":%q,"Quantity":2,
 				"Account":{"ID":"7001","ExternalID":%q},"AttributeList":{},"Addons":[],"CheckOnly":false}`, subID,
 				map[string]string{"suspend": "Suspend", "activate": "Activate", "cancel": "Cancel"}[action], acct))
 		}
@@ -134,6 +189,11 @@ func TestBSSSubscriptionOnS3(t *testing.T) {
 		sa, err = a.Objstore.GetStorageAccount(ctx, sys, sa.PartnerID, saID)
 		if err != nil || sa.PendingDeletedAt == nil || sa.AllocatedCapacity != 0 {
 			t.Fatalf("storage account after cancel: %+v %v", sa, err)
+		}
+		bssCall(t, a.App, v, a.creds, "accounts/delete", fmt.Sprintf(`{"ID":"7001","ExternalID":%q}`, acct))
+		var exists map[string]any
+		if err := json.Unmarshal(bssDo(t, a.App, v, a.creds, "POST", "accounts/exists", `{"ID":"7001","Email":"it@nordlicht.example"}`), &exists); err != nil || exists["Code"] != 0.0 {
+			t.Fatalf("accounts/exists after delete: %v %v", exists, err)
 		}
 	})
 }
