@@ -24,6 +24,7 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/httpapi/apitest"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud"
+	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/infiterra"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/itglobal"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
 )
@@ -156,14 +157,18 @@ func validatorFor(t *testing.T, path string) *apitest.Validator {
 			impossiblecloud.Prefix + "/": apitest.NewValidator(t, impossiblecloud.Spec()),
 			native.Prefix + "/":          apitest.NewValidator(t, native.Spec30()),
 			itglobal.Prefix + "/":        apitest.NewValidator(t, itglobal.Spec()),
+			infiterra.Prefix + "/":       apitest.NewValidator(t, infiterra.Spec()),
 		}
 	})
-	for prefix, v := range validators {
-		if strings.HasPrefix(path, prefix) {
-			return v
+	// The longest prefix wins: the Infiterra routes sit under the
+	// Impossible Cloud prefix.
+	var best string
+	for prefix := range validators {
+		if strings.HasPrefix(path, prefix) && len(prefix) > len(best) {
+			best = prefix
 		}
 	}
-	return nil
+	return validators[best]
 }
 
 // call sends a request with an optional bearer key and JSON body, validates
