@@ -9,6 +9,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/audit"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ids"
+	"github.com/trellis-cloud/trellis/internal/tenancy"
 	"github.com/trellis-cloud/trellis/internal/validate"
 )
 
@@ -93,11 +94,7 @@ func (s *Service) ResizeStorageAccountTx(ctx context.Context, tx Store, a actor.
 	}
 	// The partner's row first: every writer of its sums locks it, so the
 	// account's capacity and the partner's sum change together.
-	p, err := s.partnerOf(ctx, tx, a, partnerID, actor.Staff, true)
-	if err != nil {
-		return StorageAccount{}, err
-	}
-	sa, err := tx.GetStorageAccount(ctx, a.Scope(), p.ID, id)
+	p, sa, err := s.accountOf(ctx, tx, a, partnerID, id, true)
 	if err != nil {
 		return StorageAccount{}, err
 	}
@@ -145,15 +142,8 @@ func (s *Service) ResizeStorageAccountTx(ctx context.Context, tx Store, a actor.
 // account is in changes nothing and writes no audit row, so a retried call
 // converges.
 func (s *Service) SetSuspendedTx(ctx context.Context, tx Store, a actor.Actor, partnerID, id string, suspended bool) (StorageAccount, error) {
-	if err := mayUse(a, partnerID, actor.Staff); err != nil {
-		return StorageAccount{}, err
-	}
 	// Locked so two concurrent calls cannot both see the old state.
-	p, err := s.partnerOf(ctx, tx, a, partnerID, actor.Staff, true)
-	if err != nil {
-		return StorageAccount{}, err
-	}
-	sa, err := tx.GetStorageAccount(ctx, a.Scope(), p.ID, id)
+	_, sa, err := s.accountOf(ctx, tx, a, partnerID, id, true)
 	if err != nil {
 		return StorageAccount{}, err
 	}
@@ -176,11 +166,7 @@ func (s *Service) SetSuspendedTx(ctx context.Context, tx Store, a actor.Actor, p
 // ScheduleDeletionTx is ScheduleDeletion inside tx; it returns the account
 // with its deletion date (the earlier one when it was already scheduled).
 func (s *Service) ScheduleDeletionTx(ctx context.Context, tx Store, a actor.Actor, partnerID, id string) (StorageAccount, error) {
-	p, err := s.partnerOf(ctx, tx, a, partnerID, actor.Staff, false)
-	if err != nil {
-		return StorageAccount{}, err
-	}
-	sa, err := tx.GetStorageAccount(ctx, a.Scope(), p.ID, id)
+	_, sa, err := s.accountOf(ctx, tx, a, partnerID, id, false)
 	if err != nil {
 		return StorageAccount{}, err
 	}
@@ -194,4 +180,16 @@ func (s *Service) ScheduleDeletionTx(ctx context.Context, tx Store, a actor.Acto
 	}
 	sa.PendingDeletedAt, sa.UpdatedAt = &at, now
 	return sa, tx.AppendAudit(ctx, audit.New(a, now, "storage_account.schedule_deletion", "storage_account", sa.ID, sa.OrgPath, at.Format(time.RFC3339)))
+}
+
+// accountOf returns a storage account of a partner the actor may change
+// (staff), with the partner; lock takes the partner's row first, as every
+// writer of the partner's sums does.
+func (s *Service) accountOf(ctx context.Context, tx Store, a actor.Actor, partnerID, id string, lock bool) (tenancy.Org, StorageAccount, error) {
+	p, err := s.partnerOf(ctx, tx, a, partnerID, actor.Staff, lock)
+	if err != nil {
+		return tenancy.Org{}, StorageAccount{}, err
+	}
+	sa, err := tx.GetStorageAccount(ctx, a.Scope(), p.ID, id)
+	return p, sa, err
 }
