@@ -6,9 +6,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,6 +40,9 @@ type cluster struct {
 	nodes  []*node
 	st     *stats
 	client *http.Client
+
+	logMu  sync.Mutex
+	logged map[string]int // no-answer kinds logged so far
 
 	vOnce sync.Once
 	vals  map[string]*apitest.Validator
@@ -111,13 +116,13 @@ func (c *cluster) doOn(n *node, r request) (reply, error) {
 	c.st.sent.Add(1)
 	resp, err := c.client.Do(req)
 	if err != nil {
-		c.st.netErr.Add(1)
+		c.noAnswer(n, r.method+" "+r.path, err)
 		return reply{}, err
 	}
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil {
-		c.st.netErr.Add(1)
+		c.noAnswer(n, r.method+" "+r.path, err)
 		return reply{}, err
 	}
 	switch {
@@ -140,4 +145,32 @@ func (c *cluster) doOn(n *node, r request) (reply, error) {
 
 func bearer(key string) http.Header {
 	return http.Header{"Authorization": {"Bearer " + key}, "Content-Type": {"application/json"}}
+}
+
+// noAnswer counts a request a node did not answer. Refused connections are
+// expected from a killed node; anything else (a timeout, a reset while the
+// node was up) is logged, a few of each, as evidence.
+func (c *cluster) noAnswer(n *node, what string, err error) {
+	c.st.netErr.Add(1)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return
+	}
+	kind := "other"
+	switch {
+	case errors.Is(err, syscall.ECONNRESET):
+		kind = "reset"
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		kind = "eof"
+	case os.IsTimeout(err):
+		kind = "timeout"
+	}
+	c.logMu.Lock()
+	defer c.logMu.Unlock()
+	if c.logged == nil {
+		c.logged = map[string]int{}
+	}
+	c.logged[kind]++
+	if c.logged[kind] <= 5 {
+		c.t.Logf("no answer (%s) from %s (alive %t) to %s: %v", kind, n.name, n.isAlive(), what, err)
+	}
 }

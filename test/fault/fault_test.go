@@ -102,9 +102,19 @@ func TestFault(t *testing.T) {
 		}
 		nodes[i] = newNode(t, fmt.Sprintf("node%d", i+1), common, dir)
 	}
+	// The nodes' full logs are kept for a failed run, named by its seed.
 	dumpLogs := func() {
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("trellis-fault-%d", cfg.seed))
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			t.Log(err)
+			return
+		}
 		for _, n := range nodes {
-			t.Logf("---- %s log (last 6000 bytes) ----\n%s", n.name, tail(n.logs(), 6000))
+			path := filepath.Join(dir, n.name+".log")
+			if err := os.WriteFile(path, []byte(n.logs()), 0o600); err != nil {
+				t.Log(err)
+			}
+			t.Logf("---- %s: full log in %s; its last lines ----\n%s", n.name, path, tail(n.logs(), 3000))
 		}
 	}
 	t.Cleanup(func() {

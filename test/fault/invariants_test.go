@@ -88,9 +88,12 @@ func (c *checker) rows(query string, args ...any) []string {
 }
 
 // transitional lists every resource not in a final state.
+//
+// A VM or disk in "error" is final (the issue's "its final state or
+// error"), even with its failed step still pending: River retries it.
 const transitional = `
-SELECT 'vm', uuid, status, op, updated_at::text FROM compute_vms WHERE status IN ('creating', 'deleting') OR op <> ''
-UNION ALL SELECT 'disk', uuid, status, '', updated_at::text FROM compute_disks WHERE status = 'creating'
+SELECT 'vm', uuid, status, op, updated_at::text FROM compute_vms WHERE status IN ('creating', 'deleting') OR (op <> '' AND status <> 'error')
+UNION ALL SELECT 'disk', uuid, status, op, updated_at::text FROM compute_disks WHERE status = 'creating' OR (op <> '' AND status <> 'error')
 UNION ALL SELECT 'replica', uuid, status, '', created_at::text FROM compute_replicas WHERE status = 'creating'
 UNION ALL SELECT 'network', uuid, state, '', updated_at::text FROM networks WHERE state = 'pending'
 UNION ALL SELECT 'load_balancer', uuid, state, '', updated_at::text FROM load_balancers WHERE state = 'pending'
@@ -208,6 +211,10 @@ func (c *checker) checkAll() {
 			LEFT JOIN compute_vms v ON v.uuid = a.owner_uuid WHERE a.owner_type = 'vm' AND (v.uuid IS NULL OR v.status = 'deleted')`))
 
 	// Resources in final states, idempotency keys free.
+	if failed := c.rows(`SELECT 'vm', op, op_error, COUNT(*) FROM compute_vms WHERE status = 'error' GROUP BY 2, 3
+		UNION ALL SELECT 'disk', op, op_error, COUNT(*) FROM compute_disks WHERE status = 'error' GROUP BY 2, 3`); len(failed) > 0 {
+		c.t.Logf("in error (final, their steps retried by River): %s", strings.Join(failed, "; "))
+	}
 	stuck := c.rows(transitional + ` ORDER BY 1, 2`)
 	if len(stuck) > 0 {
 		c.t.Logf("resources not in a final state, by kind: %s",

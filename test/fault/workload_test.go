@@ -260,7 +260,7 @@ func (w *workload) s3Writer(ctx context.Context, rng *mrand.Rand, i int) {
 			case errors.As(err, &ae):
 				w.cl.st.refused.Add(1) // an S3 error answer (quota exceeded, …)
 			default:
-				w.cl.st.netErr.Add(1)
+				w.cl.noAnswer(w.cl.nodes[(first+j)%len(clients)], "S3 "+acct.bucket+"/"+key, err)
 				continue // the node did not answer: the next one
 			}
 			break
