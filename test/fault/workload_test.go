@@ -168,7 +168,7 @@ func newWorkload(cl *cluster, fx *fixture, seed uint64) *workload {
 
 func (w *workload) run(ctx context.Context, wg *sync.WaitGroup) {
 	workers := []func(context.Context, *mrand.Rand){w.partners, w.partners, w.vms, w.vms, w.floatingIPs,
-		w.payments, w.bss, w.bss, w.itglobal}
+		w.payments, w.payments, w.payments, w.bss, w.bss, w.itglobal}
 	for i := range w.fx.s3 {
 		workers = append(workers, func(ctx context.Context, rng *mrand.Rand) { w.s3Writer(ctx, rng, i) })
 		workers = append(workers, func(ctx context.Context, rng *mrand.Rand) { w.s3Writer(ctx, rng, i) })
@@ -235,6 +235,9 @@ func (w *workload) s3Writer(ctx context.Context, rng *mrand.Rand, i int) {
 	for j, n := range w.cl.nodes {
 		clients[j] = s3Client(n, acct)
 	}
+	// The requests' own context: one in flight when the workload ends
+	// finishes (or times out) like any other.
+	rctx := context.Background()
 	for pace(ctx, rng) {
 		key := fmt.Sprintf("obj-%d", rng.IntN(40))
 		first := rng.IntN(len(clients))
@@ -243,11 +246,11 @@ func (w *workload) s3Writer(ctx context.Context, rng *mrand.Rand, i int) {
 			w.cl.st.sent.Add(1)
 			var err error
 			if rng.IntN(5) == 0 {
-				_, err = c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(acct.bucket), Key: aws.String(key)})
+				_, err = c.DeleteObject(rctx, &s3.DeleteObjectInput{Bucket: aws.String(acct.bucket), Key: aws.String(key)})
 			} else {
 				size := 64<<10 + rng.IntN(448<<10)
 				body := bytes.Repeat([]byte{byte('a' + rng.IntN(26))}, size)
-				_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(acct.bucket), Key: aws.String(key),
+				_, err = c.PutObject(rctx, &s3.PutObjectInput{Bucket: aws.String(acct.bucket), Key: aws.String(key),
 					Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(size))})
 				if err == nil {
 					w.s3Acked.Add(1)
