@@ -114,6 +114,10 @@ func (c *cluster) doOn(n *node, r request) (reply, error) {
 		req.Header[k] = vs
 	}
 	c.st.sent.Add(1)
+	if r.header.Get("Idempotency-Key") != "" {
+		n.keyedInFlight.Add(1)
+		defer n.keyedInFlight.Add(-1)
+	}
 	resp, err := c.client.Do(req)
 	if err != nil {
 		c.noAnswer(n, r.method+" "+r.path, err)

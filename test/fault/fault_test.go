@@ -235,13 +235,25 @@ func chaos(ctx context.Context, t *testing.T, nodes []*node, st *stats, rng *mra
 		}
 		pause := time.Duration(500+rng.IntN(3000)) * time.Millisecond
 		n := nodes[i]
+		// Every other kill is aimed into a request with an Idempotency-Key
+		// (when one reaches that node within 2 s): those are short, and a
+		// kill between taking a key and completing it is the case to test.
+		aimed := ""
+		if k%2 == 1 {
+			for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+				if n.keyedInFlight.Load() > 0 {
+					aimed = " (into a keyed payment)"
+					break
+				}
+			}
+		}
 		n.kill()
 		killed[i] = true
 		n.mu.Lock()
 		n.kills++
 		n.mu.Unlock()
 		st.kills.Add(1)
-		t.Logf("chaos: kill -9 %s at %s, restart in %s", n.name, time.Now().Format("15:04:05.000"), pause)
+		t.Logf("chaos: kill -9 %s%s at %s, restart in %s", n.name, aimed, time.Now().Format("15:04:05.000"), pause)
 		restarting.Add(1)
 		go func() {
 			defer restarting.Done()

@@ -37,6 +37,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -87,8 +88,12 @@ type node struct {
 	done  chan struct{}
 	runs  int
 	kills int // by the chaos loop
-	alive bool
-	log   bytes.Buffer // stderr of every run, for the failure report
+
+	// keyedInFlight counts requests with an Idempotency-Key this node is
+	// serving, so some kills can be aimed into one.
+	keyedInFlight atomic.Int64
+	alive         bool
+	log           bytes.Buffer // stderr of every run, for the failure report
 }
 
 func newNode(t *testing.T, name string, common []string, dataDir string) *node {
