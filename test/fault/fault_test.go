@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,6 +81,7 @@ func loadSettings(t *testing.T) settings {
 func TestFault(t *testing.T) {
 	dbURL := dbtest.NewPostgresDatabase(t) // skips without TRELLIS_TEST_POSTGRES_URL
 	cfg := loadSettings(t)
+	buildBinary(t)
 	t.Logf("fault suite: seed %d (replay with TRELLIS_FAULT_SEED=%d), %d nodes, workload %s, ≥ %d kills, recovery %s, clock advance %s",
 		cfg.seed, cfg.seed, cfg.nodes, cfg.duration, cfg.kills, cfg.recovery, cfg.advance)
 	rng := mrand.New(mrand.NewPCG(cfg.seed, 0x7472656c6c6973))
@@ -235,16 +237,25 @@ func chaos(ctx context.Context, t *testing.T, nodes []*node, st *stats, rng *mra
 		}
 		pause := time.Duration(500+rng.IntN(3000)) * time.Millisecond
 		n := nodes[i]
-		// Every other kill is aimed into a request with an Idempotency-Key
-		// (when one reaches that node within 2 s): those are short, and a
-		// kill between taking a key and completing it is the case to test.
+		// Of three kills, one lands at a random moment, one is aimed into a
+		// request with an Idempotency-Key and one into an S3 write (when
+		// one reaches that node within 2 s): those are short, and a kill
+		// between starting and completing them is the case to test.
 		aimed := ""
-		if k%2 == 1 {
-			for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-				if n.keyedInFlight.Load() > 0 {
-					aimed = " (into a keyed payment)"
-					break
-				}
+		var inFlight *atomic.Int64
+		switch k % 3 {
+		case 1:
+			inFlight, aimed = &n.keyedInFlight, " (into a keyed payment)"
+		case 2:
+			inFlight, aimed = &n.s3InFlight, " (into an S3 write)"
+		}
+		if inFlight != nil {
+			hit := false
+			for deadline := time.Now().Add(2 * time.Second); !hit && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+				hit = inFlight.Load() > 0
+			}
+			if !hit {
+				aimed = ""
 			}
 		}
 		n.kill()

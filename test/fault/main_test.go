@@ -43,7 +43,12 @@ import (
 	"time"
 )
 
-var binary string
+var (
+	binaryDir  string
+	binary     string
+	binaryOnce sync.Once
+	binaryErr  error
+)
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "trellis-fault-")
@@ -51,16 +56,25 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "trellis")
-	build := exec.Command("go", "build", "-o", binary, "../../cmd/trellis")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build trellis:", err)
-		os.Exit(1)
-	}
+	binaryDir = dir
 	code := m.Run()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// buildBinary builds trellis once, only for a test that runs (the suite
+// skips without PostgreSQL, and then costs no build).
+func buildBinary(t *testing.T) {
+	t.Helper()
+	binaryOnce.Do(func() {
+		binary = filepath.Join(binaryDir, "trellis")
+		build := exec.Command("go", "build", "-o", binary, "../../cmd/trellis")
+		build.Stdout, build.Stderr = os.Stdout, os.Stderr
+		binaryErr = build.Run()
+	})
+	if binaryErr != nil {
+		t.Fatalf("build trellis: %v", binaryErr)
+	}
 }
 
 func freeAddr(t *testing.T) string {
@@ -89,9 +103,11 @@ type node struct {
 	runs  int
 	kills int // by the chaos loop
 
-	// keyedInFlight counts requests with an Idempotency-Key this node is
-	// serving, so some kills can be aimed into one.
+	// keyedInFlight and s3InFlight count the requests with an
+	// Idempotency-Key and the S3 writes this node is serving, so that some
+	// kills can be aimed into one.
 	keyedInFlight atomic.Int64
+	s3InFlight    atomic.Int64
 	alive         bool
 	log           bytes.Buffer // stderr of every run, for the failure report
 }

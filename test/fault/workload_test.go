@@ -159,6 +159,7 @@ type workload struct {
 
 	mu    sync.Mutex
 	keyed []*keyed
+	subs  []bssSub // BSS subscriptions created, shared by the BSS workers
 	vmIDs []string // uuids of VMs created (acknowledged)
 }
 
@@ -168,7 +169,7 @@ func newWorkload(cl *cluster, fx *fixture, seed uint64) *workload {
 
 func (w *workload) run(ctx context.Context, wg *sync.WaitGroup) {
 	workers := []func(context.Context, *mrand.Rand){w.partners, w.partners, w.vms, w.vms, w.floatingIPs,
-		w.payments, w.payments, w.payments, w.bss, w.bss, w.itglobal}
+		w.payments, w.payments, w.payments, w.bss, w.bss, w.bss, w.itglobal}
 	for i := range w.fx.s3 {
 		workers = append(workers, func(ctx context.Context, rng *mrand.Rand) { w.s3Writer(ctx, rng, i) })
 		workers = append(workers, func(ctx context.Context, rng *mrand.Rand) { w.s3Writer(ctx, rng, i) })
@@ -241,21 +242,24 @@ func (w *workload) s3Writer(ctx context.Context, rng *mrand.Rand, i int) {
 	for pace(ctx, rng) {
 		key := fmt.Sprintf("obj-%d", rng.IntN(40))
 		first := rng.IntN(len(clients))
+		del := rng.IntN(5) == 0
+		size := 64<<10 + rng.IntN(448<<10)
+		body := bytes.Repeat([]byte{byte('a' + rng.IntN(26))}, size)
 		for j := range clients {
-			c := clients[(first+j)%len(clients)]
+			c, n := clients[(first+j)%len(clients)], w.cl.nodes[(first+j)%len(clients)]
 			w.cl.st.sent.Add(1)
+			n.s3InFlight.Add(1)
 			var err error
-			if rng.IntN(5) == 0 {
+			if del {
 				_, err = c.DeleteObject(rctx, &s3.DeleteObjectInput{Bucket: aws.String(acct.bucket), Key: aws.String(key)})
 			} else {
-				size := 64<<10 + rng.IntN(448<<10)
-				body := bytes.Repeat([]byte{byte('a' + rng.IntN(26))}, size)
 				_, err = c.PutObject(rctx, &s3.PutObjectInput{Bucket: aws.String(acct.bucket), Key: aws.String(key),
 					Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(size))})
 				if err == nil {
 					w.s3Acked.Add(1)
 				}
 			}
+			n.s3InFlight.Add(-1)
 			var ae smithy.APIError
 			switch {
 			case err == nil:
@@ -263,7 +267,7 @@ func (w *workload) s3Writer(ctx context.Context, rng *mrand.Rand, i int) {
 			case errors.As(err, &ae):
 				w.cl.st.refused.Add(1) // an S3 error answer (quota exceeded, …)
 			default:
-				w.cl.noAnswer(w.cl.nodes[(first+j)%len(clients)], "S3 "+acct.bucket+"/"+key, err)
+				w.cl.noAnswer(n, "S3 "+acct.bucket+"/"+key, err)
 				continue // the node did not answer: the next one
 			}
 			break
@@ -360,14 +364,18 @@ func (w *workload) payments(ctx context.Context, rng *mrand.Rand) {
 	}
 }
 
-// bss creates BSS subscriptions and updates their quantity, two workers on
-// the same subscriptions so updates of one subscription race across nodes.
+type bssSub struct{ id, subID string }
+
+// bss creates BSS subscriptions and updates their quantity; the BSS workers
+// share the subscriptions, so updates of one subscription race across
+// nodes.
 func (w *workload) bss(ctx context.Context, rng *mrand.Rand) {
 	creds := w.fx.creds
-	type sub struct{ id, subID string }
-	var mine []sub
 	for pace(ctx, rng) {
-		if rng.IntN(4) == 0 || len(mine) == 0 {
+		w.mu.Lock()
+		subs := w.subs
+		w.mu.Unlock()
+		if rng.IntN(4) == 0 || len(subs) == 0 {
 			subID := fmt.Sprintf("fault-%d", rng.Int64())
 			rep, err := w.cl.do(rng, bssRequest(creds, "subscriptions/create", fmt.Sprintf(`{"SubscriptionID":%q,"Name":"Fault storage",
 				"ServiceType":"ImpossibleCloudStorage","ProductID":"ic-storage-tb","ActionType":"Provision","Quantity":1,
@@ -377,11 +385,13 @@ func (w *workload) bss(ctx context.Context, rng *mrand.Rand) {
 				Result string
 			}
 			if err == nil && rep.status == 200 && json.Unmarshal(rep.body, &res) == nil && res.Code == 0 && res.Result != "" {
-				mine = append(mine, sub{res.Result, subID})
+				w.mu.Lock()
+				w.subs = append(w.subs, bssSub{res.Result, subID})
+				w.mu.Unlock()
 			}
 			continue
 		}
-		s := mine[rng.IntN(len(mine))]
+		s := subs[rng.IntN(len(subs))]
 		_, _ = w.cl.do(rng, bssRequest(creds, "subscriptions/update", fmt.Sprintf(`{"ID":%q,"SubscriptionID":%q,
 			"ServiceType":"ImpossibleCloudStorage","ProductID":"ic-storage-tb","ActionType":"Provision","Quantity":%d,
 			"Account":{"ID":"fault-1","ExternalID":%q}}`, s.id, s.subID, 1+rng.IntN(3), w.fx.bssAccount)), 2)
