@@ -189,7 +189,9 @@ func (c *checker) checkAll() {
 		c.rows(`SELECT s.id, s.allocated_capacity, p.used_bytes, p.used_bytes - s.allocated_capacity
 			FROM storage_accounts s JOIN s3_principals p ON p.storage_account_id = s.id
 			WHERE NOT s.allow_overdraft AND p.used_bytes > s.allocated_capacity`))
-	c.check("S3: bucket counters = objects listed through S3", c.listed())
+	counters, overQuota := c.listed()
+	c.check("S3: bucket counters = objects listed through S3", counters)
+	c.check("S3: 0 bytes over the quota in what S3 lists", overQuota)
 
 	// Pools: no public address, MAC or private address held twice, and the
 	// pool's and the floating IPs' records agree.
@@ -252,9 +254,9 @@ func (c *checker) checkAll() {
 }
 
 // listed compares, for the S3 workload's accounts, what S3 lists (through
-// a live node) with the bucket and principal counters.
-func (c *checker) listed() []string {
-	var bad []string
+// a live node) with the bucket and principal counters, and with the quota:
+// the counters may agree with each other and still miss stored bytes.
+func (c *checker) listed() (bad, overQuota []string) {
 	for _, a := range c.fx.s3 {
 		cl := s3Client(c.cl.nodes[0], a)
 		var bytes, count int64
@@ -278,12 +280,16 @@ func (c *checker) listed() []string {
 		}
 		c.t.Logf("S3 %s: listed %d objects, %d bytes; counters %d objects, %d bytes (+%d in parts), principal %d used, quota %d",
 			a.bucket, count, bytes, num, size, parts, used, s3Quota)
+		if bytes > s3Quota {
+			overQuota = append(overQuota, fmt.Sprintf("%s stores %d bytes (%d objects) on a quota of %d: %d over",
+				a.bucket, bytes, count, s3Quota, bytes-s3Quota))
+		}
 		if bytes != size || count != num || used != size+parts {
 			bad = append(bad, fmt.Sprintf("%s listed %d objects/%d bytes, counters %d objects/%d bytes, used %d",
 				a.bucket, count, bytes, num, size, used))
 		}
 	}
-	return bad
+	return bad, overQuota
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
