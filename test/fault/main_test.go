@@ -4,6 +4,11 @@
 // node is restarted, given a bounded time to recover, and the invariants
 // are checked in PostgreSQL and through the APIs.
 //
+// Each node has its own data dir (so its own S3 node id) whose s3/ is one
+// shared folder. Of every three kills one lands at a random moment, one is
+// aimed into a request with an Idempotency-Key and one into an S3 write.
+// TRELLIS_FAULT_KILLS=0 is a control run: the same workload without faults.
+//
 // It needs TRELLIS_TEST_POSTGRES_URL (it skips without it). The defaults fit
 // CI (about a minute of workload, at least 6 kills over at least 2 nodes).
 // A longer soak, or the replay of a failure, is the same test with other
