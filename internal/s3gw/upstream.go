@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	"github.com/versity/versitygw/backend/s3proxy"
 	"github.com/versity/versitygw/s3err"
+	"github.com/versity/versitygw/s3response"
 )
 
 // UpstreamConfig locates an S3-compatible store that keeps the objects
@@ -105,9 +107,19 @@ func OpenUpstream(ctx context.Context, cfg UpstreamConfig) (*Upstream, error) {
 func upstreamStartError(endpoint string, err error) error {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
+		var re *awshttp.ResponseError
+		status := 0
+		if errors.As(err, &re) {
+			status = re.HTTPStatusCode()
+		}
+		// 401/403, or a code some stores answer with another status
+		// (versitygw: XAdminUserNotFound for an unknown key).
 		switch ae.ErrorCode() {
 		case "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken",
-			"AuthorizationHeaderMalformed", "InvalidClientTokenId":
+			"AuthorizationHeaderMalformed", "InvalidClientTokenId", "XAdminUserNotFound":
+			status = http.StatusForbidden
+		}
+		if status == http.StatusUnauthorized || status == http.StatusForbidden {
 			return fmt.Errorf("%w %s refused the credentials (%s: %s): check --s3-upstream-key, --s3-upstream-secret and --s3-upstream-region",
 				ErrUpstream, endpoint, ae.ErrorCode(), ae.ErrorMessage())
 		}
@@ -159,4 +171,20 @@ func (u *Upstream) CreateBucket(ctx context.Context, in *s3.CreateBucketInput, a
 		return s3err.GetBucketErr(s3err.ErrBucketAlreadyExists, name)
 	}
 	return nil
+}
+
+// CopyObject copies within the upstream. The expected owners the front end
+// fills in name Trellis's principals, which the upstream does not know (its
+// buckets are all the upstream account's); Trellis checked them already.
+func (u *Upstream) CopyObject(ctx context.Context, in s3response.CopyObjectInput) (s3response.CopyObjectOutput, error) {
+	in.ExpectedBucketOwner, in.ExpectedSourceBucketOwner = nil, nil
+	return u.S3Proxy.CopyObject(ctx, in)
+}
+
+// UploadPartCopy copies into a part within the upstream (expected owners
+// dropped, as for CopyObject).
+func (u *Upstream) UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput) (s3response.CopyPartResult, error) {
+	cp := *in
+	cp.ExpectedBucketOwner, cp.ExpectedSourceBucketOwner = nil, nil
+	return u.S3Proxy.UploadPartCopy(ctx, &cp)
 }

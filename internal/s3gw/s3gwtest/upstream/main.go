@@ -4,15 +4,25 @@
 // another process). It prints "upstream-url <URL>" on stdout once it listens, and
 // serves until SIGTERM or SIGINT.
 //
-//	upstream -dir DIR -access KEY -secret SECRET [-addr 127.0.0.1:0]
+//	upstream -dir DIR -access KEY -secret SECRET [-addr 127.0.0.1:0] [-delay 100ms]
+//
+// -delay makes each object and part write wait that long before and again
+// after storing, as a slow distributed store would, so a test that kills a
+// Trellis node finds writes in flight at either side of the store.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/versity/versitygw/backend"
+	"github.com/versity/versitygw/s3response"
 
 	"github.com/trellis-cloud/trellis/internal/s3gw"
 )
@@ -23,6 +33,7 @@ func main() {
 	access := flag.String("access", "", "root access key")
 	secret := flag.String("secret", "", "root secret key")
 	region := flag.String("region", s3gw.DefaultRegion, "region requests are signed for")
+	delay := flag.Duration("delay", 0, "wait before and after each object or part write")
 	flag.Parse()
 	if *dir == "" || *access == "" || *secret == "" {
 		fmt.Fprintln(os.Stderr, "upstream: -dir, -access and -secret are required")
@@ -33,7 +44,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "upstream:", err)
 		os.Exit(1)
 	}
-	srv, err := s3gw.StartPlain(be, *addr, *region, *access, *secret)
+	var store backend.Backend = be
+	if *delay > 0 {
+		store = slow{Backend: be, d: *delay}
+	}
+	srv, err := s3gw.StartPlain(store, *addr, *region, *access, *secret)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "upstream:", err)
 		os.Exit(1)
@@ -46,4 +61,22 @@ func main() {
 		fmt.Fprintln(os.Stderr, "upstream:", err)
 		os.Exit(1)
 	}
+}
+
+// slow waits around object and part writes.
+type slow struct {
+	*s3gw.Backend
+	d time.Duration
+}
+
+func (s slow) PutObject(ctx context.Context, in s3response.PutObjectInput) (s3response.PutObjectOutput, error) {
+	time.Sleep(s.d)
+	defer time.Sleep(s.d)
+	return s.Backend.PutObject(ctx, in)
+}
+
+func (s slow) UploadPart(ctx context.Context, in *s3.UploadPartInput) (*s3.UploadPartOutput, error) {
+	time.Sleep(s.d)
+	defer time.Sleep(s.d)
+	return s.Backend.UploadPart(ctx, in)
 }
