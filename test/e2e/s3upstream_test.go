@@ -263,6 +263,29 @@ func TestThreeNodesOnUpstreamS3(t *testing.T) {
 	if _, err := clients[0].ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &foreign}); s3ErrCode(err) != "NoSuchBucket" {
 		t.Fatalf("a bucket Trellis did not create: %v, want NoSuchBucket", err)
 	}
+	// A name the upstream holds already is taken over while it is empty
+	// (and deleted through Trellis from the upstream), refused while it
+	// holds objects Trellis never counted.
+	if _, err := root.PutObject(ctx, &s3.PutObjectInput{Bucket: &foreign, Key: aws.String("not-trellis"),
+		Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := clients[0].CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &foreign}); s3ErrCode(err) != "BucketAlreadyExists" {
+		t.Fatalf("creating a bucket the upstream holds with objects: %v, want BucketAlreadyExists", err)
+	}
+	adopted := "adopted-" + strings.ToLower(randHex(t, 4))
+	if _, err := root.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &adopted}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := clients[0].CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &adopted}); err != nil {
+		t.Fatalf("creating a bucket the upstream holds empty: %v", err)
+	}
+	if _, err := clients[1].DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &adopted}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &adopted}); err == nil {
+		t.Fatal("a bucket deleted through Trellis is still on the upstream")
+	}
 
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
