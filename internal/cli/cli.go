@@ -99,7 +99,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 		cfg.PublicURL = "http://" + c.HTTP
 	}
 	cfg.S3Addr, cfg.S3Region, cfg.S3Domain = c.S3, c.S3Region, c.S3Domain
-	if err := c.s3Upstream(&cfg); err != nil {
+	if err := c.s3Upstream(g.Ctx, &cfg); err != nil {
 		return err
 	}
 	if c.SecretKey != "" {
@@ -365,7 +365,7 @@ func printJSON(w io.Writer, v any) error {
 }
 
 // s3Upstream checks the upstream S3 flags and puts them into cfg.
-func (c *ServeCmd) s3Upstream(cfg *app.Config) error {
+func (c *ServeCmd) s3Upstream(ctx context.Context, cfg *app.Config) error {
 	if c.S3Store != "s3" {
 		if c.S3Up != "" || c.S3UpKey != "" || c.S3UpSec != "" {
 			return errors.New("--s3-upstream, --s3-upstream-key and --s3-upstream-secret need --s3-backend s3")
@@ -379,5 +379,8 @@ func (c *ServeCmd) s3Upstream(cfg *app.Config) error {
 		return errors.New("--s3-backend s3 needs --s3-upstream, --s3-upstream-key and --s3-upstream-secret")
 	}
 	cfg.S3Upstream = s3gw.UpstreamConfig{URL: c.S3Up, Key: c.S3UpKey, Secret: c.S3UpSec, Region: c.S3UpReg}
-	return nil
+	// Checked now, before the database is touched: a first start that
+	// failed later would have generated an admin key it never showed.
+	_, err := s3gw.OpenUpstream(ctx, cfg.S3Upstream)
+	return err
 }
