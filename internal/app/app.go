@@ -88,6 +88,9 @@ type Config struct {
 	// versitygw's posix store changes the process's working directory to
 	// its root, so a process holds one: tests share it.
 	S3Backend *s3gw.Backend
+	// S3Upstream, when its URL is set, keeps the objects in that S3 store
+	// instead (serve --s3-backend s3): nodes share only it and the database.
+	S3Upstream s3gw.UpstreamConfig
 	// S3Node names this node's S3 server (default: <DataDir>/s3-node-id).
 	S3Node string
 	// PublicURL is where clients reach the HTTP API (links in e-mails,

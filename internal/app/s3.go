@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/versity/versitygw/backend"
+
 	"github.com/trellis-cloud/trellis/internal/s3gw"
 )
 
@@ -13,18 +15,29 @@ import (
 const ReconcileEvery = 6 * time.Hour
 
 // StartS3 starts the embedded S3 server when Config.S3Addr is set: it opens
-// the object store under the data dir (or uses Config.S3Backend), settles
-// what a previous run left in flight, and serves. Serve and Close stop it.
+// the object store (Config.S3Upstream's S3, Config.S3Backend, or the posix
+// store under the data dir), settles what a previous run left in flight,
+// and serves. Serve and Close stop it.
 func (a *App) StartS3(ctx context.Context) error {
 	if a.cfg.S3Addr == "" || a.S3 != nil {
 		return nil
 	}
-	be := a.cfg.S3Backend
-	if be == nil {
-		var err error
-		if be, err = s3gw.OpenBackend(s3gw.Dirs(a.cfg.DataDir)); err != nil {
+	var be backend.Backend
+	switch {
+	case a.cfg.S3Upstream.URL != "":
+		up, err := s3gw.OpenUpstream(ctx, a.cfg.S3Upstream)
+		if err != nil {
+			return err
+		}
+		be = up
+	case a.cfg.S3Backend != nil:
+		be = a.cfg.S3Backend
+	default:
+		pb, err := s3gw.OpenBackend(s3gw.Dirs(a.cfg.DataDir))
+		if err != nil {
 			return fmt.Errorf("s3: %w", err)
 		}
+		be = pb
 	}
 	srv, err := s3gw.New(s3gw.Config{Addr: a.cfg.S3Addr, Region: a.cfg.S3Region, VirtualHostDomain: a.cfg.S3Domain,
 		Backend: be, Keys: a.Objstore, Buckets: a.Buckets, NodeID: a.cfg.S3Node, DataDir: a.cfg.DataDir,

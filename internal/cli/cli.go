@@ -5,6 +5,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/app"
 	"github.com/trellis-cloud/trellis/internal/httpapi"
+	"github.com/trellis-cloud/trellis/internal/s3gw"
 	"github.com/trellis-cloud/trellis/internal/store/migrations"
 	"github.com/trellis-cloud/trellis/internal/tenancy"
 )
@@ -58,6 +60,11 @@ type ServeCmd struct {
 	S3        string        `name:"s3" env:"TRELLIS_S3" default:"127.0.0.1:9000" help:"Address of the embedded S3 server (objects under <data-dir>/s3); empty: no S3 server."`
 	S3Region  string        `name:"s3-region" env:"TRELLIS_S3_REGION" default:"us-east-1" help:"Region S3 clients sign their requests for."`
 	S3Domain  string        `name:"s3-domain" env:"TRELLIS_S3_DOMAIN" help:"Base domain for virtual-host-style S3 addressing (<bucket>.<domain>); path style always works."`
+	S3Store   string        `name:"s3-backend" env:"TRELLIS_S3_BACKEND" default:"posix" enum:"posix,s3" help:"Where the S3 server keeps objects: posix (files under <data-dir>/s3) or s3 (an upstream S3-compatible store, --s3-upstream; nodes then share only it and the database)."`
+	S3Up      string        `name:"s3-upstream" env:"TRELLIS_S3_UPSTREAM" help:"URL of the upstream S3 store for --s3-backend s3 (path-style), e.g. https://s3.example.net. Trellis's bucket names are its bucket names: give Trellis an upstream account of its own."`
+	S3UpKey   string        `name:"s3-upstream-key" env:"TRELLIS_S3_UPSTREAM_KEY" help:"Access key of the upstream S3 account."`
+	S3UpSec   string        `name:"s3-upstream-secret" env:"TRELLIS_S3_UPSTREAM_SECRET" help:"Secret key of the upstream S3 account (prefer the environment variable: arguments are visible to other users)."`
+	S3UpReg   string        `name:"s3-upstream-region" env:"TRELLIS_S3_UPSTREAM_REGION" default:"us-east-1" help:"Region requests to the upstream S3 are signed for (and its buckets created in)."`
 	AdminKey  string        `name:"admin-key" env:"TRELLIS_ADMIN_KEY" help:"Bootstrap the provider admin key to this value instead of generating one."`
 	Demo      bool          `name:"demo" env:"TRELLIS_DEMO" help:"Load the sandbox (the vendor documents' example objects) and write demo-credentials.json. Implies --sandbox."`
 	Sandbox   bool          `name:"sandbox" env:"TRELLIS_SANDBOX" help:"Let the provider admin move the clock forward (POST /api/v1/sandbox/clock) to simulate billing periods."`
@@ -92,6 +99,9 @@ func (c *ServeCmd) Run(g *Globals) error {
 		cfg.PublicURL = "http://" + c.HTTP
 	}
 	cfg.S3Addr, cfg.S3Region, cfg.S3Domain = c.S3, c.S3Region, c.S3Domain
+	if err := c.s3Upstream(g.Ctx, &cfg); err != nil {
+		return err
+	}
 	if c.SecretKey != "" {
 		key, err := app.ParseSecretKey(c.SecretKey)
 		if err != nil {
@@ -109,6 +119,9 @@ func (c *ServeCmd) Run(g *Globals) error {
 		return err
 	}
 	if err := a.StartS3(g.Ctx); err != nil {
+		if errors.Is(err, s3gw.ErrUpstream) {
+			return err
+		}
 		return fmt.Errorf("%w (choose another address with --s3, or run without the S3 server with --s3 '')", err)
 	}
 	if boot.NewAdminKey != "" {
@@ -349,4 +362,25 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// s3Upstream checks the upstream S3 flags and puts them into cfg.
+func (c *ServeCmd) s3Upstream(ctx context.Context, cfg *app.Config) error {
+	if c.S3Store != "s3" {
+		if c.S3Up != "" || c.S3UpKey != "" || c.S3UpSec != "" {
+			return errors.New("--s3-upstream, --s3-upstream-key and --s3-upstream-secret need --s3-backend s3")
+		}
+		return nil
+	}
+	if c.S3 == "" {
+		return errors.New("--s3-backend s3 needs the S3 server (--s3 is empty)")
+	}
+	if c.S3Up == "" || c.S3UpKey == "" || c.S3UpSec == "" {
+		return errors.New("--s3-backend s3 needs --s3-upstream, --s3-upstream-key and --s3-upstream-secret")
+	}
+	cfg.S3Upstream = s3gw.UpstreamConfig{URL: c.S3Up, Key: c.S3UpKey, Secret: c.S3UpSec, Region: c.S3UpReg}
+	// Checked now, before the database is touched: a first start that
+	// failed later would have generated an admin key it never showed.
+	_, err := s3gw.OpenUpstream(ctx, cfg.S3Upstream)
+	return err
 }

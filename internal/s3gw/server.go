@@ -43,8 +43,9 @@ type Config struct {
 	// VirtualHostDomain enables virtual-host-style addressing
 	// (<bucket>.<domain>) besides path style, which always works.
 	VirtualHostDomain string
-	// Backend is the object store (OpenBackend).
-	Backend *Backend
+	// Backend is the object store: the posix store (OpenBackend) or an
+	// upstream S3 (OpenUpstream).
+	Backend backend.Backend
 	// Keys resolves S3 keys (objstore.Service).
 	Keys Keys
 	// Buckets is the accounting (buckets.Service).

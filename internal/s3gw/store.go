@@ -71,6 +71,9 @@ type store struct {
 	activity activity
 	stat     func(ctx context.Context, bucket, key string) (objInfo, error)
 	statPart func(ctx context.Context, bucket, key, uploadID string, part int32) (objInfo, error)
+	// ownersRecorded: the store keeps no bucket ACLs (an upstream S3); the
+	// accounting's records say who owns a bucket (owners.go).
+	ownersRecorded bool
 
 	inflight sync.Map // reservation id → struct{} (writes this process is making)
 }
@@ -88,6 +91,7 @@ func newStore(be backend.Backend, acct Accounting, node string, accessTTL time.D
 			return headObject(ctx, be, bucket, key)
 		}
 		s.statPart = s.listPart
+		s.ownersRecorded = true
 	}
 	return s
 }
