@@ -482,6 +482,12 @@ func (a *App) timed() []jobs.Timed {
 			_, err := a.Payment.RecurringTopUp(ctx, at)
 			return err
 		}},
+		// Resources left in a transitional state by a crash get their step
+		// again (the step then reaches the final state or error).
+		{Name: "reconcile-resources", Run: func(ctx context.Context, at time.Time) error {
+			_, err := a.Queue.Reconcile(ctx, at, a.Store)
+			return err
+		}},
 		{Name: "purge-storage-accounts", Run: func(ctx context.Context, _ time.Time) error {
 			n, err := a.Objstore.PurgeDue(ctx)
 			if n > 0 {

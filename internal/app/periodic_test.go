@@ -124,7 +124,7 @@ func TestFailingStepDoesNotStopTheOthers(t *testing.T) {
 		want("trellis_job_step_skipped_total", "auto-pay", 1)
 		absent("trellis_job_step_last_success_timestamp_seconds", "issue-invoices")
 		for _, step := range []string{"meter-object-storage", "object-storage-days", "vm-backups", "reseller-charges",
-			"resolve-pending-charges", "dunning", "recurring-top-up", "purge-storage-accounts"} {
+			"resolve-pending-charges", "dunning", "recurring-top-up", "reconcile-resources", "purge-storage-accounts"} {
 			want("trellis_job_step_last_success_timestamp_seconds", step, now)
 			absent("trellis_job_step_failures_total", step)
 			want("trellis_job_step_duration_seconds", step, 1)
