@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"testing"
 	"time"
@@ -13,7 +14,8 @@ import (
 )
 
 // TestResourcesSettleAfterACrash: a node is killed while its workers run
-// the steps of VMs being created, stopping and deleted: the jobs stay
+// the steps of VMs being created, stopped and deleted, of a network and a
+// load balancer being created: the jobs stay
 // "running" in the database (as a kill -9 leaves them) and the VMs in their
 // transitional states. When the workers run again, every resource reaches
 // a final state within 5 minutes of (sandbox) clock time.
@@ -73,6 +75,11 @@ func TestResourcesSettleAfterACrash(t *testing.T) {
 		fresh := create("fresh")
 		c.idc(200, "POST", "/user-resource/vm/stop", key, url.Values{"uuid": {stopping}})
 		c.idc(200, "DELETE", "/user-resource/vm", key, url.Values{"uuid": {doomed}})
+		// … and a private network and a load balancer created.
+		network := c.object(c.idc(200, "POST", "/network/network", key, url.Values{"name": {"crash-net"}}))["uuid"].(string)
+		lb := c.object(c.idcJSON(200, "POST", "/network/load_balancers", key, fmt.Sprintf(`{"display_name": "crash-lb",
+			"billing_account_id": 6, "network_uuid": %q, "reserve_public_ip": "false",
+			"rules": [{"source_port": 8080, "target_port": 80}], "targets": []}`, network)))["uuid"].(string)
 		stop()
 		// kill -9 while the workers run the three steps: their jobs stay
 		// running, attempted at the clock's time, by a process that is gone.
@@ -81,8 +88,8 @@ func TestResourcesSettleAfterACrash(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n, _ := res.RowsAffected(); n < 3 {
-			t.Fatalf("%d jobs left running, want the 3 steps", n)
+		if n, _ := res.RowsAffected(); n < 5 {
+			t.Fatalf("%d jobs left running, want the 5 steps", n)
 		}
 		for _, uuid := range []string{fresh, stopping, doomed} {
 			if _, op := vmState(uuid); op == "" {
@@ -105,7 +112,9 @@ func TestResourcesSettleAfterACrash(t *testing.T) {
 			var n int
 			if err := d.Reader().QueryRowContext(ctx, `SELECT
 				(SELECT COUNT(*) FROM compute_vms WHERE op <> '' AND status <> 'error') +
-				(SELECT COUNT(*) FROM compute_disks WHERE op <> '' AND status <> 'error')`).Scan(&n); err != nil {
+				(SELECT COUNT(*) FROM compute_disks WHERE op <> '' AND status <> 'error') +
+				(SELECT COUNT(*) FROM networks WHERE state = 'pending') +
+				(SELECT COUNT(*) FROM load_balancers WHERE state = 'pending')`).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
 			return n == 0
@@ -122,6 +131,14 @@ func TestResourcesSettleAfterACrash(t *testing.T) {
 			for !settled() && time.Now().Before(deadline) {
 				time.Sleep(50 * time.Millisecond)
 			}
+		}
+		var netState, lbState string
+		if err := d.Reader().QueryRowContext(ctx, `SELECT n.state, l.state FROM networks n, load_balancers l
+			WHERE n.uuid = $1 AND l.uuid = $2`, network, lb).Scan(&netState, &lbState); err != nil {
+			t.Fatal(err)
+		}
+		if netState != "active" || lbState != "active" {
+			t.Errorf("network %s, load balancer %s after the crash, want both active", netState, lbState)
 		}
 		for uuid, want := range map[string]string{fresh: "running", stopping: "stopped", doomed: "deleted"} {
 			if s, op := vmState(uuid); s != want || op != "" {
