@@ -39,6 +39,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
 	"github.com/trellis-cloud/trellis/internal/httpapi/idempotency"
 	"github.com/trellis-cloud/trellis/internal/httpapi/ratelimit"
+	"github.com/trellis-cloud/trellis/internal/ids"
 	"github.com/trellis-cloud/trellis/internal/jobs"
 	"github.com/trellis-cloud/trellis/internal/ledger"
 	"github.com/trellis-cloud/trellis/internal/metering"
@@ -156,6 +157,10 @@ type App struct {
 	BSS *bss.Service
 
 	advanceMu sync.Mutex // one clock advance at a time
+	// jobMetrics measures each timed step; node names this process in the
+	// periodic sweeps' claims (job_periods).
+	jobMetrics *jobs.Metrics
+	node       string
 }
 
 // OpenDB opens the configured database without migrating it.
@@ -253,7 +258,9 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		Identity: access.NewIdentity(sqlstore.Identity{Store: st}, cfg.Clock),
 		Catalog:  catalog.NewService(sqlstore.Catalog{Store: st}, cfg.Clock),
 		Registry: prometheus.NewRegistry(),
+		node:     ids.New(),
 	}
+	a.jobMetrics = jobs.NewMetrics(a.Registry)
 	a.Ledger = ledger.NewService(sqlstore.Ledger{Store: st}, cfg.Clock)
 	a.Pricing = pricing.NewService(sqlstore.Pricing{Store: st}, cfg.Clock)
 	if err := a.Pricing.EnsureDefault(ctx); err != nil {
@@ -446,7 +453,10 @@ func (a *App) timed() []jobs.Timed {
 			}
 			return err
 		}},
-		{Name: "issue-invoices", Run: func(ctx context.Context, at time.Time) error {
+		// The only real order: an invoice needs its month's hours metered
+		// (a closed hour can no longer be recorded), and auto-pay needs the
+		// invoice. Every other step runs whatever the others do.
+		{Name: "issue-invoices", After: []string{"meter-resources", "meter-object-storage"}, Run: func(ctx context.Context, at time.Time) error {
 			n, err := a.Billing.IssueInvoices(ctx, at)
 			if n > 0 {
 				a.cfg.Logger.Info("issued invoices", "count", n, "at", at)
@@ -455,7 +465,7 @@ func (a *App) timed() []jobs.Timed {
 		}},
 		// Invoices whose auto-payment did not run (a crash between issue
 		// and charge) are charged now.
-		{Name: "auto-pay", Run: func(ctx context.Context, at time.Time) error {
+		{Name: "auto-pay", After: []string{"issue-invoices"}, Run: func(ctx context.Context, at time.Time) error {
 			_, err := a.Payment.AutoPayIssued(ctx, at)
 			return err
 		}},
@@ -473,6 +483,12 @@ func (a *App) timed() []jobs.Timed {
 		}},
 		{Name: "recurring-top-up", Run: func(ctx context.Context, at time.Time) error {
 			_, err := a.Payment.RecurringTopUp(ctx, at)
+			return err
+		}},
+		// Resources left in a transitional state by a crash get their step
+		// again (the step then reaches the final state or error).
+		{Name: "reconcile-resources", Run: func(ctx context.Context, at time.Time) error {
+			_, err := a.Queue.Reconcile(ctx, at, a.Store)
 			return err
 		}},
 		{Name: "purge-storage-accounts", Run: func(ctx context.Context, _ time.Time) error {
@@ -494,7 +510,7 @@ func (a *App) Advance(ctx context.Context, to time.Time) (int, error) {
 	}
 	a.advanceMu.Lock()
 	defer a.advanceMu.Unlock()
-	return jobs.Advance(ctx, clk, to, time.Hour, a.timed())
+	return jobs.Advance(ctx, clk, to, time.Hour, a.timed(), a.jobMetrics)
 }
 
 // sandboxClock is the native API's view of a sandbox.
@@ -506,12 +522,12 @@ func (s sandboxClock) Advance(ctx context.Context, to time.Time) (int, error) {
 	return s.a.Advance(ctx, to)
 }
 
-// Jobs returns the periodic jobs.
+// Jobs returns the periodic jobs. Every node ticks; the database-wide
+// sweeps run on the node that claims the period (jobs.OncePerPeriod).
 func (a *App) Jobs() []jobs.Job {
 	return []jobs.Job{
-		{Name: "billing", Every: a.cfg.JobEvery, Run: func(ctx context.Context) error {
-			return jobs.RunAt(ctx, a.cfg.Clock.Now(), a.timed())
-		}},
+		{Name: "billing", Every: a.cfg.JobEvery, Run: jobs.OncePerPeriod(a.Store, a.cfg.Clock, a.node, "billing", a.cfg.JobEvery,
+			func(ctx context.Context, at time.Time) error { return jobs.RunAt(ctx, at, a.timed(), a.jobMetrics) })},
 		{Name: "s3-reconcile", Every: ReconcileEvery, Run: func(ctx context.Context) error {
 			if a.S3 == nil {
 				return nil
@@ -519,11 +535,12 @@ func (a *App) Jobs() []jobs.Job {
 			_, err := a.S3.Reconcile(ctx)
 			return err
 		}},
-		{Name: "purge-idempotency-keys", Every: a.cfg.JobEvery, Run: func(ctx context.Context) error {
-			var st idempotency.Store = a.Store
-			_, err := st.PurgeIdempotency(ctx, a.cfg.Clock.Now().Add(-idempotency.TTL))
-			return err
-		}},
+		{Name: "purge-idempotency-keys", Every: a.cfg.JobEvery, Run: jobs.OncePerPeriod(a.Store, a.cfg.Clock, a.node,
+			"purge-idempotency-keys", a.cfg.JobEvery, func(ctx context.Context, at time.Time) error {
+				var st idempotency.Store = a.Store
+				_, err := st.PurgeIdempotency(ctx, at.Add(-idempotency.TTL))
+				return err
+			})},
 	}
 }
 

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ func TestAdvanceStopsAtEveryStepInOrder(t *testing.T) {
 		}},
 	}
 	to := time.Date(2026, 2, 1, 0, 45, 0, 0, time.UTC)
-	n, err := Advance(context.Background(), clk, to, time.Hour, work)
+	n, err := Advance(context.Background(), clk, to, time.Hour, work, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,14 +58,35 @@ func TestAdvanceStopsOnErrorAndRefusesThePast(t *testing.T) {
 		}
 		return nil
 	}}}
-	n, err := Advance(context.Background(), clk, start.Add(5*time.Hour), time.Hour, work)
+	n, err := Advance(context.Background(), clk, start.Add(5*time.Hour), time.Hour, work, nil)
 	if !errors.Is(err, boom) || n != 2 || calls != 2 {
 		t.Fatalf("got n=%d calls=%d err=%v; want the advance to stop at the failing second stop", n, calls, err)
 	}
 	if !clk.Now().Equal(start.Add(2 * time.Hour)) {
 		t.Fatalf("clock at %v; want it left at the failing stop", clk.Now())
 	}
-	if _, err := Advance(context.Background(), clk, start, time.Hour, work); err == nil {
+	if _, err := Advance(context.Background(), clk, start, time.Hour, work, nil); err == nil {
 		t.Fatal("moving the clock back was accepted")
+	}
+}
+
+func TestRunAtRunsEachStepOnItsOwn(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	boom := errors.New("boom")
+	var ran []string
+	step := func(name string, err error, after ...string) Timed {
+		return Timed{Name: name, After: after, Run: func(context.Context, time.Time) error {
+			ran = append(ran, name)
+			return err
+		}}
+	}
+	err := RunAt(context.Background(), at, []Timed{
+		step("meter", boom), step("other", nil), step("invoice", nil, "meter", "other"),
+		step("pay", nil, "invoice"), step("dunning", nil)}, nil)
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "invoice") || !strings.Contains(err.Error(), "pay") {
+		t.Fatalf("err %v; want the meter's failure and the two skips", err)
+	}
+	if strings.Join(ran, ",") != "meter,other,dunning" {
+		t.Fatalf("ran %v; want meter, other, dunning (invoice and pay wait for the meter)", ran)
 	}
 }

@@ -1,7 +1,8 @@
-// Package jobs runs Trellis's periodic work. Every job is an idempotent
-// sweep (each row it changes is claimed by a conditional write), so several
-// nodes may run the same job at once without harm and no leader election is
-// needed.
+// Package jobs runs Trellis's periodic work and its durable queue (River).
+// Every periodic job is an idempotent sweep (each row it changes is claimed
+// by a conditional write), so nodes running one at once do no harm; the
+// database-wide sweeps are also claimed per period (OncePerPeriod), so with
+// N nodes they run once per period, not N times.
 package jobs
 
 import (

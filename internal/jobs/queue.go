@@ -103,6 +103,11 @@ func NewQueue(d *db.DB, cfg QueueConfig) (*Queue, error) {
 		MaxAttempts:       DefaultMaxAttempts,
 		RetryPolicy:       retryPolicy{clock: cfg.Clock},
 		Logger:            cfg.Logger,
+		// A step has its own deadline, and a job left running by a dead
+		// process is back in the queue minutes later, not after River's
+		// default hour (Reconcile covers the moved clock, see StuckAfter).
+		JobTimeout:           StepTimeout,
+		RescueStuckJobsAfter: StuckAfter,
 		// Jobs are keyed by the resource they act on: a job that failed
 		// every attempt is kept for a week so an operator can see why.
 		DiscardedJobRetentionPeriod: 7 * 24 * time.Hour,

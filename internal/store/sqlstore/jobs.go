@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"time"
 
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/jobs"
@@ -29,4 +30,14 @@ func (s *Store) EnqueueJob(ctx context.Context, args jobs.Args, opts jobs.Insert
 		return errs.New(errs.KindInternal, "sqlstore: no job queue is configured")
 	}
 	return s.tx(ctx, func(t *Store) error { return t.jobs.InsertTx(ctx, t.q, args, opts) })
+}
+
+// ClaimPeriod implements jobs.Claimer: the row of the sweep `name` moves
+// to `period` only from an earlier one, so of the nodes that try one
+// period exactly one wins.
+func (s *Store) ClaimPeriod(ctx context.Context, name string, period time.Time, node string, at time.Time) (bool, error) {
+	res, err := s.w().ExecContext(ctx, `INSERT INTO job_periods (name, period_at, node, claimed_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (name) DO UPDATE SET period_at = excluded.period_at, node = excluded.node, claimed_at = excluded.claimed_at
+		WHERE job_periods.period_at < excluded.period_at`, name, db.Micro(period), node, db.Micro(at))
+	return s.changed(res, err, "job period")
 }

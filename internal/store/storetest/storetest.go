@@ -83,6 +83,8 @@ func Run(t *testing.T, d *db.DB) {
 	t.Run("reseller orders", s.resellerOrders)
 	t.Run("support tickets", s.supportTickets)
 	t.Run("bss mappings", s.bssMappings)
+	t.Run("job periods", s.jobPeriods)
+	t.Run("pending steps", s.pendingSteps)
 	s.cover("DB")
 
 	// Every exported method of the store must have been exercised.

@@ -23,7 +23,7 @@ func (f *fixtureSandbox) Advance(ctx context.Context, to time.Time) (int, error)
 	return jobs.Advance(ctx, f.clk, to, time.Hour, []jobs.Timed{{Name: "record", Run: func(_ context.Context, at time.Time) error {
 		f.ran = append(f.ran, at)
 		return nil
-	}}})
+	}}}, nil)
 }
 
 func (e *env) scenarioSandbox(t *testing.T) {
