@@ -298,6 +298,9 @@ func (s *Service) CreateAccount(ctx context.Context, a actor.Actor, in CreateAcc
 	if err := in.Validate(); err != nil {
 		return Account{}, err
 	}
+	if err := in.mintCheck(a); err != nil {
+		return Account{}, err
+	}
 	orgID := in.OrgID
 	if orgID == "" {
 		orgID = a.OrgID
@@ -600,6 +603,9 @@ func (s *Service) AdminUpdate(ctx context.Context, a actor.Actor, id int64, in A
 	err := s.store.Tx(ctx, func(tx Store) error {
 		acct, err := s.writable(ctx, tx, a, id)
 		if err != nil {
+			return err
+		}
+		if err := in.mintCheck(a, acct); err != nil {
 			return err
 		}
 		if in.VATPercentage != nil {
