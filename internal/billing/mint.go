@@ -7,11 +7,12 @@ import (
 
 // Who may create money (issue 14, finding 9). Money that nobody paid for —
 // welcome credit, a debt allowance or a higher debt limit (consumption on
-// credit), paying by invoice (consumption before payment) — is the
-// provider's to give: only a provider admin may set it. Every other
-// operator (provider staff and viewers, distributors, partners, customers)
-// may create accounts and change accounts without it, and may take credit
-// away (lower a debt limit, forbid debt, stop paying by invoice).
+// credit), paying by invoice (consumption before payment), a discount
+// (consumption not paid for) — is the provider's to give: only a provider
+// admin may set it. Every other operator (provider staff and viewers,
+// distributors, partners, customers) may create accounts and change
+// accounts without it, and may take it away (lower a debt limit or a
+// discount, forbid debt, stop paying by invoice).
 // Recording money that arrived (bank payments) and verifying an invoice
 // payer are provider staff's work (payment.operator).
 
@@ -40,6 +41,8 @@ func (in CreateAccountInput) mintCheck(a actor.Actor) error {
 		return mintRefused("max_debt")
 	case in.PayingByInvoice:
 		return mintRefused("paying_by_invoice")
+	case in.DiscountPercentage > 0:
+		return mintRefused("discount_percentage")
 	}
 	return nil
 }
@@ -57,6 +60,8 @@ func (in AdminInput) mintCheck(a actor.Actor, acct Account) error {
 		return mintRefused("max_debt")
 	case in.PayingByInvoice != nil && *in.PayingByInvoice && !acct.PayingByInvoice:
 		return mintRefused("paying_by_invoice")
+	case in.DiscountPercentage != nil && *in.DiscountPercentage > acct.DiscountPercentage:
+		return mintRefused("discount_percentage")
 	}
 	return nil
 }

@@ -13,7 +13,7 @@ import (
 
 // TestWhoMayMintMoney is the table of issue 14 (finding 9) for the native
 // API: every route that creates money or extends credit (welcome credit,
-// debt allowance and limit, paying by invoice, recording a bank payment,
+// debt allowance and limit, paying by invoice, discounts, recording a bank payment,
 // verifying an invoice payer), sent by every role, with the status each
 // must get; after a refusal no money exists that did not before.
 func TestWhoMayMintMoney(t *testing.T) {
@@ -46,11 +46,13 @@ func TestWhoMayMintMoney(t *testing.T) {
 			{"welcome credit", "POST", "/billing-accounts", create(`,"welcomeCredit":"1000000.00"`), only(201, provAdmin)},
 			{"debt limit at creation", "POST", "/billing-accounts", create(`,"allowDebt":true,"maxDebt":"1000000.00"`), only(201, provAdmin)},
 			{"paying by invoice at creation", "POST", "/billing-accounts", create(`,"payingByInvoice":true`), only(201, provAdmin)},
+			{"discount at creation", "POST", "/billing-accounts", create(`,"discountPercentage":100`), only(201, provAdmin)},
 			{"plain account (no money)", "POST", "/billing-accounts", create(``),
 				only(201, provAdmin, provStaff, aAdmin, aStaff, pAdmin, cAdmin)},
 			{"raise the debt limit", "PATCH", acct, `{"maxDebt":"1000000.00"}`, only(200, provAdmin)},
 			{"allow debt", "PATCH", acct, `{"allowDebt":true}`, only(200, provAdmin)},
 			{"pay by invoice", "PATCH", acct, `{"payingByInvoice":true}`, only(200, provAdmin)},
+			{"raise the discount", "PATCH", acct, `{"discountPercentage":100}`, only(200, provAdmin)},
 			{"lower the debt limit (no money)", "PATCH", acct, `{"maxDebt":"0.00","allowDebt":false}`, only(200, provAdmin, aAdmin, pAdmin)},
 			{"record a bank payment", "POST", fmt.Sprintf("/invoices/%d/bank-payments", b.invoiceA), `{"amount":"0.01","reference":"R-%s"}`,
 				only(200, provAdmin, provStaff)},
@@ -61,7 +63,7 @@ func TestWhoMayMintMoney(t *testing.T) {
 				for _, key := range roles {
 					// The customer's own account: lowering and raising it as
 					// the provider admin puts it back between roles.
-					e.ok(t, http.StatusOK, "PATCH", acct, provAdmin, `{"maxDebt":"0.00","allowDebt":false,"payingByInvoice":false}`)
+					e.ok(t, http.StatusOK, "PATCH", acct, provAdmin, `{"maxDebt":"0.00","allowDebt":false,"payingByInvoice":false,"discountPercentage":0}`)
 					before := e.mintedCredit(t)
 					body := c.body
 					if c.name == "record a bank payment" {
