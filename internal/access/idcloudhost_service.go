@@ -290,6 +290,9 @@ func me(ctx context.Context, st IdentityStore, a actor.Actor) (IDCHUser, error) 
 
 // UpdateProfile changes the caller's own profile.
 func (s *Identity) UpdateProfile(ctx context.Context, a actor.Actor, in ProfileInput) (IDCHUser, error) {
+	if err := a.RequireWholeUser("change the user's profile"); err != nil {
+		return IDCHUser{}, err
+	}
 	if err := in.Validate(); err != nil {
 		return IDCHUser{}, err
 	}

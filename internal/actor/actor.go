@@ -141,3 +141,18 @@ func (a Actor) RequireKind(kinds ...OrgKind) error {
 	}
 	return errs.Newf(errs.KindForbidden, "this operation is for %s keys", strings.Join(names, " or "))
 }
+
+// RequireWholeUser refuses a principal restricted to one billing account
+// (an idcloudhost token "restricted" to it) a change — or, for secrets, a
+// read — of something that belongs to the whole user rather than to one
+// account: its S3 keys (a key reaches every bucket of the user, whatever
+// account pays for it), its private networks (every account's VMs and load
+// balancers use them), its profile, tokens and default account. Such a
+// token may still read what it needs (networks, the user) and act on the
+// resources of its own account. what completes "cannot …".
+func (a Actor) RequireWholeUser(what string) error {
+	if a.BillingAccount != 0 {
+		return errs.Newf(errs.KindForbidden, "a token restricted to one billing account cannot %s", what)
+	}
+	return nil
+}

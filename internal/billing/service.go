@@ -298,6 +298,9 @@ func (s *Service) CreateAccount(ctx context.Context, a actor.Actor, in CreateAcc
 	if err := in.Validate(); err != nil {
 		return Account{}, err
 	}
+	if err := in.mintCheck(a); err != nil {
+		return Account{}, err
+	}
 	orgID := in.OrgID
 	if orgID == "" {
 		orgID = a.OrgID
@@ -602,6 +605,9 @@ func (s *Service) AdminUpdate(ctx context.Context, a actor.Actor, id int64, in A
 		if err != nil {
 			return err
 		}
+		if err := in.mintCheck(a, acct); err != nil {
+			return err
+		}
 		if in.VATPercentage != nil {
 			acct.VATPercentage = *in.VATPercentage
 		}
@@ -630,6 +636,9 @@ func (s *Service) AdminUpdate(ctx context.Context, a actor.Actor, id int64, in A
 // SetDefault makes the account its user's only default (ID-81). The org row
 // lock serialises concurrent calls, so exactly one default remains.
 func (s *Service) SetDefault(ctx context.Context, a actor.Actor, id int64) error {
+	if err := a.RequireWholeUser("change the user's default billing account"); err != nil {
+		return err
+	}
 	return s.store.Tx(ctx, func(tx Store) error {
 		acct, err := s.resolve(ctx, tx, a, id)
 		if err != nil {

@@ -198,6 +198,14 @@ func (s *Service) CreateNetwork(ctx context.Context, a actor.Actor, location str
 			return Network{}, err
 		}
 	}
+	// The location's default network (no name) is what a VM of any account
+	// gets anyway, so a restricted token may have it made; a named network
+	// is the user's to create.
+	if nm != "" {
+		if err := a.RequireWholeUser("create networks (they belong to the whole user)"); err != nil {
+			return Network{}, err
+		}
+	}
 	var out Network
 	created := false
 	err := s.store.Tx(ctx, func(tx Store) error {
@@ -334,6 +342,9 @@ func (s *Service) DeleteNetwork(ctx context.Context, a actor.Actor, location, uu
 	if err := a.Require(actor.Staff); err != nil {
 		return err
 	}
+	if err := a.RequireWholeUser("delete networks (they belong to the whole user)"); err != nil {
+		return err
+	}
 	err := s.store.Tx(ctx, func(tx Store) error {
 		n, err := s.network(ctx, tx, a.OrgID, location, uuid)
 		if err != nil {
@@ -377,6 +388,9 @@ func (s *Service) SetDefaultNetwork(ctx context.Context, a actor.Actor, location
 	if err := a.Require(actor.Staff); err != nil {
 		return Network{}, err
 	}
+	if err := a.RequireWholeUser("change the default network (it belongs to the whole user)"); err != nil {
+		return Network{}, err
+	}
 	var out Network
 	err := s.store.Tx(ctx, func(tx Store) error {
 		n, err := s.network(ctx, tx, a.OrgID, location, uuid)
@@ -407,6 +421,9 @@ func (s *Service) SetDefaultNetwork(ctx context.Context, a actor.Actor, location
 // RenameNetwork renames a network (ID-52); no name leaves it unchanged.
 func (s *Service) RenameNetwork(ctx context.Context, a actor.Actor, location, uuid string, name *string) (Network, error) {
 	if err := a.Require(actor.Staff); err != nil {
+		return Network{}, err
+	}
+	if err := a.RequireWholeUser("rename networks (they belong to the whole user)"); err != nil {
 		return Network{}, err
 	}
 	var nm string

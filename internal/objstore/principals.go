@@ -337,8 +337,23 @@ func (s *Service) UserPrincipal(ctx context.Context, a actor.Actor, u UserRef) (
 	if err != nil {
 		return Principal{}, nil, err
 	}
+	if a.BillingAccount != 0 {
+		// A restricted token may use the principal (its buckets) but never
+		// see a key: a key reaches every bucket of the user.
+		return p, nil, nil
+	}
 	keys, err := s.openAll(ks)
 	return p, keys, err
+}
+
+// UserCredentials returns an idcloudhost user's S3 principal with its keys
+// and secrets, creating both on first use; a token restricted to one
+// billing account may not read them (actor.RequireWholeUser).
+func (s *Service) UserCredentials(ctx context.Context, a actor.Actor, u UserRef) (Principal, []Key, error) {
+	if err := a.RequireWholeUser("read the user's S3 keys"); err != nil {
+		return Principal{}, nil, err
+	}
+	return s.UserPrincipal(ctx, a, u)
 }
 
 func (s *Service) userPrincipalTx(ctx context.Context, tx Store, a actor.Actor, u UserRef) (Principal, error) {
@@ -364,7 +379,7 @@ func (s *Service) userPrincipalTx(ctx context.Context, tx Store, a actor.Actor, 
 // UserKeys lists an idcloudhost user's S3 keys (oldest first), creating the
 // S3 user on first use.
 func (s *Service) UserKeys(ctx context.Context, a actor.Actor, u UserRef) ([]Key, error) {
-	_, ks, err := s.UserPrincipal(ctx, a, u)
+	_, ks, err := s.UserCredentials(ctx, a, u)
 	return ks, err
 }
 
@@ -393,6 +408,9 @@ func (s *Service) DeleteUserKey(ctx context.Context, a actor.Actor, u UserRef, a
 // the keys after it, oldest first.
 func (s *Service) changeUserKeys(ctx context.Context, a actor.Actor, u UserRef, action string,
 	change func(tx Store, p Principal, now time.Time) (accessKey string, err error)) ([]Key, error) {
+	if err := a.RequireWholeUser("create or delete the user's S3 keys"); err != nil {
+		return nil, err
+	}
 	var ks []StoredKey
 	err := s.store.Tx(ctx, func(tx Store) error {
 		p, err := s.userPrincipalTx(ctx, tx, a, u)

@@ -1,18 +1,41 @@
 // Package idempotency makes every mutating request safe to retry: a request
-// carrying an Idempotency-Key is executed once per key and principal; a
-// replay returns the stored response, and the same key with a different
-// request is refused.
+// carrying an Idempotency-Key is executed once per key and scope; a replay
+// returns the stored response, and the same key with a different request is
+// refused.
+//
+// Scope. A key protects the money and objects of an org, so it is scoped by
+// the org of the caller (actor.OrgID), not by the credential: an
+// idcloudhost user with two tokens, an ITGLOBAL partner with two keys, an
+// Impossible Cloud distributor or a native operator with two keys all share
+// one key space, and a retry through the other credential cannot charge
+// twice. Inside the scope, the stored response is replayed only to a caller
+// with the same rights as the one that ran it (same role, same billing
+// account restriction, same reseller role — the "grant"), or to the same
+// credential; any other caller of the org gets 409, so a key never runs
+// twice and a response (an API key's secret, say) is never shown to a
+// principal with fewer rights.
+//
+// Lease. A running request holds its key under a lease (Lease), renewed
+// every RenewEvery while it runs. A retry while the lease is live gets 409
+// at once (no waiting: the client decides when to retry). A process that
+// died (kill -9, power loss) stops renewing; a retry of the same request
+// after the lease ran out takes the key over by a conditional update on the
+// row's owner, so of two concurrent retries exactly one runs, and the dead
+// owner, should it come back, can neither complete nor abandon the key.
 package idempotency
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
+	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi/authn"
@@ -28,23 +51,63 @@ const ReplayedHeader = "Idempotent-Replayed"
 // TTL is how long keys are remembered.
 const TTL = 24 * time.Hour
 
+// Lease is how long a running request holds its key without renewing it:
+// twice the servers' 60 s write timeout, so a request that is alive renews
+// it long before it runs out.
+const Lease = 2 * time.Minute
+
+// RenewEvery is how often a running request renews its lease.
+const RenewEvery = 30 * time.Second
+
 // Record is a stored request and, once done, its response.
 type Record struct {
+	PrincipalID string // the credential that ran it
+	Grant       string // the rights it ran with (see Grant)
 	RequestHash string
 	Status      int // 0 while the first request is still running
 	ContentType string
 	Body        []byte
 	CreatedAt   time.Time
+	LockedUntil time.Time // while Status is 0: the owner's lease
+}
+
+// Claim is a request taking a key.
+type Claim struct {
+	Scope       string // the org the key protects
+	Key         string
+	PrincipalID string
+	Grant       string
+	RequestHash string
+	Owner       string // random per attempt: only the owner completes or abandons
+	Now         time.Time
+	LockedUntil time.Time
 }
 
 // Store keeps records.
 type Store interface {
-	// BeginIdempotency claims the key, or returns the existing record
-	// (existing == true).
-	BeginIdempotency(ctx context.Context, principalID, key, requestHash string, now time.Time) (rec Record, existing bool, err error)
-	CompleteIdempotency(ctx context.Context, principalID, key string, status int, contentType string, body []byte) error
-	AbandonIdempotency(ctx context.Context, principalID, key string) error
+	// BeginIdempotency claims the key: a new key, or an in-progress one
+	// with the same request hash whose lease ended before c.Now (taken
+	// over). Otherwise it returns the existing record (existing == true).
+	BeginIdempotency(ctx context.Context, c Claim) (rec Record, existing bool, err error)
+	// RenewIdempotency moves the lease of a key the owner still holds.
+	RenewIdempotency(ctx context.Context, scope, key, owner string, until time.Time) error
+	CompleteIdempotency(ctx context.Context, scope, key, owner string, status int, contentType string, body []byte) error
+	AbandonIdempotency(ctx context.Context, scope, key, owner string) error
 	PurgeIdempotency(ctx context.Context, before time.Time) (int, error)
+}
+
+// Scope is the key space of a: its org (the credential when it has none).
+func Scope(a actor.Actor) string {
+	if a.OrgID != "" {
+		return a.OrgID
+	}
+	return a.ID
+}
+
+// Grant is what a may do inside its scope, as far as a stored response is
+// concerned: its role, its billing-account restriction and its reseller role.
+func Grant(a actor.Actor) string {
+	return string(a.Role) + "|" + strconv.FormatInt(a.BillingAccount, 10) + "|" + a.ResellerRole
 }
 
 // Middleware applies idempotency to POST, PUT, PATCH and DELETE requests
@@ -77,7 +140,10 @@ func Middleware(st Store, c clock.Clock, writeError func(http.ResponseWriter, *h
 			_, _ = h.Write(body)
 			hash := hex.EncodeToString(h.Sum(nil))
 
-			rec, existing, err := st.BeginIdempotency(r.Context(), a.ID, key, hash, c.Now())
+			now := c.Now().Truncate(time.Microsecond) // what both databases keep
+			claim := Claim{Scope: Scope(a), Key: key, PrincipalID: a.ID, Grant: Grant(a), RequestHash: hash,
+				Owner: newOwner(), Now: now, LockedUntil: now.Add(Lease)}
+			rec, existing, err := st.BeginIdempotency(r.Context(), claim)
 			if err != nil {
 				writeError(w, r, err)
 				return
@@ -87,7 +153,13 @@ func Middleware(st Store, c clock.Clock, writeError func(http.ResponseWriter, *h
 				case rec.RequestHash != hash:
 					writeError(w, r, &errs.Error{Kind: errs.KindConflict, Field: Header, Msg: "was already used with a different request"})
 				case rec.Status == 0:
+					if wait := rec.LockedUntil.Sub(now); wait > 0 {
+						w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+					}
 					writeError(w, r, &errs.Error{Kind: errs.KindConflict, Field: Header, Msg: "a request with this key is still in progress"})
+				case rec.PrincipalID != a.ID && rec.Grant != claim.Grant:
+					writeError(w, r, &errs.Error{Kind: errs.KindConflict, Field: Header,
+						Msg: "was already used by another credential of this account with other rights"})
 				default:
 					if rec.ContentType != "" {
 						w.Header().Set("Content-Type", rec.ContentType)
@@ -98,24 +170,52 @@ func Middleware(st Store, c clock.Clock, writeError func(http.ResponseWriter, *h
 				}
 				return
 			}
+			stop := renew(st, c, claim)
 			rw := &recorder{ResponseWriter: w, status: http.StatusOK}
 			done := false
 			defer func() {
+				stop()
 				// Abandon on a panic or a server error, so a retry runs again.
 				if !done {
-					_ = st.AbandonIdempotency(context.WithoutCancel(r.Context()), a.ID, key)
+					_ = st.AbandonIdempotency(context.WithoutCancel(r.Context()), claim.Scope, key, claim.Owner)
 				}
 			}()
 			next.ServeHTTP(rw, r)
 			if rw.status >= 500 {
 				return
 			}
-			if err := st.CompleteIdempotency(context.WithoutCancel(r.Context()), a.ID, key, rw.status,
+			if err := st.CompleteIdempotency(context.WithoutCancel(r.Context()), claim.Scope, key, claim.Owner, rw.status,
 				rw.Header().Get("Content-Type"), rw.body.Bytes()); err == nil {
 				done = true
 			}
 		})
 	}
+}
+
+// renew keeps the lease of a running request alive until stop is called.
+// It ticks on real time (a lease is about this process being alive) and
+// sets the lease from the app clock, which is what retries compare with.
+func renew(st Store, c clock.Clock, claim Claim) (stop func()) {
+	quit := make(chan struct{})
+	go func() {
+		t := time.NewTicker(RenewEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				_ = st.RenewIdempotency(context.Background(), claim.Scope, claim.Key, claim.Owner, c.Now().Add(Lease))
+			}
+		}
+	}()
+	return func() { close(quit) }
+}
+
+func newOwner() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func mutating(m string) bool {

@@ -19,6 +19,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/audit"
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/idempotency"
 	"github.com/trellis-cloud/trellis/internal/ids"
 	"github.com/trellis-cloud/trellis/internal/metering"
 	"github.com/trellis-cloud/trellis/internal/objstore"
@@ -612,36 +613,61 @@ func (s *suite) audit(t *testing.T) {
 }
 
 func (s *suite) idempotency(t *testing.T) {
-	s.cover("BeginIdempotency", "CompleteIdempotency", "AbandonIdempotency", "PurgeIdempotency")
-	p, key := ids.New(), "key-1"
-	_, existing, err := s.st.BeginIdempotency(s.ctx, p, key, "h1", t0)
+	s.cover("BeginIdempotency", "RenewIdempotency", "CompleteIdempotency", "AbandonIdempotency", "PurgeIdempotency")
+	scope, key := ids.New(), "key-1"
+	claim := func(hash, owner string, now time.Time) idempotency.Claim {
+		return idempotency.Claim{Scope: scope, Key: key, PrincipalID: "p1", Grant: "admin|0|", RequestHash: hash,
+			Owner: owner, Now: now, LockedUntil: now.Add(time.Minute)}
+	}
+	_, existing, err := s.st.BeginIdempotency(s.ctx, claim("h1", "o1", t0))
 	must(t, err)
 	if existing {
 		t.Fatal("first begin found a record")
 	}
-	rec, existing, err := s.st.BeginIdempotency(s.ctx, p, key, "h1", t0)
+	rec, existing, err := s.st.BeginIdempotency(s.ctx, claim("h1", "o2", t0))
 	must(t, err)
-	if !existing || rec.Status != 0 || rec.RequestHash != "h1" {
+	if !existing || rec.Status != 0 || rec.RequestHash != "h1" || rec.PrincipalID != "p1" || rec.Grant != "admin|0|" ||
+		!rec.LockedUntil.Equal(db.Micro(t0.Add(time.Minute))) {
 		t.Fatalf("second begin: existing=%v %+v", existing, rec)
 	}
-	must(t, s.st.AbandonIdempotency(s.ctx, p, key))
-	_, existing, err = s.st.BeginIdempotency(s.ctx, p, key, "h2", t0)
+	// The lease is renewed by its owner only; another owner cannot abandon.
+	must(t, s.st.RenewIdempotency(s.ctx, scope, key, "o2", t0.Add(time.Hour)))
+	must(t, s.st.RenewIdempotency(s.ctx, scope, key, "o1", t0.Add(2*time.Minute)))
+	must(t, s.st.AbandonIdempotency(s.ctx, scope, key, "o2"))
+	// Live lease: no takeover; a different request never takes over.
+	if _, existing, err = s.st.BeginIdempotency(s.ctx, claim("h1", "o2", t0.Add(time.Minute))); err != nil || !existing {
+		t.Fatalf("takeover during the lease: existing=%v err=%v", existing, err)
+	}
+	if _, existing, err = s.st.BeginIdempotency(s.ctx, claim("h9", "o2", t0.Add(time.Hour))); err != nil || !existing {
+		t.Fatalf("takeover by another request: existing=%v err=%v", existing, err)
+	}
+	// Expired lease: taken over by o2; o1 can no longer complete.
+	_, existing, err = s.st.BeginIdempotency(s.ctx, claim("h1", "o2", t0.Add(2*time.Minute)))
+	must(t, err)
+	if existing {
+		t.Fatal("an expired lease was not taken over")
+	}
+	must(t, s.st.CompleteIdempotency(s.ctx, scope, key, "o1", 500, "", nil))
+	must(t, s.st.AbandonIdempotency(s.ctx, scope, key, "o2"))
+	_, existing, err = s.st.BeginIdempotency(s.ctx, claim("h2", "o3", t0))
 	must(t, err)
 	if existing {
 		t.Fatal("begin after abandon found a record")
 	}
-	must(t, s.st.CompleteIdempotency(s.ctx, p, key, 201, "application/json", []byte(`{"ok":true}`)))
-	must(t, s.st.AbandonIdempotency(s.ctx, p, key)) // a completed record stays
-	rec, existing, err = s.st.BeginIdempotency(s.ctx, p, key, "h2", t0)
+	must(t, s.st.CompleteIdempotency(s.ctx, scope, key, "o3", 201, "application/json", []byte(`{"ok":true}`)))
+	must(t, s.st.AbandonIdempotency(s.ctx, scope, key, "o3")) // a completed record stays
+	rec, existing, err = s.st.BeginIdempotency(s.ctx, claim("h2", "o4", t0.Add(time.Hour)))
 	must(t, err)
 	if !existing || rec.Status != 201 || string(rec.Body) != `{"ok":true}` || rec.ContentType != "application/json" {
 		t.Fatalf("completed record: %+v", rec)
 	}
-	// Keys are per principal.
-	_, existing, err = s.st.BeginIdempotency(s.ctx, ids.New(), key, "h3", t0)
+	// Keys are per scope.
+	other := claim("h3", "o5", t0)
+	other.Scope = ids.New()
+	_, existing, err = s.st.BeginIdempotency(s.ctx, other)
 	must(t, err)
 	if existing {
-		t.Fatal("another principal's key collided")
+		t.Fatal("another scope's key collided")
 	}
 	n, err := s.st.PurgeIdempotency(s.ctx, t0.Add(time.Second))
 	must(t, err)

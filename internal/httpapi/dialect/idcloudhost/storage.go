@@ -27,7 +27,7 @@ type Buckets interface {
 // ObjectStorage is what the dialect needs of the S3 users and keys
 // (implemented by objstore.Service).
 type ObjectStorage interface {
-	UserPrincipal(ctx context.Context, a actor.Actor, u objstore.UserRef) (objstore.Principal, []objstore.Key, error)
+	UserCredentials(ctx context.Context, a actor.Actor, u objstore.UserRef) (objstore.Principal, []objstore.Key, error)
 	UserKeys(ctx context.Context, a actor.Actor, u objstore.UserRef) ([]objstore.Key, error)
 	CreateUserKey(ctx context.Context, a actor.Actor, u objstore.UserRef) ([]objstore.Key, error)
 	DeleteUserKey(ctx context.Context, a actor.Actor, u objstore.UserRef, accessKey string) ([]objstore.Key, error)
@@ -282,7 +282,7 @@ func (s *server) getS3User(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, keys, err := s.d.ObjectStorage.UserPrincipal(ctx, c.a, u)
+	p, keys, err := s.d.ObjectStorage.UserCredentials(ctx, c.a, u)
 	if err != nil {
 		return nil, err
 	}

@@ -79,8 +79,10 @@ func (e *env) seedBilling(t *testing.T) {
 
 func (e *env) scenarioBilling(t *testing.T) {
 	b := e.billing
-	// Accounts: an operator of A creates one for A's customer.
-	created := e.ok(t, http.StatusCreated, "POST", "/billing-accounts", aAdmin, fmt.Sprintf(
+	// Accounts: the provider admin creates one for A's customer, with
+	// credit and a debt limit (money is the provider's: money_test.go);
+	// A's admin may lower the limit.
+	created := e.ok(t, http.StatusCreated, "POST", "/billing-accounts", provAdmin, fmt.Sprintf(
 		`{"orgId":%q,"userId":0,"title":"Second","email":"second@example.com","country":"EE","vatPercentage":20,`+
 			`"discountPercentage":10,"allowDebt":true,"maxDebt":"100.00","welcomeCredit":"10.00"}`, b.custA))
 	id := int64(created["id"].(float64))
