@@ -12,12 +12,16 @@ import (
 // the stored objects.
 const ReconcileEvery = 6 * time.Hour
 
-// StartS3 starts the embedded S3 server when Config.S3Addr is set: it opens
-// the object store under the data dir (or uses Config.S3Backend), settles
-// what a previous run left in flight, and serves. Serve and Close stop it.
+// StartS3 starts the embedded S3 server when Config.S3Addr is set: it
+// registers the node (StartNode), opens the object store under the data dir
+// (or uses Config.S3Backend), settles what dead nodes left in flight, and
+// serves. Serve and Close stop it.
 func (a *App) StartS3(ctx context.Context) error {
 	if a.cfg.S3Addr == "" || a.S3 != nil {
 		return nil
+	}
+	if err := a.StartNode(ctx); err != nil {
+		return err
 	}
 	be := a.cfg.S3Backend
 	if be == nil {
@@ -27,7 +31,7 @@ func (a *App) StartS3(ctx context.Context) error {
 		}
 	}
 	srv, err := s3gw.New(s3gw.Config{Addr: a.cfg.S3Addr, Region: a.cfg.S3Region, VirtualHostDomain: a.cfg.S3Domain,
-		Backend: be, Keys: a.Objstore, Buckets: a.Buckets, NodeID: a.cfg.S3Node, DataDir: a.cfg.DataDir,
+		Backend: be, Keys: a.Objstore, Buckets: a.Buckets, Node: a.Node, Nodes: a.Nodes,
 		Logger: a.cfg.Logger, Registerer: a.Registry})
 	if err != nil {
 		return err

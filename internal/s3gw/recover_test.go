@@ -108,8 +108,8 @@ func TestCrashRecovery(t *testing.T) {
 		}
 
 		srv := f.server(node)
-		if left, err := f.bk.PendingReservations(ctx, node); err != nil || len(left) != 0 {
-			t.Fatalf("left after recovery: %+v %v", left, err)
+		if left := f.pending(); len(left) != 0 {
+			t.Fatalf("left after recovery: %+v", left)
 		}
 		used, reserved := f.quota(principal)
 		if used != 300+100+2000+1000 || reserved != 0 {

@@ -8,10 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -49,10 +46,15 @@ type Config struct {
 	Keys Keys
 	// Buckets is the accounting (buckets.Service).
 	Buckets Accounting
-	// NodeID names this server in its reservations; "" reads (or creates)
-	// <DataDir>/s3-node-id.
-	NodeID  string
-	DataDir string
+	// Node is this process's lease (nodes.Lease): its id names the
+	// server's reservations; while it is not held, writes are refused.
+	Node Lease
+	// Nodes tells which nodes are dead (nodes.Registry): their
+	// reservations are recovered by this server.
+	Nodes Liveness
+	// RecoverEvery is how often dead nodes' reservations are looked for
+	// (default DefaultRecoverEvery; negative: only at Start and Reconcile).
+	RecoverEvery time.Duration
 	// Logger gets the server's own log lines (default: discarded).
 	Logger *slog.Logger
 	// Registerer gets the reconciliation's metrics (nil: not registered).
@@ -73,18 +75,38 @@ type Server struct {
 	metrics *reconcileMetrics
 	region  string
 
-	mu       sync.Mutex
-	srv      *s3api.S3ApiServer
-	url      string
-	serveErr chan error
+	mu          sync.Mutex
+	srv         *s3api.S3ApiServer
+	url         string
+	serveErr    chan error
+	stopRecover func()
 }
+
+// Lease is this node's registration (*nodes.Lease).
+type Lease interface {
+	ID() string
+	Held() bool
+}
+
+// Liveness tells which nodes are dead (*nodes.Registry): a node it calls
+// dead can no longer write (it is fenced).
+type Liveness interface {
+	Dead(ctx context.Context, ids []string) (map[string]bool, error)
+}
+
+// DefaultRecoverEvery is how often a server looks for the reservations of
+// dead nodes.
+const DefaultRecoverEvery = 30 * time.Second
 
 var _ buckets.Provider = (*Server)(nil)
 
 // New returns a server; Start recovers and serves.
 func New(cfg Config) (*Server, error) {
-	if cfg.Backend == nil || cfg.Keys == nil || cfg.Buckets == nil {
-		return nil, errors.New("s3gw: Backend, Keys and Buckets are required")
+	if cfg.Backend == nil || cfg.Keys == nil || cfg.Buckets == nil || cfg.Node == nil || cfg.Nodes == nil {
+		return nil, errors.New("s3gw: Backend, Keys, Buckets, Node and Nodes are required")
+	}
+	if cfg.RecoverEvery == 0 {
+		cfg.RecoverEvery = DefaultRecoverEvery
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:9000"
@@ -97,16 +119,6 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	node := cfg.NodeID
-	if node == "" {
-		if cfg.DataDir == "" {
-			return nil, errors.New("s3gw: NodeID or DataDir is required")
-		}
-		var err error
-		if node, err = NodeID(cfg.DataDir); err != nil {
-			return nil, err
-		}
-	}
 	ttl := func(d time.Duration) time.Duration {
 		if d == 0 {
 			return DefaultCacheTTL
@@ -115,34 +127,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: log, region: region,
 		iam:     newIAM(cfg.Keys, ttl(cfg.KeyCacheTTL), log),
-		store:   newStore(cfg.Backend, cfg.Buckets, node, ttl(cfg.AccessCacheTTL), log),
+		store:   newStore(cfg.Backend, cfg.Buckets, cfg.Node, cfg.Nodes, ttl(cfg.AccessCacheTTL), log),
 		metrics: newReconcileMetrics(cfg.Registerer)}
 	return s, nil
-}
-
-// NodeID returns the id of this data dir's S3 node, kept in
-// <dataDir>/s3-node-id (created on first use): a restart finds the
-// reservations it left by it.
-func NodeID(dataDir string) (string, error) {
-	path := filepath.Join(dataDir, "s3-node-id")
-	b, err := os.ReadFile(path)
-	if err == nil && strings.TrimSpace(string(b)) != "" {
-		return strings.TrimSpace(string(b)), nil
-	}
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return "", err
-	}
-	id, err := randomHex(16)
-	if err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(path, []byte(id+"\n"), 0o640); err != nil {
-		return "", err
-	}
-	return id, nil
 }
 
 func randomHex(n int) (string, error) {
@@ -157,15 +144,12 @@ func randomHex(n int) (string, error) {
 // deleted; otherwise it works until the cache's lifetime ends).
 func (s *Server) InvalidateKey(accessKey string) { s.iam.Invalidate(accessKey) }
 
-// Start settles or releases the writes this node left unfinished, then
-// serves S3 on the configured address.
+// Start settles or releases the writes dead nodes left unfinished (and a
+// previous incarnation of this node's id), then serves S3 on the configured
+// address and keeps recovering what nodes that die meanwhile leave.
 func (s *Server) Start(ctx context.Context) error {
-	settled, released, err := s.store.recoverPending(trustedCtx(ctx), 0)
-	if err != nil {
+	if _, _, err := s.Recover(ctx, 0); err != nil {
 		return fmt.Errorf("s3gw: recovering unfinished writes: %w", err)
-	}
-	if settled+released > 0 {
-		s.log.Info("s3: recovered unfinished writes", "settled", settled, "released", released)
 	}
 	root, err := randomHex(20)
 	if err != nil {
@@ -190,8 +174,48 @@ func (s *Server) Start(ctx context.Context) error {
 	s.srv, s.url = srv.srv, "http://"+addr
 	s.serveErr = srv.done
 	s.mu.Unlock()
-	s.log.Info("s3: serving", "url", s.url, "region", s.region, "virtual_host_domain", s.cfg.VirtualHostDomain)
+	if s.cfg.RecoverEvery > 0 {
+		rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.recoverLoop(rctx)
+		}()
+		s.mu.Lock()
+		s.stopRecover = func() { cancel(); <-done }
+		s.mu.Unlock()
+	}
+	s.log.Info("s3: serving", "url", s.url, "region", s.region, "virtual_host_domain", s.cfg.VirtualHostDomain,
+		"node", s.cfg.Node.ID())
 	return nil
+}
+
+// recoverLoop recovers dead nodes' reservations every RecoverEvery.
+func (s *Server) recoverLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.RecoverEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, _, err := s.Recover(ctx, staleReservation); err != nil && ctx.Err() == nil {
+			s.log.Error("s3: recovering dead nodes' writes", "err", err)
+		}
+	}
+}
+
+// Recover settles or releases the reservations of dead nodes, and those of
+// this node older than minAge whose write is not running (a settle that
+// failed). Two servers may recover the same reservation at once: one
+// claims it (deletes its row), the other finds it gone.
+func (s *Server) Recover(ctx context.Context, minAge time.Duration) (settled, released int, err error) {
+	settled, released, err = s.store.recoverPending(trustedCtx(ctx), minAge)
+	if settled+released > 0 {
+		s.log.Info("s3: recovered unfinished writes", "settled", settled, "released", released)
+	}
+	return settled, released, err
 }
 
 // URL is the server's endpoint ("" before Start).
@@ -204,9 +228,12 @@ func (s *Server) URL() string {
 // Stop stops serving (in-flight requests get up to 10 s).
 func (s *Server) Stop(ctx context.Context) error {
 	s.mu.Lock()
-	srv, done := s.srv, s.serveErr
-	s.srv = nil
+	srv, done, stopRecover := s.srv, s.serveErr, s.stopRecover
+	s.srv, s.stopRecover = nil, nil
 	s.mu.Unlock()
+	if stopRecover != nil {
+		stopRecover()
+	}
 	if srv == nil {
 		return nil
 	}
