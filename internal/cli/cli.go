@@ -58,6 +58,7 @@ type ServeCmd struct {
 	S3        string        `name:"s3" env:"TRELLIS_S3" default:"127.0.0.1:9000" help:"Address of the embedded S3 server (objects under <data-dir>/s3); empty: no S3 server."`
 	S3Region  string        `name:"s3-region" env:"TRELLIS_S3_REGION" default:"us-east-1" help:"Region S3 clients sign their requests for."`
 	S3Domain  string        `name:"s3-domain" env:"TRELLIS_S3_DOMAIN" help:"Base domain for virtual-host-style S3 addressing (<bucket>.<domain>); path style always works."`
+	NodeID    string        `name:"node-id" env:"TRELLIS_NODE_ID" help:"This node's id among the nodes sharing the database (default: a fresh UUIDv7 at every start). A start is refused while a live node holds the id."`
 	AdminKey  string        `name:"admin-key" env:"TRELLIS_ADMIN_KEY" help:"Bootstrap the provider admin key to this value instead of generating one."`
 	Demo      bool          `name:"demo" env:"TRELLIS_DEMO" help:"Load the sandbox (the vendor documents' example objects) and write demo-credentials.json. Implies --sandbox."`
 	Sandbox   bool          `name:"sandbox" env:"TRELLIS_SANDBOX" help:"Let the provider admin move the clock forward (POST /api/v1/sandbox/clock) to simulate billing periods."`
@@ -92,6 +93,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 		cfg.PublicURL = "http://" + c.HTTP
 	}
 	cfg.S3Addr, cfg.S3Region, cfg.S3Domain = c.S3, c.S3Region, c.S3Domain
+	cfg.NodeID = c.NodeID
 	if c.SecretKey != "" {
 		key, err := app.ParseSecretKey(c.SecretKey)
 		if err != nil {
