@@ -63,6 +63,9 @@ type Config struct {
 	// bucket's state are reused (0: DefaultCacheTTL; negative: no cache).
 	KeyCacheTTL    time.Duration
 	AccessCacheTTL time.Duration
+	// Timeouts bound how long a connection may wait for a request header
+	// and stay idle (defaults: DefaultHeaderTimeout, DefaultIdleTimeout).
+	Timeouts Timeouts
 }
 
 // Server is the embedded S3 server. It is also the buckets.Provider the
@@ -166,7 +169,7 @@ func (s *Server) Start(ctx context.Context) error {
 	// The root key is random and never leaves the process: nobody
 	// authenticates as root; Trellis's own calls go to the backend directly.
 	srv, addr, err := serve(s.store, s.iam, middlewares.RootUserConfig{Access: "ROOT" + root, Secret: rootSecret},
-		s.region, s.cfg.Addr, opts...)
+		s.region, s.cfg.Addr, s.cfg.Timeouts, opts...)
 	if err != nil {
 		return err
 	}
@@ -327,7 +330,7 @@ type running struct {
 // is resolved first to a free port (retried if another process takes it in
 // between).
 func serve(be backend.Backend, iam auth.IAMService, root middlewares.RootUserConfig, region, addr string,
-	opts ...s3api.Option) (running, string, error) {
+	timeouts Timeouts, opts ...s3api.Option) (running, string, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return running{}, "", fmt.Errorf("s3gw: address %q: %w", addr, err)
@@ -352,6 +355,9 @@ func serve(be backend.Backend, iam auth.IAMService, root middlewares.RootUserCon
 		}, opts...)
 		srv, err := s3api.New(be, root, region, iam, nil, nil, nil, nil, all...)
 		if err != nil {
+			return running{}, "", err
+		}
+		if err := setTimeouts(srv, timeouts.withDefaults()); err != nil {
 			return running{}, "", err
 		}
 		bind := net.JoinHostPort(host, p)
@@ -402,7 +408,7 @@ func StartPlain(be backend.Backend, addr, region, access, secret string) (*Plain
 	}
 	root := middlewares.RootUserConfig{Access: access, Secret: secret}
 	iam := auth.IAMServiceSingle{}
-	run, hostport, err := serve(be, iam, root, region, addr, s3api.WithDisableACL())
+	run, hostport, err := serve(be, iam, root, region, addr, Timeouts{}, s3api.WithDisableACL())
 	if err != nil {
 		return nil, err
 	}
