@@ -106,13 +106,15 @@ type LeaseConfig struct {
 
 // Lease is this process's registration.
 type Lease struct {
-	reg   *Registry
-	cfg   LeaseConfig
-	log   *slog.Logger
-	mu    sync.Mutex
-	id    string
-	held  bool
-	ended bool
+	reg     *Registry
+	cfg     LeaseConfig
+	log     *slog.Logger
+	renewMu sync.Mutex // one renewal (or registration) at a time
+	mu      sync.Mutex
+	id      string
+	expires time.Time // by this node's clock
+	held    bool
+	ended   bool
 }
 
 // Register registers this process and returns its lease (Run renews it).
@@ -152,7 +154,7 @@ func (l *Lease) register(ctx context.Context) error {
 		return errs.Newf(errs.KindConflict, "node id %q is held by a live node (another process runs with the same id)", id)
 	}
 	l.mu.Lock()
-	l.id, l.held = id, true
+	l.id, l.held, l.expires = id, true, now.Add(l.cfg.TTL)
 	l.mu.Unlock()
 	l.log.Info("node registered", "node", id, "lease", l.cfg.TTL)
 	return nil
@@ -174,10 +176,39 @@ func (l *Lease) Held() bool {
 	return l.held && !l.ended
 }
 
+// Check reports whether the node may act under its lease now. A lease that
+// ran out by this node's clock is renewed first: another node may have
+// declared it dead meanwhile, and then it registers again (a new id) —
+// so a fenced node learns it before its next write, not at its next tick.
+func (l *Lease) Check(ctx context.Context) bool {
+	l.mu.Lock()
+	lapsed := !l.ended && (!l.held || !l.reg.clk.Now().Before(l.expires))
+	l.mu.Unlock()
+	if lapsed {
+		l.renewMu.Lock()
+		l.mu.Lock()
+		still := !l.ended && (!l.held || !l.reg.clk.Now().Before(l.expires))
+		l.mu.Unlock()
+		if still {
+			if err := l.renew(ctx); err != nil {
+				l.log.Error("renewing a lapsed node lease", "node", l.ID(), "err", err)
+			}
+		}
+		l.renewMu.Unlock()
+	}
+	return l.Held()
+}
+
 // Renew extends the lease once. A lease another node fenced is not
 // extended: the node registers again (a fresh id, or its given id), and
 // what it left under the old id is the others' to recover.
 func (l *Lease) Renew(ctx context.Context) error {
+	l.renewMu.Lock()
+	defer l.renewMu.Unlock()
+	return l.renew(ctx)
+}
+
+func (l *Lease) renew(ctx context.Context) error {
 	l.mu.Lock()
 	id, held, ended := l.id, l.held, l.ended
 	l.mu.Unlock()
@@ -187,12 +218,19 @@ func (l *Lease) Renew(ctx context.Context) error {
 	if held {
 		now := l.reg.clk.Now()
 		ok, err := l.reg.st.RenewNode(ctx, id, now, now.Add(l.cfg.TTL))
-		if err != nil || ok {
+		if err != nil {
 			return err
 		}
 		l.mu.Lock()
-		l.held = false
+		if ok {
+			l.expires = now.Add(l.cfg.TTL)
+		} else {
+			l.held = false
+		}
 		l.mu.Unlock()
+		if ok {
+			return nil
+		}
 		l.log.Error("node lease lost: another node declared this one dead (it did not renew in time); registering again",
 			"node", id)
 	}

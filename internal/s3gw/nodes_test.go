@@ -257,3 +257,42 @@ func TestNodeRestartLeavesOtherNodesUploads(t *testing.T) {
 		t.Logf("stored %d of %d bytes (%d over); counters = listed", got, alloc, max(0, got-alloc))
 	})
 }
+
+// A node whose lease lapsed by its own clock renews before it writes: if
+// nobody declared it dead, under its id; if another node did (fenced it),
+// it registers again under a new id first, so no write of it lands under
+// the dead id. Nothing stays reserved.
+func TestLapsedLeaseRenewsBeforeWriting(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		_, key := f.account(10*mb, false)
+		lease := f.node("")
+		srv := f.serverOn(lease)
+		c := client(srv.URL(), key)
+		bkt := bucketName("lapsed")
+		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bkt}); err != nil {
+			t.Fatal(err)
+		}
+		first := lease.ID()
+		f.clk.Advance(leaseTTL + time.Second) // late, but nobody noticed
+		if err := put(c, bkt, "late", body(10, 1)); err != nil || lease.ID() != first {
+			t.Fatalf("late renewal: %v, id %s (was %s)", err, lease.ID(), first)
+		}
+		f.clk.Advance(leaseTTL + time.Second) // late again, and declared dead
+		if alive, err := f.nodes.Alive(ctx, first); err != nil || alive {
+			t.Fatalf("alive %v %v", alive, err)
+		}
+		if err := put(c, bkt, "fenced", body(10, 2)); err != nil {
+			t.Fatal(err)
+		}
+		if lease.ID() == first || !lease.Held() {
+			t.Fatalf("after the fence: id %s (was %s), held %v", lease.ID(), first, lease.Held())
+		}
+		if alive, _ := f.nodes.Alive(ctx, first); alive {
+			t.Fatal("the fenced id came back")
+		}
+		if left := f.pending(); len(left) != 0 {
+			t.Fatalf("reservations left: %+v", left)
+		}
+	})
+}

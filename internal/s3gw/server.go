@@ -47,7 +47,7 @@ type Config struct {
 	// Buckets is the accounting (buckets.Service).
 	Buckets Accounting
 	// Node is this process's lease (nodes.Lease): its id names the
-	// server's reservations; while it is not held, writes are refused.
+	// server's reservations; while it cannot be held, writes are refused.
 	Node Lease
 	// Nodes tells which nodes are dead (nodes.Registry): their
 	// reservations are recovered by this server.
@@ -85,10 +85,11 @@ type Server struct {
 	stopRecover func()
 }
 
-// Lease is this node's registration (*nodes.Lease).
+// Lease is this node's registration (*nodes.Lease): Check reports whether
+// it may write now (renewing a lapsed lease first).
 type Lease interface {
 	ID() string
-	Held() bool
+	Check(ctx context.Context) bool
 }
 
 // Liveness tells which nodes are dead (*nodes.Registry): a node it calls

@@ -184,9 +184,9 @@ func (s *store) checkWrite(ctx context.Context, bucket string) error {
 func (s *store) reserve(ctx context.Context, w buckets.Write) (buckets.Reservation, error) {
 	// A node the others declared dead may see its reservations recovered
 	// under it: it writes again only once it registered anew.
-	if !s.lease.Held() {
+	if !s.lease.Check(ctx) {
 		return buckets.Reservation{}, apiError("ServiceUnavailable", http.StatusServiceUnavailable,
-			"this node lost its lease and is registering again; retry")
+			"this node lost its lease and could not register again; retry")
 	}
 	w.Node = s.lease.ID()
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
