@@ -19,6 +19,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/buckets"
 	"github.com/trellis-cloud/trellis/internal/clock"
+	"github.com/trellis-cloud/trellis/internal/nodes"
 	"github.com/trellis-cloud/trellis/internal/objstore"
 	"github.com/trellis-cloud/trellis/internal/s3gw"
 	"github.com/trellis-cloud/trellis/internal/store/litedriver"
@@ -82,7 +83,10 @@ func s3Bench(ctx context.Context, dataDir string, dur time.Duration) {
 	check(err)
 	_, keys, err := obj.AccountKeys(ctx, sys, p.ID, sa.ID)
 	check(err)
-	srv, err := s3gw.New(s3gw.Config{Addr: "127.0.0.1:0", Backend: be, Keys: obj, Buckets: bk, NodeID: "s3bench",
+	reg := nodes.NewRegistry(sqlstore.Nodes{Store: st}, clk)
+	lease, err := reg.Register(ctx, nodes.LeaseConfig{})
+	check(err)
+	srv, err := s3gw.New(s3gw.Config{Addr: "127.0.0.1:0", Backend: be, Keys: obj, Buckets: bk, Node: lease, Nodes: reg,
 		Logger: slog.New(slog.DiscardHandler)})
 	check(err)
 	check(srv.Start(ctx))
@@ -132,7 +136,9 @@ func s3Bench(ctx context.Context, dataDir string, dur time.Duration) {
 	}
 	// The caches: the same GETs with every key and bucket state read from
 	// the database.
-	nocache, err := s3gw.New(s3gw.Config{Addr: "127.0.0.1:0", Backend: be, Keys: obj, Buckets: bk, NodeID: "s3bench-nocache",
+	lease2, err := reg.Register(ctx, nodes.LeaseConfig{})
+	check(err)
+	nocache, err := s3gw.New(s3gw.Config{Addr: "127.0.0.1:0", Backend: be, Keys: obj, Buckets: bk, Node: lease2, Nodes: reg,
 		Logger: slog.New(slog.DiscardHandler), KeyCacheTTL: -1, AccessCacheTTL: -1})
 	check(err)
 	check(nocache.Start(ctx))

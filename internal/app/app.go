@@ -45,6 +45,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/metering"
 	"github.com/trellis-cloud/trellis/internal/network"
 	netsim "github.com/trellis-cloud/trellis/internal/network/sim"
+	"github.com/trellis-cloud/trellis/internal/nodes"
 	"github.com/trellis-cloud/trellis/internal/objstore"
 	"github.com/trellis-cloud/trellis/internal/orders"
 	orderssim "github.com/trellis-cloud/trellis/internal/orders/sim"
@@ -92,8 +93,10 @@ type Config struct {
 	// S3Upstream, when its URL is set, keeps the objects in that S3 store
 	// instead (serve --s3-backend s3): nodes share only it and the database.
 	S3Upstream s3gw.UpstreamConfig
-	// S3Node names this node's S3 server (default: <DataDir>/s3-node-id).
-	S3Node string
+	// NodeID is this process's id among the nodes sharing the database
+	// (internal/nodes); "" gives each start a fresh UUIDv7. Two live nodes
+	// cannot hold one id: the second start is refused.
+	NodeID string
 	// PublicURL is where clients reach the HTTP API (links in e-mails,
 	// e.g. a reseller account's activation link); default
 	// http://127.0.0.1:8080.
@@ -118,6 +121,11 @@ type App struct {
 	Objstore *objstore.Service
 	Buckets  *buckets.Service
 	S3       *s3gw.Server // nil until StartS3
+	// Node is this process's lease in the node registry Nodes (nil until
+	// StartNode; StartS3 starts it).
+	Node     *nodes.Lease
+	Nodes    *nodes.Registry
+	stopNode func()
 	Access   *access.Service
 	Audit    *audit.Service
 	Metering *metering.Service
@@ -401,6 +409,7 @@ func (a *App) Close() {
 	if err := a.stopS3(context.Background()); err != nil {
 		a.cfg.Logger.Warn("s3 server did not stop cleanly", "err", err)
 	}
+	a.leaveNodes()
 	a.closeDB()
 }
 

@@ -50,7 +50,7 @@ func newS3App(t *testing.T, d *db.DB, clk clock.Clock, dataDir, node string) s3A
 	t.Helper()
 	ctx := context.Background()
 	a, err := app.New(ctx, d, app.Config{DataDir: dataDir, Clock: clk, Sandbox: true, S3Addr: "127.0.0.1:0",
-		S3Backend: s3gwtest.Backend(t), S3Node: node})
+		S3Backend: s3gwtest.Backend(t), NodeID: node})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +380,7 @@ func TestObjectStorageRestart(t *testing.T) {
 func restartS3(t *testing.T, d *db.DB, clk clock.Clock, dir, node string) *app.App {
 	t.Helper()
 	a, err := app.New(context.Background(), d, app.Config{DataDir: dir, Clock: clk, Sandbox: true, S3Addr: "127.0.0.1:0",
-		S3Backend: s3gwtest.Backend(t), S3Node: node})
+		S3Backend: s3gwtest.Backend(t), NodeID: node})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,13 +14,16 @@ import (
 // the stored objects.
 const ReconcileEvery = 6 * time.Hour
 
-// StartS3 starts the embedded S3 server when Config.S3Addr is set: it opens
-// the object store (Config.S3Upstream's S3, Config.S3Backend, or the posix
-// store under the data dir), settles what a previous run left in flight,
-// and serves. Serve and Close stop it.
+// StartS3 starts the embedded S3 server when Config.S3Addr is set: it
+// registers the node (StartNode), opens the object store (Config.S3Upstream's
+// S3, Config.S3Backend, or the posix store under the data dir), settles what
+// dead nodes left in flight, and serves. Serve and Close stop it.
 func (a *App) StartS3(ctx context.Context) error {
 	if a.cfg.S3Addr == "" || a.S3 != nil {
 		return nil
+	}
+	if err := a.StartNode(ctx); err != nil {
+		return err
 	}
 	var be backend.Backend
 	switch {
@@ -40,7 +43,7 @@ func (a *App) StartS3(ctx context.Context) error {
 		be = pb
 	}
 	srv, err := s3gw.New(s3gw.Config{Addr: a.cfg.S3Addr, Region: a.cfg.S3Region, VirtualHostDomain: a.cfg.S3Domain,
-		Backend: be, Keys: a.Objstore, Buckets: a.Buckets, NodeID: a.cfg.S3Node, DataDir: a.cfg.DataDir,
+		Backend: be, Keys: a.Objstore, Buckets: a.Buckets, Node: a.Node, Nodes: a.Nodes,
 		Logger: a.cfg.Logger, Registerer: a.Registry})
 	if err != nil {
 		return err

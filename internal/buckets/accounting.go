@@ -191,27 +191,33 @@ func (s *Service) Reserve(ctx context.Context, w Write) (Reservation, error) {
 }
 
 // Settle records what a reserved write did and drops its reservation, in one
-// transaction; settling a reservation already settled or released does
-// nothing.
-func (s *Service) Settle(ctx context.Context, r Reservation, c Change) error {
-	return s.commit.do(ctx, s.store, func(tx Store) error {
+// transaction. Deleting the row claims the reservation: settling one
+// already settled or released (by another node's recovery running at the
+// same time) does nothing and reports false.
+func (s *Service) Settle(ctx context.Context, r Reservation, c Change) (bool, error) {
+	var claimed bool
+	err := s.commit.do(ctx, s.store, func(tx Store) error {
 		there, err := tx.DeleteReservation(ctx, r.ID)
-		if err != nil || !there {
+		if claimed = there; err != nil || !there {
 			return err
 		}
 		return s.applyTx(ctx, tx, Bucket{ID: r.BucketID, PrincipalID: r.PrincipalID}, c, -r.Bytes, s.now())
 	})
+	return claimed && err == nil, err
 }
 
-// Release drops a reservation whose write did not happen.
-func (s *Service) Release(ctx context.Context, r Reservation) error {
-	return s.commit.do(ctx, s.store, func(tx Store) error {
+// Release drops a reservation whose write did not happen; false: it was
+// gone (settled or released by another node's recovery).
+func (s *Service) Release(ctx context.Context, r Reservation) (bool, error) {
+	var claimed bool
+	err := s.commit.do(ctx, s.store, func(tx Store) error {
 		there, err := tx.DeleteReservation(ctx, r.ID)
-		if err != nil || !there {
+		if claimed = there; err != nil || !there {
 			return err
 		}
 		return tx.AddPrincipalBytes(ctx, r.PrincipalID, 0, -r.Bytes)
 	})
+	return claimed && err == nil, err
 }
 
 // Apply records a change that needed no reservation (deletes, aborts).
@@ -252,10 +258,10 @@ func (s *Service) applyTx(ctx context.Context, tx Store, b Bucket, c Change, res
 	return tx.TouchBucketHour(ctx, b.ID, now.UTC().Truncate(time.Hour), max(after-delta, 0), after)
 }
 
-// PendingReservations returns the reservations a node left (its start
-// settles or releases each).
-func (s *Service) PendingReservations(ctx context.Context, node string) ([]Reservation, error) {
-	return s.store.ListReservations(ctx, node)
+// PendingReservations returns every reservation of every node (the S3
+// server recovers those of dead nodes).
+func (s *Service) PendingReservations(ctx context.Context) ([]Reservation, error) {
+	return s.store.ListReservations(ctx)
 }
 
 // LiveBuckets returns every live bucket (the reconciliation walk).

@@ -140,7 +140,7 @@ func TestQuotaRace(t *testing.T) {
 					switch {
 					case err == nil:
 						ok.Add(1)
-						if err := f.svc.Settle(ctx, r, buckets.Change{Objects: 1, ObjectBytes: mb}); err != nil {
+						if _, err := f.svc.Settle(ctx, r, buckets.Change{Objects: 1, ObjectBytes: mb}); err != nil {
 							t.Error(err)
 						}
 					case errs.Is(err, errs.KindQuotaExceeded):
@@ -173,7 +173,7 @@ func TestQuotaRace(t *testing.T) {
 					defer wg.Done()
 					if r, err := f.svc.Reserve(ctx, buckets.Write{Node: "n1", Bucket: bucket, Op: buckets.OpPut, Bytes: mb, OldSize: -1}); err == nil {
 						ok.Add(1)
-						if err := f.svc.Settle(ctx, r, buckets.Change{Objects: 1, ObjectBytes: mb}); err != nil {
+						if _, err := f.svc.Settle(ctx, r, buckets.Change{Objects: 1, ObjectBytes: mb}); err != nil {
 							t.Error(err)
 						}
 					}
@@ -207,11 +207,11 @@ func TestReservationLifecycle(t *testing.T) {
 		if _, err := f.svc.Reserve(ctx, buckets.Write{Node: "n1", Bucket: "life", Op: buckets.OpPut, Key: "b", Bytes: 3 * mb, OldSize: -1}); !errs.Is(err, errs.KindQuotaExceeded) {
 			t.Fatalf("second 3 MB into 5 MB: %v", err)
 		}
-		pend, err := f.svc.PendingReservations(ctx, "n1")
+		pend, err := f.svc.PendingReservations(ctx)
 		if err != nil || len(pend) != 1 || pend[0].ID != r1.ID || pend[0].Bucket != "life" || pend[0].Key != "a" {
 			t.Fatalf("pending %+v %v", pend, err)
 		}
-		if err := f.svc.Release(ctx, r1); err != nil {
+		if _, err := f.svc.Release(ctx, r1); err != nil {
 			t.Fatal(err)
 		}
 		if used, reserved := f.quota(t, p); used != 0 || reserved != 0 {
@@ -222,14 +222,14 @@ func TestReservationLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		for range 2 {
-			if err := f.svc.Settle(ctx, r2, buckets.Change{Objects: 1, ObjectBytes: 3 * mb}); err != nil {
+			if _, err := f.svc.Settle(ctx, r2, buckets.Change{Objects: 1, ObjectBytes: 3 * mb}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if used, reserved := f.quota(t, p); used != 3*mb || reserved != 0 {
 			t.Fatalf("after settle twice %d %d", used, reserved)
 		}
-		if pend, _ := f.svc.PendingReservations(ctx, "n1"); len(pend) != 0 {
+		if pend, _ := f.svc.PendingReservations(ctx); len(pend) != 0 {
 			t.Fatalf("pending after settle: %d", len(pend))
 		}
 	})
@@ -353,7 +353,7 @@ func TestUsageHoursAndDays(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := f.svc.Settle(ctx, r, buckets.Change{Objects: 1, ObjectBytes: n}); err != nil {
+			if _, err := f.svc.Settle(ctx, r, buckets.Change{Objects: 1, ObjectBytes: n}); err != nil {
 				t.Fatal(err)
 			}
 		}

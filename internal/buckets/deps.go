@@ -66,7 +66,7 @@ type Queries interface {
 	// DeleteReservation deletes a reservation, reporting whether it was
 	// there (a second settle of the same reservation does nothing).
 	DeleteReservation(ctx context.Context, id string) (bool, error)
-	ListReservations(ctx context.Context, node string) ([]Reservation, error)
+	ListReservations(ctx context.Context) ([]Reservation, error)
 	// ApplyBucketChange adds c to the bucket's counters (never below 0) and
 	// returns its stored bytes (objects + parts) after.
 	ApplyBucketChange(ctx context.Context, bucketID string, c Change, at time.Time) (int64, error)

@@ -65,6 +65,7 @@ type ServeCmd struct {
 	S3UpKey   string        `name:"s3-upstream-key" env:"TRELLIS_S3_UPSTREAM_KEY" help:"Access key of the upstream S3 account."`
 	S3UpSec   string        `name:"s3-upstream-secret" env:"TRELLIS_S3_UPSTREAM_SECRET" help:"Secret key of the upstream S3 account (prefer the environment variable: arguments are visible to other users)."`
 	S3UpReg   string        `name:"s3-upstream-region" env:"TRELLIS_S3_UPSTREAM_REGION" default:"us-east-1" help:"Region requests to the upstream S3 are signed for (and its buckets created in)."`
+	NodeID    string        `name:"node-id" env:"TRELLIS_NODE_ID" help:"This node's id among the nodes sharing the database (default: a fresh UUIDv7 at every start). A start is refused while a live node holds the id."`
 	AdminKey  string        `name:"admin-key" env:"TRELLIS_ADMIN_KEY" help:"Bootstrap the provider admin key to this value instead of generating one."`
 	Demo      bool          `name:"demo" env:"TRELLIS_DEMO" help:"Load the sandbox (the vendor documents' example objects) and write demo-credentials.json. Implies --sandbox."`
 	Sandbox   bool          `name:"sandbox" env:"TRELLIS_SANDBOX" help:"Let the provider admin move the clock forward (POST /api/v1/sandbox/clock) to simulate billing periods."`
@@ -102,6 +103,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 	if err := c.s3Upstream(g.Ctx, &cfg); err != nil {
 		return err
 	}
+	cfg.NodeID = c.NodeID
 	if c.SecretKey != "" {
 		key, err := app.ParseSecretKey(c.SecretKey)
 		if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/buckets"
 	"github.com/trellis-cloud/trellis/internal/clock"
+	"github.com/trellis-cloud/trellis/internal/nodes"
 	"github.com/trellis-cloud/trellis/internal/objstore"
 	"github.com/trellis-cloud/trellis/internal/s3gw"
 	"github.com/trellis-cloud/trellis/internal/s3gw/s3gwtest"
@@ -48,6 +49,9 @@ type fixture struct {
 	bk      *buckets.Service
 	partner tenancy.Org
 	reg     *prometheus.Registry
+	clk     *clock.Fake
+	nodes   *nodes.Registry
+	leases  map[string]*nodes.Lease // given id → its lease (a restart on one id reuses it)
 }
 
 func newFixture(t *testing.T, d *db.DB) *fixture {
@@ -59,7 +63,8 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 		}
 	}
 	clk := clock.NewFake(t0)
-	f := &fixture{t: t, st: sqlstore.New(d), reg: prometheus.NewRegistry()}
+	f := &fixture{t: t, st: sqlstore.New(d), reg: prometheus.NewRegistry(), clk: clk, leases: map[string]*nodes.Lease{}}
+	f.nodes = nodes.NewRegistry(sqlstore.Nodes{Store: f.st}, clk)
 	ten := tenancy.NewService(sqlstore.Tenancy{Store: f.st}, clk)
 	// Sealed secrets, as in production: the server must open them.
 	key := make([]byte, 32)
@@ -94,11 +99,37 @@ func (f *fixture) account(alloc int64, overdraft bool) (string, objstore.Key) {
 	return p.ID, keys[0]
 }
 
-// server starts an S3 server on a free loopback port, as node.
+// node registers a node: a fresh id for "", else the given one (the same
+// lease for a given id registered before).
+func (f *fixture) node(id string) *nodes.Lease {
+	f.t.Helper()
+	if l, ok := f.leases[id]; ok && id != "" {
+		return l
+	}
+	l, err := f.nodes.Register(ctx, nodes.LeaseConfig{ID: id, TTL: leaseTTL, Every: leaseTTL / 3, Logger: testLogger()})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.leases[id] = l
+	return l
+}
+
+// leaseTTL is the tests' node lease.
+const leaseTTL = 30 * time.Second
+
+// server starts an S3 server on a free loopback port, as node (a fresh
+// node for "").
 func (f *fixture) server(node string, mod ...func(*s3gw.Config)) *s3gw.Server {
 	f.t.Helper()
+	return f.serverOn(f.node(node), mod...)
+}
+
+// serverOn starts an S3 server on a free loopback port holding lease. It
+// looks for dead nodes' reservations only when told (Recover).
+func (f *fixture) serverOn(lease *nodes.Lease, mod ...func(*s3gw.Config)) *s3gw.Server {
+	f.t.Helper()
 	cfg := s3gw.Config{Addr: "127.0.0.1:0", Backend: s3gwtest.Backend(f.t), Keys: f.obj, Buckets: f.bk,
-		NodeID: node, Registerer: f.reg, Logger: testLogger()}
+		Node: lease, Nodes: f.nodes, RecoverEvery: -1, Registerer: f.reg, Logger: testLogger()}
 	for _, m := range mod {
 		m(&cfg)
 	}

@@ -54,12 +54,14 @@ func newReconcileMetrics(reg prometheus.Registerer) *reconcileMetrics {
 	m := &reconcileMetrics{
 		runs: prometheus.NewCounter(prometheus.CounterOpts{Name: "trellis_s3_reconcile_runs_total",
 			Help: "Reconciliations of the S3 bucket counters with the stored objects."}),
+		// No label names a bucket: /metrics is an operator's view, and a
+		// bucket name is tenant data (the log line names the bucket).
 		driftBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "trellis_s3_drift_bytes",
-			Help: "Stored bytes (objects and parts) found by the last reconciliation minus the bucket's counters; only drifting buckets."},
-			[]string{"bucket"}),
+			Help: "Bytes by which the stored objects and parts exceed (uncounted) or fall short of (overcounted) the bucket counters, summed over the buckets of the last reconciliation."},
+			[]string{"direction"}),
 		driftObjects: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "trellis_s3_drift_objects",
-			Help: "Objects found by the last reconciliation minus the bucket's counter; only drifting buckets."},
-			[]string{"bucket"}),
+			Help: "Objects stored but not counted (uncounted) or counted but not stored (overcounted), summed over the buckets of the last reconciliation."},
+			[]string{"direction"}),
 		driftedBucket: prometheus.NewGauge(prometheus.GaugeOpts{Name: "trellis_s3_drifted_buckets",
 			Help: "Buckets whose counters disagreed with the stored objects at the last reconciliation."}),
 	}
@@ -87,8 +89,9 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 }
 
 // Reconcile walks every live bucket's objects and multipart uploads and
-// compares them with the bucket's counters; each drift is logged (warn) and
-// set on trellis_s3_drift_bytes / trellis_s3_drift_objects. A bucket written
+// compares them with the bucket's counters; each drift is logged (warn, with
+// the bucket) and added to trellis_s3_drift_bytes / trellis_s3_drift_objects
+// (totals, no bucket label). A bucket written
 // to during its walk is walked again (a write between its file and its
 // settle is no drift), up to a few times. Reservations this node left by
 // failed settles are resolved first.
@@ -163,12 +166,18 @@ func (s *Server) Reconcile(ctx context.Context) (Report, error) {
 	}
 	rep.Buckets, rep.Drifts = compared, drifts
 
-	m.driftBytes.Reset()
-	m.driftObjects.Reset()
-	m.driftedBucket.Set(float64(len(drifts)))
+	var bytesUp, bytesDown, objectsUp, objectsDown int64
 	for _, d := range drifts {
-		m.driftBytes.WithLabelValues(d.Bucket).Set(float64(d.Walked.Stored() - d.Counted.Stored()))
-		m.driftObjects.WithLabelValues(d.Bucket).Set(float64(d.Walked.Objects - d.Counted.Objects))
+		b, o := d.Walked.Stored()-d.Counted.Stored(), d.Walked.Objects-d.Counted.Objects
+		bytesUp, bytesDown = bytesUp+max(b, 0), bytesDown+max(-b, 0)
+		objectsUp, objectsDown = objectsUp+max(o, 0), objectsDown+max(-o, 0)
+	}
+	m.driftedBucket.Set(float64(len(drifts)))
+	m.driftBytes.WithLabelValues("uncounted").Set(float64(bytesUp))
+	m.driftBytes.WithLabelValues("overcounted").Set(float64(bytesDown))
+	m.driftObjects.WithLabelValues("uncounted").Set(float64(objectsUp))
+	m.driftObjects.WithLabelValues("overcounted").Set(float64(objectsDown))
+	for _, d := range drifts {
 		s.log.Warn("s3: bucket counters drift from the stored objects", "bucket", d.Bucket,
 			"counted_objects", d.Counted.Objects, "walked_objects", d.Walked.Objects,
 			"counted_object_bytes", d.Counted.ObjectBytes, "walked_object_bytes", d.Walked.ObjectBytes,

@@ -7,25 +7,47 @@ import (
 	"github.com/trellis-cloud/trellis/internal/buckets"
 )
 
-// recoverPending settles or releases the reservations this node left in the
-// database: at start (writes a stopped process was making) and in each
-// reconciliation (settles or releases that failed). A reservation younger
-// than minAge, or of a write still running here, is left alone.
+// recoverPending settles or releases the reservations whose write can no
+// longer finish: those of dead nodes (any node may take them: the node is
+// fenced, so it writes no more), and this node's own that are older than
+// minAge and not running here (settles that failed, or a previous
+// incarnation of a given node id). A reservation of a live node is never
+// touched: its write may still be running there.
 func (s *store) recoverPending(ctx context.Context, minAge time.Duration) (settled, released int, err error) {
-	rs, err := s.acct.PendingReservations(ctx, s.node)
+	rs, err := s.acct.PendingReservations(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
+	self := s.lease.ID()
+	var others []string
 	for _, r := range rs {
-		if minAge > 0 && time.Since(r.CreatedAt) < minAge {
+		if r.Node != self {
+			others = append(others, r.Node)
+		}
+	}
+	dead := map[string]bool{}
+	if len(others) > 0 {
+		if dead, err = s.nodes.Dead(ctx, others); err != nil {
+			return 0, 0, err
+		}
+	}
+	for _, r := range rs {
+		if r.Node == self && minAge > 0 && time.Since(r.CreatedAt) < minAge {
+			continue
+		}
+		if r.Node != self && !dead[r.Node] {
 			continue
 		}
 		if _, running := s.inflight.Load(r.ID); running {
 			continue
 		}
-		didSettle, err := s.recoverOne(ctx, r)
+		didSettle, claimed, err := s.recoverOne(ctx, r)
+		if err == nil && !claimed {
+			continue // another node recovered it meanwhile
+		}
 		if err != nil {
-			s.log.Error("s3: recovering a reservation", "reservation", r.ID, "bucket", r.Bucket, "key", r.Key, "op", r.Op, "err", err)
+			s.log.Error("s3: recovering a reservation", "reservation", r.ID, "node", r.Node, "bucket", r.Bucket,
+				"key", r.Key, "op", r.Op, "err", err)
 			continue
 		}
 		if didSettle {
@@ -33,8 +55,8 @@ func (s *store) recoverPending(ctx context.Context, minAge time.Duration) (settl
 		} else {
 			released++
 		}
-		s.log.Info("s3: recovered a reservation", "reservation", r.ID, "bucket", r.Bucket, "key", r.Key, "op", r.Op,
-			"settled", didSettle)
+		s.log.Info("s3: recovered a reservation", "reservation", r.ID, "node", r.Node, "bucket", r.Bucket,
+			"key", r.Key, "op", r.Op, "settled", didSettle)
 	}
 	return settled, released, nil
 }
@@ -62,8 +84,9 @@ func gone(err error) bool {
 
 // recoverOne decides from what is on disk whether a reserved write
 // happened: the object (or part) differs from what it replaced → it did, and
-// the difference is settled; otherwise the bytes are released.
-func (s *store) recoverOne(ctx context.Context, r buckets.Reservation) (bool, error) {
+// the difference is settled; otherwise the bytes are released. claimed is
+// false when another node recovered it first.
+func (s *store) recoverOne(ctx context.Context, r buckets.Reservation) (settled, claimed bool, err error) {
 	ctx = trustedCtx(ctx)
 	old := oldOf(r)
 	var change *buckets.Change
@@ -72,7 +95,7 @@ func (s *store) recoverOne(ctx context.Context, r buckets.Reservation) (bool, er
 		defer s.locks.object(r.Bucket, r.Key)()
 		cur, err := s.stat(ctx, r.Bucket, r.Key)
 		if err != nil && !gone(err) {
-			return false, err
+			return false, false, err
 		}
 		// A put cannot remove an object: gone means it did not happen.
 		if err == nil && cur.exists && !unchanged(old, cur) {
@@ -84,7 +107,7 @@ func (s *store) recoverOne(ctx context.Context, r buckets.Reservation) (bool, er
 		defer s.locks.part(r.UploadID, r.Part)()
 		cur, err := s.part(ctx, r.Bucket, r.Key, r.UploadID, r.Part)
 		if err != nil && !gone(err) {
-			return false, err
+			return false, false, err
 		}
 		if err == nil && cur.exists && !unchanged(old, cur) {
 			change = &buckets.Change{PartBytes: cur.size - old.bytes()}
@@ -97,11 +120,11 @@ func (s *store) recoverOne(ctx context.Context, r buckets.Reservation) (bool, er
 			break // the upload is still there: the complete did not happen
 		}
 		if !gone(err) {
-			return false, err
+			return false, false, err
 		}
 		cur, err := s.stat(ctx, r.Bucket, r.Key)
 		if err != nil && !gone(err) {
-			return false, err
+			return false, false, err
 		}
 		if err == nil && cur.exists && !unchanged(old, cur) {
 			// Every part of the upload left the parts' bytes, the listed
@@ -114,7 +137,9 @@ func (s *store) recoverOne(ctx context.Context, r buckets.Reservation) (bool, er
 	dctx, cancel := context.WithTimeout(ctx, dbTimeout)
 	defer cancel()
 	if change == nil {
-		return false, s.acct.Release(dctx, r)
+		claimed, err = s.acct.Release(dctx, r)
+		return false, claimed, err
 	}
-	return true, s.acct.Settle(dctx, r, *change)
+	claimed, err = s.acct.Settle(dctx, r, *change)
+	return true, claimed, err
 }

@@ -8,10 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -50,10 +47,15 @@ type Config struct {
 	Keys Keys
 	// Buckets is the accounting (buckets.Service).
 	Buckets Accounting
-	// NodeID names this server in its reservations; "" reads (or creates)
-	// <DataDir>/s3-node-id.
-	NodeID  string
-	DataDir string
+	// Node is this process's lease (nodes.Lease): its id names the
+	// server's reservations; while it cannot be held, writes are refused.
+	Node Lease
+	// Nodes tells which nodes are dead (nodes.Registry): their
+	// reservations are recovered by this server.
+	Nodes Liveness
+	// RecoverEvery is how often dead nodes' reservations are looked for
+	// (default DefaultRecoverEvery; negative: only at Start and Reconcile).
+	RecoverEvery time.Duration
 	// Logger gets the server's own log lines (default: discarded).
 	Logger *slog.Logger
 	// Registerer gets the reconciliation's metrics (nil: not registered).
@@ -62,6 +64,9 @@ type Config struct {
 	// bucket's state are reused (0: DefaultCacheTTL; negative: no cache).
 	KeyCacheTTL    time.Duration
 	AccessCacheTTL time.Duration
+	// Timeouts bound how long a connection may wait for a request header
+	// and stay idle (defaults: DefaultHeaderTimeout, DefaultIdleTimeout).
+	Timeouts Timeouts
 }
 
 // Server is the embedded S3 server. It is also the buckets.Provider the
@@ -74,18 +79,39 @@ type Server struct {
 	metrics *reconcileMetrics
 	region  string
 
-	mu       sync.Mutex
-	srv      *s3api.S3ApiServer
-	url      string
-	serveErr chan error
+	mu          sync.Mutex
+	srv         *s3api.S3ApiServer
+	url         string
+	serveErr    chan error
+	stopRecover func()
 }
+
+// Lease is this node's registration (*nodes.Lease): Check reports whether
+// it may write now (renewing a lapsed lease first).
+type Lease interface {
+	ID() string
+	Check(ctx context.Context) bool
+}
+
+// Liveness tells which nodes are dead (*nodes.Registry): a node it calls
+// dead can no longer write (it is fenced).
+type Liveness interface {
+	Dead(ctx context.Context, ids []string) (map[string]bool, error)
+}
+
+// DefaultRecoverEvery is how often a server looks for the reservations of
+// dead nodes.
+const DefaultRecoverEvery = 30 * time.Second
 
 var _ buckets.Provider = (*Server)(nil)
 
 // New returns a server; Start recovers and serves.
 func New(cfg Config) (*Server, error) {
-	if cfg.Backend == nil || cfg.Keys == nil || cfg.Buckets == nil {
-		return nil, errors.New("s3gw: Backend, Keys and Buckets are required")
+	if cfg.Backend == nil || cfg.Keys == nil || cfg.Buckets == nil || cfg.Node == nil || cfg.Nodes == nil {
+		return nil, errors.New("s3gw: Backend, Keys, Buckets, Node and Nodes are required")
+	}
+	if cfg.RecoverEvery == 0 {
+		cfg.RecoverEvery = DefaultRecoverEvery
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:9000"
@@ -98,16 +124,6 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	node := cfg.NodeID
-	if node == "" {
-		if cfg.DataDir == "" {
-			return nil, errors.New("s3gw: NodeID or DataDir is required")
-		}
-		var err error
-		if node, err = NodeID(cfg.DataDir); err != nil {
-			return nil, err
-		}
-	}
 	ttl := func(d time.Duration) time.Duration {
 		if d == 0 {
 			return DefaultCacheTTL
@@ -116,34 +132,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: log, region: region,
 		iam:     newIAM(cfg.Keys, ttl(cfg.KeyCacheTTL), log),
-		store:   newStore(cfg.Backend, cfg.Buckets, node, ttl(cfg.AccessCacheTTL), log),
+		store:   newStore(cfg.Backend, cfg.Buckets, cfg.Node, cfg.Nodes, ttl(cfg.AccessCacheTTL), log),
 		metrics: newReconcileMetrics(cfg.Registerer)}
 	return s, nil
-}
-
-// NodeID returns the id of this data dir's S3 node, kept in
-// <dataDir>/s3-node-id (created on first use): a restart finds the
-// reservations it left by it.
-func NodeID(dataDir string) (string, error) {
-	path := filepath.Join(dataDir, "s3-node-id")
-	b, err := os.ReadFile(path)
-	if err == nil && strings.TrimSpace(string(b)) != "" {
-		return strings.TrimSpace(string(b)), nil
-	}
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return "", err
-	}
-	id, err := randomHex(16)
-	if err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(path, []byte(id+"\n"), 0o640); err != nil {
-		return "", err
-	}
-	return id, nil
 }
 
 func randomHex(n int) (string, error) {
@@ -158,15 +149,12 @@ func randomHex(n int) (string, error) {
 // deleted; otherwise it works until the cache's lifetime ends).
 func (s *Server) InvalidateKey(accessKey string) { s.iam.Invalidate(accessKey) }
 
-// Start settles or releases the writes this node left unfinished, then
-// serves S3 on the configured address.
+// Start settles or releases the writes dead nodes left unfinished (and a
+// previous incarnation of this node's id), then serves S3 on the configured
+// address and keeps recovering what nodes that die meanwhile leave.
 func (s *Server) Start(ctx context.Context) error {
-	settled, released, err := s.store.recoverPending(trustedCtx(ctx), 0)
-	if err != nil {
+	if _, _, err := s.Recover(ctx, 0); err != nil {
 		return fmt.Errorf("s3gw: recovering unfinished writes: %w", err)
-	}
-	if settled+released > 0 {
-		s.log.Info("s3: recovered unfinished writes", "settled", settled, "released", released)
 	}
 	root, err := randomHex(20)
 	if err != nil {
@@ -183,7 +171,7 @@ func (s *Server) Start(ctx context.Context) error {
 	// The root key is random and never leaves the process: nobody
 	// authenticates as root; Trellis's own calls go to the backend directly.
 	srv, addr, err := serve(s.store, s.iam, middlewares.RootUserConfig{Access: "ROOT" + root, Secret: rootSecret},
-		s.region, s.cfg.Addr, opts...)
+		s.region, s.cfg.Addr, s.cfg.Timeouts, opts...)
 	if err != nil {
 		return err
 	}
@@ -191,8 +179,48 @@ func (s *Server) Start(ctx context.Context) error {
 	s.srv, s.url = srv.srv, "http://"+addr
 	s.serveErr = srv.done
 	s.mu.Unlock()
-	s.log.Info("s3: serving", "url", s.url, "region", s.region, "virtual_host_domain", s.cfg.VirtualHostDomain)
+	if s.cfg.RecoverEvery > 0 {
+		rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.recoverLoop(rctx)
+		}()
+		s.mu.Lock()
+		s.stopRecover = func() { cancel(); <-done }
+		s.mu.Unlock()
+	}
+	s.log.Info("s3: serving", "url", s.url, "region", s.region, "virtual_host_domain", s.cfg.VirtualHostDomain,
+		"node", s.cfg.Node.ID())
 	return nil
+}
+
+// recoverLoop recovers dead nodes' reservations every RecoverEvery.
+func (s *Server) recoverLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.RecoverEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, _, err := s.Recover(ctx, staleReservation); err != nil && ctx.Err() == nil {
+			s.log.Error("s3: recovering dead nodes' writes", "err", err)
+		}
+	}
+}
+
+// Recover settles or releases the reservations of dead nodes, and those of
+// this node older than minAge whose write is not running (a settle that
+// failed). Two servers may recover the same reservation at once: one
+// claims it (deletes its row), the other finds it gone.
+func (s *Server) Recover(ctx context.Context, minAge time.Duration) (settled, released int, err error) {
+	settled, released, err = s.store.recoverPending(trustedCtx(ctx), minAge)
+	if settled+released > 0 {
+		s.log.Info("s3: recovered unfinished writes", "settled", settled, "released", released)
+	}
+	return settled, released, err
 }
 
 // URL is the server's endpoint ("" before Start).
@@ -205,9 +233,12 @@ func (s *Server) URL() string {
 // Stop stops serving (in-flight requests get up to 10 s).
 func (s *Server) Stop(ctx context.Context) error {
 	s.mu.Lock()
-	srv, done := s.srv, s.serveErr
-	s.srv = nil
+	srv, done, stopRecover := s.srv, s.serveErr, s.stopRecover
+	s.srv, s.stopRecover = nil, nil
 	s.mu.Unlock()
+	if stopRecover != nil {
+		stopRecover()
+	}
 	if srv == nil {
 		return nil
 	}
@@ -301,7 +332,7 @@ type running struct {
 // is resolved first to a free port (retried if another process takes it in
 // between).
 func serve(be backend.Backend, iam auth.IAMService, root middlewares.RootUserConfig, region, addr string,
-	opts ...s3api.Option) (running, string, error) {
+	timeouts Timeouts, opts ...s3api.Option) (running, string, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return running{}, "", fmt.Errorf("s3gw: address %q: %w", addr, err)
@@ -326,6 +357,9 @@ func serve(be backend.Backend, iam auth.IAMService, root middlewares.RootUserCon
 		}, opts...)
 		srv, err := s3api.New(be, root, region, iam, nil, nil, nil, nil, all...)
 		if err != nil {
+			return running{}, "", err
+		}
+		if err := setTimeouts(srv, timeouts.withDefaults()); err != nil {
 			return running{}, "", err
 		}
 		bind := net.JoinHostPort(host, p)
@@ -376,7 +410,7 @@ func StartPlain(be backend.Backend, addr, region, access, secret string) (*Plain
 	}
 	root := middlewares.RootUserConfig{Access: access, Secret: secret}
 	iam := auth.IAMServiceSingle{}
-	run, hostport, err := serve(be, iam, root, region, addr, s3api.WithDisableACL())
+	run, hostport, err := serve(be, iam, root, region, addr, Timeouts{}, s3api.WithDisableACL())
 	if err != nil {
 		return nil, err
 	}

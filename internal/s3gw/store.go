@@ -30,10 +30,10 @@ type Accounting interface {
 	UnregisterBucket(ctx context.Context, name string) error
 	DropBucket(ctx context.Context, name string) error
 	Reserve(ctx context.Context, w buckets.Write) (buckets.Reservation, error)
-	Settle(ctx context.Context, r buckets.Reservation, c buckets.Change) error
-	Release(ctx context.Context, r buckets.Reservation) error
+	Settle(ctx context.Context, r buckets.Reservation, c buckets.Change) (bool, error)
+	Release(ctx context.Context, r buckets.Reservation) (bool, error)
 	Apply(ctx context.Context, bucket string, c buckets.Change) error
-	PendingReservations(ctx context.Context, node string) ([]buckets.Reservation, error)
+	PendingReservations(ctx context.Context) ([]buckets.Reservation, error)
 	LiveBuckets(ctx context.Context) ([]buckets.Bucket, error)
 }
 
@@ -64,7 +64,8 @@ func isTrusted(ctx context.Context) bool {
 type store struct {
 	backend.Backend
 	acct     Accounting
-	node     string
+	lease    Lease
+	nodes    Liveness
 	log      *slog.Logger
 	locks    *locks
 	access   *accessCache
@@ -78,8 +79,9 @@ type store struct {
 	inflight sync.Map // reservation id → struct{} (writes this process is making)
 }
 
-func newStore(be backend.Backend, acct Accounting, node string, accessTTL time.Duration, log *slog.Logger) *store {
-	s := &store{Backend: be, acct: acct, node: node, log: log, locks: newLocks(),
+func newStore(be backend.Backend, acct Accounting, lease Lease, nodes Liveness, accessTTL time.Duration,
+	log *slog.Logger) *store {
+	s := &store{Backend: be, acct: acct, lease: lease, nodes: nodes, log: log, locks: newLocks(),
 		access: &accessCache{acct: acct, ttl: accessTTL, m: map[string]accessEntry{}}}
 	if pb, ok := be.(*Backend); ok {
 		s.stat = func(_ context.Context, bucket, key string) (objInfo, error) { return pb.statObject(bucket, key) }
@@ -184,7 +186,13 @@ func (s *store) checkWrite(ctx context.Context, bucket string) error {
 // ---- accounting ----
 
 func (s *store) reserve(ctx context.Context, w buckets.Write) (buckets.Reservation, error) {
-	w.Node = s.node
+	// A node the others declared dead may see its reservations recovered
+	// under it: it writes again only once it registered anew.
+	if !s.lease.Check(ctx) {
+		return buckets.Reservation{}, apiError("ServiceUnavailable", http.StatusServiceUnavailable,
+			"this node lost its lease and could not register again; retry")
+	}
+	w.Node = s.lease.ID()
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
 	defer cancel()
 	r, err := s.acct.Reserve(dctx, w)
@@ -200,17 +208,28 @@ func (s *store) reserve(ctx context.Context, w buckets.Write) (buckets.Reservati
 // the next recovery (Start, Reconcile) settles it from what is on disk.
 func (s *store) settle(ctx context.Context, r buckets.Reservation, c buckets.Change) {
 	defer s.inflight.Delete(r.ID)
-	err := retry(ctx, func(ctx context.Context) error { return s.acct.Settle(ctx, r, c) })
+	var claimed bool
+	err := retry(ctx, func(ctx context.Context) (err error) { claimed, err = s.acct.Settle(ctx, r, c); return err })
 	if err != nil {
 		s.log.Error("s3: settle failed; the reservation waits for recovery", "bucket", r.Bucket, "key", r.Key,
 			"op", r.Op, "reservation", r.ID, "err", err)
+	} else if !claimed {
+		s.lostReservation(r)
 	}
+}
+
+// lostReservation logs a write whose reservation another node recovered
+// while it ran: only a node declared dead (fenced) in the middle of a write
+// gets here, and its write may be uncounted until the reconciliation.
+func (s *store) lostReservation(r buckets.Reservation) {
+	s.log.Error("s3: a write finished after another node recovered its reservation (this node was declared dead); "+
+		"the bucket's counters may drift until reconciled", "bucket", r.Bucket, "key", r.Key, "op", r.Op, "reservation", r.ID)
 }
 
 // release drops the reservation of a write that did not happen.
 func (s *store) release(ctx context.Context, r buckets.Reservation) {
 	defer s.inflight.Delete(r.ID)
-	err := retry(ctx, func(ctx context.Context) error { return s.acct.Release(ctx, r) })
+	err := retry(ctx, func(ctx context.Context) (err error) { _, err = s.acct.Release(ctx, r); return err })
 	if err != nil {
 		s.log.Error("s3: release failed; the reservation waits for recovery", "bucket", r.Bucket, "key", r.Key,
 			"op", r.Op, "reservation", r.ID, "err", err)

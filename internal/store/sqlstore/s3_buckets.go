@@ -206,11 +206,11 @@ func (s *Store) DeleteReservation(ctx context.Context, id string) (bool, error) 
 }
 
 // ListReservations implements buckets.Queries.
-func (s *Store) ListReservations(ctx context.Context, node string) ([]buckets.Reservation, error) {
+func (s *Store) ListReservations(ctx context.Context) ([]buckets.Reservation, error) {
 	rows, err := s.r().QueryContext(ctx, `SELECT r.id, r.node, r.principal_id, r.bucket_id, r.op, r.object_key,
 			r.upload_id, r.part_number, r.bytes, r.old_size, r.old_etag, r.parts_bytes, r.created_at, b.name
 		FROM s3_reservations r JOIN s3_buckets b ON b.id = r.bucket_id
-		WHERE r.node = $1 ORDER BY r.created_at, r.id`, node)
+		ORDER BY r.created_at, r.id`)
 	if err != nil {
 		return nil, s.mapErr(err, "reservation")
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -23,6 +22,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/idcloudhost"
 	"github.com/trellis-cloud/trellis/internal/ledger"
 	"github.com/trellis-cloud/trellis/internal/metering"
+	"github.com/trellis-cloud/trellis/internal/nodes"
 	"github.com/trellis-cloud/trellis/internal/objstore"
 	"github.com/trellis-cloud/trellis/internal/payment"
 	"github.com/trellis-cloud/trellis/internal/pricing"
@@ -79,7 +79,7 @@ func newStorageFixtureWith(t *testing.T, d *db.DB, v *apitest.Validator, plane b
 		Recorder: metering.NewHourlyService(sqlstore.MeteringHourly{Store: st}, prices, clk), Clock: clk})
 	var srv *s3gw.Server
 	if plane {
-		srv = dataPlane(t, bkt, obj)
+		srv = dataPlane(t, st, clk, bkt, obj)
 		bkt.SetProvider(srv)
 	}
 	f := newFixture(t, d, v, func(d *idcloudhost.Deps) { d.Buckets, d.ObjectStorage = bkt, obj })
@@ -503,16 +503,19 @@ func TestMain(m *testing.M) { s3gwtest.Main(m) }
 // Caches are off, so a deleted key or bucket takes effect at once. When the
 // test ends, the buckets it left are emptied and deleted from the shared
 // backend, so the next test may use the same names.
-func dataPlane(t *testing.T, bkt *buckets.Service, obj *objstore.Service) *s3gw.Server {
+func dataPlane(t *testing.T, st *sqlstore.Store, clk clock.Clock, bkt *buckets.Service, obj *objstore.Service) *s3gw.Server {
 	t.Helper()
-	node := make([]byte, 8)
-	_, _ = rand.Read(node)
-	srv, err := s3gw.New(s3gw.Config{Addr: "127.0.0.1:0", Backend: s3gwtest.Backend(t), Keys: obj, Buckets: bkt,
-		NodeID: "idcloudhost-test-" + hex.EncodeToString(node), KeyCacheTTL: -1, AccessCacheTTL: -1})
+	ctx := context.Background()
+	reg := nodes.NewRegistry(sqlstore.Nodes{Store: st}, clk)
+	lease, err := reg.Register(ctx, nodes.LeaseConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
+	srv, err := s3gw.New(s3gw.Config{Addr: "127.0.0.1:0", Backend: s3gwtest.Backend(t), Keys: obj, Buckets: bkt,
+		Node: lease, Nodes: reg, KeyCacheTTL: -1, AccessCacheTTL: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

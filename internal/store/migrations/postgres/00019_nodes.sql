@@ -1,0 +1,16 @@
+-- +goose Up
+-- The Trellis processes (nodes) sharing this database, each with a lease it
+-- renews (internal/nodes). A node is dead once stopped_at is set: by its
+-- clean stop, or by another node fencing it after its lease ran out. What a
+-- dead node left (S3 reservations) is taken over by the others.
+CREATE TABLE nodes (
+    id         TEXT PRIMARY KEY,
+    host       TEXT NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL,
+    renewed_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    stopped_at TIMESTAMPTZ
+);
+
+-- +goose Down
+DROP TABLE nodes;
