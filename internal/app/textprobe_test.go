@@ -19,15 +19,24 @@ import (
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/dbtest"
+	"github.com/trellis-cloud/trellis/internal/validate"
 )
 
-// probeValues are the bad texts sent into every place: what PostgreSQL
-// refuses (NUL, invalid UTF-8) and a 1 MB value (a body stays under the
-// 1 MiB body limit with it).
-var probeValues = []apitest.ProbeValue{
-	{Name: "NUL", Text: "probe\x00text"},
-	{Name: "invalid UTF-8", Text: "probe\xfftext"},
-	// {Name: "1 MB", Text: strings.Repeat("p", 1_000_000)},
+// probeValues gives the bad texts sent into every place: what PostgreSQL
+// refuses (NUL, invalid UTF-8), and an over-long value: 1 MB for an id (a
+// body keeps under the 1 MiB body limit with it), one character over the
+// longest string any request may carry elsewhere (validate.MaxWireText),
+// which keeps the walk to seconds.
+func probeValues(where, field string) []apitest.ProbeValue {
+	long := apitest.ProbeValue{Name: "over-long", Text: strings.Repeat("p", validate.MaxWireText+1)}
+	if l := strings.ToLower(field); where == "path" || strings.HasSuffix(l, "id") || strings.HasSuffix(l, "uuid") {
+		long = apitest.ProbeValue{Name: "1 MB", Text: strings.Repeat("p", 1_000_000)}
+	}
+	return []apitest.ProbeValue{
+		{Name: "NUL", Text: "probe\x00text"},
+		{Name: "invalid UTF-8", Text: "probe\xfftext"},
+		long,
+	}
 }
 
 // TestTextProbes walks every operation of every dialect's spec and sends a

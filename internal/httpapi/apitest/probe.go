@@ -38,8 +38,9 @@ type ProbeConfig struct {
 	// Path gives a plausible value of a path parameter by name (an
 	// existing object's id); "" falls back to one made from the schema.
 	Path func(name string) string
-	// Values are the bad values sent into each place.
-	Values []ProbeValue
+	// Values gives the bad values sent into a place ("path", "query" or
+	// "body") named field.
+	Values func(where, field string) []ProbeValue
 }
 
 // maxProbeDepth bounds how deep body schemas are walked (and stops
@@ -178,29 +179,40 @@ func probeOp(base, tmpl, method string, op *openapi3.Operation, params openapi3.
 		}
 		return encode(baseBody())
 	}
-	for _, bad := range cfg.Values {
-		for _, p := range pathParams {
+	for _, p := range pathParams {
+		for _, bad := range cfg.Values("path", p.Name) {
 			b, h := plainBody()
 			out = append(out, Probe{Op: opName, Where: "path", Field: p.Name, Value: bad.Name,
 				Request: Request{Method: method, Path: build(map[string]string{p.Name: bad.Text}, url.Values{}), Body: b, Header: h}})
 		}
-		for _, p := range queryParams {
+	}
+	for _, p := range queryParams {
+		for _, bad := range cfg.Values("query", p.Name) {
 			b, h := plainBody()
 			out = append(out, Probe{Op: opName, Where: "query", Field: p.Name, Value: bad.Name,
 				Request: Request{Method: method, Path: build(nil, url.Values{p.Name: {bad.Text}}), Body: b, Header: h}})
 		}
-		if bodySchema == nil {
-			continue
-		}
+	}
+	if bodySchema != nil {
 		for _, field := range stringFields(bodySchema, nil, 0) {
 			if form && len(field) != 1 {
 				continue
 			}
-			v := baseBody()
-			v = setAt(v, field, bad.Text)
-			b, h := encode(v)
-			out = append(out, Probe{Op: opName, Where: "body", Field: fieldName(field), Value: bad.Name,
-				Request: Request{Method: method, Path: build(nil, url.Values{}), Body: b, Header: h}})
+			for _, bad := range cfg.Values("body", fieldName(field)) {
+				v := baseBody()
+				var b []byte
+				var h http.Header
+				if form {
+					b, h = encode(setAt(v, field, bad.Text))
+				} else {
+					// encoding/json would replace invalid UTF-8: put the
+					// bad text in by hand, its bytes as they are.
+					b, h = encode(setAt(v, field, probeMarker))
+					b = bytes.Replace(b, []byte(strconv.Quote(probeMarker)), rawJSONString(bad.Text), 1)
+				}
+				out = append(out, Probe{Op: opName, Where: "body", Field: fieldName(field), Value: bad.Name,
+					Request: Request{Method: method, Path: build(nil, url.Values{}), Body: b, Header: h}})
+			}
 		}
 	}
 	for i := range out {
@@ -394,4 +406,30 @@ func plainString(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// probeMarker stands for the bad value in a body until it is encoded.
+const probeMarker = "@@apitest-probe-marker@@"
+
+// rawJSONString quotes s as a JSON string, escaping quotes, backslashes
+// and control characters but leaving every other byte as it is (invalid
+// UTF-8 included).
+func rawJSONString(s string) []byte {
+	var b bytes.Buffer
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20:
+			b.WriteString(`\u00`)
+			b.WriteByte("0123456789abcdef"[c>>4])
+			b.WriteByte("0123456789abcdef"[c&0xf])
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.Bytes()
 }

@@ -28,7 +28,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/trellis-cloud/trellis/internal/errs"
-	"github.com/trellis-cloud/trellis/internal/httpapi/problem"
 	"github.com/trellis-cloud/trellis/internal/validate"
 )
 
@@ -188,9 +187,12 @@ func checkBody(r *http.Request) error {
 		return nil
 	}
 	body, err := io.ReadAll(r.Body)
-	_ = r.Body.Close()
 	if err != nil {
-		return problem.FromDecode(err)
+		// Over the body limit or unreadable: the dialect answers that in
+		// its own way (Infiterra's "invalid request body"), so it reads
+		// the same bytes and then the same error.
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
+		return nil
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	trimmed := bytes.TrimSpace(body)
@@ -214,6 +216,10 @@ func checkBody(r *http.Request) error {
 	// field.
 	return nil
 }
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 func checkMultipart(body []byte, boundary string) error {
 	mr := multipart.NewReader(bytes.NewReader(body), boundary)
