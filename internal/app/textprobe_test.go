@@ -23,13 +23,18 @@ import (
 )
 
 // probeValues gives the bad texts sent into every place: what PostgreSQL
-// refuses (NUL, invalid UTF-8), and an over-long value: 1 MB for an id (a
-// body keeps under the 1 MiB body limit with it), one character over the
-// longest string any request may carry elsewhere (validate.MaxWireText),
-// which keeps the walk to seconds.
+// refuses (NUL, invalid UTF-8), and an over-long value: 1 MB for a
+// top-level id of a body (a body stays under the 1 MiB body limit with it:
+// the BSS "ID" of issue 14), twice the longest path segment, and elsewhere
+// one character over the longest string any request may carry
+// (validate.MaxWireText), which keeps the walk to seconds.
 func probeValues(where, field string) []apitest.ProbeValue {
 	long := apitest.ProbeValue{Name: "over-long", Text: strings.Repeat("p", validate.MaxWireText+1)}
-	if l := strings.ToLower(field); where == "path" || strings.HasSuffix(l, "id") || strings.HasSuffix(l, "uuid") {
+	l := strings.ToLower(field)
+	switch {
+	case where == "path":
+		long = apitest.ProbeValue{Name: "over-long", Text: strings.Repeat("p", 2*validate.MaxWireParam)}
+	case where == "body" && !strings.ContainsAny(l, ".[") && (strings.HasSuffix(l, "id") || strings.HasSuffix(l, "uuid")):
 		long = apitest.ProbeValue{Name: "1 MB", Text: strings.Repeat("p", 1_000_000)}
 	}
 	return []apitest.ProbeValue{

@@ -416,20 +416,26 @@ const probeMarker = "@@apitest-probe-marker@@"
 // UTF-8 included).
 func rawJSONString(s string) []byte {
 	var b bytes.Buffer
+	b.Grow(len(s) + 2)
 	b.WriteByte('"')
+	start := 0
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < 0x20:
+		c := s[i]
+		if c != '"' && c != '\\' && c >= 0x20 {
+			continue
+		}
+		b.WriteString(s[start:i])
+		start = i + 1
+		if c < 0x20 {
 			b.WriteString(`\u00`)
 			b.WriteByte("0123456789abcdef"[c>>4])
 			b.WriteByte("0123456789abcdef"[c&0xf])
-		default:
+		} else {
+			b.WriteByte('\\')
 			b.WriteByte(c)
 		}
 	}
+	b.WriteString(s[start:])
 	b.WriteByte('"')
 	return b.Bytes()
 }
