@@ -276,7 +276,11 @@ func JSON(body []byte) error {
 			}
 			key, _ := tok.(string)
 			if err := validate.Wire("member name", key, raw, validate.MaxWireParam); err != nil {
-				return rename(err, clip(path(stack)+" (a member name)"))
+				obj := path(stack[:n-1])
+				if obj == "" {
+					obj = "body"
+				}
+				return rename(err, clip(obj+" (a member name)"))
 			}
 			stack[n-1].key, stack[n-1].wantKey = key, false
 			continue
