@@ -147,4 +147,3 @@ func TestBodyLimitLeftToTheDialect(t *testing.T) {
 		t.Fatalf("read %d bytes, %v", len(b), err)
 	}
 }
-
