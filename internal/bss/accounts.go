@@ -106,7 +106,7 @@ func (c Call) setting(id string) string {
 // allocation grows with its subscriptions); one with a reseller is an end
 // customer of that reseller's partner.
 func (s *Service) SynchronizeAccount(ctx context.Context, c Call, in AccountDefinition) Result {
-	return s.run(ctx, c, op{"accounts/synchronize", "bss_account", in.ID}, false, func(tx Store) (Result, error) {
+	return s.run(ctx, c, op{"accounts/synchronize", "bss_account", in.ID}, false, checked(in.Validate(), func(tx Store) (Result, error) {
 		bssID := strings.TrimSpace(in.ID)
 		if bssID == "" {
 			return Result{}, refusef("Account ID is required")
@@ -183,7 +183,7 @@ func (s *Service) SynchronizeAccount(ctx context.Context, c Call, in AccountDefi
 			}
 		}
 		return ok(acc)
-	})
+	}))
 }
 
 // updateAccount applies a repeated synchronize: name and e-mail follow the
@@ -229,7 +229,7 @@ func (s *Service) updateAccount(ctx context.Context, tx Store, c Call, a Account
 // by the BSS ID, then by e-mail within the installation. Code 1 = exists
 // (Result = our id, ResultUser = its e-mail), 0 = does not.
 func (s *Service) AccountExists(ctx context.Context, c Call, in AccountDefinition) Result {
-	return s.run(ctx, c, op{"accounts/exists", "bss_account", in.ID}, false, func(tx Store) (Result, error) {
+	return s.run(ctx, c, op{"accounts/exists", "bss_account", in.ID}, false, checked(in.Validate(), func(tx Store) (Result, error) {
 		a, err := findAccount(ctx, tx, c.Inst.AppID, in)
 		if err == nil && a.DeletedAt != nil {
 			err = errs.NotFound("account")
@@ -246,7 +246,7 @@ func (s *Service) AccountExists(ctx context.Context, c Call, in AccountDefinitio
 			return Result{}, err
 		}
 		return Result{Code: 1, Message: "Account already exists", Result: a.ExternalID, ResultUser: a.Email}, nil
-	})
+	}))
 }
 
 // DeleteAccount removes an account (accounts/delete). It is refused while
@@ -254,7 +254,7 @@ func (s *Service) AccountExists(ctx context.Context, c Call, in AccountDefinitio
 // on its partner); an unknown or deleted account is a success. The partner
 // org stays: its cancelled storage accounts are still being deleted.
 func (s *Service) DeleteAccount(ctx context.Context, c Call, in AccountDefinition) Result {
-	return s.run(ctx, c, op{"accounts/delete", "bss_account", in.ID}, false, func(tx Store) (Result, error) {
+	return s.run(ctx, c, op{"accounts/delete", "bss_account", in.ID}, false, checked(in.Validate(), func(tx Store) (Result, error) {
 		done := func(ext string) (Result, error) {
 			return Result{Code: 0, Message: "Account deleted", Result: ext}, nil
 		}
@@ -291,7 +291,7 @@ func (s *Service) DeleteAccount(ctx context.Context, c Call, in AccountDefinitio
 			return Result{}, err
 		}
 		return done(a.ExternalID)
-	})
+	}))
 }
 
 // ValidateFields checks the settings a partner saves (fields/validate) and

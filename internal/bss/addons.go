@@ -25,7 +25,7 @@ func (s *Service) Addon(ctx context.Context, c Call, action string, in ServiceDe
 			return Result{}, refusef("Unknown add-on action %q", action)
 		})
 	}
-	return s.run(ctx, c, o, checkOnly, func(tx Store) (Result, error) {
+	return s.run(ctx, c, o, checkOnly, checked(in.Validate(), func(tx Store) (Result, error) {
 		sub, err := findSubscription(ctx, tx, c.Inst.AppID, in)
 		if err != nil {
 			return Result{}, err
@@ -78,7 +78,7 @@ func (s *Service) Addon(ctx context.Context, c Call, action string, in ServiceDe
 		}
 		msg := map[string]string{"create": "Addon created", "update": "Addon updated", "cancel": "Addon cancelled"}[action]
 		return Result{Code: 0, Message: msg, Result: first}, nil
-	})
+	}))
 }
 
 // findAddon is the add-on a request names: by our ID, else the live one of

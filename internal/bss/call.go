@@ -42,6 +42,15 @@ func refuseOn(result, format string, args ...any) error {
 	return &refusal{msg: fmt.Sprintf(format, args...), result: result}
 }
 
+// checked runs fn only for valid input; invalid input (an over-long id)
+// is refused with Code -1 naming the field.
+func checked(invalid error, fn func(Store) (Result, error)) func(Store) (Result, error) {
+	if invalid == nil {
+		return fn
+	}
+	return func(Store) (Result, error) { return Result{}, invalid }
+}
+
 // errDryRun rolls back a check-only call after it ran every check.
 var errDryRun = errors.New("check only")
 
@@ -104,6 +113,13 @@ func (s *Service) auditEntry(c Call, o op, r Result, checkOnly bool) audit.Entry
 	id := r.Result
 	if id == "" {
 		id = o.objectID
+	}
+	// An id refused as over-long is recorded cut to the longest id kept.
+	if r := []rune(id); len(r) > maxID {
+		id = string(r[:maxID])
+	}
+	if r := []rune(o.objectID); len(r) > maxID {
+		o.objectID = string(r[:maxID])
 	}
 	detail := fmt.Sprintf("action=%s code=%d message=%q", o.action, r.Code, r.Message)
 	if o.objectID != "" && o.objectID != id {

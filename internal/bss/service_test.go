@@ -518,6 +518,11 @@ func TestBadInput(t *testing.T) {
 			{"update to zero", "update", "at least 1", mod(func(d *bss.ServiceDefinition) { d.ID, d.Quantity = sub.Result, 0 })},
 			{"update beyond the contract", "update", "contract capacity exhausted", mod(func(d *bss.ServiceDefinition) { d.ID, d.Quantity = sub.Result, 11 })},
 			{"unknown action", "upgrade", "Unknown subscription action", mod(func(d *bss.ServiceDefinition) {})},
+			// Issue 14: ids of 10,000 characters were accepted.
+			{"10,000-character SubscriptionID", "create", "SubscriptionID: must be at most 128 characters", mod(func(d *bss.ServiceDefinition) { d.SubscriptionID = strings.Repeat("s", 10_000) })},
+			{"over-long account ExternalID", "create", "Account.ExternalID: must be at most 128 characters", mod(func(d *bss.ServiceDefinition) { d.Account.ExternalID += strings.Repeat("x", 128) })},
+			{"over-long name", "create", "Name: must be at most 255 characters", mod(func(d *bss.ServiceDefinition) { d.Name = strings.Repeat("n", 256) })},
+			{"control character in an id", "update", "ID: must not contain control characters", mod(func(d *bss.ServiceDefinition) { d.ID = sub.Result + "\x01" })},
 		} {
 			for _, check := range []bool{true, false} {
 				r := e.svc.Subscription(e.ctx, c, tc.action, tc.def, check)
@@ -551,6 +556,8 @@ func TestBadInput(t *testing.T) {
 			{"no account id", "Account ID is required", bss.AccountDefinition{Name: "X"}},
 			{"unknown reseller", "not synchronized", bss.AccountDefinition{ID: "5", ResellerExternalID: "a-nope", Name: "X"}},
 			{"kind change", "cannot change", bss.AccountDefinition{ID: "1021", ResellerID: "77", ResellerExternalID: rr.Result, Name: "X"}},
+			{"10,000-character ID", "ID: must be at most 128 characters", bss.AccountDefinition{ID: strings.Repeat("7", 10_000), Name: "X"}},
+			{"over-long description", "Description: must be at most 1000 characters", bss.AccountDefinition{ID: "8", Name: "X", Description: strings.Repeat("d", 1001)}},
 		} {
 			if r := e.svc.SynchronizeAccount(e.ctx, c, tc.in); r.Code != -1 || !strings.Contains(r.Message, tc.msg) {
 				t.Errorf("%s: %+v, want Code -1 with %q", tc.name, r, tc.msg)
@@ -569,6 +576,11 @@ func TestBadInput(t *testing.T) {
 		}
 		if _, err := e.st.GetBSSAccount(e.ctx, e.inst.AppID, "5"); !errs.Is(err, errs.KindNotFound) {
 			t.Fatalf("a refused synchronize left an account: %v", err)
+		}
+		// The longest id kept is accepted.
+		long := strings.Repeat("9", 128)
+		if r := e.svc.SynchronizeAccount(e.ctx, c, bss.AccountDefinition{ID: long, Name: "Z"}); r.Code != 0 {
+			t.Errorf("a 128-character account id: %+v", r)
 		}
 	})
 }

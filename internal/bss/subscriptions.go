@@ -33,7 +33,7 @@ func (s *Service) Subscription(ctx context.Context, c Call, action string, in Se
 		o.action = "subscriptions/unknown"
 		fn = func(Store) (Result, error) { return Result{}, refusef("Unknown subscription action %q", action) }
 	}
-	return s.run(ctx, c, o, checkOnly, fn)
+	return s.run(ctx, c, o, checkOnly, checked(in.Validate(), fn))
 }
 
 // dedupeKey is what a retried create is recognised by (reference §7): the

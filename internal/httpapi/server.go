@@ -23,6 +23,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/httpapi/docs"
 	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
 	"github.com/trellis-cloud/trellis/internal/httpapi/problem"
+	"github.com/trellis-cloud/trellis/internal/httpapi/textguard"
 )
 
 // DefaultBodyLimit bounds request bodies.
@@ -135,6 +136,13 @@ func New(cfg Config) http.Handler {
 		metrics.Middleware(route),
 		middleware.Recover(cfg.Logger, writeAnyError),
 		middleware.BodyLimit(cfg.BodyLimit),
+		// Text no field may hold is refused here, once, for every dialect.
+		textguard.Middleware(func(r *http.Request) string {
+			if p := route(r); p != "" && p != middleware.Unmatched {
+				return p
+			}
+			return idcloudhost.LocationPattern(r)
+		}, writeAnyError),
 	)
 }
 
@@ -157,6 +165,10 @@ func writeAnyError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if strings.HasPrefix(r.URL.Path, impossiblecloud.Prefix+"/") {
 		writeJSON(w, status, map[string]string{"message": msg})
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, native.Prefix+"/") {
+		native.WriteError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/problem+json")

@@ -294,6 +294,9 @@ func (s *Service) Regions(ctx context.Context) ([]Region, error) {
 	return rs, nil
 }
 
+// MaxRegionName bounds a region name (a DNS label's length).
+const MaxRegionName = 63
+
 // PutRegionInput defines a region.
 type PutRegionInput struct {
 	Name, S3URL, IAMURL, STSURL string
@@ -307,10 +310,12 @@ func (s *Service) PutRegion(ctx context.Context, a actor.Actor, in PutRegionInpu
 	if err := a.Require(actor.Admin); err != nil {
 		return Region{}, err
 	}
-	name, err := validate.Name("name", in.Name)
-	if err != nil {
+	// A region name is an identifier (clients put it in endpoints and
+	// signing scopes), not a display name.
+	if err := validate.Slug("name", in.Name, MaxRegionName); err != nil {
 		return Region{}, err
 	}
+	name := in.Name
 	for _, f := range []struct{ field, v string }{{"s3_url", in.S3URL}, {"iam_url", in.IAMURL}, {"sts_url", in.STSURL}} {
 		u, err := url.Parse(f.v)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -318,7 +323,7 @@ func (s *Service) PutRegion(ctx context.Context, a actor.Actor, in PutRegionInpu
 		}
 	}
 	r := Region{Name: name, S3URL: in.S3URL, IAMURL: in.IAMURL, STSURL: in.STSURL, CreatedAt: s.now()}
-	err = s.store.Tx(ctx, func(tx Store) error {
+	err := s.store.Tx(ctx, func(tx Store) error {
 		if err := tx.UpsertRegion(ctx, r); err != nil {
 			return err
 		}

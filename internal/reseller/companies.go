@@ -71,6 +71,10 @@ func text(field, v string, required bool) (string, error) {
 	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxText {
 		return "", errs.Invalidf(field, "must be UTF-8 text of at most %d characters", maxText)
 	}
+	// No NUL or other control character (PostgreSQL refuses NUL).
+	if err := validate.Wire(field, v, nil, maxText); err != nil {
+		return "", err
+	}
 	return v, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/audit"
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/validate"
 )
 
 // ListPayments returns the partner's payments, newest first.
@@ -48,6 +49,10 @@ func paymentNumber(field, v string) (string, error) {
 	}
 	if len(v) > 100 || !utf8.ValidString(v) {
 		return "", errs.Invalid(field, "must be UTF-8 of at most 100 bytes")
+	}
+	// No NUL or other control character (PostgreSQL refuses NUL).
+	if err := validate.Wire(field, v, nil, 100); err != nil {
+		return "", err
 	}
 	return v, nil
 }
@@ -86,6 +91,9 @@ func (s *Service) BankPayment(ctx context.Context, a actor.Actor, in BankPayment
 	tin := strings.TrimSpace(in.TIN)
 	if tin == "" {
 		return Payment{}, errs.Invalid("TIN", "is required")
+	}
+	if err := validate.Wire("TIN", tin, nil, 20); err != nil {
+		return Payment{}, err
 	}
 	if len(tin) > 20 {
 		return Payment{}, errs.Invalid("TIN", "must be at most 20 characters")

@@ -407,6 +407,9 @@ func TestInvoicesAndBankPayment(t *testing.T) {
 			{reseller.BankPaymentInput{Number: "B2", TIN: "7838413489", Amount: 1, InvoiceNumber: "x", CompanyID: c.ID, ProjectID: p.ID}, "InvoiceNumber", errs.KindInvalid},
 			{reseller.BankPaymentInput{Number: "B2", TIN: "7838413489", Amount: 0, CompanyID: c.ID, ProjectID: p.ID}, "Amount", errs.KindInvalid},
 			{reseller.BankPaymentInput{Number: "", TIN: "7838413489", Amount: 1, ProjectID: p.ID}, "Number", errs.KindInvalid},
+			// Issue 14: a NUL byte reached PostgreSQL (500).
+			{reseller.BankPaymentInput{Number: "B\x00", TIN: "7838413489", Amount: 1, ProjectID: p.ID}, "Number", errs.KindInvalid},
+			{reseller.BankPaymentInput{Number: "B3", TIN: "78384\x0013489", Amount: 1, ProjectID: p.ID}, "TIN", errs.KindInvalid},
 			{reseller.BankPaymentInput{Number: "B2", TIN: "7838413489", Amount: 1, ProjectID: p.ID + 100}, "ProjectId", errs.KindNotFound},
 			{reseller.BankPaymentInput{Number: "B2", TIN: "7838413489", Amount: 1, CompanyID: c.ID + 100, ProjectID: p.ID}, "CompanyId", errs.KindNotFound},
 			{reseller.BankPaymentInput{Number: "B1", TIN: "7838413489", Amount: 2, ProjectID: p.ID}, "Number", errs.KindConflict},

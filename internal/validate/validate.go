@@ -34,13 +34,11 @@ func Name(field, s string) (string, error) {
 	return s, nil
 }
 
-// Text checks optional free text: at most max characters, valid UTF-8.
+// Text checks optional free text: at most max characters, valid UTF-8, no
+// control characters but tab, line feed and carriage return.
 func Text(field, s string, max int) (string, error) {
-	if !utf8.ValidString(s) {
-		return "", errs.Invalid(field, "must be valid UTF-8")
-	}
-	if utf8.RuneCountInString(s) > max {
-		return "", errs.Invalidf(field, "must be at most %d characters", max)
+	if err := Wire(field, s, nil, max); err != nil {
+		return "", err
 	}
 	return s, nil
 }
@@ -122,6 +120,87 @@ func Password(field, s string) error {
 	}
 	if len(missing) > 0 {
 		return errs.Invalid(field, "must contain "+strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// MaxWireText bounds any one string a request carries (a body field, a
+// query parameter); the longest field Trellis keeps is a catalog icon of
+// 100,000 characters. Per-field limits are the domains'.
+const MaxWireText = 131_072
+
+// MaxWireParam bounds a path segment or a header used as a value.
+const MaxWireParam = 4096
+
+// MaxID bounds an identifier Trellis keeps that a client chose (a BSS
+// account or subscription id, a payment number).
+const MaxID = 128
+
+// MaxDescription bounds free text such as a description or a reference.
+const MaxDescription = 1000
+
+// Wire checks text as it arrives from a request, before anything decodes or
+// stores it: valid UTF-8, no NUL or other control character (tab, line feed
+// and carriage return are text), at most max characters. raw is the text as
+// it came over the wire when it differs from s (a JSON string, whose decoder
+// would have replaced invalid bytes), nil otherwise.
+func Wire(field, s string, raw []byte, max int) error {
+	if !utf8.ValidString(s) || (raw != nil && !utf8.Valid(raw)) {
+		return errs.Invalid(field, "must be valid UTF-8")
+	}
+	if i := strings.IndexFunc(s, isControl); i >= 0 {
+		return errs.Invalidf(field, "must not contain control characters (found %U at byte %d)", []rune(s[i:])[0], i)
+	}
+	if max > 0 && len(s) > max && utf8.RuneCountInString(s) > max {
+		return errs.Invalidf(field, "must be at most %d characters", max)
+	}
+	return nil
+}
+
+// isControl reports the C0 controls other than tab, line feed and carriage
+// return, and DEL: bytes PostgreSQL refuses (NUL) or that no field of ours
+// means.
+func isControl(r rune) bool {
+	return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f
+}
+
+// ID checks an identifier a client chose (a BSS id, a payment number):
+// non-empty, at most max characters, printable, no control characters.
+// It returns the id trimmed of surrounding space.
+func ID(field, s string, max int) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", errs.Invalid(field, "must not be empty")
+	}
+	if err := Wire(field, s, nil, max); err != nil {
+		return "", err
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return "", errs.Invalid(field, "must not contain control characters")
+		}
+	}
+	return s, nil
+}
+
+// Slug checks an identifier-like name (a region, a location slug): 1 to max
+// characters of letters, digits, '-', '_' and '.', starting with a letter or
+// digit.
+func Slug(field, s string, max int) error {
+	if s == "" {
+		return errs.Invalid(field, "must not be empty")
+	}
+	if len(s) > max {
+		return errs.Invalidf(field, "must be at most %d characters", max)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case i > 0 && (c == '-' || c == '_' || c == '.'):
+		default:
+			return errs.Invalid(field, "must be letters, digits, '-', '_' and '.', starting with a letter or digit")
+		}
 	}
 	return nil
 }

@@ -81,3 +81,48 @@ func TestEmailAndCurrency(t *testing.T) {
 		t.Errorf("negative capacity: %v", err)
 	}
 }
+
+func TestWire(t *testing.T) {
+	for _, tc := range []struct {
+		s   string
+		raw []byte
+		max int
+		msg string // "" = accepted
+	}{
+		{"plain text", nil, 0, ""},
+		{"tab\tnew line\ncarriage return\r", nil, 0, ""},
+		{"Zoë 日本", nil, 7, ""},
+		{"nul\x00", nil, 0, "control characters (found U+0000"},
+		{"bell\a", nil, 0, "control characters"},
+		{"del\x7f", nil, 0, "control characters"},
+		{"bad\xff", nil, 0, "valid UTF-8"},
+		{"replaced\uFFFD", []byte("\"replaced\xff\""), 0, "valid UTF-8"},
+		{"Zoë 日本!!", nil, 7, "at most 7 characters"},
+	} {
+		err := Wire("f", tc.s, tc.raw, tc.max)
+		if tc.msg == "" && err != nil || tc.msg != "" && (!errs.Is(err, errs.KindInvalid) || errs.FieldOf(err) != "f" || !strings.Contains(err.Error(), tc.msg)) {
+			t.Errorf("%q: %v, want %q", tc.s, err, tc.msg)
+		}
+	}
+}
+
+func TestIDAndSlug(t *testing.T) {
+	if s, err := ID("id", "  abc-1 ", MaxID); err != nil || s != "abc-1" {
+		t.Errorf("ID: %q %v", s, err)
+	}
+	for _, bad := range []string{"", "  ", strings.Repeat("i", MaxID+1), "a\x00", "a\u0085b"} {
+		if _, err := ID("id", bad, MaxID); !errs.Is(err, errs.KindInvalid) {
+			t.Errorf("ID(%q) accepted", bad)
+		}
+	}
+	for _, ok := range []string{"eu-central-1", "jkt01", "US_West.2"} {
+		if err := Slug("region", ok, 63); err != nil {
+			t.Errorf("Slug(%q): %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "' OR 1=1 --", "-lead", "a b", "a/b", strings.Repeat("r", 64), "ünï"} {
+		if err := Slug("region", bad, 63); !errs.Is(err, errs.KindInvalid) {
+			t.Errorf("Slug(%q) accepted", bad)
+		}
+	}
+}

@@ -143,6 +143,21 @@ func withoutSlug(base string, r *http.Request) (*http.Request, bool) {
 	return r2, true
 }
 
+// LocationPattern names the location slug of a path under Prefix that
+// carries one, valid or not ("/idcloudhost/v1/{location}/…", the rest of
+// the path as sent), so a bad slug can be named "location"; "" otherwise.
+func LocationPattern(r *http.Request) string {
+	rest, ok := strings.CutPrefix(r.URL.Path, Prefix+"/")
+	if !ok {
+		return ""
+	}
+	slug, tail, ok := strings.Cut(rest, "/")
+	if !ok || topSegments[slug] {
+		return ""
+	}
+	return Prefix + "/{location}/" + tail
+}
+
 // Handler serves every path under Prefix.
 func Handler(d Deps) http.Handler {
 	s := &server{d: d, log: d.Logger}

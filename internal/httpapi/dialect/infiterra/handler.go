@@ -428,6 +428,11 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, http.StatusUnauthorized, message{MessageDenied})
 	case errs.KindNotFound:
 		writeJSON(w, http.StatusNotFound, message{"No HTTP resource was found that matches the request URI '" + r.URL.Path + "'."})
+	case errs.KindInvalid:
+		// Text no field may hold (a NUL byte, invalid UTF-8, an over-long
+		// value), refused before the call is read: the envelope, naming
+		// the field.
+		writeJSON(w, http.StatusBadRequest, bss.Result{Code: -1, Message: errs.Public(err)}.Plain())
 	default:
 		writeJSON(w, http.StatusInternalServerError, internalError())
 	}

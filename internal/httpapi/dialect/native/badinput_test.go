@@ -182,7 +182,9 @@ func (e *env) badRoutes() []badRoute {
 			{name: "s3Url not a URI", body: `{"s3Url":"nope",` + urls[strings.Index(urls, `"iamUrl"`):] + `}`, status: 422, field: "s3Url", specValid: true},
 			{name: "stsUrl not http", body: `{` + strings.Replace(urls, "https://c.example", "ftp://c.example", 1) + `}`, status: 400, field: "stsUrl", specValid: true},
 			{name: "iamUrl wrong type", body: `{` + strings.Replace(urls, `"https://b.example"`, "true", 1) + `}`, status: 422, field: "iamUrl"},
-			{name: "name too long", path: "/regions/" + strings.Repeat("r", 256), body: `{` + urls + `}`, status: 422, field: "name"},
+			{name: "name too long", path: "/regions/" + strings.Repeat("r", 64), body: `{` + urls + `}`, status: 422, field: "name"},
+			// Issue 14: a region named "' OR 1=1 --" was accepted.
+			{name: "name not an identifier", path: "/regions/%27%20OR%201=1%20--", body: `{` + urls + `}`, status: 422, field: "name"},
 		})},
 		{"DELETE", "/regions/r1", []badCase{
 			{name: "unknown", status: 404, specValid: true},

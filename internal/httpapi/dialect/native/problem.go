@@ -80,6 +80,12 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeProblem(w, s.fail(r.Context(), err))
 }
 
+// WriteError writes err as a problem outside the API's handlers (the
+// server's checks before routing).
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	(&server{}).writeError(w, r, err)
+}
+
 func writeProblem(w http.ResponseWriter, p *problemDetails) {
 	w.Header().Set("Content-Type", problemContentType)
 	w.WriteHeader(p.Status)

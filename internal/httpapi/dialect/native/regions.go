@@ -31,7 +31,7 @@ type regionList struct {
 }
 
 type putRegionInput struct {
-	Name string `path:"name" minLength:"1" maxLength:"255" example:"eu-central-2"`
+	Name string `path:"name" minLength:"1" maxLength:"63" pattern:"^[A-Za-z0-9][A-Za-z0-9._-]*$" doc:"Letters, digits, '-', '_' and '.', starting with a letter or digit." example:"eu-central-2"`
 	Body struct {
 		S3URL  string `json:"s3Url" format:"uri" maxLength:"2000" doc:"An absolute http(s) URL." example:"https://eu-central-2.storage.example.com"`
 		IAMURL string `json:"iamUrl" format:"uri" maxLength:"2000" doc:"An absolute http(s) URL."`
@@ -40,7 +40,7 @@ type putRegionInput struct {
 }
 
 type regionNameParam struct {
-	Name string `path:"name" minLength:"1" maxLength:"255"`
+	Name string `path:"name" minLength:"1" maxLength:"63" pattern:"^[A-Za-z0-9][A-Za-z0-9._-]*$"`
 }
 
 func (s *server) registerRegions(api huma.API) {
