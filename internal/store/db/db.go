@@ -102,7 +102,8 @@ func (d *DB) Tx(ctx context.Context, fn func(Querier) error) error {
 	defer func() {
 		if d.stmts != nil {
 			for _, q := range misses {
-				d.stmts.get(ctx, d.write, q)
+				_, release := d.stmts.get(ctx, d.write, q)
+				release()
 			}
 		}
 	}()
@@ -173,47 +174,64 @@ func SQLTx(q Querier) (tx *sql.Tx, ok bool) {
 	return c.tx, true
 }
 
+// args converts args into a new slice: the caller's stays as it was (it
+// may reuse it, or share it with another goroutine).
 func (c conv) args(args []any) []any {
+	out := make([]any, len(args))
 	for i, a := range args {
-		args[i] = c.d.Arg(a)
+		out[i] = c.d.Arg(a)
 	}
-	return args
+	return out
 }
 
-// stmt returns a prepared statement for query bound to c's transaction, or
-// nil to run the query unprepared.
-func (c conv) stmt(ctx context.Context, query string) *sql.Stmt {
+// stmt returns a prepared statement for query (bound to c's transaction
+// if any), or nil to run the query unprepared, and the function to call
+// once the statement has run.
+func (c conv) stmt(ctx context.Context, query string) (*sql.Stmt, func()) {
 	if c.stmts == nil {
-		return nil
+		return nil, func() {}
 	}
 	if c.tx == nil {
 		return c.stmts.get(ctx, c.pool, query)
 	}
-	st := c.stmts.lookup(c.pool, query)
+	if !cacheable(query) {
+		return nil, func() {}
+	}
+	st, release := c.stmts.lookup(c.pool, query)
 	if st == nil {
 		*c.misses = append(*c.misses, query)
-		return nil
+		return nil, release
 	}
-	return c.tx.StmtContext(ctx, st)
+	return c.tx.StmtContext(ctx, st), release
 }
 
 func (c conv) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st := c.stmt(ctx, query); st != nil {
+	st, release := c.stmt(ctx, query)
+	defer release()
+	if st != nil {
 		return st.ExecContext(ctx, c.args(args)...)
 	}
 	return c.q.ExecContext(ctx, query, c.args(args)...)
 }
 
 func (c conv) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := c.stmt(ctx, query); st != nil {
+	// Rows keep their statement open on their own (database/sql closes an
+	// evicted statement only after its rows), so release may come first.
+	st, release := c.stmt(ctx, query)
+	defer release()
+	if st != nil {
 		return st.QueryContext(ctx, c.args(args)...)
 	}
 	return c.q.QueryContext(ctx, query, c.args(args)...)
 }
 
 func (c conv) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := c.stmt(ctx, query); st != nil {
+	st, release := c.stmt(ctx, query)
+	defer release()
+	if st != nil {
 		return st.QueryRowContext(ctx, c.args(args)...)
 	}
 	return c.q.QueryRowContext(ctx, query, c.args(args)...)
 }
+
+const Varying = "/* varying */ "
