@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/trellis-cloud/trellis/internal/errs"
 )
 
 // Querier runs SQL. The same SQL text runs on both databases: placeholders
@@ -28,6 +30,9 @@ type Dialect interface {
 	// IsRetryable reports an error after which the whole transaction may be
 	// run again (busy database, serialization failure, deadlock).
 	IsRetryable(err error) bool
+	// Timeout names the wait err reports the database gave up on (a lock
+	// or statement timeout, a busy database), "" for any other error.
+	Timeout(err error) string
 	// Arg converts an argument to the form the driver stores (SQLite keeps
 	// times as fixed-width UTC text so they sort and compare as strings).
 	Arg(v any) any
@@ -92,6 +97,20 @@ func (d *DB) Close() error {
 	return err
 }
 
+// MapTimeout returns err as errs.KindUnavailable (503: try again) when the
+// database gave up waiting (lock, statement or idle-in-transaction
+// timeout; SQLite still busy after the retries), err otherwise. The cause
+// stays in the chain, so IsRetryable still sees it.
+func (d *DB) MapTimeout(err error) error {
+	if err == nil || errs.Is(err, errs.KindUnavailable) {
+		return err
+	}
+	if what := d.dialect.Timeout(err); what != "" {
+		return errs.Wrap(errs.KindUnavailable, err, "the database gave up waiting ("+what+"); try again")
+	}
+	return err
+}
+
 // Tx runs fn in a transaction and commits if fn returns nil. If the database
 // reports a transient conflict (busy, serialization failure, deadlock) the
 // whole function runs again, so fn must not have effects outside the
@@ -110,7 +129,9 @@ func (d *DB) Tx(ctx context.Context, fn func(Querier) error) error {
 	for attempt := 0; ; attempt++ {
 		err = d.tx(ctx, fn, &misses)
 		if err == nil || !d.dialect.IsRetryable(err) || attempt >= d.retries {
-			return err
+			// Timeouts are not retryable: one wait bounded by them is
+			// all a request gets.
+			return d.MapTimeout(err)
 		}
 		// Back off a little, growing, so racing writers spread out.
 		delay := time.Duration(attempt+1) * 2 * time.Millisecond

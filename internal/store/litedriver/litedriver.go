@@ -104,6 +104,15 @@ func (dialect) IsRetryable(err error) bool {
 	return false
 }
 
+// Timeout reports a database still busy after busy_timeout (db.Tx retries
+// it; what is left when the retries are spent is a 503).
+func (d dialect) Timeout(err error) string {
+	if d.IsRetryable(err) {
+		return "database busy"
+	}
+	return ""
+}
+
 func (dialect) Arg(v any) any {
 	switch t := v.(type) {
 	case time.Time:
