@@ -271,7 +271,6 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	a.Buckets = buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: st}, Billing: a.Billing,
 		Principals: a.Objstore, Recorder: a.Hourly, Clock: cfg.Clock, Logger: cfg.Logger})
 	a.Objstore.SetPurger(a.Buckets)
-	a.Objstore.SetUsage(a.Buckets) // shrinking a storage account below what it stores is refused
 	a.Objstore.SetS3URL(a.Buckets.S3URL)
 	resources.counters = []billing.ResourceCounter{a.Compute, a.Network, a.Services, a.Buckets}
 	a.buildReseller(cfg)

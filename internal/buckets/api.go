@@ -282,18 +282,3 @@ func (s *Service) PurgeStorageAccount(ctx context.Context, storageAccountID stri
 func (s *Service) ActiveResources(ctx context.Context, billingAccountID int64) (int, error) {
 	return s.store.CountAccountBuckets(ctx, billingAccountID)
 }
-
-// StorageAccountBytes returns the bytes a storage account's buckets hold
-// (objects and multipart parts; writes in flight not counted), 0 when it
-// has no S3 principal yet. It implements objstore.Usage.
-func (s *Service) StorageAccountBytes(ctx context.Context, storageAccountID string) (int64, error) {
-	p, err := s.store.GetPrincipalByStorageAccount(ctx, storageAccountID)
-	if errs.Is(err, errs.KindNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	used, _, _, err := s.store.Quota(ctx, p.ID)
-	return used, err
-}
