@@ -17,6 +17,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/httpapi/apitest"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/infiterra"
+	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/dbtest"
 )
 
@@ -162,5 +163,64 @@ func TestBSSParallelUpdatesOnTwoNodes(t *testing.T) {
 				t.Fatalf("partner's accounts allocated %d, the storage account's %d", p.AccountsAllocated, sa.AllocatedCapacity)
 			}
 		})
+	}
+}
+
+// Issue 14, finding 1: a call that waits on a row another session holds
+// fails within lock_timeout with the dialect's 503 (Retry-After), instead
+// of hanging its node; nothing changes.
+func TestBSSUpdateOnLockedRowIs503(t *testing.T) {
+	url := dbtest.NewPostgresDatabase(t) // skips without PostgreSQL
+	ctx := context.Background()
+	d := dbtest.OpenAt(t, "postgres", url+"&lock_timeout=300ms")
+	holder := dbtest.OpenAt(t, "postgres", url)
+	a, err := app.New(ctx, d, app.Config{DataDir: t.TempDir(), Clock: clock.NewFake(time.Date(2027, 3, 10, 12, 0, 0, 0, time.UTC))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	boot, err := a.Bootstrap(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := a.LoadDemo(ctx, boot.Root, boot.NewAdminKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := apitest.NewValidator(t, infiterra.Spec())
+	acct := bssCall(t, a, v, creds, "accounts/synchronize", `{"ID":"7201","ExternalID":null,"Name":"Locked AG",
+		"Email":"it@locked.example","SyncOptions":{"username":"it@locked.example"}}`)["Result"].(string)
+	sub := bssCall(t, a, v, creds, "subscriptions/create", fmt.Sprintf(`{"ID":null,"SubscriptionID":"9201",
+		"Name":"Locked storage","ServiceType":"ImpossibleCloudStorage","ProductID":"ic-storage-tb","ActionType":"Provision",
+		"Quantity":1,"Account":{"ID":"7201","ExternalID":%q},"AttributeList":{},"Addons":[],"CheckOnly":false}`, acct))["Result"].(string)
+
+	locked, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- holder.Tx(ctx, func(q db.Querier) error {
+			if _, err := q.ExecContext(ctx, `SELECT 1 FROM bss_subscriptions FOR UPDATE`); err != nil {
+				return err
+			}
+			close(locked)
+			<-release
+			return nil
+		})
+	}()
+	<-locked
+	h := http.Header{}
+	h.Set(infiterra.HeaderApplicationID, creds["bss_application_id"])
+	h.Set(infiterra.HeaderAPIKey, base64.StdEncoding.EncodeToString([]byte(creds["bss_api_key"])))
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	start := time.Now()
+	resp := v.Do(t, a.Handler, apitest.Request{Method: "POST", Path: infiterra.Prefix + "/subscriptions/update", Header: h,
+		Body: []byte(fmt.Sprintf(`{"ID":%q,"SubscriptionID":"9201","ServiceType":"ImpossibleCloudStorage","ProductID":"ic-storage-tb",
+		"ActionType":"Provision","Quantity":3,"Account":{"ID":"7201","ExternalID":%q},"AttributeList":{},"Addons":[],"CheckOnly":false}`, sub, acct))})
+	took := time.Since(start)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("update on a locked row: %d %s after %v", resp.Status, bytes.TrimSpace(resp.Body), took)
+	if resp.Status != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || took > 10*time.Second {
+		t.Fatalf("update on a locked row: %d %s (Retry-After %q) after %v, want 503 within the lock timeout",
+			resp.Status, resp.Body, resp.Header.Get("Retry-After"), took)
 	}
 }
