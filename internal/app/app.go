@@ -373,10 +373,10 @@ func (a *App) buildResources(cfg Config) error {
 // resource services (billing refuses to delete an account that has any).
 type resourceCounter struct{ counters []billing.ResourceCounter }
 
-func (r *resourceCounter) ActiveResources(ctx context.Context, id int64) (int, error) {
+func (r *resourceCounter) ActiveResourcesTx(ctx context.Context, tx billing.Store, id int64) (int, error) {
 	total := 0
 	for _, c := range r.counters {
-		n, err := c.ActiveResources(ctx, id)
+		n, err := c.ActiveResourcesTx(ctx, tx, id)
 		if err != nil {
 			return 0, err
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/audit"
+	"github.com/trellis-cloud/trellis/internal/billing"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ids"
 	"github.com/trellis-cloud/trellis/internal/objstore"
@@ -281,4 +282,14 @@ func (s *Service) PurgeStorageAccount(ctx context.Context, storageAccountID stri
 // refuses to delete an account that has any).
 func (s *Service) ActiveResources(ctx context.Context, billingAccountID int64) (int, error) {
 	return s.store.CountAccountBuckets(ctx, billingAccountID)
+}
+
+// ActiveResourcesTx is ActiveResources read through billing's transaction
+// tx (billing.ResourceCounter: the guard of an account's deletion).
+func (s *Service) ActiveResourcesTx(ctx context.Context, tx billing.Store, billingAccountID int64) (int, error) {
+	q, ok := tx.(Queries)
+	if !ok {
+		return 0, errs.Newf(errs.KindInternal, "buckets: the billing transaction (%T) has no buckets queries", tx)
+	}
+	return q.CountAccountBuckets(ctx, billingAccountID)
 }
