@@ -98,6 +98,7 @@ func riverStep(ctx context.Context, d *db.DB, m *rivermigrate.Migrator[*sql.Tx])
 	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", riverLockKey); err != nil {
 		return 0, err
 	}
+	//lint:ignore SA1019 one step per transaction (MaxSteps 1): the batching the deprecation warns of never happens
 	res, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{MaxSteps: 1, TargetVersion: RiverVersion})
 	if err != nil {
 		return 0, err
