@@ -289,7 +289,6 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	a.Buckets = buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: st}, Billing: a.Billing,
 		Principals: a.Objstore, Recorder: a.Hourly, Clock: cfg.Clock, Logger: cfg.Logger})
 	a.Objstore.SetPurger(a.Buckets)
-	a.Objstore.SetUsage(a.Buckets) // shrinking a storage account below what it stores is refused
 	a.Objstore.SetS3URL(a.Buckets.S3URL)
 	resources.counters = []billing.ResourceCounter{a.Compute, a.Network, a.Services, a.Buckets}
 	a.buildReseller(cfg)
@@ -392,10 +391,10 @@ func (a *App) buildResources(cfg Config) error {
 // resource services (billing refuses to delete an account that has any).
 type resourceCounter struct{ counters []billing.ResourceCounter }
 
-func (r *resourceCounter) ActiveResources(ctx context.Context, id int64) (int, error) {
+func (r *resourceCounter) ActiveResourcesTx(ctx context.Context, tx billing.Store, id int64) (int, error) {
 	total := 0
 	for _, c := range r.counters {
-		n, err := c.ActiveResources(ctx, id)
+		n, err := c.ActiveResourcesTx(ctx, tx, id)
 		if err != nil {
 			return 0, err
 		}

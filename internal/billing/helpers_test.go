@@ -92,7 +92,9 @@ func dec(s string) money.Decimal {
 
 type resources map[int64]int
 
-func (r resources) ActiveResources(_ context.Context, id int64) (int, error) { return r[id], nil }
+func (r resources) ActiveResourcesTx(_ context.Context, _ billing.Store, id int64) (int, error) {
+	return r[id], nil
+}
 
 type fixture struct {
 	t        *testing.T

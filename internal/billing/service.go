@@ -32,9 +32,11 @@ type AutoPayer interface {
 
 // ResourceCounter counts the resources still billed to an account (VMs,
 // disks, buckets, IPs, load balancers, services): an account with any cannot
-// be deleted (ID-amb-18).
+// be deleted (ID-amb-18). It reads through tx, the deletion's transaction,
+// after the account's owner is locked: the guard and the write see the same
+// data, and the read needs no second connection.
 type ResourceCounter interface {
-	ActiveResources(ctx context.Context, billingAccountID int64) (int, error)
+	ActiveResourcesTx(ctx context.Context, tx Store, billingAccountID int64) (int, error)
 }
 
 // Config tunes the service; zero values take the defaults.
@@ -668,16 +670,6 @@ func (s *Service) DeleteAccount(ctx context.Context, a actor.Actor, id int64) er
 	if err != nil {
 		return err
 	}
-	if s.cfg.Resources != nil {
-		n, err := s.cfg.Resources.ActiveResources(ctx, acct.ID)
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			return &errs.Error{Kind: errs.KindPrecondition, Field: "billing_account_id",
-				Msg: "the billing account still has active resources"}
-		}
-	}
 	return s.store.Tx(ctx, func(tx Store) error {
 		if err := tx.LockOrg(ctx, acct.OrgID); err != nil {
 			return err
@@ -689,6 +681,16 @@ func (s *Service) DeleteAccount(ctx context.Context, a actor.Actor, id int64) er
 		if acct.IsDefault {
 			return &errs.Error{Kind: errs.KindPrecondition, Field: "billing_account_id",
 				Msg: "the default billing account cannot be deleted; make another account the default first"}
+		}
+		if s.cfg.Resources != nil {
+			n, err := s.cfg.Resources.ActiveResourcesTx(ctx, tx, acct.ID)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return &errs.Error{Kind: errs.KindPrecondition, Field: "billing_account_id",
+					Msg: "the billing account still has active resources"}
+			}
 		}
 		unpaid, err := tx.UnpaidInvoiceTotal(ctx, acct.ID)
 		if err != nil {

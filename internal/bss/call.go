@@ -50,6 +50,8 @@ func checked(invalid error, fn func(Store) (Result, error)) func(Store) (Result,
 	}
 	return func(Store) (Result, error) { return Result{}, invalid }
 }
+// MessageUnavailable answers a call the database could not serve in time.
+const MessageUnavailable = "The service is busy; try again."
 
 // errDryRun rolls back a check-only call after it ran every check.
 var errDryRun = errors.New("check only")
@@ -66,6 +68,8 @@ func failure(err error) Result {
 	case errs.KindInvalid, errs.KindNotFound, errs.KindConflict, errs.KindPrecondition, errs.KindForbidden,
 		errs.KindCapacityExceeded, errs.KindQuotaExceeded:
 		return Result{Code: -1, Message: errs.Public(err)}
+	case errs.KindUnavailable:
+		return Result{Code: -1, Message: MessageUnavailable, Unavailable: true}
 	}
 	return Result{Code: -1, Message: "An error has occurred.", Internal: true}
 }

@@ -275,6 +275,10 @@ type Result struct {
 	// Internal marks a failure of ours (database down, a bug), which the
 	// dialect may answer with HTTP 500 instead of a business refusal.
 	Internal bool
+	// Unavailable marks a wait the database gave up on (a lock or
+	// statement timeout): nothing changed and the call may be retried
+	// (the dialect answers 503).
+	Unavailable bool
 }
 
 // Plain renders r as a ResultDefinition (accounts/exists, accounts/delete).

@@ -7,6 +7,7 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/audit"
+	"github.com/trellis-cloud/trellis/internal/billing"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ids"
 	"github.com/trellis-cloud/trellis/internal/objstore"
@@ -283,17 +284,12 @@ func (s *Service) ActiveResources(ctx context.Context, billingAccountID int64) (
 	return s.store.CountAccountBuckets(ctx, billingAccountID)
 }
 
-// StorageAccountBytes returns the bytes a storage account's buckets hold
-// (objects and multipart parts; writes in flight not counted), 0 when it
-// has no S3 principal yet. It implements objstore.Usage.
-func (s *Service) StorageAccountBytes(ctx context.Context, storageAccountID string) (int64, error) {
-	p, err := s.store.GetPrincipalByStorageAccount(ctx, storageAccountID)
-	if errs.Is(err, errs.KindNotFound) {
-		return 0, nil
+// ActiveResourcesTx is ActiveResources read through billing's transaction
+// tx (billing.ResourceCounter: the guard of an account's deletion).
+func (s *Service) ActiveResourcesTx(ctx context.Context, tx billing.Store, billingAccountID int64) (int, error) {
+	q, ok := tx.(Queries)
+	if !ok {
+		return 0, errs.Newf(errs.KindInternal, "buckets: the billing transaction (%T) has no buckets queries", tx)
 	}
-	if err != nil {
-		return 0, err
-	}
-	used, _, _, err := s.store.Quota(ctx, p.ID)
-	return used, err
+	return q.CountAccountBuckets(ctx, billingAccountID)
 }

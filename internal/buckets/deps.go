@@ -129,10 +129,9 @@ type Recorder interface {
 }
 
 var (
-	_ Billing        = (*billing.Service)(nil)
-	_ Principals     = (*objstore.Service)(nil)
-	_ objstore.Usage = (*Service)(nil)
-	_ Recorder       = (*metering.HourlyService)(nil)
+	_ Billing    = (*billing.Service)(nil)
+	_ Principals = (*objstore.Service)(nil)
+	_ Recorder   = (*metering.HourlyService)(nil)
 )
 
 // Deps are the service's collaborators.

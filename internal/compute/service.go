@@ -225,6 +225,16 @@ func (s *Service) ActiveResources(ctx context.Context, billingAccountID int64) (
 	return s.store.CountComputeResources(ctx, billingAccountID)
 }
 
+// ActiveResourcesTx is ActiveResources read through billing's transaction
+// tx (billing.ResourceCounter: the guard of an account's deletion).
+func (s *Service) ActiveResourcesTx(ctx context.Context, tx billing.Store, billingAccountID int64) (int, error) {
+	q, ok := tx.(Queries)
+	if !ok {
+		return 0, errs.Newf(errs.KindInternal, "compute: the billing transaction (%T) has no compute queries", tx)
+	}
+	return q.CountComputeResources(ctx, billingAccountID)
+}
+
 func (s *Service) fill(ctx context.Context, v VM) (VM, error) {
 	out, err := s.fillAll(ctx, s.store, []VM{v})
 	if err != nil {

@@ -461,3 +461,13 @@ func (s *Service) RenameNetwork(ctx context.Context, a actor.Actor, location, uu
 func (s *Service) ActiveResources(ctx context.Context, billingAccountID int64) (int, error) {
 	return s.store.CountAccountNetworkResources(ctx, billingAccountID)
 }
+
+// ActiveResourcesTx is ActiveResources read through billing's transaction
+// tx (billing.ResourceCounter: the guard of an account's deletion).
+func (s *Service) ActiveResourcesTx(ctx context.Context, tx billing.Store, billingAccountID int64) (int, error) {
+	q, ok := tx.(Queries)
+	if !ok {
+		return 0, errs.Newf(errs.KindInternal, "network: the billing transaction (%T) has no network queries", tx)
+	}
+	return q.CountAccountNetworkResources(ctx, billingAccountID)
+}

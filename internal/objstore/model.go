@@ -62,6 +62,10 @@ type Store interface {
 	// SetStorageAccountCapacity sets the account's allocated capacity (the
 	// partner's sum is the caller's, with AddPartnerAccountsAllocation).
 	SetStorageAccountCapacity(ctx context.Context, id string, capacity int64, now time.Time) error
+	// StoredBytes locks the storage account's S3 principal and returns the
+	// bytes its buckets hold plus the writes in flight (0 without a
+	// principal): the guard of a shrink, read in the shrink's transaction.
+	StoredBytes(ctx context.Context, storageAccountID string) (int64, error)
 	ListDueStorageAccounts(ctx context.Context, now time.Time, limit int) ([]StorageAccount, error)
 	// DeleteDueStorageAccount deletes the account if its deletion is still
 	// scheduled at or before now; it reports whether it did.

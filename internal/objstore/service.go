@@ -25,7 +25,6 @@ type Service struct {
 	clock  clock.Clock
 	sealer Sealer
 	purger Purger
-	usage  Usage
 	s3URL  func() string
 	// revoked is told of deleted keys (set once the S3 server runs,
 	// possibly while requests are served).

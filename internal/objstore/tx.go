@@ -19,18 +19,6 @@ import (
 // transaction's Store and never opens one; the non-Tx methods run them in a
 // transaction of their own.
 
-// Usage reports what a storage account stores (buckets.Service implements
-// it); ResizeStorageAccountTx needs it to refuse a shrink below that.
-type Usage interface {
-	// StorageAccountBytes returns the bytes the account's buckets hold
-	// (objects and multipart parts); 0 when it has none.
-	StorageAccountBytes(ctx context.Context, storageAccountID string) (int64, error)
-}
-
-// SetUsage sets what reports a storage account's stored bytes (set once
-// while the app is assembled; nil: shrinks are not checked against them).
-func (s *Service) SetUsage(u Usage) { s.usage = u }
-
 // CreateStorageAccountTx is CreateStorageAccount inside the caller's
 // transaction tx: the partner's row is locked, a strict account's
 // allocation is taken from the partner's, and the account's S3 principal
@@ -103,14 +91,17 @@ func (s *Service) ResizeStorageAccountTx(ctx context.Context, tx Store, a actor.
 		return sa, nil
 	}
 	if !sa.AllowOverdraft {
-		if delta < 0 && sa.PendingDeletedAt == nil && s.usage != nil {
-			used, err := s.usage.StorageAccountBytes(ctx, sa.ID)
+		if delta < 0 && sa.PendingDeletedAt == nil {
+			// Read in tx, on its connection, with the S3 principal's
+			// row locked: a write reserving bytes waits for this
+			// transaction, and no second pool connection is needed.
+			used, err := tx.StoredBytes(ctx, sa.ID)
 			if err != nil {
 				return StorageAccount{}, err
 			}
 			if used > capacity {
 				return StorageAccount{}, &errs.Error{Kind: errs.KindConflict, Field: "allocatedCapacity",
-					Msg: fmt.Sprintf("cannot be less than the %d bytes the storage account stores; delete data first", used)}
+					Msg: fmt.Sprintf("cannot be less than the %d bytes the storage account stores or is writing; delete data first", used)}
 			}
 		}
 		now := s.now()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,32 +18,31 @@ import (
 	"github.com/trellis-cloud/trellis/internal/tenancy"
 )
 
-// fakeUsage reports stored bytes per storage account.
-type fakeUsage struct {
-	mu sync.Mutex
-	m  map[string]int64
-}
-
-func (u *fakeUsage) StorageAccountBytes(_ context.Context, id string) (int64, error) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.m[id], nil
-}
-
-func (u *fakeUsage) set(id string, n int64) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.m[id] = n
+// setStored makes the account's S3 principal hold used bytes with
+// reserved more in flight, as the S3 server's accounting would.
+func (w txWorld) setStored(t *testing.T, saID string, used, reserved int64) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := w.st.GetPrincipalByStorageAccount(ctx, saID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nowUsed, nowReserved, _, err := w.st.Quota(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.st.AddPrincipalBytes(ctx, p.ID, used-nowUsed, reserved-nowReserved); err != nil {
+		t.Fatal(err)
+	}
 }
 
 type txWorld struct {
-	clk   *clock.Fake
-	st    *sqlstore.Store
-	ten   *tenancy.Service
-	obj   *objstore.Service
-	usage *fakeUsage
-	c     tenancy.Contract
-	p     tenancy.Org
+	clk *clock.Fake
+	st  *sqlstore.Store
+	ten *tenancy.Service
+	obj *objstore.Service
+	c   tenancy.Contract
+	p   tenancy.Org
 }
 
 // newTxWorld: a contract of 100 bytes and a pay-per-use partner under it.
@@ -55,8 +53,6 @@ func newTxWorld(t *testing.T, d *db.DB) txWorld {
 	st := sqlstore.New(d)
 	ten := tenancy.NewService(sqlstore.Tenancy{Store: st}, clk)
 	obj := objstore.NewService(sqlstore.Objstore{Store: st}, clk, nil)
-	u := &fakeUsage{m: map[string]int64{}}
-	obj.SetUsage(u)
 	sys := actor.System("")
 	root, _ := ten.EnsureRoot(ctx, tenancy.CreateRootInput{Name: "P"})
 	dist, _ := ten.CreateOrg(ctx, sys, tenancy.CreateOrgInput{ParentID: root.ID, Name: "D"})
@@ -68,7 +64,7 @@ func newTxWorld(t *testing.T, d *db.DB) txWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return txWorld{clk: clk, st: st, ten: ten, obj: obj, usage: u, c: c, p: p}
+	return txWorld{clk: clk, st: st, ten: ten, obj: obj, c: c, p: p}
 }
 
 // tx runs fn with both services' stores bound to one transaction, as a
@@ -251,7 +247,7 @@ func TestResizeStorageAccountTx(t *testing.T) {
 			t.Fatalf("no-op resize: %+v %v", got, err)
 		}
 		// Below what it stores: refused; down to it: fine.
-		w.usage.set(sa.ID, 30)
+		w.setStored(t, sa.ID, 20, 10) // 20 stored, 10 being written
 		_, err = resize(sa.ID, 29)
 		if !errs.Is(err, errs.KindConflict) || errs.FieldOf(err) != "allocatedCapacity" || !strings.Contains(err.Error(), "30 bytes") {
 			t.Fatalf("below the stored bytes: %v", err)

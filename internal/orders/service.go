@@ -14,6 +14,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/jobs"
 	"github.com/trellis-cloud/trellis/internal/money"
 	"github.com/trellis-cloud/trellis/internal/password"
+	"github.com/trellis-cloud/trellis/internal/reseller"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
@@ -433,6 +434,16 @@ func (s *Service) GetVDC(ctx context.Context, a actor.Actor, id int64) (Order, e
 // reseller core's Services hook: they block account deletion).
 func (s *Service) ActiveServices(ctx context.Context, projectID int64) (int, error) {
 	return s.store.CountLiveResellerOrders(ctx, projectID)
+}
+
+// ActiveServicesTx is ActiveServices read through the reseller core's
+// transaction tx (its Services hook: the guard of a deletion).
+func (s *Service) ActiveServicesTx(ctx context.Context, tx reseller.Queries, projectID int64) (int, error) {
+	q, ok := tx.(Queries)
+	if !ok {
+		return 0, errs.Newf(errs.KindInternal, "orders: the reseller transaction (%T) has no order queries", tx)
+	}
+	return q.CountLiveResellerOrders(ctx, projectID)
 }
 
 // ---- delete ----

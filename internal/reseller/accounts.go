@@ -268,12 +268,12 @@ func (s *Service) deleteAccountTx(ctx context.Context, tx Queries, a actor.Actor
 	}
 	svc, tick := 0, 0
 	if s.services != nil {
-		if svc, err = s.services.ActiveServices(ctx, proj.ID); err != nil {
+		if svc, err = s.services.ActiveServicesTx(ctx, tx, proj.ID); err != nil {
 			return err
 		}
 	}
 	if s.tickets != nil {
-		if tick, err = s.tickets.OpenTickets(ctx, proj.ID); err != nil {
+		if tick, err = s.tickets.OpenTicketsTx(ctx, tx, proj.ID); err != nil {
 			return err
 		}
 	}

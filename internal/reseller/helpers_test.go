@@ -43,8 +43,12 @@ func (c *counter) get(id int64) int {
 	return c.n[id]
 }
 
-func (c *counter) ActiveServices(_ context.Context, id int64) (int, error) { return c.get(id), nil }
-func (c *counter) OpenTickets(_ context.Context, id int64) (int, error)    { return c.get(id), nil }
+func (c *counter) ActiveServicesTx(_ context.Context, _ reseller.Queries, id int64) (int, error) {
+	return c.get(id), nil
+}
+func (c *counter) OpenTicketsTx(_ context.Context, _ reseller.Queries, id int64) (int, error) {
+	return c.get(id), nil
+}
 
 // blockRec records block hook calls.
 type blockRec struct {

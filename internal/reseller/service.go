@@ -27,14 +27,17 @@ type Config struct {
 const DefaultVATPercent = 20
 
 // Services counts a project's active services (orders: creating, active,
-// blocked or failed); deletion guards refuse while there are any.
+// blocked or failed); deletion guards refuse while there are any. It
+// reads through tx, the guarded deletion's transaction: a guard read on
+// another connection would see other data and, with the pool exhausted,
+// wait for ever.
 type Services interface {
-	ActiveServices(ctx context.Context, projectID int64) (int, error)
+	ActiveServicesTx(ctx context.Context, tx Queries, projectID int64) (int, error)
 }
 
-// Tickets counts a project's open support tickets.
+// Tickets counts a project's open support tickets, through tx as Services.
 type Tickets interface {
-	OpenTickets(ctx context.Context, projectID int64) (int, error)
+	OpenTicketsTx(ctx context.Context, tx Queries, projectID int64) (int, error)
 }
 
 // BlockHook is told, inside the transaction that changed it, that a

@@ -328,6 +328,16 @@ func (s *Service) ActiveResources(ctx context.Context, billingAccountID int64) (
 	return s.store.CountActiveServicePackages(ctx, billingAccountID)
 }
 
+// ActiveResourcesTx is ActiveResources read through billing's transaction
+// tx (billing.ResourceCounter: the guard of an account's deletion).
+func (s *Service) ActiveResourcesTx(ctx context.Context, tx billing.Store, billingAccountID int64) (int, error) {
+	q, ok := tx.(Queries)
+	if !ok {
+		return 0, errs.Newf(errs.KindInternal, "services: the billing transaction (%T) has no services queries", tx)
+	}
+	return q.CountActiveServicePackages(ctx, billingAccountID)
+}
+
 // ---- reads ----
 
 // withPrices fills the packages' price multipliers.

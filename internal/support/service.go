@@ -12,6 +12,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/audit"
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/reseller"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
@@ -270,6 +271,16 @@ func (s *Service) SetState(ctx context.Context, a actor.Actor, id int64, state s
 // reseller core's Tickets hook).
 func (s *Service) OpenTickets(ctx context.Context, projectID int64) (int, error) {
 	return s.store.CountOpenSupportTickets(ctx, projectID)
+}
+
+// OpenTicketsTx is OpenTickets read through the reseller core's
+// transaction tx (its Tickets hook: the guard of a deletion).
+func (s *Service) OpenTicketsTx(ctx context.Context, tx reseller.Queries, projectID int64) (int, error) {
+	q, ok := tx.(Queries)
+	if !ok {
+		return 0, errs.Newf(errs.KindInternal, "support: the reseller transaction (%T) has no ticket queries", tx)
+	}
+	return q.CountOpenSupportTickets(ctx, projectID)
 }
 
 // ---- reviews ----

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/trellis-cloud/trellis/internal/errs"
 )
 
 // Querier runs SQL. The same SQL text runs on both databases: placeholders
@@ -28,6 +30,9 @@ type Dialect interface {
 	// IsRetryable reports an error after which the whole transaction may be
 	// run again (busy database, serialization failure, deadlock).
 	IsRetryable(err error) bool
+	// Timeout names the wait err reports the database gave up on (a lock
+	// or statement timeout, a busy database), "" for any other error.
+	Timeout(err error) string
 	// Arg converts an argument to the form the driver stores (SQLite keeps
 	// times as fixed-width UTC text so they sort and compare as strings).
 	Arg(v any) any
@@ -92,6 +97,20 @@ func (d *DB) Close() error {
 	return err
 }
 
+// MapTimeout returns err as errs.KindUnavailable (503: try again) when the
+// database gave up waiting (lock, statement or idle-in-transaction
+// timeout; SQLite still busy after the retries), err otherwise. The cause
+// stays in the chain, so IsRetryable still sees it.
+func (d *DB) MapTimeout(err error) error {
+	if err == nil || errs.Is(err, errs.KindUnavailable) {
+		return err
+	}
+	if what := d.dialect.Timeout(err); what != "" {
+		return errs.Wrap(errs.KindUnavailable, err, "the database gave up waiting ("+what+"); try again")
+	}
+	return err
+}
+
 // Tx runs fn in a transaction and commits if fn returns nil. If the database
 // reports a transient conflict (busy, serialization failure, deadlock) the
 // whole function runs again, so fn must not have effects outside the
@@ -102,14 +121,17 @@ func (d *DB) Tx(ctx context.Context, fn func(Querier) error) error {
 	defer func() {
 		if d.stmts != nil {
 			for _, q := range misses {
-				d.stmts.get(ctx, d.write, q)
+				_, release := d.stmts.get(ctx, d.write, q)
+				release()
 			}
 		}
 	}()
 	for attempt := 0; ; attempt++ {
 		err = d.tx(ctx, fn, &misses)
 		if err == nil || !d.dialect.IsRetryable(err) || attempt >= d.retries {
-			return err
+			// Timeouts are not retryable: one wait bounded by them is
+			// all a request gets.
+			return d.MapTimeout(err)
 		}
 		// Back off a little, growing, so racing writers spread out.
 		delay := time.Duration(attempt+1) * 2 * time.Millisecond
@@ -173,47 +195,64 @@ func SQLTx(q Querier) (tx *sql.Tx, ok bool) {
 	return c.tx, true
 }
 
+// args converts args into a new slice: the caller's stays as it was (it
+// may reuse it, or share it with another goroutine).
 func (c conv) args(args []any) []any {
+	out := make([]any, len(args))
 	for i, a := range args {
-		args[i] = c.d.Arg(a)
+		out[i] = c.d.Arg(a)
 	}
-	return args
+	return out
 }
 
-// stmt returns a prepared statement for query bound to c's transaction, or
-// nil to run the query unprepared.
-func (c conv) stmt(ctx context.Context, query string) *sql.Stmt {
+// stmt returns a prepared statement for query (bound to c's transaction
+// if any), or nil to run the query unprepared, and the function to call
+// once the statement has run.
+func (c conv) stmt(ctx context.Context, query string) (*sql.Stmt, func()) {
 	if c.stmts == nil {
-		return nil
+		return nil, func() {}
 	}
 	if c.tx == nil {
 		return c.stmts.get(ctx, c.pool, query)
 	}
-	st := c.stmts.lookup(c.pool, query)
+	if !cacheable(query) {
+		return nil, func() {}
+	}
+	st, release := c.stmts.lookup(c.pool, query)
 	if st == nil {
 		*c.misses = append(*c.misses, query)
-		return nil
+		return nil, release
 	}
-	return c.tx.StmtContext(ctx, st)
+	return c.tx.StmtContext(ctx, st), release
 }
 
 func (c conv) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st := c.stmt(ctx, query); st != nil {
+	st, release := c.stmt(ctx, query)
+	defer release()
+	if st != nil {
 		return st.ExecContext(ctx, c.args(args)...)
 	}
 	return c.q.ExecContext(ctx, query, c.args(args)...)
 }
 
 func (c conv) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := c.stmt(ctx, query); st != nil {
+	// Rows keep their statement open on their own (database/sql closes an
+	// evicted statement only after its rows), so release may come first.
+	st, release := c.stmt(ctx, query)
+	defer release()
+	if st != nil {
 		return st.QueryContext(ctx, c.args(args)...)
 	}
 	return c.q.QueryContext(ctx, query, c.args(args)...)
 }
 
 func (c conv) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := c.stmt(ctx, query); st != nil {
+	st, release := c.stmt(ctx, query)
+	defer release()
+	if st != nil {
 		return st.QueryRowContext(ctx, c.args(args)...)
 	}
 	return c.q.QueryRowContext(ctx, query, c.args(args)...)
 }
+
+const Varying = "/* varying */ "

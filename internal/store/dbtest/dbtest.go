@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -24,6 +25,26 @@ import (
 // EnvPostgres names the variable holding the URL of a PostgreSQL server the
 // tests may create databases on.
 const EnvPostgres = "TRELLIS_TEST_POSTGRES_URL"
+
+// EnvPoolSize, when set to N > 0, opens every test database with pools of
+// N connections (PostgreSQL's pool; on SQLite N = 1 also sends reads to
+// the single writer connection). With 1, any code path that takes a
+// second connection while it holds a transaction deadlocks, so the suites
+// run that way prove none does.
+const EnvPoolSize = "TRELLIS_TEST_POOL_SIZE"
+
+// PoolSize returns EnvPoolSize's value (0: unset, the drivers' defaults).
+func PoolSize(tb testing.TB) int {
+	v := os.Getenv(EnvPoolSize)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		tb.Fatalf("dbtest: %s=%q: want a positive number", EnvPoolSize, v)
+	}
+	return n
+}
 
 // Kinds returns the databases to test on: "sqlite" always, "postgres" when
 // EnvPostgres is set.
@@ -47,19 +68,46 @@ func Each(t *testing.T, fn func(t *testing.T, d *db.DB)) {
 // PostgreSQL dropped) when the test ends.
 func Open(tb testing.TB, kind string) *db.DB {
 	tb.Helper()
+	return Nodes(tb, kind, 1)[0]
+}
+
+// Nodes returns n pools on one fresh migrated database, as n processes
+// sharing it would have (each with EnvPoolSize connections when set).
+func Nodes(tb testing.TB, kind string, n int) []*db.DB {
+	tb.Helper()
+	var where string
+	switch kind {
+	case "sqlite":
+		where = filepath.Join(tb.TempDir(), "trellis.db")
+	case "postgres":
+		where = NewPostgresDatabase(tb)
+	default:
+		tb.Fatalf("dbtest: unknown kind %q", kind)
+	}
+	out := make([]*db.DB, n)
+	for i := range out {
+		out[i] = OpenAt(tb, kind, where)
+	}
+	return out
+}
+
+// OpenAt opens the database of the given kind at where (a SQLite file, a
+// PostgreSQL URL), migrated, with EnvPoolSize honoured; closed when the
+// test ends.
+func OpenAt(tb testing.TB, kind, where string) *db.DB {
+	tb.Helper()
+	size := PoolSize(tb)
 	var d *db.DB
 	switch kind {
 	case "sqlite":
 		var err error
-		d, err = litedriver.Open(filepath.Join(tb.TempDir(), "trellis.db"))
+		d, err = litedriver.OpenWith(where, litedriver.Options{SingleConnection: size == 1})
 		if err != nil {
 			tb.Fatal(err)
 		}
 		tb.Cleanup(func() { _ = d.Close() })
 	case "postgres":
-		u := NewPostgresDatabase(tb)
-		var err error
-		pd, pool, err := pgdriver.Open(context.Background(), u)
+		pd, pool, err := pgdriver.OpenWith(context.Background(), where, pgdriver.Options{MaxConns: int32(size)})
 		if err != nil {
 			tb.Fatal(err)
 		}

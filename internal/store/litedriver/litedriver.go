@@ -21,8 +21,20 @@ import (
 	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
+// Options tune how the database is opened.
+type Options struct {
+	// SingleConnection sends reads to the writer's one connection too
+	// (no reader pool). Tests use it to prove that no code path reads on
+	// the pool while it holds a transaction: with one connection such a
+	// read waits for ever.
+	SingleConnection bool
+}
+
 // Open opens (creating if needed) the SQLite database at path.
-func Open(path string) (*db.DB, error) {
+func Open(path string) (*db.DB, error) { return OpenWith(path, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(path string, o Options) (*db.DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("sqlite: create %s: %w", dir, err)
@@ -63,6 +75,15 @@ func Open(path string) (*db.DB, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
+	if o.SingleConnection {
+		d := db.New(w, w, dialect{})
+		d.CacheStatements()
+		if err := w.Ping(); err != nil {
+			_ = d.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+		return d, nil
+	}
 	r, err := sql.Open("sqlite", "file:"+uriPath+"?"+pragmas.Encode())
 	if err != nil {
 		_ = w.Close()
@@ -102,6 +123,15 @@ func (dialect) IsRetryable(err error) bool {
 		}
 	}
 	return false
+}
+
+// Timeout reports a database still busy after busy_timeout (db.Tx retries
+// it; what is left when the retries are spent is a 503).
+func (d dialect) Timeout(err error) string {
+	if d.IsRetryable(err) {
+		return "database busy"
+	}
+	return ""
 }
 
 func (dialect) Arg(v any) any {

@@ -4,6 +4,7 @@ package migrations
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -61,22 +62,48 @@ func migrateRiver(ctx context.Context, d *db.DB) error {
 		return err
 	}
 	if d.Dialect().Name() == "postgres" {
-		conn, err := d.Writer().Conn(ctx)
-		if err != nil {
-			return err
+		// Each step in a transaction of its own (a step may add an enum
+		// value a later one uses) that holds the lock and runs the step
+		// on one connection: a node whose pool is busy, or has one
+		// connection, cannot wait on itself.
+		for {
+			n, err := riverStep(ctx, d, m)
+			if err != nil {
+				return fmt.Errorf("migrate river: %w", err)
+			}
+			if n == 0 {
+				return nil
+			}
 		}
-		defer func() { _ = conn.Close() }()
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", riverLockKey); err != nil {
-			return err
-		}
-		defer func() {
-			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", riverLockKey)
-		}()
 	}
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{TargetVersion: RiverVersion}); err != nil {
 		return fmt.Errorf("migrate river: %w", err)
 	}
 	return nil
+}
+
+// riverStep applies River's next pending migration, if any, under the
+// lock; it returns how many it applied (0: the schema is current).
+func riverStep(ctx context.Context, d *db.DB, m *rivermigrate.Migrator[*sql.Tx]) (int, error) {
+	tx, err := d.Writer().BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = tx.Rollback() }()
+	// Another node may be migrating: wait for it longer than a request
+	// waits for a lock.
+	if _, err := tx.ExecContext(ctx, "SET LOCAL lock_timeout = '60s'"); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", riverLockKey); err != nil {
+		return 0, err
+	}
+	//lint:ignore SA1019 one step per transaction (MaxSteps 1): the batching the deprecation warns of never happens
+	res, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{MaxSteps: 1, TargetVersion: RiverVersion})
+	if err != nil {
+		return 0, err
+	}
+	return len(res.Versions), tx.Commit()
 }
 
 func Version(ctx context.Context, d *db.DB) (int64, error) {

@@ -21,7 +21,8 @@ func (c Compute) Tx(ctx context.Context, fn func(compute.Store) error) error {
 
 var _ compute.Store = Compute{}
 
-// inList returns "$from, $from+1, …" for n values and the values as args.
+// inList returns "$from, $from+1, …" for n values and the values as args;
+// a text that holds it starts with db.Varying (not kept prepared).
 func inList(from int, vals []string) (string, []any) {
 	ph := make([]string, len(vals))
 	args := make([]any, len(vals))
@@ -187,7 +188,7 @@ func (s *Store) ListDisks(ctx context.Context, f compute.DiskFilter) ([]compute.
 			return nil, nil
 		}
 		in, vals := inList(4, f.VMUUIDs)
-		q += ` AND vm_uuid IN (` + in + `)`
+		q = db.Varying + q + ` AND vm_uuid IN (` + in + `)`
 		args = append(args, vals...)
 	}
 	rows, err := s.r().QueryContext(ctx, q+` ORDER BY id`, args...)
@@ -250,7 +251,7 @@ func (s *Store) ListReplicas(ctx context.Context, diskUUIDs []string, rType stri
 		return nil, nil
 	}
 	in, vals := inList(2, diskUUIDs)
-	rows, err := s.r().QueryContext(ctx, `SELECT `+replicaCols+` FROM compute_replicas r
+	rows, err := s.r().QueryContext(ctx, db.Varying+`SELECT `+replicaCols+` FROM compute_replicas r
 		JOIN compute_disks d ON d.uuid = r.disk_uuid
 		WHERE r.deleted_at IS NULL AND ($1 = '' OR r.r_type = $1) AND r.disk_uuid IN (`+in+`)
 		ORDER BY r.created_at, r.id`, append([]any{rType}, vals...)...)

@@ -389,7 +389,7 @@ func (s *Store) AssignedAddresses(ctx context.Context, uuids []string) (map[stri
 	for len(uuids) > 0 {
 		n := min(len(uuids), 500)
 		in, args := inList(1, uuids[:n])
-		rows, err := s.r().QueryContext(ctx, `SELECT assigned_to, address FROM floating_ips
+		rows, err := s.r().QueryContext(ctx, db.Varying+`SELECT assigned_to, address FROM floating_ips
 			WHERE assigned_to IN (`+in+`) ORDER BY id DESC`, args...)
 		if err != nil {
 			return nil, s.mapErr(err, "floating IP")

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 
 	"github.com/trellis-cloud/trellis/internal/objstore"
 	"github.com/trellis-cloud/trellis/internal/store/db"
@@ -106,4 +107,17 @@ func (s *Store) CountKeys(ctx context.Context, principalID string) (int, error) 
 	var n int
 	err := s.r().QueryRowContext(ctx, `SELECT COUNT(*) FROM s3_keys WHERE principal_id = $1`, principalID).Scan(&n)
 	return n, s.mapErr(err, "S3 key")
+}
+
+// StoredBytes implements objstore.Store: the no-op update locks the
+// principal's row (writers reserving bytes update it too), so the bytes
+// cannot grow before the caller's transaction ends.
+func (s *Store) StoredBytes(ctx context.Context, storageAccountID string) (int64, error) {
+	var used, reserved int64
+	err := s.w().QueryRowContext(ctx, `UPDATE s3_principals SET used_bytes = used_bytes
+		WHERE storage_account_id = $1 RETURNING used_bytes, reserved_bytes`, storageAccountID).Scan(&used, &reserved)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return used + reserved, s.mapErr(err, "S3 user")
 }

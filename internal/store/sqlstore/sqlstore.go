@@ -61,6 +61,9 @@ func (s *Store) mapErr(err error, what string) error {
 		return nil
 	case errors.Is(err, sql.ErrNoRows):
 		return errs.NotFound(what)
+	case s.db.Dialect().Timeout(err) != "":
+		// Kept retryable (the cause stays in the chain) for db.Tx.
+		return s.db.MapTimeout(err)
 	case s.db.Dialect().IsUniqueViolation(err):
 		return errs.Wrap(errs.KindConflict, err, what+" already exists")
 	case s.db.Dialect().IsRetryable(err):

@@ -156,7 +156,7 @@ func (s *Store) ListDailyUsage(ctx context.Context, accountIDs []string, from, t
 		args = append(args, id)
 		ph[i] = "$" + strconv.Itoa(i+3)
 	}
-	rows, err := s.r().QueryContext(ctx, `SELECT storage_account_id, day, usage_bytes, allocated_capacity, recorded_at
+	rows, err := s.r().QueryContext(ctx, db.Varying+`SELECT storage_account_id, day, usage_bytes, allocated_capacity, recorded_at
 		FROM daily_usage WHERE day >= $1 AND day <= $2 AND storage_account_id IN (`+strings.Join(ph, ", ")+`)
 		ORDER BY storage_account_id, day`, args...)
 	if err != nil {

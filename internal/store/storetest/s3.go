@@ -233,10 +233,11 @@ func (s *suite) s3Principals(t *testing.T) {
 // s3Quota: the reservation of bytes against a storage account's allocation
 // (exact, and under races), and the principal's counters.
 func (s *suite) s3Quota(t *testing.T) {
-	s.cover("ReserveBytes", "AddPrincipalBytes", "Quota")
+	s.cover("ReserveBytes", "AddPrincipalBytes", "Quota", "StoredBytes")
 	_, _, partner, _ := s.tree(t) // a partner with an allocation: not pay-per-use
 	now := db.Micro(t0)
-	capped := s.saPrincipal(t, s.s3Account(t, partner, 10, false, now))
+	cappedSA := s.s3Account(t, partner, 10, false, now)
+	capped := s.saPrincipal(t, cappedSA)
 	overdraft := s.saPrincipal(t, s.s3Account(t, partner, 10, true, now))
 	user := s.userPrincipal(t, partner, newS3UserID())
 
@@ -270,6 +271,14 @@ func (s *suite) s3Quota(t *testing.T) {
 	quota("settled", capped, 3, 3, 10)
 	reserve("exactly up to the allocation", capped, 4, true)
 	quota("full", capped, 3, 7, 10)
+	// A shrink's guard: stored plus in flight, read (and the row locked)
+	// in the caller's transaction; an account without a principal holds 0.
+	if n, err := s.st.StoredBytes(s.ctx, cappedSA.ID); err != nil || n != 10 {
+		t.Fatalf("StoredBytes = %d %v, want 3 stored + 7 in flight", n, err)
+	}
+	if n, err := s.st.StoredBytes(s.ctx, ids.New()); err != nil || n != 0 {
+		t.Fatalf("StoredBytes of an account without a principal = %d %v, want 0", n, err)
+	}
 	reserve("one byte more", capped, 1, false)
 	reserve("nothing", capped, 0, true)
 	add(capped, 0, -7)

@@ -236,6 +236,9 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	v, status := rt.serve(s, ctx, c, in)
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
 	level := slog.LevelInfo
 	if status >= http.StatusInternalServerError {
 		level = slog.LevelError
@@ -372,6 +375,9 @@ func service(op func(Service, context.Context, bss.Call, string, bss.ServiceDefi
 // cause) is Web API's 500 in the envelope, so that the BSS sees a failed
 // call rather than a refusal; everything else is 200 with the Code.
 func answer[T any](r bss.Result, render func(bss.Result) T) (any, int) {
+	if r.Unavailable {
+		return bss.Result{Code: -1, Message: r.Message}.Plain(), http.StatusServiceUnavailable
+	}
 	if r.Internal {
 		return internalError(), http.StatusInternalServerError
 	}
