@@ -50,6 +50,7 @@ func checked(invalid error, fn func(Store) (Result, error)) func(Store) (Result,
 	}
 	return func(Store) (Result, error) { return Result{}, invalid }
 }
+
 // MessageUnavailable answers a call the database could not serve in time.
 const MessageUnavailable = "The service is busy; try again."
 
