@@ -19,11 +19,11 @@ import (
 
 // TestSimStateSharedByNodes: the built-in sim providers are one fake
 // cloud for every node on the database, like a real hypervisor. Node A
-// creates a VM, a load balancer, a managed database and a reseller order,
-// its workers run the create steps, and it stops; node B (another App on
-// the same database: a second node, or A restarted) sees all of them in
-// its sim and runs their next steps (stop, start, whitelist, deletes) on
-// its own workers; what B deletes is gone for A as well. With the sim's
+// creates a VM (its workers run the step), a load balancer, a managed
+// database and a reseller order, and stops; node B (another App on the
+// same database: a second node, or A restarted) sees all of them in its
+// sim and runs their next steps (VM stop, start and delete on its
+// workers; whitelist and deletes); what B deletes is gone for A as well. With the sim's
 // state in process memory, B's steps failed with "sim: no VM" and left
 // the VM in error.
 func TestSimStateSharedByNodes(t *testing.T) {
@@ -50,6 +50,14 @@ func TestSimStateSharedByNodes(t *testing.T) {
 		}
 		key := creds["idcloudhost_key"]
 		ca := newClient(t, nodeA.Handler)
+		// VM steps run on the workers; the other families' steps inline
+		// (each worker step waits for River's scheduler: seconds).
+		inline := func(a *app.App) {
+			a.NetworkSim.SetDelay(0)
+			a.ServicesSim.SetDelay(0)
+			a.OrdersSim.SetDelay(0)
+		}
+		inline(nodeA)
 
 		// eventually moves the clock past the steps' time and waits for
 		// the workers (they poll; the test waits for an effect).
@@ -119,6 +127,7 @@ func TestSimStateSharedByNodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		inline(nodeB)
 		stopB, err := nodeB.StartWorkers(ctx, 10*time.Second)
 		if err != nil {
 			t.Fatal(err)
