@@ -40,49 +40,82 @@ type Memory struct {
 
 var _ State = (*Memory)(nil)
 
-// Update implements State: fn works on a copy, kept if it succeeds.
+// Update implements State: fn's writes are kept aside and applied if it
+// succeeds (so a step costs its own reads and writes, not the space's size).
 func (m *Memory) Update(ctx context.Context, space string, fn func(Docs) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	work := memDocs{}
-	for kind, docs := range m.spaces[space] {
-		work[kind] = maps.Clone(docs)
-	}
-	if err := fn(work); err != nil {
-		return err
-	}
 	if m.spaces == nil {
 		m.spaces = map[string]map[string]map[string][]byte{}
 	}
-	m.spaces[space] = work
+	if m.spaces[space] == nil {
+		m.spaces[space] = map[string]map[string][]byte{}
+	}
+	work := &memDocs{base: m.spaces[space], changes: map[docKey][]byte{}}
+	if err := fn(work); err != nil {
+		return err
+	}
+	for k, doc := range work.changes {
+		switch {
+		case doc != nil:
+			if work.base[k.kind] == nil {
+				work.base[k.kind] = map[string][]byte{}
+			}
+			work.base[k.kind][k.id] = doc
+		default:
+			delete(work.base[k.kind], k.id)
+		}
+	}
 	return nil
 }
 
-type memDocs map[string]map[string][]byte
+type docKey struct{ kind, id string }
 
-func (d memDocs) Get(kind, id string) ([]byte, bool, error) {
-	doc, ok := d[kind][id]
+// memDocs reads through its changes (nil: deleted) to the space.
+type memDocs struct {
+	base    map[string]map[string][]byte
+	changes map[docKey][]byte
+}
+
+func (d *memDocs) Get(kind, id string) ([]byte, bool, error) {
+	if doc, ok := d.changes[docKey{kind, id}]; ok {
+		return doc, doc != nil, nil
+	}
+	doc, ok := d.base[kind][id]
 	return doc, ok, nil
 }
 
-func (d memDocs) Put(kind, id string, doc []byte) error {
-	if d[kind] == nil {
-		d[kind] = map[string][]byte{}
+func (d *memDocs) Put(kind, id string, doc []byte) error {
+	if doc == nil {
+		doc = []byte{}
 	}
-	d[kind][id] = doc
+	d.changes[docKey{kind, id}] = doc
 	return nil
 }
 
-func (d memDocs) Delete(kind, id string) error {
-	delete(d[kind], id)
+func (d *memDocs) Delete(kind, id string) error {
+	d.changes[docKey{kind, id}] = nil
 	return nil
 }
 
-func (d memDocs) List(kind string) (map[string][]byte, error) {
-	return maps.Clone(d[kind]), nil
+func (d *memDocs) List(kind string) (map[string][]byte, error) {
+	out := maps.Clone(d.base[kind])
+	if out == nil {
+		out = map[string][]byte{}
+	}
+	for k, doc := range d.changes {
+		switch {
+		case k.kind != kind:
+		case doc != nil:
+			out[k.id] = doc
+		default:
+			delete(out, k.id)
+		}
+	}
+	return out, nil
 }
 
 // Space is one simulator's part of a State; with no State (the zero
