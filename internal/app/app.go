@@ -350,7 +350,7 @@ func (a *App) buildReseller(cfg Config) {
 	}
 	a.Reseller = reseller.NewService(sqlstore.Reseller{Store: st}, a.Billing, a.Ledger, cfg.Clock,
 		reseller.Config{VATPercent: cfg.ResellerVAT, ActivationURL: public + ActivationPath})
-	a.OrdersSim = orderssim.New(cfg.ProviderDelay)
+	a.OrdersSim = orderssim.NewWithState(cfg.ProviderDelay, sqlstore.SimState{Store: st})
 	a.Orders = orders.NewService(sqlstore.Orders{Store: st}, a.Reseller, a.OrdersSim, cfg.Clock, orders.Config{})
 	a.Support = support.NewService(sqlstore.Support{Store: st}, cfg.Clock)
 	a.Reseller.SetServices(a.Orders)
@@ -368,9 +368,11 @@ const ActivationPath = "/itglobal/activate"
 func (a *App) buildResources(cfg Config) error {
 	st := a.Store
 	key := cfg.SecretKey
-	a.NetworkSim = netsim.New(cfg.ProviderDelay)
-	a.ComputeSim = computesim.New(cfg.ProviderDelay)
-	a.ServicesSim = servicesim.New(cfg.ProviderDelay)
+	// The sims' fake cloud lives in the database: one for every node.
+	sims := sqlstore.SimState{Store: st}
+	a.NetworkSim = netsim.NewWithState(cfg.ProviderDelay, sims)
+	a.ComputeSim = computesim.NewWithState(cfg.ProviderDelay, sims)
+	a.ServicesSim = servicesim.NewWithState(cfg.ProviderDelay, sims)
 	a.Network = network.NewService(sqlstore.Network{Store: st}, a.Billing, a.NetworkSim, cfg.Clock, network.Config{})
 	a.Compute = compute.NewService(compute.Deps{Store: sqlstore.Compute{Store: st}, Clock: cfg.Clock,
 		Provider: a.ComputeSim, Catalog: a.Catalog, Network: a.Network, Billing: a.Billing, Logger: cfg.Logger})

@@ -1,8 +1,11 @@
-// Package simstep is the bookkeeping the simulated providers (compute/sim,
-// network/sim, services/sim) share: the step delay a service schedules its
-// step jobs by, failures a test injects per step, and how often each step
-// was called. Steps has its own mutex, so a simulator may call Begin while
-// holding its own lock (never the other way round).
+// Package simstep is what the simulated providers (compute/sim,
+// network/sim, services/sim, orders/sim) share: the State their fake cloud
+// lives in (the database, shared by every node, or memory for unit tests),
+// the step delay a service schedules its step jobs by, failures a test
+// injects per step, and how often each step was called. The last three
+// are per process: they are test hooks. Steps has its own mutex, so a
+// simulator may call Begin while holding its own lock (never the other
+// way round).
 package simstep
 
 import (

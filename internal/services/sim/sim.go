@@ -1,15 +1,15 @@
 // Package sim is the simulated managed-services provider: packages live in
-// memory (it is the fake hypervisor of one process), each step succeeds
-// unless a failure was injected with FailNext, and Delay is the time a
-// step takes (default 0: immediate, as the real clients of the API
-// expect; the simulator itself never sleeps, the service schedules the
+// a simstep.State (the database when the app wires it, shared by every
+// node and surviving restarts; memory for unit tests), each step succeeds
+// unless a failure was injected with FailNext (per process), and Delay is
+// the time a step takes (default 0: immediate, as the real clients of the
+// API expect; the simulator itself never sleeps, the service schedules the
 // step job that far ahead).
 package sim
 
 import (
 	"context"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/trellis-cloud/trellis/internal/services"
@@ -32,75 +32,73 @@ type Package struct {
 	Whitelist []string
 }
 
-// Provider is the simulated provider. The zero value is ready to use (no
-// delay).
+// Provider is the simulated provider. The zero value is ready to use (in
+// memory, no delay).
 type Provider struct {
 	simstep.Steps // Delay, SetDelay, FailNext, Calls
 
-	mu       sync.Mutex
-	packages map[string]Package
+	space simstep.Space
 }
 
 var _ services.Provider = (*Provider)(nil)
 
-// New returns a provider whose steps take delay.
-func New(delay time.Duration) *Provider { return &Provider{Steps: simstep.New(delay)} }
+const kindPackage = "package"
 
-// Get returns the simulated package, if it exists.
+// New returns a provider in memory whose steps take delay.
+func New(delay time.Duration) *Provider { return NewWithState(delay, nil) }
+
+// NewWithState returns a provider whose packages live in st (shared by
+// every process on it); st nil keeps them in memory.
+func NewWithState(delay time.Duration, st simstep.State) *Provider {
+	return &Provider{Steps: simstep.New(delay), space: simstep.NewSpace("services", st)}
+}
+
+// Get returns the simulated package, if it exists (for tests: a state
+// that cannot be read answers false).
 func (p *Provider) Get(uuid string) (Package, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	pk, ok := p.packages[uuid]
-	pk.Whitelist = slices.Clone(pk.Whitelist)
-	return pk, ok
+	var pk Package
+	var ok bool
+	err := p.space.View(context.Background(), func(d simstep.Docs) (err error) {
+		pk, ok, err = simstep.Get[Package](d, kindPackage, uuid)
+		return err
+	})
+	return pk, ok && err == nil
+}
+
+// step checks ctx, counts a call, applies an injected failure and runs fn
+// alone on the packages (its changes are kept if it succeeds).
+func (p *Provider) step(ctx context.Context, step string, fn func(simstep.Docs) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := p.Begin(step); err != nil {
+		return err
+	}
+	return p.space.Update(ctx, fn)
 }
 
 // CreatePackage implements services.Provider: it records the package.
 func (p *Provider) CreatePackage(ctx context.Context, spec services.PackageSpec) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err := p.Begin(StepCreate); err != nil {
-		return err
-	}
 	spec.SQLPass = "" // the simulator has no database to configure
-	if p.packages == nil {
-		p.packages = map[string]Package{} // the zero Provider is ready to use
-	}
-	p.packages[spec.UUID] = Package{Spec: spec, Whitelist: slices.Clone(spec.Whitelist)}
-	return nil
+	return p.step(ctx, StepCreate, func(d simstep.Docs) error {
+		return simstep.Put(d, kindPackage, spec.UUID, Package{Spec: spec, Whitelist: slices.Clone(spec.Whitelist)})
+	})
 }
 
 // DeletePackage implements services.Provider.
 func (p *Provider) DeletePackage(ctx context.Context, uuid string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err := p.Begin(StepDelete); err != nil {
-		return err
-	}
-	delete(p.packages, uuid)
-	return nil
+	return p.step(ctx, StepDelete, func(d simstep.Docs) error { return d.Delete(kindPackage, uuid) })
 }
 
 // SetWhitelist implements services.Provider. A package the simulator does
 // not know (not created yet) is a success: its creation carries the list.
 func (p *Provider) SetWhitelist(ctx context.Context, uuid string, entries []string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err := p.Begin(StepWhitelist); err != nil {
-		return err
-	}
-	if pk, ok := p.packages[uuid]; ok {
+	return p.step(ctx, StepWhitelist, func(d simstep.Docs) error {
+		pk, ok, err := simstep.Get[Package](d, kindPackage, uuid)
+		if err != nil || !ok {
+			return err
+		}
 		pk.Whitelist = slices.Clone(entries)
-		p.packages[uuid] = pk
-	}
-	return nil
+		return simstep.Put(d, kindPackage, uuid, pk)
+	})
 }
