@@ -218,6 +218,10 @@ func (s *server) serve(o op) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
+		if err := s.checkAccount(r.Context(), c); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		// Every route checks a slug it was given; located routes also
 		// resolve the default location when there is none.
 		if slug, _ := r.Context().Value(slugKey{}).(string); o.located || slug != "" {
@@ -240,6 +244,21 @@ func (s *server) serve(o op) http.HandlerFunc {
 			writeJSON(w, http.StatusOK, v)
 		}
 	}
+}
+
+// checkAccount resolves a billing_account_id the request names, on every
+// route, before the handler runs: another user's account is 404 and, for a
+// token restricted to one account, any other account is 403 — also on
+// routes that would otherwise ignore the parameter (has_active_campaigns)
+// or read the account under another name (billing_resources' id). A
+// malformed id is left to the handler, which names the field it expects.
+func (s *server) checkAccount(ctx context.Context, c *call) error {
+	id, ok, err := c.p.whole("billing_account_id")
+	if err != nil || !ok || id == 0 || s.d.Billing == nil {
+		return nil
+	}
+	_, err = s.d.Billing.ResolveAccount(ctx, c.a, id)
+	return err
 }
 
 // noContent is a handler result answered 204 with no body (disk and
