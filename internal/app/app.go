@@ -334,7 +334,7 @@ func (a *App) buildReseller(cfg Config) {
 	a.Reseller = reseller.NewService(sqlstore.Reseller{Store: st}, a.Billing, a.Ledger, cfg.Clock,
 		reseller.Config{VATPercent: cfg.ResellerVAT, ActivationURL: public + ActivationPath})
 	a.OrdersSim = orderssim.New(cfg.ProviderDelay)
-	a.Orders = orders.NewService(sqlstore.Orders{Store: st}, a.Reseller, a.OrdersSim, cfg.Clock, orders.Config{})
+	a.Orders = orders.NewService(sqlstore.Orders{Store: st}, a.Reseller, a.OrdersSim, cfg.Clock, orders.Config{Logger: cfg.Logger})
 	a.Support = support.NewService(sqlstore.Support{Store: st}, cfg.Clock)
 	a.Reseller.SetServices(a.Orders)
 	a.Reseller.SetTickets(a.Support)
@@ -354,12 +354,12 @@ func (a *App) buildResources(cfg Config) error {
 	a.NetworkSim = netsim.New(cfg.ProviderDelay)
 	a.ComputeSim = computesim.New(cfg.ProviderDelay)
 	a.ServicesSim = servicesim.New(cfg.ProviderDelay)
-	a.Network = network.NewService(sqlstore.Network{Store: st}, a.Billing, a.NetworkSim, cfg.Clock, network.Config{})
+	a.Network = network.NewService(sqlstore.Network{Store: st}, a.Billing, a.NetworkSim, cfg.Clock, network.Config{Logger: cfg.Logger})
 	a.Compute = compute.NewService(compute.Deps{Store: sqlstore.Compute{Store: st}, Clock: cfg.Clock,
 		Provider: a.ComputeSim, Catalog: a.Catalog, Network: a.Network, Billing: a.Billing, Logger: cfg.Logger})
 	var err error
 	a.Services, err = services.NewService(sqlstore.Services{Store: st}, a.Billing, a.Network, a.Pricing,
-		a.ServicesSim, cfg.Clock, services.Config{SecretKey: key})
+		a.ServicesSim, cfg.Clock, services.Config{SecretKey: key, Logger: cfg.Logger})
 	if err != nil {
 		return err
 	}
