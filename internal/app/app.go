@@ -32,6 +32,7 @@ import (
 	computesim "github.com/trellis-cloud/trellis/internal/compute/sim"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi"
+	"github.com/trellis-cloud/trellis/internal/httpapi/authn"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/idcloudhost"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/infiterra"
@@ -68,10 +69,15 @@ type Config struct {
 	DB        string  // "" for SQLite in DataDir; postgres://… for PostgreSQL
 	RateLimit float64 // requests per second per key; 0 disables
 	RateBurst int
-	BodyLimit int64
-	JobEvery  time.Duration // how often periodic jobs run
-	Logger    *slog.Logger
-	Clock     clock.Clock
+	// AuthFailureRate is how many failed authentications per second a
+	// client address may make, with bursts of AuthFailureBurst; past
+	// that it gets 429 before any key is looked up. 0 disables.
+	AuthFailureRate  float64
+	AuthFailureBurst int
+	BodyLimit        int64
+	JobEvery         time.Duration // how often periodic jobs run
+	Logger           *slog.Logger
+	Clock            clock.Clock
 	// SecretKey (32 bytes) seals secrets Trellis must keep readable (managed
 	// database passwords). Empty: the key in DataDir/secret.key, created on
 	// first start. Nodes sharing a PostgreSQL database must share it.
@@ -293,28 +299,34 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	if cfg.RateLimit > 0 {
 		limiter = ratelimit.New(cfg.RateLimit, cfg.RateBurst, time.Now)
 	}
+	// One budget of failed authentications per client address across
+	// every dialect, on the app's clock (tests inject it).
+	var failures *authn.Failures
+	if cfg.AuthFailureRate > 0 {
+		failures = authn.NewFailures(ratelimit.New(cfg.AuthFailureRate, cfg.AuthFailureBurst, cfg.Clock.Now))
+	}
 	a.Handler = httpapi.New(httpapi.Config{
 		Logger:    cfg.Logger,
 		Registry:  a.Registry,
 		BodyLimit: cfg.BodyLimit,
 		Ready:     d.Ping,
 		Native: native.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access, Audit: a.Audit,
-			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger,
+			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, AuthFailures: failures, Logger: cfg.Logger,
 			Sandbox: sandbox, Identity: a.Identity, Catalog: a.Catalog,
 			Billing: a.Billing, Payment: a.Payment, Pricing: a.Pricing, Hourly: a.Hourly, Ledger: a.Ledger,
 			Network: a.Network, Compute: a.Compute, Buckets: a.Buckets,
 			Excess:   buckets.NewExcess(a.Tenancy, st, cfg.Clock),
 			Reseller: a.Reseller, Orders: a.Orders, Support: a.Support, BSS: a.BSS},
 		ImpossibleCloud: impossiblecloud.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access,
-			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger},
+			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, AuthFailures: failures, Logger: cfg.Logger},
 		IDCloudHost: idcloudhost.Deps{Identity: a.Identity, Locations: a.Catalog, Billing: a.Billing, Payments: a.Payment,
 			Pricing: a.Pricing, Catalog: a.Catalog, Compute: a.Compute, Network: a.Network, Services: a.Services,
 			Buckets: a.Buckets, ObjectStorage: a.Objstore,
 			Idem: st, Clock: cfg.Clock,
-			Limiter: limiter, Logger: cfg.Logger},
+			Limiter: limiter, AuthFailures: failures, Logger: cfg.Logger},
 		ITGlobal: itglobal.Deps{Auth: a.Reseller, Reseller: a.Reseller, Orders: a.Orders, Support: a.Support,
-			Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger},
-		Infiterra: infiterra.Deps{BSS: a.BSS, Logger: cfg.Logger},
+			Idem: st, Clock: cfg.Clock, Limiter: limiter, AuthFailures: failures, Logger: cfg.Logger},
+		Infiterra: infiterra.Deps{BSS: a.BSS, Logger: cfg.Logger, Limiter: limiter, AuthFailures: failures},
 		ActivateResellerAccount: func(ctx context.Context, id, token string) error {
 			_, err := a.Reseller.ActivateAccount(ctx, actor.System(""), id, token)
 			return err

@@ -34,19 +34,20 @@ const SpecPath = "/idcloudhost/openapi.json"
 // Deps are the services the dialect calls, each through an interface this
 // package owns.
 type Deps struct {
-	Identity  Identity
-	Locations Locations
-	Billing   Billing
-	Payments  Payments
-	Pricing   Pricing
-	Catalog   Catalog  // host pools, images, VM parameters (catalog.go)
-	Compute   Compute  // VMs, VM storage, replicas, block disks (compute.go)
-	Network   Network  // networks, floating IPs, load balancers (network.go)
-	Services  Services // managed service packages (services.go)
-	Idem      idempotency.Store
-	Clock     clock.Clock
-	Limiter   *ratelimit.Limiter // nil: no rate limit
-	Logger    *slog.Logger       // where the causes of 5xx answers go; nil discards
+	Identity     Identity
+	Locations    Locations
+	Billing      Billing
+	Payments     Payments
+	Pricing      Pricing
+	Catalog      Catalog  // host pools, images, VM parameters (catalog.go)
+	Compute      Compute  // VMs, VM storage, replicas, block disks (compute.go)
+	Network      Network  // networks, floating IPs, load balancers (network.go)
+	Services     Services // managed service packages (services.go)
+	Idem         idempotency.Store
+	Clock        clock.Clock
+	Limiter      *ratelimit.Limiter // nil: no rate limit
+	AuthFailures *authn.Failures    // failed authentications per client address; nil: no limit
+	Logger       *slog.Logger       // where the causes of 5xx answers go; nil discards
 
 	Buckets       Buckets       // object-storage buckets and the S3 URL (storage.go)
 	ObjectStorage ObjectStorage // S3 users and keys (storage.go)
@@ -154,6 +155,7 @@ func Handler(d Deps) http.Handler {
 		authn.Middleware(authn.Config{
 			Auth:       d.Identity,
 			Limiter:    d.Limiter,
+			Failures:   d.AuthFailures,
 			Credential: Credential,
 			WriteError: s.writeError,
 		}),
