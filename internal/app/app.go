@@ -74,10 +74,13 @@ type Config struct {
 	// that it gets 429 before any key is looked up. 0 disables.
 	AuthFailureRate  float64
 	AuthFailureBurst int
-	BodyLimit        int64
-	JobEvery         time.Duration // how often periodic jobs run
-	Logger           *slog.Logger
-	Clock            clock.Clock
+	// MetricsToken, when set, is the bearer token /metrics requires (from
+	// any address); empty: /metrics answers loopback clients only.
+	MetricsToken string
+	BodyLimit    int64
+	JobEvery     time.Duration // how often periodic jobs run
+	Logger       *slog.Logger
+	Clock        clock.Clock
 	// SecretKey (32 bytes) seals secrets Trellis must keep readable (managed
 	// database passwords). Empty: the key in DataDir/secret.key, created on
 	// first start. Nodes sharing a PostgreSQL database must share it.
@@ -306,10 +309,11 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		failures = authn.NewFailures(ratelimit.New(cfg.AuthFailureRate, cfg.AuthFailureBurst, cfg.Clock.Now))
 	}
 	a.Handler = httpapi.New(httpapi.Config{
-		Logger:    cfg.Logger,
-		Registry:  a.Registry,
-		BodyLimit: cfg.BodyLimit,
-		Ready:     d.Ping,
+		Logger:       cfg.Logger,
+		Registry:     a.Registry,
+		BodyLimit:    cfg.BodyLimit,
+		Ready:        d.Ping,
+		MetricsToken: cfg.MetricsToken,
 		Native: native.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access, Audit: a.Audit,
 			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, AuthFailures: failures, Logger: cfg.Logger,
 			Sandbox: sandbox, Identity: a.Identity, Catalog: a.Catalog,
