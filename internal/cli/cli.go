@@ -117,7 +117,11 @@ func (c *ServeCmd) Run(g *Globals) error {
 		return fmt.Errorf("%w (choose another address with --s3, or run without the S3 server with --s3 '')", err)
 	}
 	if boot.NewAdminKey != "" {
-		fmt.Fprintf(g.Stdout, "\nProvider admin API key (shown once, keep it safe):\n\n    %s\n\n", boot.NewAdminKey)
+		// Never through the structured logger, which may be shipped to a
+		// log store.
+		if err := announceAdminKey(g.Stdout, isTerminal(g.Stdout), c.DataDir, boot.NewAdminKey); err != nil {
+			return fmt.Errorf("admin key: %w", err)
+		}
 	}
 	if c.Demo {
 		known := boot.NewAdminKey
