@@ -104,6 +104,12 @@ func (c *ServeCmd) Run(g *Globals) error {
 		}
 		cfg.SecretKey = key
 	}
+	// Resolved before the S3 server starts: it may change the working
+	// directory.
+	dataDir, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return err
+	}
 	a, err := app.Open(g.Ctx, cfg)
 	if err != nil {
 		return err
@@ -119,7 +125,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 	if boot.NewAdminKey != "" {
 		// Never through the structured logger, which may be shipped to a
 		// log store.
-		if err := announceAdminKey(g.Stdout, isTerminal(g.Stdout), c.DataDir, boot.NewAdminKey); err != nil {
+		if err := announceAdminKey(g.Stdout, isTerminal(g.Stdout), dataDir, boot.NewAdminKey); err != nil {
 			return fmt.Errorf("admin key: %w", err)
 		}
 	}
