@@ -32,6 +32,7 @@ import (
 	computesim "github.com/trellis-cloud/trellis/internal/compute/sim"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi"
+	"github.com/trellis-cloud/trellis/internal/httpapi/authn"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/idcloudhost"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/infiterra"
@@ -70,10 +71,18 @@ type Config struct {
 	DB        string  // "" for SQLite in DataDir; postgres://… for PostgreSQL
 	RateLimit float64 // requests per second per key; 0 disables
 	RateBurst int
-	BodyLimit int64
-	JobEvery  time.Duration // how often periodic jobs run
-	Logger    *slog.Logger
-	Clock     clock.Clock
+	// AuthFailureRate is how many failed authentications per second a
+	// client address may make, with bursts of AuthFailureBurst; past
+	// that it gets 429 before any key is looked up. 0 disables.
+	AuthFailureRate  float64
+	AuthFailureBurst int
+	// MetricsToken, when set, is the bearer token /metrics requires (from
+	// any address); empty: /metrics answers loopback clients only.
+	MetricsToken string
+	BodyLimit    int64
+	JobEvery     time.Duration // how often periodic jobs run
+	Logger       *slog.Logger
+	Clock        clock.Clock
 	// SecretKey (32 bytes) seals secrets Trellis must keep readable (managed
 	// database passwords). Empty: the key in DataDir/secret.key, created on
 	// first start. Nodes sharing a PostgreSQL database must share it.
@@ -310,28 +319,35 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	if cfg.RateLimit > 0 {
 		limiter = ratelimit.New(cfg.RateLimit, cfg.RateBurst, time.Now)
 	}
+	// One budget of failed authentications per client address across
+	// every dialect, on the app's clock (tests inject it).
+	var failures *authn.Failures
+	if cfg.AuthFailureRate > 0 {
+		failures = authn.NewFailures(ratelimit.New(cfg.AuthFailureRate, cfg.AuthFailureBurst, cfg.Clock.Now))
+	}
 	a.Handler = httpapi.New(httpapi.Config{
-		Logger:    cfg.Logger,
-		Registry:  a.Registry,
-		BodyLimit: cfg.BodyLimit,
-		Ready:     d.Ping,
+		Logger:       cfg.Logger,
+		Registry:     a.Registry,
+		BodyLimit:    cfg.BodyLimit,
+		Ready:        d.Ping,
+		MetricsToken: cfg.MetricsToken,
 		Native: native.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access, Audit: a.Audit,
-			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger,
+			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, AuthFailures: failures, Logger: cfg.Logger,
 			Sandbox: sandbox, Identity: a.Identity, Catalog: a.Catalog,
 			Billing: a.Billing, Payment: a.Payment, Pricing: a.Pricing, Hourly: a.Hourly, Ledger: a.Ledger,
 			Network: a.Network, Compute: a.Compute, Buckets: a.Buckets,
 			Excess:   buckets.NewExcess(a.Tenancy, st, cfg.Clock),
 			Reseller: a.Reseller, Orders: a.Orders, Support: a.Support, BSS: a.BSS},
 		ImpossibleCloud: impossiblecloud.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access,
-			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger},
+			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, AuthFailures: failures, Logger: cfg.Logger},
 		IDCloudHost: idcloudhost.Deps{Identity: a.Identity, Locations: a.Catalog, Billing: a.Billing, Payments: a.Payment,
 			Pricing: a.Pricing, Catalog: a.Catalog, Compute: a.Compute, Network: a.Network, Services: a.Services,
 			Buckets: a.Buckets, ObjectStorage: a.Objstore,
 			Idem: st, Clock: cfg.Clock,
-			Limiter: limiter, Logger: cfg.Logger},
+			Limiter: limiter, AuthFailures: failures, Logger: cfg.Logger},
 		ITGlobal: itglobal.Deps{Auth: a.Reseller, Reseller: a.Reseller, Orders: a.Orders, Support: a.Support,
-			Idem: st, Clock: cfg.Clock, Limiter: limiter, Logger: cfg.Logger},
-		Infiterra: infiterra.Deps{BSS: a.BSS, Logger: cfg.Logger},
+			Idem: st, Clock: cfg.Clock, Limiter: limiter, AuthFailures: failures, Logger: cfg.Logger},
+		Infiterra: infiterra.Deps{BSS: a.BSS, Logger: cfg.Logger, Limiter: limiter, AuthFailures: failures},
 		ActivateResellerAccount: func(ctx context.Context, id, token string) error {
 			_, err := a.Reseller.ActivateAccount(ctx, actor.System(""), id, token)
 			return err
@@ -351,7 +367,7 @@ func (a *App) buildReseller(cfg Config) {
 	a.Reseller = reseller.NewService(sqlstore.Reseller{Store: st}, a.Billing, a.Ledger, cfg.Clock,
 		reseller.Config{VATPercent: cfg.ResellerVAT, ActivationURL: public + ActivationPath})
 	a.OrdersSim = orderssim.NewWithState(cfg.ProviderDelay, sqlstore.SimState{Store: st})
-	a.Orders = orders.NewService(sqlstore.Orders{Store: st}, a.Reseller, a.OrdersSim, cfg.Clock, orders.Config{})
+	a.Orders = orders.NewService(sqlstore.Orders{Store: st}, a.Reseller, a.OrdersSim, cfg.Clock, orders.Config{Logger: cfg.Logger})
 	a.Support = support.NewService(sqlstore.Support{Store: st}, cfg.Clock)
 	a.Reseller.SetServices(a.Orders)
 	a.Reseller.SetTickets(a.Support)
@@ -373,12 +389,12 @@ func (a *App) buildResources(cfg Config) error {
 	a.NetworkSim = netsim.NewWithState(cfg.ProviderDelay, sims)
 	a.ComputeSim = computesim.NewWithState(cfg.ProviderDelay, sims)
 	a.ServicesSim = servicesim.NewWithState(cfg.ProviderDelay, sims)
-	a.Network = network.NewService(sqlstore.Network{Store: st}, a.Billing, a.NetworkSim, cfg.Clock, network.Config{})
+	a.Network = network.NewService(sqlstore.Network{Store: st}, a.Billing, a.NetworkSim, cfg.Clock, network.Config{Logger: cfg.Logger})
 	a.Compute = compute.NewService(compute.Deps{Store: sqlstore.Compute{Store: st}, Clock: cfg.Clock,
 		Provider: a.ComputeSim, Catalog: a.Catalog, Network: a.Network, Billing: a.Billing, Logger: cfg.Logger})
 	var err error
 	a.Services, err = services.NewService(sqlstore.Services{Store: st}, a.Billing, a.Network, a.Pricing,
-		a.ServicesSim, cfg.Clock, services.Config{SecretKey: key})
+		a.ServicesSim, cfg.Clock, services.Config{SecretKey: key, Logger: cfg.Logger})
 	if err != nil {
 		return err
 	}

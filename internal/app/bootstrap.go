@@ -167,7 +167,7 @@ func (a *App) LoadDemo(ctx context.Context, root tenancy.Org, adminKey string) (
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(a.cfg.DataDir, 0o750); err != nil {
+	if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {

@@ -249,3 +249,65 @@ func TestSetDefaultRace(t *testing.T) {
 		_ = money.EUR
 	})
 }
+
+// TestOneDefaultWithUserlessAccounts: an account created without a user
+// (POST /api/v1/billing-accounts without userId) lives in the same org as
+// the user's accounts and is listed to the user with them, so it must not
+// become a second default — created first, after, in parallel, or made the
+// default.
+func TestOneDefaultWithUserlessAccounts(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		defaults := func() []int64 {
+			t.Helper()
+			list, err := f.svc.ListAccounts(ctx, f.cust, false)
+			must(t, err)
+			var out []int64
+			for _, a := range list {
+				if a.IsDefault {
+					out = append(out, a.ID)
+				}
+			}
+			return out
+		}
+		create := func(user int64) billing.Account {
+			t.Helper()
+			a, err := f.svc.CreateAccount(ctx, f.op, billing.CreateAccountInput{OrgID: f.customer.ID, UserID: user})
+			if err != nil {
+				t.Error(err)
+			}
+			return a
+		}
+		first := create(8)
+		if got := create(0); got.IsDefault {
+			t.Fatalf("an account without a user became a second default: %v", defaults())
+		}
+		if got := defaults(); len(got) != 1 || got[0] != first.ID {
+			t.Fatalf("defaults %v, want [%d]", got, first.ID)
+		}
+		// Parallel creates, with and without the user.
+		var wg sync.WaitGroup
+		for i := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				create(int64(8 * (i % 2)))
+			}()
+		}
+		wg.Wait()
+		if got := defaults(); len(got) != 1 {
+			t.Fatalf("defaults after parallel creates: %v", got)
+		}
+		// Making a userless account the default leaves it the only one,
+		// and back.
+		userless := create(0)
+		must(t, f.svc.SetDefault(ctx, f.cust, userless.ID))
+		if got := defaults(); len(got) != 1 || got[0] != userless.ID {
+			t.Fatalf("defaults %v, want [%d]", got, userless.ID)
+		}
+		must(t, f.svc.SetDefault(ctx, f.cust, first.ID))
+		if got := defaults(); len(got) != 1 || got[0] != first.ID {
+			t.Fatalf("defaults %v, want [%d]", got, first.ID)
+		}
+	})
+}

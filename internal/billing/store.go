@@ -54,13 +54,17 @@ type Queries interface {
 	ListBillingAccounts(ctx context.Context, scope string, f AccountFilter) ([]Account, error)
 	// DefaultBillingAccount returns the live default account of (org, user).
 	DefaultBillingAccount(ctx context.Context, orgID string, userID int64) (Account, error)
-	// CountBillingAccounts counts the live accounts of (org, user).
+	// CountBillingAccounts counts the live accounts a new account of
+	// (org, user) shares a default with: the user's and the org's
+	// userless ones (a user sees those beside its own); for user 0, all
+	// of the org's.
 	CountBillingAccounts(ctx context.Context, orgID string, userID int64) (int, error)
 	// UpdateBillingAccount writes every field except id, org, user,
 	// currency, is_default, deleted_at and created_at.
 	UpdateBillingAccount(ctx context.Context, a Account) error
-	// SetDefaultBillingAccount makes id (live) the only default of its
-	// (org, user); the caller holds the org lock.
+	// SetDefaultBillingAccount makes id (live) the only default among the
+	// accounts it shares a default with (CountBillingAccounts); the caller
+	// holds the org lock.
 	SetDefaultBillingAccount(ctx context.Context, id int64, at time.Time) error
 	// SoftDeleteBillingAccount marks a live, non-default account deleted
 	// and reports whether it did.

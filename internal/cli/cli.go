@@ -55,30 +55,33 @@ func (f DBFlags) config() app.Config {
 // ServeCmd runs the server.
 type ServeCmd struct {
 	DBFlags
-	HTTP      string        `name:"http" env:"TRELLIS_HTTP" default:"127.0.0.1:8080" help:"HTTP listen address."`
-	IDCHHTTP  string        `name:"idcloudhost-http" env:"TRELLIS_IDCLOUDHOST_HTTP" help:"Also serve the idcloudhost API on this address at /v1/… (as api.idcloudhost.com does), e.g. 127.0.0.1:8081."`
-	S3        string        `name:"s3" env:"TRELLIS_S3" default:"127.0.0.1:9000" help:"Address of the embedded S3 server (objects under <data-dir>/s3); empty: no S3 server."`
-	S3Region  string        `name:"s3-region" env:"TRELLIS_S3_REGION" default:"us-east-1" help:"Region S3 clients sign their requests for."`
-	S3Domain  string        `name:"s3-domain" env:"TRELLIS_S3_DOMAIN" help:"Base domain for virtual-host-style S3 addressing (<bucket>.<domain>); path style always works."`
-	S3Store   string        `name:"s3-backend" env:"TRELLIS_S3_BACKEND" default:"posix" enum:"posix,s3" help:"Where the S3 server keeps objects: posix (files under <data-dir>/s3) or s3 (an upstream S3-compatible store, --s3-upstream; nodes then share only it and the database)."`
-	S3Up      string        `name:"s3-upstream" env:"TRELLIS_S3_UPSTREAM" help:"URL of the upstream S3 store for --s3-backend s3 (path-style), e.g. https://s3.example.net. Trellis's bucket names are its bucket names: give Trellis an upstream account of its own."`
-	S3UpKey   string        `name:"s3-upstream-key" env:"TRELLIS_S3_UPSTREAM_KEY" help:"Access key of the upstream S3 account."`
-	S3UpSec   string        `name:"s3-upstream-secret" env:"TRELLIS_S3_UPSTREAM_SECRET" help:"Secret key of the upstream S3 account (prefer the environment variable: arguments are visible to other users)."`
-	S3UpReg   string        `name:"s3-upstream-region" env:"TRELLIS_S3_UPSTREAM_REGION" default:"us-east-1" help:"Region requests to the upstream S3 are signed for (and its buckets created in)."`
-	NodeID    string        `name:"node-id" env:"TRELLIS_NODE_ID" help:"This node's id among the nodes sharing the database (default: a fresh UUIDv7 at every start). A start is refused while a live node holds the id."`
-	AdminKey  string        `name:"admin-key" env:"TRELLIS_ADMIN_KEY" help:"Bootstrap the provider admin key to this value instead of generating one."`
-	Demo      bool          `name:"demo" env:"TRELLIS_DEMO" help:"Load the sandbox (the vendor documents' example objects) and write demo-credentials.json. Implies --sandbox."`
-	Sandbox   bool          `name:"sandbox" env:"TRELLIS_SANDBOX" help:"Let the provider admin move the clock forward (POST /api/v1/sandbox/clock) to simulate billing periods."`
-	RateLimit float64       `name:"rate-limit" env:"TRELLIS_RATE_LIMIT" default:"50" help:"Requests per second per API key (0 disables)."`
-	RateBurst int           `name:"rate-burst" env:"TRELLIS_RATE_BURST" default:"100" help:"Burst size of the per-key rate limit."`
-	BodyLimit int64         `name:"body-limit" env:"TRELLIS_BODY_LIMIT" default:"1048576" help:"Largest request body in bytes."`
-	JobEvery  time.Duration `name:"job-interval" env:"TRELLIS_JOB_INTERVAL" default:"1m" help:"How often periodic jobs run."`
-	LogLevel  string        `name:"log-level" env:"TRELLIS_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level."`
-	SecretKey string        `name:"secret-key" env:"TRELLIS_SECRET_KEY" help:"64 hex digits sealing stored secrets (managed database passwords); default: <data-dir>/secret.key, created on first start. Nodes sharing a database must share it."`
-	Delay     time.Duration `name:"provider-delay" env:"TRELLIS_PROVIDER_DELAY" default:"0s" help:"How long each step of the built-in sim provider takes (0: done before the request answers)."`
-	PublicURL string        `name:"public-url" env:"TRELLIS_PUBLIC_URL" help:"The URL clients reach the HTTP API at, for links in e-mails (default: http://<--http>)."`
-	VAT       int           `name:"reseller-vat" env:"TRELLIS_RESELLER_VAT" default:"20" help:"VAT rate in percent of the reseller channel's (Partner API v2) invoices and charges."`
-	Grace     time.Duration `name:"shutdown-grace" env:"TRELLIS_SHUTDOWN_GRACE" default:"30s" help:"How long in-flight requests may take to finish on shutdown."`
+	HTTP          string        `name:"http" env:"TRELLIS_HTTP" default:"127.0.0.1:8080" help:"HTTP listen address."`
+	IDCHHTTP      string        `name:"idcloudhost-http" env:"TRELLIS_IDCLOUDHOST_HTTP" help:"Also serve the idcloudhost API on this address at /v1/… (as api.idcloudhost.com does), e.g. 127.0.0.1:8081."`
+	S3            string        `name:"s3" env:"TRELLIS_S3" default:"127.0.0.1:9000" help:"Address of the embedded S3 server (objects under <data-dir>/s3); empty: no S3 server."`
+	S3Region      string        `name:"s3-region" env:"TRELLIS_S3_REGION" default:"us-east-1" help:"Region S3 clients sign their requests for."`
+	S3Domain      string        `name:"s3-domain" env:"TRELLIS_S3_DOMAIN" help:"Base domain for virtual-host-style S3 addressing (<bucket>.<domain>); path style always works."`
+	S3Store       string        `name:"s3-backend" env:"TRELLIS_S3_BACKEND" default:"posix" enum:"posix,s3" help:"Where the S3 server keeps objects: posix (files under <data-dir>/s3) or s3 (an upstream S3-compatible store, --s3-upstream; nodes then share only it and the database)."`
+	S3Up          string        `name:"s3-upstream" env:"TRELLIS_S3_UPSTREAM" help:"URL of the upstream S3 store for --s3-backend s3 (path-style), e.g. https://s3.example.net. Trellis's bucket names are its bucket names: give Trellis an upstream account of its own."`
+	S3UpKey       string        `name:"s3-upstream-key" env:"TRELLIS_S3_UPSTREAM_KEY" help:"Access key of the upstream S3 account."`
+	S3UpSec       string        `name:"s3-upstream-secret" env:"TRELLIS_S3_UPSTREAM_SECRET" help:"Secret key of the upstream S3 account (prefer the environment variable: arguments are visible to other users)."`
+	S3UpReg       string        `name:"s3-upstream-region" env:"TRELLIS_S3_UPSTREAM_REGION" default:"us-east-1" help:"Region requests to the upstream S3 are signed for (and its buckets created in)."`
+	NodeID        string        `name:"node-id" env:"TRELLIS_NODE_ID" help:"This node's id among the nodes sharing the database (default: a fresh UUIDv7 at every start). A start is refused while a live node holds the id."`
+	AdminKey      string        `name:"admin-key" env:"TRELLIS_ADMIN_KEY" help:"Bootstrap the provider admin key to this value instead of generating one."`
+	Demo          bool          `name:"demo" env:"TRELLIS_DEMO" help:"Load the sandbox (the vendor documents' example objects) and write demo-credentials.json. Implies --sandbox."`
+	Sandbox       bool          `name:"sandbox" env:"TRELLIS_SANDBOX" help:"Let the provider admin move the clock forward (POST /api/v1/sandbox/clock) to simulate billing periods."`
+	RateLimit     float64       `name:"rate-limit" env:"TRELLIS_RATE_LIMIT" default:"50" help:"Requests per second per API key (0 disables)."`
+	RateBurst     int           `name:"rate-burst" env:"TRELLIS_RATE_BURST" default:"100" help:"Burst size of the per-key rate limit."`
+	AuthFailRate  float64       `name:"auth-fail-rate" env:"TRELLIS_AUTH_FAIL_RATE" default:"1" help:"Failed authentications per second a client address may make; past the burst it gets 429 before any key is looked up (0 disables)."`
+	AuthFailBurst int           `name:"auth-fail-burst" env:"TRELLIS_AUTH_FAIL_BURST" default:"20" help:"Burst size of the failed-authentication limit."`
+	MetricsToken  string        `name:"metrics-token" env:"TRELLIS_METRICS_TOKEN" help:"Bearer token /metrics requires, so Prometheus can scrape from another host; without it /metrics answers loopback clients only."`
+	BodyLimit     int64         `name:"body-limit" env:"TRELLIS_BODY_LIMIT" default:"1048576" help:"Largest request body in bytes."`
+	JobEvery      time.Duration `name:"job-interval" env:"TRELLIS_JOB_INTERVAL" default:"1m" help:"How often periodic jobs run."`
+	LogLevel      string        `name:"log-level" env:"TRELLIS_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level."`
+	SecretKey     string        `name:"secret-key" env:"TRELLIS_SECRET_KEY" help:"64 hex digits sealing stored secrets (managed database passwords); default: <data-dir>/secret.key, created on first start. Nodes sharing a database must share it."`
+	Delay         time.Duration `name:"provider-delay" env:"TRELLIS_PROVIDER_DELAY" default:"0s" help:"How long each step of the built-in sim provider takes (0: done before the request answers)."`
+	PublicURL     string        `name:"public-url" env:"TRELLIS_PUBLIC_URL" help:"The URL clients reach the HTTP API at, for links in e-mails (default: http://<--http>)."`
+	VAT           int           `name:"reseller-vat" env:"TRELLIS_RESELLER_VAT" default:"20" help:"VAT rate in percent of the reseller channel's (Partner API v2) invoices and charges."`
+	Grace         time.Duration `name:"shutdown-grace" env:"TRELLIS_SHUTDOWN_GRACE" default:"30s" help:"How long in-flight requests may take to finish on shutdown."`
 }
 
 // Run serves until interrupted.
@@ -90,6 +93,8 @@ func (c *ServeCmd) Run(g *Globals) error {
 	logger := slog.New(slog.NewTextHandler(g.Stderr, &slog.HandlerOptions{Level: level}))
 	cfg := c.config()
 	cfg.Logger, cfg.RateLimit, cfg.RateBurst, cfg.BodyLimit, cfg.JobEvery = logger, c.RateLimit, c.RateBurst, c.BodyLimit, c.JobEvery
+	cfg.AuthFailureRate, cfg.AuthFailureBurst = c.AuthFailRate, c.AuthFailBurst
+	cfg.MetricsToken = c.MetricsToken
 	cfg.Sandbox = c.Sandbox || c.Demo
 	cfg.ProviderDelay = c.Delay
 	if c.VAT < 0 || c.VAT > 100 {
@@ -111,6 +116,12 @@ func (c *ServeCmd) Run(g *Globals) error {
 		}
 		cfg.SecretKey = key
 	}
+	// Resolved before the S3 server starts: it may change the working
+	// directory.
+	dataDir, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return err
+	}
 	a, err := app.Open(g.Ctx, cfg)
 	if err != nil {
 		return err
@@ -127,7 +138,11 @@ func (c *ServeCmd) Run(g *Globals) error {
 		return fmt.Errorf("%w (choose another address with --s3, or run without the S3 server with --s3 '')", err)
 	}
 	if boot.NewAdminKey != "" {
-		fmt.Fprintf(g.Stdout, "\nProvider admin API key (shown once, keep it safe):\n\n    %s\n\n", boot.NewAdminKey)
+		// Never through the structured logger, which may be shipped to a
+		// log store.
+		if err := announceAdminKey(g.Stdout, isTerminal(g.Stdout), dataDir, boot.NewAdminKey); err != nil {
+			return fmt.Errorf("admin key: %w", err)
+		}
 	}
 	if c.Demo {
 		known := boot.NewAdminKey

@@ -31,10 +31,13 @@ const DefaultBodyLimit = 1 << 20
 
 // Config is what the HTTP surface needs.
 type Config struct {
-	Logger          *slog.Logger
-	Registry        *prometheus.Registry
-	BodyLimit       int64
-	Ready           func(ctx context.Context) error // database reachable
+	Logger    *slog.Logger
+	Registry  *prometheus.Registry
+	BodyLimit int64
+	Ready     func(ctx context.Context) error // database reachable
+	// MetricsToken, when set, is the bearer token /metrics requires;
+	// empty: /metrics answers loopback clients only.
+	MetricsToken    string
 	Native          native.Deps
 	ImpossibleCloud impossiblecloud.Deps
 	IDCloudHost     idcloudhost.Deps
@@ -96,7 +99,7 @@ func New(cfg Config) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", protectMetrics(cfg.MetricsToken, promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeAnyError(w, r, errs.New(errs.KindNotFound, "no such route: "+r.Method+" "+r.URL.Path))
 	})

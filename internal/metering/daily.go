@@ -95,10 +95,15 @@ type RecordDailyInput struct {
 	UsageBytes       int64
 }
 
-// RecordDaily records (or corrects) a day of usage for a storage account in
-// the actor's subtree. The allocation is taken from the account now.
+// RecordDaily records (or corrects) a day of usage for a storage account.
+// The allocation is taken from the account now. Usage is what a contract's
+// excess charge is computed from, so only the provider's admins (and
+// Trellis itself) write it: a distributor must not set its own bill.
 func (s *Service) RecordDaily(ctx context.Context, a actor.Actor, in RecordDailyInput) (DailyUsage, error) {
 	if err := a.Require(actor.Admin); err != nil {
+		return DailyUsage{}, err
+	}
+	if err := a.RequireKind(actor.Provider); err != nil {
 		return DailyUsage{}, err
 	}
 	if _, err := time.Parse(DayLayout, in.Day); err != nil {

@@ -3,6 +3,7 @@ package network
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"slices"
 	"time"
@@ -37,6 +38,9 @@ type Config struct {
 	// IPv6Range is where networks' IPv6 /64s are carved from (default
 	// 2001:db8::/32, the documentation prefix: configure the real one).
 	IPv6Range netip.Prefix
+	// Logger receives the failures of steps a request runs itself (the
+	// job retries them); nil discards.
+	Logger *slog.Logger
 }
 
 // Defaults of Config.
@@ -76,6 +80,9 @@ func NewService(st Store, accounts Accounts, p Provider, c clock.Clock, cfg Conf
 	}
 	if _, err := ipv6SubnetAt(cfg.IPv6Range, 0); err != nil {
 		panic(err)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{store: st, accounts: accounts, provider: p, clock: c, cfg: cfg}
 }
@@ -144,6 +151,14 @@ func (s *Service) enqueue(ctx context.Context, tx Queries, args jobs.Args, inlin
 		at = at.Add(SafetyNet)
 	}
 	return tx.EnqueueJob(ctx, args, jobs.InsertOpts{RunAt: at})
+}
+
+// logStep logs the failure of a step a request ran itself: the job retries
+// it, but the cause would otherwise be lost.
+func (s *Service) logStep(err error, kind, uuid, op string) {
+	if err != nil {
+		s.cfg.Logger.Warn("network step failed; the job retries it", kind, uuid, "step", op, "err", err)
+	}
 }
 
 // inline reports whether steps are attempted right after the request.
@@ -270,7 +285,7 @@ func (s *Service) LoadDemoNetwork(ctx context.Context, a actor.Actor, location, 
 // as stored.
 func (s *Service) afterNetworkCreate(ctx context.Context, n Network) (Network, error) {
 	if s.inline() {
-		_ = s.RunNetworkStep(ctx, NetworkStep{NetworkUUID: n.UUID, Op: OpCreate})
+		s.logStep(s.RunNetworkStep(ctx, NetworkStep{NetworkUUID: n.UUID, Op: OpCreate}), "network", n.UUID, OpCreate)
 	}
 	return s.store.GetNetwork(ctx, n.OrgID, n.UUID)
 }
@@ -377,7 +392,7 @@ func (s *Service) DeleteNetwork(ctx context.Context, a actor.Actor, location, uu
 		return s.enqueue(ctx, tx, NetworkStep{NetworkUUID: n.UUID, Op: OpDelete}, s.inline())
 	})
 	if err == nil && s.inline() {
-		_ = s.RunNetworkStep(ctx, NetworkStep{NetworkUUID: uuid, Op: OpDelete})
+		s.logStep(s.RunNetworkStep(ctx, NetworkStep{NetworkUUID: uuid, Op: OpDelete}), "network", uuid, OpDelete)
 	}
 	return err
 }

@@ -279,7 +279,9 @@ func (s *Service) PurgeDue(ctx context.Context) (int, error) {
 }
 
 // Regions lists the regions, with this server's S3 URL when it has one
-// (SetS3URL).
+// (SetS3URL) as their S3, IAM and STS URL alike: the node serves all three
+// on that one endpoint, so URLs defined for another host would send
+// clients elsewhere.
 func (s *Service) Regions(ctx context.Context) ([]Region, error) {
 	rs, err := s.store.ListRegions(ctx)
 	if err != nil || s.s3URL == nil {
@@ -287,7 +289,7 @@ func (s *Service) Regions(ctx context.Context) ([]Region, error) {
 	}
 	if u := s.s3URL(); u != "" {
 		for i := range rs {
-			rs[i].S3URL = u
+			rs[i].S3URL, rs[i].IAMURL, rs[i].STSURL = u, u, u
 		}
 	}
 	return rs, nil

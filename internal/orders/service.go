@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -24,6 +25,9 @@ type Config struct {
 	// runs the step itself (provider delay 0): if that attempt fails, or
 	// the process dies before it, the job does it (default 30s).
 	SafetyNet time.Duration
+	// Logger receives the failures of steps a request runs itself (the
+	// job retries them); nil discards.
+	Logger *slog.Logger
 }
 
 // Day is the charging period of an order.
@@ -42,6 +46,9 @@ type Service struct {
 func NewService(st Store, res Reseller, prov Provider, c clock.Clock, cfg Config) *Service {
 	if cfg.SafetyNet <= 0 {
 		cfg.SafetyNet = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{store: st, res: res, provider: prov, clock: c, cfg: cfg}
 }
@@ -348,7 +355,7 @@ func (s *Service) create(ctx context.Context, a actor.Actor, projectID int64, d 
 	}
 	if s.inline() {
 		// A failure leaves the order in Error for the job to retry.
-		_ = s.stepCreate(ctx, id)
+		s.logStep(s.stepCreate(ctx, id), id, OpCreate)
 	}
 	return s.store.GetResellerOrder(ctx, "/", id)
 }
@@ -494,7 +501,7 @@ func (s *Service) DeleteOrder(ctx context.Context, a actor.Actor, id int64) (Ord
 		return Order{}, err
 	}
 	if run && s.inline() {
-		_ = s.stepDelete(ctx, id)
+		s.logStep(s.stepDelete(ctx, id), id, OpDelete)
 	}
 	return s.store.GetResellerOrder(ctx, "/", id)
 }
@@ -525,6 +532,14 @@ func (s *Service) enqueueTx(ctx context.Context, tx Queries, id int64, op string
 }
 
 func (s *Service) inline() bool { return s.provider.Delay() <= 0 }
+
+// logStep logs the failure of a step a request ran itself: the job retries
+// it, but the cause would otherwise be lost.
+func (s *Service) logStep(err error, id int64, op string) {
+	if err != nil {
+		s.cfg.Logger.Warn("order step failed; the job retries it", "order", id, "step", op, "err", err)
+	}
+}
 
 // RunOrderStep is the worker of OrderStep (the lead registers it with
 // jobs.AddWorker). Steps are idempotent; a provider failure is returned so

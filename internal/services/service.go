@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"github.com/trellis-cloud/trellis/internal/sealed"
+	"log/slog"
 	"math/big"
 	"slices"
 	"strings"
@@ -57,6 +58,9 @@ type Config struct {
 	// runs the step itself (provider delay 0): if that attempt fails, or
 	// the process dies before it, the job does it (default 30s).
 	SafetyNet time.Duration
+	// Logger receives the failures of steps a request runs itself (the
+	// job retries them); nil discards.
+	Logger *slog.Logger
 }
 
 // Service manages service packages.
@@ -82,6 +86,9 @@ func NewService(st Store, b Billing, n Network, p Prices, prov Provider, c clock
 	}
 	if cfg.SafetyNet <= 0 {
 		cfg.SafetyNet = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{store: st, billing: b, network: n, prices: p, provider: prov, clock: c, cfg: cfg}
 	box, err := sealed.New(cfg.SecretKey)
@@ -123,6 +130,14 @@ func (s *Service) enqueueTx(ctx context.Context, tx Queries, uuid, op string) er
 		d = s.cfg.SafetyNet
 	}
 	return tx.EnqueueJob(ctx, PackageStep{PackageUUID: uuid, Op: op}, jobs.InsertOpts{RunAt: s.clock.Now().Add(d)})
+}
+
+// logStep logs the failure of a step a request ran itself: the job retries
+// it, but the cause would otherwise be lost.
+func (s *Service) logStep(err error, uuid, step string) {
+	if err != nil {
+		s.cfg.Logger.Warn("service package step failed; the job retries it", "package", uuid, "step", step, "err", err)
+	}
 }
 
 // inline tells whether requests run steps themselves.
@@ -520,7 +535,7 @@ func (s *Service) Create(ctx context.Context, a actor.Actor, in CreateInput) (Pa
 	}
 	if s.inline() {
 		// A failure leaves the package in "error" for the job to retry.
-		_ = s.stepCreate(ctx, uuid)
+		s.logStep(s.stepCreate(ctx, uuid), uuid, "create")
 	}
 	return s.reread(ctx, uuid)
 }
@@ -634,7 +649,7 @@ func (s *Service) Delete(ctx context.Context, a actor.Actor, location, uuid stri
 	}
 	if run && s.inline() {
 		// A failure leaves the package "deleting" for the job to retry.
-		_ = s.stepDelete(ctx, id)
+		s.logStep(s.stepDelete(ctx, id), id, "delete")
 	}
 	return s.reread(ctx, id)
 }
@@ -706,7 +721,7 @@ func (s *Service) changeWhitelist(ctx context.Context, a actor.Actor, location, 
 	}
 	if changed && s.inline() {
 		// A failure is retried by the job; the list is the truth.
-		_ = s.stepWhitelist(ctx, id)
+		s.logStep(s.stepWhitelist(ctx, id), id, "whitelist")
 	}
 	return list, nil
 }

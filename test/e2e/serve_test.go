@@ -53,9 +53,27 @@ func TestServeDefaults(t *testing.T) {
 		}
 	}()
 	waitReady(t, "http://127.0.0.1:8080", done, out)
-	key := regexp.MustCompile(`trl_[A-Za-z0-9_-]{43}`).FindString(out.String())
-	if key == "" {
-		t.Fatalf("no admin key printed:\n%s", out)
+	// Standard output is not a terminal here: the key is not printed (it
+	// could end up in a log store) but written to ./data/initial-admin-key.
+	if !strings.Contains(out.String(), "Provider admin API key") {
+		t.Fatalf("the first start did not announce the admin key:\n%s", out)
+	}
+	if k := regexp.MustCompile(`trl_[A-Za-z0-9_-]{43}`).FindString(out.String()); k != "" {
+		t.Fatalf("the admin key was printed to captured output:\n%s", out)
+	}
+	keyPath := filepath.Join(dir, "data", "initial-admin-key")
+	kb, err := os.ReadFile(keyPath)
+	if err != nil {
+		t.Fatalf("no admin key file: %v\n%s", err, out)
+	}
+	key := strings.TrimSpace(string(kb))
+	if fi, err := os.Stat(keyPath); err != nil || fi.Mode().Perm() != 0o600 || !regexp.MustCompile(`^trl_[A-Za-z0-9_-]{43}$`).MatchString(key) {
+		t.Fatalf("admin key file: %q, %v", key, err)
+	}
+	for p, mode := range map[string]os.FileMode{"data": 0o700, "data/trellis.db": 0o600, "data/secret.key": 0o600} {
+		if fi, err := os.Stat(filepath.Join(dir, p)); err != nil || fi.Mode().Perm() != mode {
+			t.Errorf("%s: %v, want mode %o", p, err, mode)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data", "trellis.db")); err != nil {
 		t.Fatalf("no SQLite database at ./data/trellis.db: %v", err)

@@ -48,6 +48,9 @@ func Bearer(r *http.Request) string {
 type Config struct {
 	Auth    Authenticator
 	Limiter *ratelimit.Limiter // nil: no limit
+	// Failures limits failed authentications per client address, before
+	// the key is looked up (nil: no limit).
+	Failures *Failures
 	// Credential extracts the key from a request.
 	Credential func(*http.Request) string
 	// Public reports requests that need no key (e.g. a public listing).
@@ -56,8 +59,9 @@ type Config struct {
 	WriteError func(w http.ResponseWriter, r *http.Request, err error)
 }
 
-// Middleware authenticates every request (except public ones), rate-limits
-// per key, and stores the actor in the context.
+// Middleware authenticates every request (except public ones), refuses
+// clients with too many failed authentications before the lookup,
+// rate-limits per key, and stores the actor in the context.
 func Middleware(cfg Config) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -65,9 +69,14 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
+			if err := cfg.Failures.Check(w, r); err != nil {
+				cfg.WriteError(w, r, err)
+				return
+			}
 			reqID := middleware.RequestIDFrom(r.Context())
 			a, err := cfg.Auth.Authenticate(r.Context(), cfg.Credential(r), reqID)
 			if err != nil {
+				cfg.Failures.Record(r, err)
 				if errs.Is(err, errs.KindUnauthenticated) {
 					w.Header().Set("WWW-Authenticate", `Bearer realm="trellis"`)
 				}

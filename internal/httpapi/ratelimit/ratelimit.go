@@ -112,3 +112,24 @@ func RetryAfterSeconds(d time.Duration) int {
 	}
 	return int(max(s, 1))
 }
+
+// Blocked reports, without taking a token, whether key's bucket is empty,
+// and how long until it holds one again. A guard that counts only some
+// events (failed authentications) asks this before the work and calls
+// Allow after an event.
+func (l *Limiter) Blocked(key string) (blocked bool, retryAfter time.Duration) {
+	if l.limit <= 0 {
+		return false, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[key]
+	if b == nil {
+		return false, 0
+	}
+	now := l.now()
+	if tokens := b.lim.TokensAt(now); tokens < 1 {
+		return true, time.Duration((1 - tokens) / float64(l.limit) * float64(time.Second))
+	}
+	return false, 0
+}

@@ -150,7 +150,8 @@ func (s *Store) DefaultBillingAccount(ctx context.Context, orgID string, userID 
 func (s *Store) CountBillingAccounts(ctx context.Context, orgID string, userID int64) (int, error) {
 	var n int
 	err := s.r().QueryRowContext(ctx, `SELECT COUNT(*) FROM billing_accounts
-		WHERE org_id = $1 AND user_id = CAST($2 AS BIGINT) AND deleted_at IS NULL`, orgID, userID).Scan(&n)
+		WHERE org_id = $1 AND deleted_at IS NULL
+		AND (CAST($2 AS BIGINT) = 0 OR user_id = CAST($2 AS BIGINT) OR user_id = 0)`, orgID, userID).Scan(&n)
 	return n, s.mapErr(err, "billing account")
 }
 
@@ -172,11 +173,14 @@ func (s *Store) UpdateBillingAccount(ctx context.Context, a billing.Account) err
 }
 
 // SetDefaultBillingAccount implements billing.Queries: clear the other
-// defaults first, then set this one, so the partial unique index (one live
-// default per org and user) holds after every statement.
+// defaults first (the user's and the org's userless ones, which the user
+// sees beside its own), then set this one, so the partial unique index (one
+// live default per org and user) holds after every statement.
 func (s *Store) SetDefaultBillingAccount(ctx context.Context, id int64, at time.Time) error {
 	if _, err := s.w().ExecContext(ctx, `UPDATE billing_accounts SET is_default = FALSE, updated_at = $2
-		WHERE is_default AND id <> $1 AND (org_id, user_id) IN (SELECT org_id, user_id FROM billing_accounts WHERE id = $1)`,
+		WHERE is_default AND id <> $1 AND EXISTS (SELECT 1 FROM billing_accounts t WHERE t.id = $1
+			AND t.org_id = billing_accounts.org_id
+			AND (t.user_id = billing_accounts.user_id OR t.user_id = 0 OR billing_accounts.user_id = 0))`,
 		id, at); err != nil {
 		return s.mapErr(err, "billing account")
 	}

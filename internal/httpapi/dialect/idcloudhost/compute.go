@@ -708,6 +708,13 @@ func (s *server) listBillingResources(ctx context.Context, c *call) (any, error)
 	if err != nil {
 		return nil, err
 	}
+	if id == 0 {
+		// Clients that name the account as every other route does
+		// (billing_account_id) get that account, not the default one.
+		if id, _, err = c.p.whole("billing_account_id"); err != nil {
+			return nil, err
+		}
+	}
 	if err := resourceType(c.p); err != nil {
 		return nil, err
 	}

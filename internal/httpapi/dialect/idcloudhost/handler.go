@@ -34,19 +34,20 @@ const SpecPath = "/idcloudhost/openapi.json"
 // Deps are the services the dialect calls, each through an interface this
 // package owns.
 type Deps struct {
-	Identity  Identity
-	Locations Locations
-	Billing   Billing
-	Payments  Payments
-	Pricing   Pricing
-	Catalog   Catalog  // host pools, images, VM parameters (catalog.go)
-	Compute   Compute  // VMs, VM storage, replicas, block disks (compute.go)
-	Network   Network  // networks, floating IPs, load balancers (network.go)
-	Services  Services // managed service packages (services.go)
-	Idem      idempotency.Store
-	Clock     clock.Clock
-	Limiter   *ratelimit.Limiter // nil: no rate limit
-	Logger    *slog.Logger       // where the causes of 5xx answers go; nil discards
+	Identity     Identity
+	Locations    Locations
+	Billing      Billing
+	Payments     Payments
+	Pricing      Pricing
+	Catalog      Catalog  // host pools, images, VM parameters (catalog.go)
+	Compute      Compute  // VMs, VM storage, replicas, block disks (compute.go)
+	Network      Network  // networks, floating IPs, load balancers (network.go)
+	Services     Services // managed service packages (services.go)
+	Idem         idempotency.Store
+	Clock        clock.Clock
+	Limiter      *ratelimit.Limiter // nil: no rate limit
+	AuthFailures *authn.Failures    // failed authentications per client address; nil: no limit
+	Logger       *slog.Logger       // where the causes of 5xx answers go; nil discards
 
 	Buckets       Buckets       // object-storage buckets and the S3 URL (storage.go)
 	ObjectStorage ObjectStorage // S3 users and keys (storage.go)
@@ -169,6 +170,7 @@ func Handler(d Deps) http.Handler {
 		authn.Middleware(authn.Config{
 			Auth:       d.Identity,
 			Limiter:    d.Limiter,
+			Failures:   d.AuthFailures,
 			Credential: Credential,
 			WriteError: s.writeError,
 		}),
@@ -233,6 +235,10 @@ func (s *server) serve(o op) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
+		if err := s.checkAccount(r.Context(), c); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		// Every route checks a slug it was given; located routes also
 		// resolve the default location when there is none.
 		if slug, _ := r.Context().Value(slugKey{}).(string); o.located || slug != "" {
@@ -255,6 +261,21 @@ func (s *server) serve(o op) http.HandlerFunc {
 			writeJSON(w, http.StatusOK, v)
 		}
 	}
+}
+
+// checkAccount resolves a billing_account_id the request names, on every
+// route, before the handler runs: another user's account is 404 and, for a
+// token restricted to one account, any other account is 403 — also on
+// routes that would otherwise ignore the parameter (has_active_campaigns)
+// or read the account under another name (billing_resources' id). A
+// malformed id is left to the handler, which names the field it expects.
+func (s *server) checkAccount(ctx context.Context, c *call) error {
+	id, ok, err := c.p.whole("billing_account_id")
+	if err != nil || !ok || id == 0 || s.d.Billing == nil {
+		return nil
+	}
+	_, err = s.d.Billing.ResolveAccount(ctx, c.a, id)
+	return err
 }
 
 // noContent is a handler result answered 204 with no body (disk and

@@ -28,14 +28,15 @@ const Prefix = "/impossiblecloud/v1"
 
 // Deps are the services the dialect calls.
 type Deps struct {
-	Tenancy  *tenancy.Service
-	Objstore *objstore.Service
-	Access   *access.Service
-	Metering *metering.Service
-	Idem     idempotency.Store
-	Clock    clock.Clock
-	Limiter  *ratelimit.Limiter // nil: no rate limit
-	Logger   *slog.Logger       // where the causes of 5xx answers go; nil discards
+	Tenancy      *tenancy.Service
+	Objstore     *objstore.Service
+	Access       *access.Service
+	Metering     *metering.Service
+	Idem         idempotency.Store
+	Clock        clock.Clock
+	Limiter      *ratelimit.Limiter // nil: no rate limit
+	AuthFailures *authn.Failures    // failed authentications per client address; nil: no limit
+	Logger       *slog.Logger       // where the causes of 5xx answers go; nil discards
 }
 
 // Handler serves every path under Prefix.
@@ -59,6 +60,7 @@ func Handler(d Deps) http.Handler {
 		authn.Middleware(authn.Config{
 			Auth:       d.Access,
 			Limiter:    d.Limiter,
+			Failures:   d.AuthFailures,
 			Credential: authn.Bearer,
 			Public: func(r *http.Request) bool {
 				_, pattern := mux.Handler(r)

@@ -15,7 +15,9 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/bss"
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/authn"
 	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
+	"github.com/trellis-cloud/trellis/internal/httpapi/ratelimit"
 )
 
 // The HTTP header names of the contract (reference §1.3).
@@ -32,6 +34,9 @@ const (
 	// MessageDenied is Web API's AuthorizeAttribute answer, which the SDK
 	// relies on for a failed authorization.
 	MessageDenied = "Authorization has been denied for this request."
+	// MessageTooMany answers a client over its rate limit (429, with
+	// Retry-After): too many calls, or too many failed authentications.
+	MessageTooMany = "Too many requests; retry later."
 	// MessageInvalidBody answers a body that is not the endpoint's JSON.
 	MessageInvalidBody = "invalid request body"
 	// MessageInternal is Web API's answer to an unhandled failure; the cause
@@ -70,6 +75,11 @@ type Service interface {
 type Deps struct {
 	BSS    Service      // installations and the fifteen operations (*bss.Service)
 	Logger *slog.Logger // every call (with its track id) and the causes of 500s; nil discards
+	// Limiter limits calls per installation (application id); nil: none.
+	Limiter *ratelimit.Limiter
+	// AuthFailures limits failed authentications per client address,
+	// before the installation is looked up; nil: no limit.
+	AuthFailures *authn.Failures
 }
 
 // Route is one endpoint, for docs and tests.
@@ -138,13 +148,15 @@ func (r route) allows(method string) bool {
 }
 
 type server struct {
-	svc    Service
-	log    *slog.Logger
-	routes map[string]route
+	svc      Service
+	log      *slog.Logger
+	routes   map[string]route
+	limiter  *ratelimit.Limiter
+	failures *authn.Failures
 }
 
 func newServer(d Deps) *server {
-	s := &server{svc: d.BSS, log: d.Logger, routes: map[string]route{}}
+	s := &server{svc: d.BSS, log: d.Logger, routes: map[string]route{}, limiter: d.Limiter, failures: d.AuthFailures}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -212,8 +224,13 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	ctx := r.Context()
+	if err := s.failures.Check(w, r); err != nil {
+		writeJSON(w, http.StatusTooManyRequests, message{MessageTooMany})
+		return
+	}
 	inst, err := s.authenticate(ctx, r)
 	if err != nil {
+		s.failures.Record(r, err)
 		if errs.KindOf(err) == errs.KindUnauthenticated {
 			s.log.Info("infiterra: authorization denied", "path", r.URL.Path, "app_id", r.Header.Get(HeaderApplicationID),
 				"track_id", r.Header.Get(HeaderTrackID), "err", err)
@@ -223,6 +240,13 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("infiterra: authenticate", "path", r.URL.Path, "request_id", middleware.RequestIDFrom(ctx), "err", err)
 		writeJSON(w, http.StatusInternalServerError, internalError())
 		return
+	}
+	if s.limiter != nil {
+		if ok, wait := s.limiter.Allow("infiterra:" + inst.AppID); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(ratelimit.RetryAfterSeconds(wait)))
+			writeJSON(w, http.StatusTooManyRequests, message{MessageTooMany})
+			return
+		}
 	}
 	c := bss.Call{Inst: inst, TrackID: trackID(r), Settings: s.settings(ctx, r, inst)}
 

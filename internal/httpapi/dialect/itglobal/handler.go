@@ -32,14 +32,15 @@ const FeatureSimpleOneSupport = "SimpleOneSupport"
 // Deps are the services the dialect calls, each through an interface this
 // package owns (deps.go).
 type Deps struct {
-	Auth     Authenticator // reseller keys (*reseller.Service)
-	Reseller Reseller      // accounts, projects, companies, invoices, payments, operations
-	Orders   Orders        // catalogs and orders
-	Support  Support       // tickets and reviews
-	Idem     idempotency.Store
-	Clock    clock.Clock
-	Limiter  *ratelimit.Limiter // nil: no rate limit
-	Logger   *slog.Logger       // where the causes of 5xx answers go; nil discards
+	Auth         Authenticator // reseller keys (*reseller.Service)
+	Reseller     Reseller      // accounts, projects, companies, invoices, payments, operations
+	Orders       Orders        // catalogs and orders
+	Support      Support       // tickets and reviews
+	Idem         idempotency.Store
+	Clock        clock.Clock
+	Limiter      *ratelimit.Limiter // nil: no rate limit
+	AuthFailures *authn.Failures    // failed authentications per client address; nil: no limit
+	Logger       *slog.Logger       // where the causes of 5xx answers go; nil discards
 }
 
 // RouteInfo describes one operation for docs and tests.
@@ -105,6 +106,7 @@ func Handler(d Deps) http.Handler {
 		authn.Middleware(authn.Config{
 			Auth:       d.Auth,
 			Limiter:    d.Limiter,
+			Failures:   d.AuthFailures,
 			Credential: authn.Bearer,
 			WriteError: s.writeError,
 		}),

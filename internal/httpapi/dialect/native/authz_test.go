@@ -60,8 +60,9 @@ func (e *env) authzCases() []authzCase {
 
 		{method: "GET", path: "/audit"},
 
-		{method: "PUT", path: "/storage-accounts/" + e.saA + day, body: `{"usage":1}`, forbidden: admins,
-			foreignPath: "/storage-accounts/" + e.saB + day},
+		// Usage drives the contract's excess charge: only the provider
+		// (or the S3 data plane) writes it, never the distributor billed.
+		{method: "PUT", path: "/storage-accounts/" + e.saA + day, body: `{"usage":1}`, forbidden: providerAdmin},
 
 		{method: "GET", path: "/regions"},
 		{method: "PUT", path: "/regions/r1", body: `{"s3Url":"https://a.example","iamUrl":"https://b.example","stsUrl":"https://c.example"}`,

@@ -173,7 +173,7 @@ func (e *env) badRoutes() []badRoute {
 			{name: "day not a date", path: "/storage-accounts/" + e.saA + "/usage/yesterday", body: `{"usage":1}`, status: 422, field: "day"},
 			{name: "account malformed", path: "/storage-accounts/x/usage/2024-04-01", body: `{"usage":1}`, status: 422, field: "id"},
 			{name: "account unknown", path: "/storage-accounts/" + unknownID + "/usage/2024-04-01", body: `{"usage":1}`, status: 404, specValid: true},
-			{name: "account foreign", key: aAdmin, path: "/storage-accounts/" + e.saB + "/usage/2024-04-01", body: `{"usage":1}`, status: 404, specValid: true},
+			{name: "distributor admin", key: aAdmin, path: "/storage-accounts/" + e.saA + "/usage/2024-04-01", body: `{"usage":1}`, status: 403, specValid: true},
 		})},
 
 		{"PUT", "/regions/r1", join(bodyCases(urls), []badCase{

@@ -42,30 +42,31 @@ const Prefix = "/api/v1"
 
 // Deps are the services the API calls.
 type Deps struct {
-	Tenancy  *tenancy.Service
-	Objstore *objstore.Service
-	Access   *access.Service
-	Audit    *audit.Service
-	Metering *metering.Service
-	Identity *access.Identity // idcloudhost users and tokens
-	Catalog  *catalog.Service
-	Billing  *billing.Service
-	Payment  *payment.Service
-	Pricing  *pricing.Service
-	Hourly   *metering.HourlyService
-	Ledger   *ledger.Service
-	Network  *network.Service
-	Compute  *compute.Service
-	Buckets  *buckets.Service
-	Excess   *buckets.Excess
-	Reseller *reseller.Service // the reseller channel (Partner API v2 keys, settings, accounts, projects)
-	Orders   *orders.Service   // reseller catalogs and orders
-	Support  *support.Service  // support tickets and reviews
-	BSS      *bss.Service      // Infiterra BSS installations
-	Idem     idempotency.Store
-	Clock    clock.Clock
-	Limiter  *ratelimit.Limiter // may be nil
-	Sandbox  Sandbox            // nil unless the instance runs in sandbox mode
+	Tenancy      *tenancy.Service
+	Objstore     *objstore.Service
+	Access       *access.Service
+	Audit        *audit.Service
+	Metering     *metering.Service
+	Identity     *access.Identity // idcloudhost users and tokens
+	Catalog      *catalog.Service
+	Billing      *billing.Service
+	Payment      *payment.Service
+	Pricing      *pricing.Service
+	Hourly       *metering.HourlyService
+	Ledger       *ledger.Service
+	Network      *network.Service
+	Compute      *compute.Service
+	Buckets      *buckets.Service
+	Excess       *buckets.Excess
+	Reseller     *reseller.Service // the reseller channel (Partner API v2 keys, settings, accounts, projects)
+	Orders       *orders.Service   // reseller catalogs and orders
+	Support      *support.Service  // support tickets and reviews
+	BSS          *bss.Service      // Infiterra BSS installations
+	Idem         idempotency.Store
+	Clock        clock.Clock
+	Limiter      *ratelimit.Limiter // may be nil
+	AuthFailures *authn.Failures    // failed authentications per client address; nil: no limit
+	Sandbox      Sandbox            // nil unless the instance runs in sandbox mode
 	// Logger receives the causes of 5xx responses, which callers only see
 	// as "internal error (request id …)". Nil means slog.Default().
 	Logger *slog.Logger
@@ -94,6 +95,7 @@ func Handler(d Deps) http.Handler {
 		authn.Middleware(authn.Config{
 			Auth:       d.Access,
 			Limiter:    d.Limiter,
+			Failures:   d.AuthFailures,
 			Credential: authn.Bearer,
 			WriteError: s.writeError,
 		}),

@@ -1,0 +1,56 @@
+package network_test
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/trellis-cloud/trellis/internal/network"
+	"github.com/trellis-cloud/trellis/internal/network/sim"
+	"github.com/trellis-cloud/trellis/internal/store/db"
+	"github.com/trellis-cloud/trellis/internal/store/dbtest"
+)
+
+// TestInlineStepFailureIsLogged: a step the request runs itself and that
+// fails is retried by its job, and leaves a log line naming the resource
+// and the step (it was dropped without one).
+func TestInlineStepFailureIsLogged(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		var buf bytes.Buffer
+		f.networkConfig.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+		f.net = f.service(f.st)
+
+		f.sim.FailNext(sim.StepCreateNetwork, 1)
+		n, err := f.net.CreateNetwork(ctx, f.cust, f.locA, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantLogLine(t, buf.String(), "network="+n.UUID, "step=create", "injected failure")
+
+		buf.Reset()
+		f.sim.FailNext(sim.StepApplyLB, 1)
+		lb, err := f.net.CreateLB(ctx, f.cust, network.CreateLB{Location: f.locA, BillingAccountID: f.acct, DisplayName: "x",
+			NetworkUUID: n.UUID, Rules: []network.RuleInput{{SourcePort: 80, TargetPort: 80}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantLogLine(t, buf.String(), "load_balancer="+lb.UUID, "step=apply", "injected failure")
+	})
+}
+
+// wantLogLine fails unless one line of log holds every part.
+func wantLogLine(t *testing.T, log string, parts ...string) {
+	t.Helper()
+	for line := range strings.SplitSeq(log, "\n") {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			return
+		}
+	}
+	t.Fatalf("no log line with %q in:\n%s", parts, log)
+}

@@ -1,0 +1,42 @@
+package services_test
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/trellis-cloud/trellis/internal/services"
+	"github.com/trellis-cloud/trellis/internal/services/sim"
+	"github.com/trellis-cloud/trellis/internal/store/db"
+	"github.com/trellis-cloud/trellis/internal/store/dbtest"
+)
+
+// TestInlineStepFailureIsLogged: a step the request runs itself and that
+// fails is retried by its job, and leaves a log line naming the package
+// and the step (it was dropped without one).
+func TestInlineStepFailureIsLogged(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		var buf bytes.Buffer
+		e := newEnv(t, d, services.Config{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+		e.prov.FailNext(sim.StepCreate, 1)
+		p, err := e.svc.Create(ctx, e.cust, pg(e.acct))
+		must(t, err)
+		wantLogLine(t, buf.String(), "package="+p.UUID, "step=create", "injected failure")
+	})
+}
+
+// wantLogLine fails unless one line of log holds every part.
+func wantLogLine(t *testing.T, log string, parts ...string) {
+	t.Helper()
+	for line := range strings.SplitSeq(log, "\n") {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			return
+		}
+	}
+	t.Fatalf("no log line with %q in:\n%s", parts, log)
+}
