@@ -32,7 +32,7 @@ type settings struct {
 }
 
 func loadSettings(t *testing.T) settings {
-	s := settings{duration: 60 * time.Second, kills: 6, nodes: 3, recovery: 60 * time.Second,
+	s := settings{duration: 60 * time.Second, kills: 6, nodes: 3, recovery: 2 * time.Minute,
 		advance: 6 * time.Minute, providerDelay: 2 * time.Second}
 	var b [8]byte
 	_, _ = rand.Read(b[:])

@@ -23,8 +23,8 @@
 // (workload time, default 60s), TRELLIS_FAULT_KILLS (at least this many
 // kills, default 6), TRELLIS_FAULT_NODES (2 or 3, default 3),
 // TRELLIS_FAULT_RECOVERY (how long, in real time, the restarted cluster
-// gets to bring every resource to a final state and free every
-// idempotency key, default 60s), TRELLIS_FAULT_ADVANCE (how far the sandbox
+// gets to bring every resource to a final state, free every idempotency
+// key and settle every S3 reservation of a dead node, default 2m), TRELLIS_FAULT_ADVANCE (how far the sandbox
 // clock is moved after the restart, so rescues and reconcilers that work on
 // the sandbox clock are due, default 6m), TRELLIS_FAULT_PROVIDER_DELAY (the
 // nodes' --provider-delay, default 2s, so VM steps run on River workers and
