@@ -66,7 +66,10 @@ func TestMountedAndDedicated(t *testing.T) {
 
 		// Metrics name the route pattern, never the raw path.
 		get(dedicated, "/v1/user-resource/token/list", keyUser)
-		w = get(root, "/metrics", "")
+		mreq := httptest.NewRequest("GET", "/metrics", nil)
+		mreq.RemoteAddr = "127.0.0.1:41000" // /metrics answers loopback clients only
+		w = httptest.NewRecorder()
+		root.ServeHTTP(w, mreq)
 		for _, want := range []string{
 			`route="GET /idcloudhost/v1/config/locations",status="200"`,
 			`route="GET /idcloudhost/v1/user-resource/token/list",status="200"`,
