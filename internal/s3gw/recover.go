@@ -92,7 +92,11 @@ func (s *store) recoverOne(ctx context.Context, r buckets.Reservation) (settled,
 	var change *buckets.Change
 	switch r.Op {
 	case buckets.OpPut, buckets.OpCopy:
-		defer s.locks.object(r.Bucket, r.Key)()
+		unlock, err := s.locks.object(ctx, r.Bucket, r.Key)
+		if err != nil {
+			return false, false, err
+		}
+		defer unlock()
 		cur, err := s.stat(ctx, r.Bucket, r.Key)
 		if err != nil && !gone(err) {
 			return false, false, err
@@ -103,8 +107,16 @@ func (s *store) recoverOne(ctx context.Context, r buckets.Reservation) (settled,
 			change = &c
 		}
 	case buckets.OpPart:
-		defer s.locks.uploadShared(r.UploadID)()
-		defer s.locks.part(r.UploadID, r.Part)()
+		unlock1, err := s.locks.uploadShared(ctx, r.Bucket, r.Key, r.UploadID)
+		if err != nil {
+			return false, false, err
+		}
+		defer unlock1()
+		unlock2, err := s.locks.part(ctx, r.Bucket, r.Key, r.UploadID, r.Part)
+		if err != nil {
+			return false, false, err
+		}
+		defer unlock2()
 		cur, err := s.part(ctx, r.Bucket, r.Key, r.UploadID, r.Part)
 		if err != nil && !gone(err) {
 			return false, false, err
@@ -113,9 +125,17 @@ func (s *store) recoverOne(ctx context.Context, r buckets.Reservation) (settled,
 			change = &buckets.Change{PartBytes: cur.size - old.bytes()}
 		}
 	case buckets.OpComplete:
-		defer s.locks.uploadExclusive(r.UploadID)()
-		defer s.locks.object(r.Bucket, r.Key)()
-		_, err := s.parts(ctx, r.Bucket, r.Key, r.UploadID)
+		unlock1, err := s.locks.uploadExclusive(ctx, r.Bucket, r.Key, r.UploadID)
+		if err != nil {
+			return false, false, err
+		}
+		defer unlock1()
+		unlock2, err := s.locks.object(ctx, r.Bucket, r.Key)
+		if err != nil {
+			return false, false, err
+		}
+		defer unlock2()
+		_, err = s.parts(ctx, r.Bucket, r.Key, r.UploadID)
 		if err == nil {
 			break // the upload is still there: the complete did not happen
 		}
