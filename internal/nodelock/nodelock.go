@@ -65,8 +65,13 @@ type Store interface {
 	PurgeLocks(ctx context.Context, now time.Time) error
 }
 
-// Node is the holder's identity (*nodes.Lease).
-type Node interface{ ID() string }
+// Node is the holder's identity (*nodes.Lease): Check renews a lapsed
+// lease (registering again if the node was declared dead) and reports
+// whether it is held, so no lock is taken under a dead node's id.
+type Node interface {
+	ID() string
+	Check(ctx context.Context) bool
+}
 
 // Liveness fences nodes whose lease ran out (*nodes.Registry).
 type Liveness interface {
@@ -116,9 +121,14 @@ func New(cfg Config) *Locker {
 // (the caller answers "slow down, retry").
 var ErrBusy = errs.Newf(errs.KindUnavailable, "busy: another node holds the lock; retry")
 
+var errNoLease = errs.Newf(errs.KindUnavailable, "this node lost its lease and could not register again; retry")
+
 // Lock takes name in mode, waiting (bounded backoff) while others hold it;
 // the returned func releases it. ctx ends the wait.
 func (l *Locker) Lock(ctx context.Context, name string, mode Mode) (func(), error) {
+	if !l.cfg.Node.Check(ctx) {
+		return nil, errNoLease
+	}
 	token := newToken()
 	lk := Lock{Name: name, Token: token, Node: l.cfg.Node.ID()}
 	if mode == Shared {
