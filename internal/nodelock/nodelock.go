@@ -52,8 +52,9 @@ type Holder struct {
 // Store keeps the lock rows.
 type Store interface {
 	// TakeLock inserts l, or takes over the row of its name and slot whose
-	// lock expired by now or whose node is dead; false: a live holder has it.
-	TakeLock(ctx context.Context, l Lock, now time.Time) (bool, error)
+	// lock expired by now or whose node is dead (tookOver); false: a live
+	// holder has it.
+	TakeLock(ctx context.Context, l Lock, now time.Time) (taken, tookOver bool, err error)
 	// LockHolders returns the live holders of name: the exclusive one
 	// (shared false) or the shared ones (shared true).
 	LockHolders(ctx context.Context, name string, shared bool, now time.Time) ([]Holder, error)
@@ -124,10 +125,12 @@ var ErrBusy = errs.Newf(errs.KindUnavailable, "busy: another node holds the lock
 var errNoLease = errs.Newf(errs.KindUnavailable, "this node lost its lease and could not register again; retry")
 
 // Lock takes name in mode, waiting (bounded backoff) while others hold it;
-// the returned func releases it. ctx ends the wait.
-func (l *Locker) Lock(ctx context.Context, name string, mode Mode) (func(), error) {
+// the returned func releases it. tookOver: the lock was taken from a dead
+// node or an expired holder, whose work on name may be unfinished. ctx
+// ends the wait.
+func (l *Locker) Lock(ctx context.Context, name string, mode Mode) (release func(), tookOver bool, err error) {
 	if !l.cfg.Node.Check(ctx) {
-		return nil, errNoLease
+		return nil, false, errNoLease
 	}
 	token := newToken()
 	lk := Lock{Name: name, Token: token, Node: l.cfg.Node.ID()}
@@ -138,10 +141,11 @@ func (l *Locker) Lock(ctx context.Context, name string, mode Mode) (func(), erro
 	w := waiter{deadline: deadline}
 	for {
 		lk.ExpiresAt = l.cfg.Clock.Now().Add(l.cfg.TTL)
-		ok, err := l.cfg.Store.TakeLock(ctx, lk, l.cfg.Clock.Now())
+		ok, took, err := l.cfg.Store.TakeLock(ctx, lk, l.cfg.Clock.Now())
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
+		tookOver = tookOver || took
 		if ok && mode == Shared {
 			// Announced, now look: an exclusive holder that came meanwhile
 			// sees this row; one that was there first is seen here.
@@ -149,7 +153,7 @@ func (l *Locker) Lock(ctx context.Context, name string, mode Mode) (func(), erro
 			if err != nil || len(hs) > 0 {
 				l.drop(lk)
 				if err != nil {
-					return nil, err
+					return nil, false, err
 				}
 				ok = false
 				l.fence(ctx, hs)
@@ -157,7 +161,7 @@ func (l *Locker) Lock(ctx context.Context, name string, mode Mode) (func(), erro
 		} else if !ok {
 			hs, err := l.cfg.Store.LockHolders(ctx, name, false, l.cfg.Clock.Now())
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			if len(hs) == 0 || l.fence(ctx, hs) {
 				continue // it went, or its node is dead now: take it over
@@ -167,7 +171,7 @@ func (l *Locker) Lock(ctx context.Context, name string, mode Mode) (func(), erro
 			break
 		}
 		if err := w.wait(ctx); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	if mode == ExclusiveOfShared {
@@ -177,7 +181,7 @@ func (l *Locker) Lock(ctx context.Context, name string, mode Mode) (func(), erro
 			hs, err := l.cfg.Store.LockHolders(ctx, name, true, l.cfg.Clock.Now())
 			if err != nil {
 				l.drop(lk)
-				return nil, err
+				return nil, false, err
 			}
 			if len(hs) == 0 {
 				break
@@ -187,11 +191,11 @@ func (l *Locker) Lock(ctx context.Context, name string, mode Mode) (func(), erro
 			}
 			if err := w.wait(ctx); err != nil {
 				l.drop(lk)
-				return nil, err
+				return nil, false, err
 			}
 		}
 	}
-	return l.hold(lk), nil
+	return l.hold(lk), tookOver, nil
 }
 
 // fence fences the holders whose lease lapsed; true if any is dead now.

@@ -45,16 +45,27 @@ func (f *fixture) node(wait time.Duration) (*nodes.Lease, *nodelock.Locker) {
 
 func mustLock(t *testing.T, l *nodelock.Locker, name string, m nodelock.Mode) func() {
 	t.Helper()
-	unlock, err := l.Lock(ctx, name, m)
+	unlock, _, err := l.Lock(ctx, name, m)
 	if err != nil {
 		t.Fatalf("lock %s mode %d: %v", name, m, err)
 	}
 	return unlock
 }
 
+// takeOver takes name, which must be taken over from a dead or expired
+// holder.
+func takeOver(t *testing.T, l *nodelock.Locker, name string, m nodelock.Mode) {
+	t.Helper()
+	unlock, took, err := l.Lock(ctx, name, m)
+	if err != nil || !took {
+		t.Fatalf("lock %s mode %d: took over %v, %v", name, m, took, err)
+	}
+	unlock()
+}
+
 func busy(t *testing.T, l *nodelock.Locker, name string, m nodelock.Mode) {
 	t.Helper()
-	if unlock, err := l.Lock(ctx, name, m); !errors.Is(err, nodelock.ErrBusy) {
+	if unlock, _, err := l.Lock(ctx, name, m); !errors.Is(err, nodelock.ErrBusy) {
 		if err == nil {
 			unlock()
 		}
@@ -73,7 +84,11 @@ func TestModes(t *testing.T) {
 		unlock := mustLock(t, a, "obj", nodelock.Exclusive)
 		busy(t, b, "obj", nodelock.Exclusive)
 		unlock()
-		mustLock(t, b, "obj", nodelock.Exclusive)()
+		if unlock, took, err := b.Lock(ctx, "obj", nodelock.Exclusive); err != nil || took {
+			t.Fatalf("a released lock: took over %v, %v", took, err)
+		} else {
+			unlock()
+		}
 
 		s1 := mustLock(t, a, "upload", nodelock.Shared)
 		s2 := mustLock(t, b, "upload", nodelock.Shared)
@@ -107,7 +122,7 @@ func TestTakeOver(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		mustLock(t, b, "dead", nodelock.Exclusive)()
+		takeOver(t, b, "dead", nodelock.Exclusive)
 		mustLock(t, b, "dead-shared", nodelock.ExclusiveOfShared)()
 		if alive, err := f.reg.Alive(ctx, la.ID()); err != nil || alive {
 			t.Fatalf("the dead holder's node: alive %v, %v", alive, err)
@@ -128,7 +143,7 @@ func TestTakeOver(t *testing.T) {
 		if f.clk.Now().Before(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC).Add(leaseTTL*4/3 + nodelock.DefaultTTL)) {
 			t.Fatal("the clock did not pass the lock's expiry")
 		}
-		mustLock(t, b, "leaked", nodelock.Exclusive)()
+		takeOver(t, b, "leaked", nodelock.Exclusive)
 		if !lc.Held() {
 			t.Fatal("c lost its lease")
 		}

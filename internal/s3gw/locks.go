@@ -32,13 +32,18 @@ type locks struct {
 	uploads [stripes]sync.RWMutex // parts share (R), complete/abort exclude (W)
 	parts   [stripes]sync.Mutex
 	cluster ClusterLocks // nil: this process is the store's only writer
+	// tookOver runs, under an object's lock, when that lock was taken from
+	// a dead node: it settles what that node left reserved on the object
+	// first (recovery decides from what is stored, so it must look before
+	// this write changes the object).
+	tookOver func(ctx context.Context, bucket, key string) error
 }
 
 // ClusterLocks holds locks across the nodes sharing the database
 // (*nodelock.Locker). Lock waits while another node holds name, bounded;
 // the returned func releases it.
 type ClusterLocks interface {
-	Lock(ctx context.Context, name string, mode nodelock.Mode) (func(), error)
+	Lock(ctx context.Context, name string, mode nodelock.Mode) (release func(), tookOver bool, err error)
 	Purge(ctx context.Context) error
 }
 
@@ -66,23 +71,42 @@ func lockName(parts ...string) string {
 
 // both runs the database lock after the in-process one, undoing the latter
 // if the former fails.
-func (l *locks) both(ctx context.Context, unlock func(), name string, mode nodelock.Mode) (func(), error) {
+func (l *locks) both(ctx context.Context, unlock func(), name string, mode nodelock.Mode) (func(), bool, error) {
 	if l.cluster == nil {
-		return unlock, nil
+		return unlock, false, nil
 	}
-	release, err := l.cluster.Lock(ctx, name, mode)
+	release, took, err := l.cluster.Lock(ctx, name, mode)
 	if err != nil {
 		unlock()
-		return nil, err
+		return nil, false, err
 	}
-	return func() { release(); unlock() }, nil
+	return func() { release(); unlock() }, took, nil
 }
+
+// objectTaken runs tookOver for each object whose lock was taken over.
+func (l *locks) objectTaken(ctx context.Context, unlock func(), took []bool, objs ...[2]string) (func(), error) {
+	for i, t := range took {
+		if t && l.tookOver != nil {
+			if err := l.tookOver(ctx, objs[i][0], objs[i][1]); err != nil {
+				unlock()
+				return nil, err
+			}
+		}
+	}
+	return unlock, nil
+}
+
+func ignoreTook(unlock func(), _ bool, err error) (func(), error) { return unlock, err }
 
 // object locks one object.
 func (l *locks) object(ctx context.Context, bucket, key string) (func(), error) {
 	m := &l.objects[l.index(bucket, key)]
 	m.Lock()
-	return l.both(ctx, m.Unlock, lockName("object", bucket, key), nodelock.Exclusive)
+	unlock, took, err := l.both(ctx, m.Unlock, lockName("object", bucket, key), nodelock.Exclusive)
+	if err != nil {
+		return nil, err
+	}
+	return l.objectTaken(ctx, unlock, []bool{took}, [2]string{bucket, key})
 }
 
 // objects2 locks two objects (a copy's source and destination).
@@ -104,18 +128,27 @@ func (l *locks) objects2(ctx context.Context, b1, k1, b2, k2 string) (func(), er
 	if l.cluster == nil {
 		return unlock, nil
 	}
+	o1, o2 := [2]string{b1, k1}, [2]string{b2, k2}
 	n1, n2 := lockName("object", b1, k1), lockName("object", b2, k2)
 	if n1 == n2 {
-		return l.both(ctx, unlock, n1, nodelock.Exclusive)
+		unlock, took, err := l.both(ctx, unlock, n1, nodelock.Exclusive)
+		if err != nil {
+			return nil, err
+		}
+		return l.objectTaken(ctx, unlock, []bool{took}, o1)
 	}
 	if n1 > n2 {
-		n1, n2 = n2, n1
+		n1, n2, o1, o2 = n2, n1, o2, o1
 	}
-	unlock, err := l.both(ctx, unlock, n1, nodelock.Exclusive)
+	unlock, took1, err := l.both(ctx, unlock, n1, nodelock.Exclusive)
 	if err != nil {
 		return nil, err
 	}
-	return l.both(ctx, unlock, n2, nodelock.Exclusive)
+	unlock, took2, err := l.both(ctx, unlock, n2, nodelock.Exclusive)
+	if err != nil {
+		return nil, err
+	}
+	return l.objectTaken(ctx, unlock, []bool{took1, took2}, o1, o2)
 }
 
 // uploadShared is taken by a part upload; uploadExclusive by complete and
@@ -123,19 +156,19 @@ func (l *locks) objects2(ctx context.Context, b1, k1, b2, k2 string) (func(), er
 func (l *locks) uploadShared(ctx context.Context, bucket, key, uploadID string) (func(), error) {
 	m := &l.uploads[l.index(uploadID, "")]
 	m.RLock()
-	return l.both(ctx, m.RUnlock, lockName("upload", bucket, key, uploadID), nodelock.Shared)
+	return ignoreTook(l.both(ctx, m.RUnlock, lockName("upload", bucket, key, uploadID), nodelock.Shared))
 }
 
 func (l *locks) uploadExclusive(ctx context.Context, bucket, key, uploadID string) (func(), error) {
 	m := &l.uploads[l.index(uploadID, "")]
 	m.Lock()
-	return l.both(ctx, m.Unlock, lockName("upload", bucket, key, uploadID), nodelock.ExclusiveOfShared)
+	return ignoreTook(l.both(ctx, m.Unlock, lockName("upload", bucket, key, uploadID), nodelock.ExclusiveOfShared))
 }
 
 func (l *locks) part(ctx context.Context, bucket, key, uploadID string, part int32) (func(), error) {
 	m := &l.parts[l.index(uploadID, strconv.Itoa(int(part)))]
 	m.Lock()
-	return l.both(ctx, m.Unlock, lockName("part", bucket, key, uploadID, strconv.Itoa(int(part))), nodelock.Exclusive)
+	return ignoreTook(l.both(ctx, m.Unlock, lockName("part", bucket, key, uploadID, strconv.Itoa(int(part))), nodelock.Exclusive))
 }
 
 // activity counts the writes in flight per bucket and bumps a generation on

@@ -12,9 +12,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/versity/versitygw/s3response"
+
+	"github.com/trellis-cloud/trellis/internal/buckets"
+	"github.com/trellis-cloud/trellis/internal/nodelock"
 	"github.com/trellis-cloud/trellis/internal/s3gw"
+	"github.com/trellis-cloud/trellis/internal/s3gw/s3gwtest"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/dbtest"
+	"github.com/trellis-cloud/trellis/internal/store/sqlstore"
 )
 
 // Issue 14, finding 2 (found by the fault suite): two nodes on one database
@@ -186,3 +192,54 @@ func TestTwoNodesUploadTheSameParts(t *testing.T) {
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+// A node dies in the middle of a put: its object reached the store, its
+// reservation and its lock on the key stay. Once its lease ran out, a live
+// node writes the same key before any periodic recovery ran: it takes the
+// lock over and must settle the dead node's write first (recovery decides
+// from what is stored, and after this write the object differs from what
+// the dead write replaced either way). Counters = listed afterwards.
+func TestWriteOverADeadNodesLockedObject(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		principal, key := f.account(10*mb, false)
+		dead, live := f.node(""), f.node("")
+		srv := f.serverOn(live)
+		c := client(srv.URL(), key)
+		bkt := bucketName("takeover")
+		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bkt}); err != nil {
+			t.Fatal(err)
+		}
+		const landed, next = 200_000, 300_000
+		deadLocks := nodelock.New(nodelock.Config{Store: sqlstore.NodeLocks{Store: f.st}, Node: dead, Nodes: f.nodes, Clock: f.clk})
+		if _, _, err := deadLocks.Lock(ctx, s3gw.ObjectLockName(bkt, "k"), nodelock.Exclusive); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.bk.Reserve(ctx, buckets.Write{Node: dead.ID(), Bucket: bkt, Op: buckets.OpPut, Key: "k",
+			Bytes: landed, OldSize: -1}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s3gwtest.Backend(t).PutObject(ctx, s3response.PutObjectInput{Bucket: &bkt, Key: aws.String("k"),
+			ContentLength: aws.Int64(landed), Body: bytes.NewReader(body(landed, 9))}); err != nil {
+			t.Fatal(err)
+		}
+		for range 4 { // the dead node's lease runs out; the live one renews
+			f.clk.Advance(leaseTTL / 3)
+			if err := live.Renew(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := put(c, bkt, "k", body(next, 1)); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := srv.Recover(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+		b := f.bucket(bkt)
+		used, reserved := f.quota(principal)
+		if got := listed(t, c, bkt); b.SizeBytes != got || b.NumObjects != 1 || used != got || reserved != 0 {
+			t.Fatalf("counters: bucket %d bytes / %d objects, principal %d used / %d reserved; listed %d bytes / 1 object",
+				b.SizeBytes, b.NumObjects, used, reserved, got)
+		}
+	})
+}

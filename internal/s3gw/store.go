@@ -83,6 +83,7 @@ func newStore(be backend.Backend, acct Accounting, lease Lease, nodes Liveness, 
 	accessTTL time.Duration, log *slog.Logger) *store {
 	s := &store{Backend: be, acct: acct, lease: lease, nodes: nodes, log: log, locks: newLocks(cluster),
 		access: &accessCache{acct: acct, ttl: accessTTL, m: map[string]accessEntry{}}}
+	s.locks.tookOver = s.recoverTakenOver
 	if pb, ok := be.(*Backend); ok {
 		s.stat = func(_ context.Context, bucket, key string) (objInfo, error) { return pb.statObject(bucket, key) }
 		s.statPart = func(_ context.Context, bucket, key, uploadID string, part int32) (objInfo, error) {

@@ -16,16 +16,22 @@ var _ nodelock.Store = NodeLocks{}
 // liveNode is the condition "the lock row l's node holds its registration".
 const liveNode = `EXISTS (SELECT 1 FROM nodes WHERE nodes.id = l.node AND nodes.stopped_at IS NULL)`
 
-// TakeLock implements nodelock.Store: the conflicting row is locked by the
-// upsert and its condition re-checked on it, so two nodes cannot both win.
-func (s NodeLocks) TakeLock(ctx context.Context, lk nodelock.Lock, now time.Time) (bool, error) {
-	res, err := s.w().ExecContext(ctx, `INSERT INTO node_locks AS l (name, slot, token, node, expires_at)
-		VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (name, slot) DO UPDATE SET token = excluded.token, node = excluded.node,
-			expires_at = excluded.expires_at
-		WHERE l.expires_at <= $6 OR NOT `+liveNode,
+// TakeLock implements nodelock.Store: an insert when nobody holds the lock
+// (one statement, the usual case), else a conditional update of the
+// holder's row, which the database locks and re-checks, so two nodes
+// cannot both take it over.
+func (s NodeLocks) TakeLock(ctx context.Context, lk nodelock.Lock, now time.Time) (taken, tookOver bool, err error) {
+	res, err := s.w().ExecContext(ctx, `INSERT INTO node_locks (name, slot, token, node, expires_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name, slot) DO NOTHING`,
+		lk.Name, lk.Slot, lk.Token, lk.Node, lk.ExpiresAt)
+	if ok, err := s.changed(res, err, "node lock"); ok || err != nil {
+		return ok, false, err
+	}
+	res, err = s.w().ExecContext(ctx, `UPDATE node_locks AS l SET token = $3, node = $4, expires_at = $5
+		WHERE l.name = $1 AND l.slot = $2 AND (l.expires_at <= $6 OR NOT `+liveNode+`)`,
 		lk.Name, lk.Slot, lk.Token, lk.Node, lk.ExpiresAt, now)
-	return s.changed(res, err, "node lock")
+	ok, err := s.changed(res, err, "node lock")
+	return ok, ok, err
 }
 
 // LockHolders implements nodelock.Store.
