@@ -7,7 +7,9 @@ import (
 
 	"github.com/versity/versitygw/backend"
 
+	"github.com/trellis-cloud/trellis/internal/nodelock"
 	"github.com/trellis-cloud/trellis/internal/s3gw"
+	"github.com/trellis-cloud/trellis/internal/store/sqlstore"
 )
 
 // ReconcileEvery is how often the S3 counters are compared with a walk of
@@ -43,7 +45,7 @@ func (a *App) StartS3(ctx context.Context) error {
 		be = pb
 	}
 	srv, err := s3gw.New(s3gw.Config{Addr: a.cfg.S3Addr, Region: a.cfg.S3Region, VirtualHostDomain: a.cfg.S3Domain,
-		Backend: be, Keys: a.Objstore, Buckets: a.Buckets, Node: a.Node, Nodes: a.Nodes,
+		Backend: be, Keys: a.Objstore, Buckets: a.Buckets, Node: a.Node, Nodes: a.Nodes, Locks: a.s3Locks(),
 		Logger: a.cfg.Logger, Registerer: a.Registry})
 	if err != nil {
 		return err
@@ -72,4 +74,17 @@ func (a *App) s3Region() string {
 		return a.cfg.S3Region
 	}
 	return s3gw.DefaultRegion
+}
+
+// s3Locks is the S3 writes' lock across nodes: on PostgreSQL, which several
+// nodes may share (over one upstream S3 or one posix folder). SQLite is one
+// node's database (one writer, a local file), so the in-process locks
+// already order every write to the store, and a database lock would only
+// add two writes on SQLite's single writer per S3 write.
+func (a *App) s3Locks() s3gw.ClusterLocks {
+	if a.DB.Dialect().Name() != "postgres" {
+		return nil
+	}
+	return nodelock.New(nodelock.Config{Store: sqlstore.NodeLocks{Store: a.Store}, Node: a.Node, Nodes: a.Nodes,
+		Clock: a.cfg.Clock, Logger: a.cfg.Logger})
 }

@@ -92,3 +92,14 @@ func providerError(bucket string, err error) error {
 	}
 	return errs.Wrap(errs.KindInternal, err, "object storage failure")
 }
+
+// lockError answers a write whose lock another node held past the wait
+// with SlowDown (503): S3 clients retry it.
+func (s *store) lockError(op, bucket string, err error) error {
+	if errs.KindOf(err) == errs.KindUnavailable {
+		s.log.Warn("s3: lock busy", "op", op, "bucket", bucket, "err", err)
+		return apiError("SlowDown", http.StatusServiceUnavailable,
+			"Another node is writing the same object; please reduce your request rate and retry.")
+	}
+	return s3Error(s.log, op, bucket, err)
+}

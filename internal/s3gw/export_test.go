@@ -33,3 +33,6 @@ func ListPart(b *Backend, bucket, key, upload string, part int32) (Info, error) 
 	o, err := s.listPart(context.Background(), bucket, key, upload, part)
 	return info(o), err
 }
+
+// ObjectLockName is the database lock's name of an object.
+func ObjectLockName(bucket, key string) string { return lockName("object", bucket, key) }

@@ -22,6 +22,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/buckets"
 	"github.com/trellis-cloud/trellis/internal/clock"
+	"github.com/trellis-cloud/trellis/internal/nodelock"
 	"github.com/trellis-cloud/trellis/internal/nodes"
 	"github.com/trellis-cloud/trellis/internal/objstore"
 	"github.com/trellis-cloud/trellis/internal/s3gw"
@@ -129,7 +130,9 @@ func (f *fixture) server(node string, mod ...func(*s3gw.Config)) *s3gw.Server {
 func (f *fixture) serverOn(lease *nodes.Lease, mod ...func(*s3gw.Config)) *s3gw.Server {
 	f.t.Helper()
 	cfg := s3gw.Config{Addr: "127.0.0.1:0", Backend: s3gwtest.Backend(f.t), Keys: f.obj, Buckets: f.bk,
-		Node: lease, Nodes: f.nodes, RecoverEvery: -1, Registerer: f.reg, Logger: testLogger()}
+		Node: lease, Nodes: f.nodes, RecoverEvery: -1, Registerer: f.reg, Logger: testLogger(),
+		Locks: nodelock.New(nodelock.Config{Store: sqlstore.NodeLocks{Store: f.st}, Node: lease, Nodes: f.nodes,
+			Clock: f.clk, Logger: testLogger()})}
 	for _, m := range mod {
 		m(&cfg)
 	}

@@ -41,7 +41,7 @@ func (s *store) recoverPending(ctx context.Context, minAge time.Duration) (settl
 		if _, running := s.inflight.Load(r.ID); running {
 			continue
 		}
-		didSettle, claimed, err := s.recoverOne(ctx, r)
+		didSettle, claimed, err := s.recoverOne(ctx, r, false)
 		if err == nil && !claimed {
 			continue // another node recovered it meanwhile
 		}
@@ -86,13 +86,20 @@ func gone(err error) bool {
 // happened: the object (or part) differs from what it replaced → it did, and
 // the difference is settled; otherwise the bytes are released. claimed is
 // false when another node recovered it first.
-func (s *store) recoverOne(ctx context.Context, r buckets.Reservation) (settled, claimed bool, err error) {
+// held: the caller holds the object's lock (a put or copy only).
+func (s *store) recoverOne(ctx context.Context, r buckets.Reservation, held bool) (settled, claimed bool, err error) {
 	ctx = trustedCtx(ctx)
 	old := oldOf(r)
 	var change *buckets.Change
 	switch r.Op {
 	case buckets.OpPut, buckets.OpCopy:
-		defer s.locks.object(r.Bucket, r.Key)()
+		if !held {
+			unlock, err := s.locks.object(ctx, r.Bucket, r.Key)
+			if err != nil {
+				return false, false, err
+			}
+			defer unlock()
+		}
 		cur, err := s.stat(ctx, r.Bucket, r.Key)
 		if err != nil && !gone(err) {
 			return false, false, err
@@ -103,8 +110,16 @@ func (s *store) recoverOne(ctx context.Context, r buckets.Reservation) (settled,
 			change = &c
 		}
 	case buckets.OpPart:
-		defer s.locks.uploadShared(r.UploadID)()
-		defer s.locks.part(r.UploadID, r.Part)()
+		unlock1, err := s.locks.uploadShared(ctx, r.Bucket, r.Key, r.UploadID)
+		if err != nil {
+			return false, false, err
+		}
+		defer unlock1()
+		unlock2, err := s.locks.part(ctx, r.Bucket, r.Key, r.UploadID, r.Part)
+		if err != nil {
+			return false, false, err
+		}
+		defer unlock2()
 		cur, err := s.part(ctx, r.Bucket, r.Key, r.UploadID, r.Part)
 		if err != nil && !gone(err) {
 			return false, false, err
@@ -113,9 +128,17 @@ func (s *store) recoverOne(ctx context.Context, r buckets.Reservation) (settled,
 			change = &buckets.Change{PartBytes: cur.size - old.bytes()}
 		}
 	case buckets.OpComplete:
-		defer s.locks.uploadExclusive(r.UploadID)()
-		defer s.locks.object(r.Bucket, r.Key)()
-		_, err := s.parts(ctx, r.Bucket, r.Key, r.UploadID)
+		unlock1, err := s.locks.uploadExclusive(ctx, r.Bucket, r.Key, r.UploadID)
+		if err != nil {
+			return false, false, err
+		}
+		defer unlock1()
+		unlock2, err := s.locks.object(ctx, r.Bucket, r.Key)
+		if err != nil {
+			return false, false, err
+		}
+		defer unlock2()
+		_, err = s.parts(ctx, r.Bucket, r.Key, r.UploadID)
 		if err == nil {
 			break // the upload is still there: the complete did not happen
 		}
@@ -142,4 +165,49 @@ func (s *store) recoverOne(ctx context.Context, r buckets.Reservation) (settled,
 	}
 	claimed, err = s.acct.Settle(dctx, r, *change)
 	return true, claimed, err
+}
+
+// recoverTakenOver settles or releases the puts and copies of one object
+// that dead nodes left reserved; the caller holds the object's lock, taken
+// over from one of them. Another node's write to the object after the death
+// and before the periodic recovery would otherwise make the dead node's
+// write look done (the object differs from what it replaced) and count it
+// twice.
+func (s *store) recoverTakenOver(ctx context.Context, bucket, key string) error {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
+	defer cancel()
+	rs, err := s.acct.PendingReservations(dctx)
+	if err != nil {
+		return err
+	}
+	self := s.lease.ID()
+	var mine []buckets.Reservation
+	var ids []string
+	for _, r := range rs {
+		if r.Bucket == bucket && r.Key == key && (r.Op == buckets.OpPut || r.Op == buckets.OpCopy) && r.Node != self {
+			mine = append(mine, r)
+			ids = append(ids, r.Node)
+		}
+	}
+	if len(mine) == 0 {
+		return nil
+	}
+	dead, err := s.nodes.Dead(dctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, r := range mine {
+		if !dead[r.Node] {
+			continue
+		}
+		didSettle, claimed, err := s.recoverOne(dctx, r, true)
+		if err != nil {
+			return err
+		}
+		if claimed {
+			s.log.Info("s3: recovered a dead node's write before writing over it", "reservation", r.ID, "node", r.Node,
+				"bucket", r.Bucket, "key", r.Key, "op", r.Op, "settled", didSettle)
+		}
+	}
+	return nil
 }

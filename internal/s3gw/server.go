@@ -53,6 +53,10 @@ type Config struct {
 	// Nodes tells which nodes are dead (nodes.Registry): their
 	// reservations are recovered by this server.
 	Nodes Liveness
+	// Locks, when set, makes every write also lock what it writes in the
+	// database (nodelock.Locker), for nodes that share the object store;
+	// nil: only this process writes to it (locks in memory).
+	Locks ClusterLocks
 	// RecoverEvery is how often dead nodes' reservations are looked for
 	// (default DefaultRecoverEvery; negative: only at Start and Reconcile).
 	RecoverEvery time.Duration
@@ -132,7 +136,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: log, region: region,
 		iam:     newIAM(cfg.Keys, ttl(cfg.KeyCacheTTL), log),
-		store:   newStore(cfg.Backend, cfg.Buckets, cfg.Node, cfg.Nodes, ttl(cfg.AccessCacheTTL), log),
+		store:   newStore(cfg.Backend, cfg.Buckets, cfg.Node, cfg.Nodes, cfg.Locks, ttl(cfg.AccessCacheTTL), log),
 		metrics: newReconcileMetrics(cfg.Registerer)}
 	return s, nil
 }
@@ -217,6 +221,9 @@ func (s *Server) recoverLoop(ctx context.Context) {
 // claims it (deletes its row), the other finds it gone.
 func (s *Server) Recover(ctx context.Context, minAge time.Duration) (settled, released int, err error) {
 	settled, released, err = s.store.recoverPending(trustedCtx(ctx), minAge)
+	if s.cfg.Locks != nil && err == nil {
+		err = s.cfg.Locks.Purge(ctx) // locks of dead nodes, and leaked ones
+	}
 	if settled+released > 0 {
 		s.log.Info("s3: recovered unfinished writes", "settled", settled, "released", released)
 	}

@@ -79,10 +79,11 @@ type store struct {
 	inflight sync.Map // reservation id → struct{} (writes this process is making)
 }
 
-func newStore(be backend.Backend, acct Accounting, lease Lease, nodes Liveness, accessTTL time.Duration,
-	log *slog.Logger) *store {
-	s := &store{Backend: be, acct: acct, lease: lease, nodes: nodes, log: log, locks: newLocks(),
+func newStore(be backend.Backend, acct Accounting, lease Lease, nodes Liveness, cluster ClusterLocks,
+	accessTTL time.Duration, log *slog.Logger) *store {
+	s := &store{Backend: be, acct: acct, lease: lease, nodes: nodes, log: log, locks: newLocks(cluster),
 		access: &accessCache{acct: acct, ttl: accessTTL, m: map[string]accessEntry{}}}
+	s.locks.tookOver = s.recoverTakenOver
 	if pb, ok := be.(*Backend); ok {
 		s.stat = func(_ context.Context, bucket, key string) (objInfo, error) { return pb.statObject(bucket, key) }
 		s.statPart = func(_ context.Context, bucket, key, uploadID string, part int32) (objInfo, error) {
@@ -477,7 +478,11 @@ func (s *store) PutObject(ctx context.Context, po s3response.PutObjectInput) (s3
 	}
 	bucket, key := *po.Bucket, *po.Key
 	defer s.activity.begin(bucket)()
-	defer s.locks.object(bucket, key)()
+	unlock, err := s.locks.object(ctx, bucket, key)
+	if err != nil {
+		return s3response.PutObjectOutput{}, s.lockError("put", bucket, err)
+	}
+	defer unlock()
 	old, err := s.stat(ctx, bucket, key)
 	if err != nil {
 		return s3response.PutObjectOutput{}, err
@@ -518,7 +523,11 @@ func (s *store) CopyObject(ctx context.Context, in s3response.CopyObjectInput) (
 	}
 	bucket, key := *in.Bucket, *in.Key
 	defer s.activity.begin(bucket)()
-	defer s.locks.objects2(srcBucket, srcKey, bucket, key)()
+	unlock, err := s.locks.objects2(ctx, srcBucket, srcKey, bucket, key)
+	if err != nil {
+		return s3response.CopyObjectOutput{}, s.lockError("copy", bucket, err)
+	}
+	defer unlock()
 	src, err := s.stat(ctx, srcBucket, srcKey)
 	if err != nil || !src.exists {
 		return s.Backend.CopyObject(ctx, in) // its error: no such bucket or key
@@ -596,8 +605,16 @@ func (s *store) UploadPart(ctx context.Context, in *s3.UploadPartInput) (*s3.Upl
 	}
 	bucket, key, uploadID, pn := *in.Bucket, *in.Key, *in.UploadId, *in.PartNumber
 	defer s.activity.begin(bucket)()
-	defer s.locks.uploadShared(uploadID)()
-	defer s.locks.part(uploadID, pn)()
+	unlock1, err := s.locks.uploadShared(ctx, bucket, key, uploadID)
+	if err != nil {
+		return nil, s.lockError("part", bucket, err)
+	}
+	defer unlock1()
+	unlock2, err := s.locks.part(ctx, bucket, key, uploadID, pn)
+	if err != nil {
+		return nil, s.lockError("part", bucket, err)
+	}
+	defer unlock2()
 	old, err := s.part(ctx, bucket, key, uploadID, pn)
 	if err != nil {
 		return nil, err
@@ -638,9 +655,21 @@ func (s *store) UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput) 
 	}
 	bucket, key, uploadID, pn := *in.Bucket, *in.Key, *in.UploadId, *in.PartNumber
 	defer s.activity.begin(bucket)()
-	defer s.locks.uploadShared(uploadID)()
-	defer s.locks.part(uploadID, pn)()
-	defer s.locks.object(srcBucket, srcKey)()
+	unlock1, err := s.locks.uploadShared(ctx, bucket, key, uploadID)
+	if err != nil {
+		return s3response.CopyPartResult{}, s.lockError("part_copy", bucket, err)
+	}
+	defer unlock1()
+	unlock2, err := s.locks.part(ctx, bucket, key, uploadID, pn)
+	if err != nil {
+		return s3response.CopyPartResult{}, s.lockError("part_copy", bucket, err)
+	}
+	defer unlock2()
+	unlock3, err := s.locks.object(ctx, srcBucket, srcKey)
+	if err != nil {
+		return s3response.CopyPartResult{}, s.lockError("part_copy", bucket, err)
+	}
+	defer unlock3()
 	src, err := s.stat(ctx, srcBucket, srcKey)
 	if err != nil || !src.exists {
 		return s.Backend.UploadPartCopy(ctx, in)
@@ -682,8 +711,16 @@ func (s *store) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMult
 	}
 	bucket, key, uploadID := *in.Bucket, *in.Key, *in.UploadId
 	defer s.activity.begin(bucket)()
-	defer s.locks.uploadExclusive(uploadID)()
-	defer s.locks.object(bucket, key)()
+	unlock1, err := s.locks.uploadExclusive(ctx, bucket, key, uploadID)
+	if err != nil {
+		return s3response.CompleteMultipartUploadResult{}, "", s.lockError("complete", bucket, err)
+	}
+	defer unlock1()
+	unlock2, err := s.locks.object(ctx, bucket, key)
+	if err != nil {
+		return s3response.CompleteMultipartUploadResult{}, "", s.lockError("complete", bucket, err)
+	}
+	defer unlock2()
 	partBytes, err := s.parts(ctx, bucket, key, uploadID)
 	if err != nil {
 		// No such upload (or bucket): nothing to account; posix answers
@@ -728,7 +765,11 @@ func (s *store) AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartU
 		return err
 	}
 	defer s.activity.begin(bucket)()
-	defer s.locks.uploadExclusive(uploadID)()
+	unlock, err := s.locks.uploadExclusive(ctx, bucket, key, uploadID)
+	if err != nil {
+		return s.lockError("abort", bucket, err)
+	}
+	defer unlock()
 	partBytes, err := s.parts(ctx, bucket, key, uploadID)
 	if err != nil {
 		return s.Backend.AbortMultipartUpload(ctx, in)
@@ -756,7 +797,11 @@ func (s *store) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput) (*s3
 func (s *store) deleteObject(ctx context.Context, in *s3.DeleteObjectInput) (*s3.DeleteObjectOutput, error) {
 	bucket, key := *in.Bucket, *in.Key
 	defer s.activity.begin(bucket)()
-	defer s.locks.object(bucket, key)()
+	unlock, err := s.locks.object(ctx, bucket, key)
+	if err != nil {
+		return nil, s.lockError("delete", bucket, err)
+	}
+	defer unlock()
 	old, err := s.stat(ctx, bucket, key)
 	if err != nil {
 		return nil, err
