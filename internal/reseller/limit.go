@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
+	"regexp"
 	"time"
 
 	"github.com/trellis-cloud/trellis/internal/errs"
@@ -32,16 +32,22 @@ const DefaultMonthlyLimit int64 = 100_000_000
 // ParseMonthlyLimit parses a limit: "unlimited", or a non-negative amount
 // with at most two decimals ("1000000.00", "0").
 func ParseMonthlyLimit(field, s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	if strings.EqualFold(s, "unlimited") {
+	if s == "unlimited" {
 		return Unlimited, nil
+	}
+	bad := errs.Invalid(field, `must be "unlimited" or an amount with at most two decimals, such as 1000000.00`)
+	if !limitRE.MatchString(s) {
+		return 0, bad
 	}
 	a, err := money.ParseITGlobal(field, json.Number(s), money.RUB, money.NonNegative)
 	if err != nil {
-		return 0, errs.Invalid(field, `must be "unlimited" or an amount such as 1000000.00`)
+		return 0, bad
 	}
 	return a.Minor(), nil
 }
+
+// limitRE is a plain decimal: no sign, exponent, spaces or leading zeros.
+var limitRE = regexp.MustCompile(`^(0|[1-9][0-9]{0,17})(\.[0-9]{1,2})?$`)
 
 // FormatMonthlyLimit writes a limit as ParseMonthlyLimit reads it.
 func FormatMonthlyLimit(v int64) string {

@@ -77,7 +77,7 @@ type resellerSettingsPatch struct {
 		Features *[]string `json:"features,omitempty" doc:"The full set of features, replacing the current one (known: SimpleOneSupport)."`
 		Currency *string   `json:"currency,omitempty" enum:"RUB,KZT,BYN" doc:"ISO-4217 code of new projects' currency."`
 		// A string: an amount is exact decimal money, never a float.
-		MonthlyLimit *string `json:"monthlyLimit,omitempty" minLength:"1" maxLength:"32" pattern:"^(unlimited|default|(0|[1-9][0-9]*)(\.[0-9]{1,2})?)$" doc:"Provider admins only: the partner's monthly limit, an amount with at most two decimals (0 lets no money be recorded), unlimited, or default (back to the provider-wide default)." example:"250000.00"`
+		MonthlyLimit *string `json:"monthlyLimit,omitempty" minLength:"1" maxLength:"32" doc:"Provider admins only: the partner's monthly limit, an amount with at most two decimals (0 lets no money be recorded), unlimited, or default (back to the provider-wide default)." example:"250000.00"`
 	}
 }
 
