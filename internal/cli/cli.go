@@ -105,7 +105,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 	cfg.PublicURL, cfg.ResellerVAT = c.PublicURL, &c.VAT
 	limit, err := reseller.ParseMonthlyLimit("--reseller-monthly-limit", c.MonthlyLimit)
 	if err != nil {
-		return fmt.Errorf("--reseller-monthly-limit: %w", err)
+		return err // names the flag
 	}
 	cfg.ResellerMonthlyLimit = &limit
 	if cfg.PublicURL == "" {

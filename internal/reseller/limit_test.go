@@ -199,3 +199,22 @@ func TestMonthlyLimitWho(t *testing.T) {
 		}
 	})
 }
+
+// TestParseMonthlyLimit: the flag's and the native API's grammar, exact
+// minor units, and the way back.
+func TestParseMonthlyLimit(t *testing.T) {
+	for in, want := range map[string]int64{"1000000.00": reseller.DefaultMonthlyLimit, "0": 0, "0.01": 1, "5000.5": 500050,
+		"unlimited": reseller.Unlimited, "92233720368547758.07": 1<<63 - 1} {
+		got, err := reseller.ParseMonthlyLimit("f", in)
+		if err != nil || got != want {
+			t.Fatalf("%q: %d, %v; want %d", in, got, err, want)
+		}
+		if back, _ := reseller.ParseMonthlyLimit("f", reseller.FormatMonthlyLimit(got)); back != got {
+			t.Fatalf("%q: formatted %q", in, reseller.FormatMonthlyLimit(got))
+		}
+	}
+	for _, in := range []string{"", "-1", "1.234", "1e3", " 5", "01", "Unlimited", "default", "92233720368547758.08", "1,5"} {
+		_, err := reseller.ParseMonthlyLimit("f", in)
+		wantErr(t, err, errs.KindInvalid, "f")
+	}
+}
