@@ -114,6 +114,10 @@ type Config struct {
 	// invoices and charges (the "system settings" of the Partner API);
 	// nil takes reseller.DefaultVATPercent.
 	ResellerVAT *int
+	// ResellerMonthlyLimit is the default monthly limit of money a partner
+	// may record through the Partner API (minor units, reseller.Unlimited
+	// for none); nil takes reseller.DefaultMonthlyLimit.
+	ResellerMonthlyLimit *int64
 	// Sandbox lets the provider admin move the clock forward through the
 	// native API (POST /api/v1/sandbox/clock); the periodic work catches up
 	// hour by hour. With no Clock given, a sandbox runs on clock.Sandbox.
@@ -365,7 +369,8 @@ func (a *App) buildReseller(cfg Config) {
 		public = "http://127.0.0.1:8080"
 	}
 	a.Reseller = reseller.NewService(sqlstore.Reseller{Store: st}, a.Billing, a.Ledger, cfg.Clock,
-		reseller.Config{VATPercent: cfg.ResellerVAT, ActivationURL: public + ActivationPath})
+		reseller.Config{VATPercent: cfg.ResellerVAT, ActivationURL: public + ActivationPath,
+			MonthlyLimit: cfg.ResellerMonthlyLimit})
 	a.OrdersSim = orderssim.NewWithState(cfg.ProviderDelay, sqlstore.SimState{Store: st})
 	a.Orders = orders.NewService(sqlstore.Orders{Store: st}, a.Reseller, a.OrdersSim, cfg.Clock, orders.Config{Logger: cfg.Logger})
 	a.Support = support.NewService(sqlstore.Support{Store: st}, cfg.Clock)

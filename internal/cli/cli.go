@@ -21,6 +21,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/app"
 	"github.com/trellis-cloud/trellis/internal/httpapi"
+	"github.com/trellis-cloud/trellis/internal/reseller"
 	"github.com/trellis-cloud/trellis/internal/s3gw"
 	"github.com/trellis-cloud/trellis/internal/store/migrations"
 	"github.com/trellis-cloud/trellis/internal/tenancy"
@@ -81,6 +82,7 @@ type ServeCmd struct {
 	Delay         time.Duration `name:"provider-delay" env:"TRELLIS_PROVIDER_DELAY" default:"0s" help:"How long each step of the built-in sim provider takes (0: done before the request answers)."`
 	PublicURL     string        `name:"public-url" env:"TRELLIS_PUBLIC_URL" help:"The URL clients reach the HTTP API at, for links in e-mails (default: http://<--http>)."`
 	VAT           int           `name:"reseller-vat" env:"TRELLIS_RESELLER_VAT" default:"20" help:"VAT rate in percent of the reseller channel's (Partner API v2) invoices and charges."`
+	MonthlyLimit  string        `name:"reseller-monthly-limit" env:"TRELLIS_RESELLER_MONTHLY_LIMIT" default:"1000000.00" help:"Most money a reseller partner may record through the Partner API in a calendar month (UTC), per currency: payments, DengiOnlinePlus, BonusPlus; for partners without a limit of their own. 0 allows none; \"unlimited\" lifts the bound."`
 	Grace         time.Duration `name:"shutdown-grace" env:"TRELLIS_SHUTDOWN_GRACE" default:"30s" help:"How long in-flight requests may take to finish on shutdown."`
 }
 
@@ -101,6 +103,11 @@ func (c *ServeCmd) Run(g *Globals) error {
 		return fmt.Errorf("--reseller-vat must be a percentage from 0 to 100, not %d", c.VAT)
 	}
 	cfg.PublicURL, cfg.ResellerVAT = c.PublicURL, &c.VAT
+	limit, err := reseller.ParseMonthlyLimit("--reseller-monthly-limit", c.MonthlyLimit)
+	if err != nil {
+		return err // names the flag
+	}
+	cfg.ResellerMonthlyLimit = &limit
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + c.HTTP
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/access"
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/audit"
+	"github.com/trellis-cloud/trellis/internal/billing"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ids"
 	"github.com/trellis-cloud/trellis/internal/money"
@@ -205,7 +206,9 @@ func (s *Service) Settings(ctx context.Context, a actor.Actor, partnerID string)
 	if err != nil {
 		return Settings{}, err
 	}
-	return settingsOf(ctx, s.store, p.ID, p.TimeZone)
+	st, err := settingsOf(ctx, s.store, p.ID, p.TimeZone)
+	st.EffectiveMonthlyLimit = s.monthlyLimit(st)
+	return st, err
 }
 
 // SettingsInput changes settings; nil fields are unchanged.
@@ -213,6 +216,12 @@ type SettingsInput struct {
 	Features *[]string
 	Currency *string
 	TimeZone *string
+	// MonthlyLimit sets the partner's monthly limit (minor units, or
+	// Unlimited); DefaultMonthlyLimit drops it, back to the provider-wide
+	// default. Provider admins only: the limit bounds money the partner
+	// creates.
+	MonthlyLimit        *int64
+	DefaultMonthlyLimit bool
 }
 
 // UpdateSettings changes a partner's settings (operators: Admin of an
@@ -223,6 +232,15 @@ func (s *Service) UpdateSettings(ctx context.Context, a actor.Actor, partnerID s
 	}
 	if err := a.RequireKind(actor.Provider, actor.Distributor); err != nil {
 		return Settings{}, err
+	}
+	if in.MonthlyLimit != nil || in.DefaultMonthlyLimit {
+		if !billing.MayMint(a) {
+			return Settings{}, &errs.Error{Kind: errs.KindForbidden, Field: "monthlyLimit",
+				Msg: "bounds money the partner creates: only a provider admin may set it"}
+		}
+		if in.MonthlyLimit != nil && *in.MonthlyLimit < Unlimited {
+			return Settings{}, errs.Invalid("monthlyLimit", "must not be negative")
+		}
 	}
 	var features []string
 	if in.Features != nil {
@@ -279,13 +297,22 @@ func (s *Service) UpdateSettings(ctx context.Context, a actor.Actor, partnerID s
 		if in.Currency != nil {
 			st.Currency = *in.Currency
 		}
+		if in.DefaultMonthlyLimit {
+			st.MonthlyLimit = nil
+		}
+		if in.MonthlyLimit != nil {
+			v := *in.MonthlyLimit
+			st.MonthlyLimit = &v
+		}
+		st.EffectiveMonthlyLimit = s.monthlyLimit(st)
 		st.UpdatedAt = now
 		if err := tx.UpsertResellerSettings(ctx, st); err != nil {
 			return err
 		}
 		out = st
 		return tx.AppendAudit(ctx, audit.New(a, now, "reseller_settings.update", "org", p.ID, p.Path,
-			fmt.Sprintf("features=%v currency=%s time_zone=%s", st.Features, st.Currency, st.TimeZone)))
+			fmt.Sprintf("features=%v currency=%s time_zone=%s monthly_limit=%s default=%t", st.Features, st.Currency,
+				st.TimeZone, FormatMonthlyLimit(st.EffectiveMonthlyLimit), st.MonthlyLimit == nil)))
 	})
 	return out, err
 }

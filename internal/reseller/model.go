@@ -54,7 +54,14 @@ type Settings struct {
 	TimeZone  string   // IANA; the partner org's time zone (tenancy)
 	Features  []string // sorted, e.g. [FeatureSimpleOneSupport]
 	Currency  string   // ISO-4217 of new projects, "RUB" by default
-	UpdatedAt time.Time
+	// MonthlyLimit bounds the money recorded through the Partner API per
+	// calendar month (minor units; Unlimited = none); nil takes the
+	// provider-wide default (Config.MonthlyLimit).
+	MonthlyLimit *int64
+	// EffectiveMonthlyLimit is MonthlyLimit or the default (filled by the
+	// service, not stored).
+	EffectiveMonthlyLimit int64
+	UpdatedAt             time.Time
 }
 
 // Has reports whether the partner has feature f.

@@ -44,6 +44,11 @@ func (s *Service) CreateOperation(ctx context.Context, a actor.Actor, projectID 
 		if err != nil {
 			return err
 		}
+		if typ != OpBonusMinus {
+			if err := s.intakeTx(ctx, tx, p, "Amount", amount, s.now()); err != nil {
+				return err
+			}
+		}
 		out, err = s.operationTx(ctx, tx, a, p, op, "", lines)
 		return err
 	})

@@ -201,6 +201,11 @@ func (s *Service) pay(ctx context.Context, a actor.Actor, p Payment,
 				return err
 			}
 		}
+		// After the replay check, so that a replay is not counted again;
+		// a racer's replay rolls this back with the rest.
+		if err := s.intakeTx(ctx, tx, proj, "Amount", q.Amount, s.now()); err != nil {
+			return err
+		}
 		id, err := tx.NextNumber(ctx, CounterPayment)
 		if err != nil {
 			return err

@@ -21,6 +21,12 @@ type Config struct {
 	// ActivationURL is the page the activation e-mail links to; the account
 	// id and token are appended as query parameters.
 	ActivationURL string
+	// MonthlyLimit is the provider-wide bound on the money a partner may
+	// record through the Partner API in a calendar month (payments,
+	// DengiOnlinePlus, BonusPlus), in minor units, for partners without a
+	// limit of their own; Unlimited for none. nil takes
+	// DefaultMonthlyLimit; 0 lets no money be recorded.
+	MonthlyLimit *int64
 }
 
 // DefaultVATPercent is the VAT rate when Config leaves it nil.
@@ -67,6 +73,10 @@ func NewService(st Store, b *billing.Service, l *ledger.Service, c clock.Clock, 
 	}
 	if cfg.ActivationURL == "" {
 		cfg.ActivationURL = "https://trellis.invalid/itglobal/activate"
+	}
+	if cfg.MonthlyLimit == nil || *cfg.MonthlyLimit < Unlimited {
+		d := DefaultMonthlyLimit
+		cfg.MonthlyLimit = &d
 	}
 	return &Service{store: st, billing: b, ledger: l, clock: c, cfg: cfg, vat: vat}
 }

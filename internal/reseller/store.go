@@ -31,6 +31,13 @@ type Queries interface {
 	// partner has none yet; TimeZone is not stored here).
 	GetResellerSettings(ctx context.Context, partnerID string) (Settings, error)
 	UpsertResellerSettings(ctx context.Context, st Settings) error
+	// AddResellerIntake adds amount to the partner's intake of month and
+	// currency unless the sum would exceed limit (minor units; < 0 = no
+	// limit), atomically against concurrent callers, and reports whether
+	// it did.
+	AddResellerIntake(ctx context.Context, partnerID, month, currency string, amount, limit int64) (bool, error)
+	// ResellerIntake returns the partner's intake of month and currency.
+	ResellerIntake(ctx context.Context, partnerID, month, currency string) (int64, error)
 
 	InsertResellerKey(ctx context.Context, k Key) error
 	GetResellerKeyByHash(ctx context.Context, hash string) (Key, error)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -30,12 +31,16 @@ func (s *Store) GetResellerSettings(ctx context.Context, partnerID string) (rese
 	st := reseller.Settings{PartnerID: partnerID}
 	var features string
 	var at db.Time
-	err := s.r().QueryRowContext(ctx, `SELECT features, currency, updated_at FROM reseller_settings WHERE partner_id = $1`,
-		partnerID).Scan(&features, &st.Currency, &at)
+	var limit sql.NullInt64
+	err := s.r().QueryRowContext(ctx, `SELECT features, currency, monthly_limit, updated_at FROM reseller_settings
+		WHERE partner_id = $1`, partnerID).Scan(&features, &st.Currency, &limit, &at)
 	if err != nil {
 		return reseller.Settings{}, s.mapErr(err, "reseller settings")
 	}
 	st.UpdatedAt = at.Time
+	if limit.Valid {
+		st.MonthlyLimit = &limit.Int64
+	}
 	if err := json.Unmarshal([]byte(features), &st.Features); err != nil {
 		return reseller.Settings{}, errs.Wrap(errs.KindInternal, err, "database error")
 	}
@@ -52,10 +57,49 @@ func (s *Store) UpsertResellerSettings(ctx context.Context, st reseller.Settings
 	if err != nil {
 		return errs.Wrap(errs.KindInternal, err, "features")
 	}
-	_, err = s.w().ExecContext(ctx, `INSERT INTO reseller_settings (partner_id, features, currency, updated_at)
-		VALUES ($1, $2, $3, $4) ON CONFLICT (partner_id) DO UPDATE SET features = excluded.features,
-		currency = excluded.currency, updated_at = excluded.updated_at`, st.PartnerID, string(b), st.Currency, st.UpdatedAt)
+	var limit sql.NullInt64
+	if st.MonthlyLimit != nil {
+		limit = sql.NullInt64{Int64: *st.MonthlyLimit, Valid: true}
+	}
+	_, err = s.w().ExecContext(ctx, `INSERT INTO reseller_settings (partner_id, features, currency, monthly_limit, updated_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (partner_id) DO UPDATE SET features = excluded.features,
+		currency = excluded.currency, monthly_limit = excluded.monthly_limit, updated_at = excluded.updated_at`,
+		st.PartnerID, string(b), st.Currency, limit, st.UpdatedAt)
 	return s.mapErr(err, "reseller settings")
+}
+
+// AddResellerIntake implements reseller.Queries. One statement, so that
+// the check and the addition are atomic: PostgreSQL's ON CONFLICT DO
+// UPDATE locks the row and evaluates the WHERE on its latest version (a
+// racer waits for ours to commit, then sees our amount); SQLite runs one
+// writer at a time.
+func (s *Store) AddResellerIntake(ctx context.Context, partnerID, month, currency string, amount, limit int64) (bool, error) {
+	if limit >= 0 && amount > limit {
+		return false, nil
+	}
+	res, err := s.w().ExecContext(ctx, `INSERT INTO reseller_intake (partner_id, month, currency, amount)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (partner_id, month, currency) DO UPDATE
+		SET amount = reseller_intake.amount + excluded.amount
+		WHERE CAST($5 AS BIGINT) < 0 OR reseller_intake.amount <= CAST($5 AS BIGINT) - excluded.amount`, partnerID, month, currency, amount, limit)
+	if err != nil {
+		return false, s.mapErr(err, "reseller intake")
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, s.mapErr(err, "reseller intake")
+	}
+	return n == 1, nil
+}
+
+// ResellerIntake implements reseller.Queries.
+func (s *Store) ResellerIntake(ctx context.Context, partnerID, month, currency string) (int64, error) {
+	var n int64
+	err := s.r().QueryRowContext(ctx, `SELECT amount FROM reseller_intake WHERE partner_id = $1 AND month = $2
+		AND currency = $3`, partnerID, month, currency).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return n, s.mapErr(err, "reseller intake")
 }
 
 // ---- keys ----

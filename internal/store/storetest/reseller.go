@@ -50,7 +50,7 @@ func (s *suite) reseller(t *testing.T) {
 		"ListResellerCompanies", "UpdateResellerCompany", "DeactivateResellerCompanies", "InsertResellerInvoice",
 		"GetResellerInvoice", "ListResellerInvoices", "PayResellerInvoice", "InsertResellerPayment",
 		"GetResellerPayment", "ListResellerPayments", "InsertResellerOperation", "GetResellerOperationByKey",
-		"ListResellerOperations")
+		"ListResellerOperations", "AddResellerIntake", "ResellerIntake")
 	now := db.Micro(t0)
 	_, _, p, _ := s.tree(t)
 	_, _, other, _ := s.tree(t)
@@ -66,6 +66,44 @@ func (s *suite) reseller(t *testing.T) {
 	must(t, err)
 	if d := cmp.Diff(st, gotSt); d != "" {
 		t.Fatalf("settings round trip (-want +got):\n%s", d)
+	}
+	for _, v := range []int64{reseller.Unlimited, 0, 1 << 40} {
+		st.MonthlyLimit = &v
+		must(t, s.st.UpsertResellerSettings(s.ctx, st))
+		gotSt, err = s.st.GetResellerSettings(s.ctx, p.ID)
+		must(t, err)
+		if gotSt.MonthlyLimit == nil || *gotSt.MonthlyLimit != v {
+			t.Fatalf("monthly limit %d read back as %v", v, gotSt.MonthlyLimit)
+		}
+	}
+
+	// Monthly intake: added while within the limit (checked on insert and
+	// on update), per partner, month and currency.
+	intake := func(partner, month, cur string, amount, limit int64, want bool) {
+		t.Helper()
+		ok, err := s.st.AddResellerIntake(s.ctx, partner, month, cur, amount, limit)
+		must(t, err)
+		if ok != want {
+			t.Fatalf("intake %s %s %s +%d (limit %d): %t, want %t", partner, month, cur, amount, limit, ok, want)
+		}
+	}
+	intake(p.ID, "2026-03", "RUB", 11, 10, false)
+	intake(p.ID, "2026-03", "RUB", 6, 10, true)
+	intake(p.ID, "2026-03", "RUB", 5, 10, false)
+	intake(p.ID, "2026-03", "RUB", 4, 10, true)
+	intake(p.ID, "2026-03", "RUB", 1<<50, reseller.Unlimited, true)
+	intake(p.ID, "2026-03", "KZT", 10, 10, true)
+	intake(p.ID, "2026-04", "RUB", 10, 10, true)
+	intake(other.ID, "2026-03", "RUB", 10, 10, true)
+	for _, c := range []struct {
+		partner, month, cur string
+		want                int64
+	}{{p.ID, "2026-03", "RUB", 10 + 1<<50}, {p.ID, "2026-03", "KZT", 10}, {p.ID, "2026-05", "RUB", 0}} {
+		n, err := s.st.ResellerIntake(s.ctx, c.partner, c.month, c.cur)
+		must(t, err)
+		if n != c.want {
+			t.Fatalf("intake %+v: %d", c, n)
+		}
 	}
 
 	// Keys.

@@ -50,11 +50,14 @@ type resellerKeyParam struct {
 }
 
 type resellerSettings struct {
-	PartnerID string    `json:"partnerId" format:"uuid"`
-	TimeZone  string    `json:"timeZone" doc:"IANA zone of the by-day operation reports and ticket filters." example:"Asia/Omsk"`
-	Features  []string  `json:"features" doc:"Enabled features, e.g. SimpleOneSupport."`
-	Currency  string    `json:"currency" doc:"Currency of the partner's new projects." example:"RUB"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	PartnerID string   `json:"partnerId" format:"uuid"`
+	TimeZone  string   `json:"timeZone" doc:"IANA zone of the by-day operation reports and ticket filters." example:"Asia/Omsk"`
+	Features  []string `json:"features" doc:"Enabled features, e.g. SimpleOneSupport."`
+	Currency  string   `json:"currency" doc:"Currency of the partner's new projects." example:"RUB"`
+	// The provider's bound on money the partner creates (issue 14).
+	MonthlyLimit          string    `json:"monthlyLimit" doc:"The most money (per currency, in currency units) the partner may record through the Partner API in a calendar month (UTC): bank and online payments, DengiOnlinePlus and BonusPlus; or unlimited." example:"1000000.00"`
+	MonthlyLimitIsDefault bool      `json:"monthlyLimitIsDefault" doc:"The limit is the provider-wide default (--reseller-monthly-limit), not the partner's own."`
+	UpdatedAt             time.Time `json:"updatedAt"`
 }
 
 func resellerSettingsFrom(st reseller.Settings) resellerSettings {
@@ -63,6 +66,7 @@ func resellerSettingsFrom(st reseller.Settings) resellerSettings {
 		f = []string{}
 	}
 	return resellerSettings{PartnerID: st.PartnerID, TimeZone: st.TimeZone, Features: f, Currency: st.Currency,
+		MonthlyLimit: reseller.FormatMonthlyLimit(st.EffectiveMonthlyLimit), MonthlyLimitIsDefault: st.MonthlyLimit == nil,
 		UpdatedAt: st.UpdatedAt.UTC()}
 }
 
@@ -72,6 +76,8 @@ type resellerSettingsPatch struct {
 		TimeZone *string   `json:"timeZone,omitempty" minLength:"1" maxLength:"64" doc:"IANA time zone name." example:"Asia/Omsk"`
 		Features *[]string `json:"features,omitempty" doc:"The full set of features, replacing the current one (known: SimpleOneSupport)."`
 		Currency *string   `json:"currency,omitempty" enum:"RUB,KZT,BYN" doc:"ISO-4217 code of new projects' currency."`
+		// A string: an amount is exact decimal money, never a float.
+		MonthlyLimit *string `json:"monthlyLimit,omitempty" minLength:"1" maxLength:"32" doc:"Provider admins only: the partner's monthly limit, an amount with at most two decimals (0 lets no money be recorded), unlimited, or default (back to the provider-wide default)." example:"250000.00"`
 	}
 }
 
@@ -264,9 +270,9 @@ func (s *server) registerReseller(api huma.API) {
 	register(api, reg("revokeResellerKey", http.MethodDelete, "/partners/{id}/reseller-keys/{key_id}",
 		"Revoke a Partner API v2 key"), s.revokeResellerKey)
 	register(api, reg("getResellerSettings", http.MethodGet, "/partners/{id}/reseller-settings",
-		"A partner's reseller settings: time zone, features, currency"), s.getResellerSettings)
+		"A partner's reseller settings: time zone, features, currency, monthly limit"), s.getResellerSettings)
 	register(api, reg("updateResellerSettings", http.MethodPatch, "/partners/{id}/reseller-settings",
-		"Change a partner's time zone, features (SimpleOneSupport) or currency (operators)"), s.patchResellerSettings)
+		"Change a partner's time zone, features (SimpleOneSupport) or currency (operators), or its monthly limit (provider admins)"), s.patchResellerSettings)
 	op := reg("activateResellerAccount", http.MethodPost, "/reseller/accounts/{id}/activate",
 		"Activate a NotActivated reseller account")
 	op.DefaultStatus = http.StatusOK
@@ -336,8 +342,17 @@ func (s *server) getResellerSettings(ctx context.Context, in *idParam) (*output[
 
 func (s *server) patchResellerSettings(ctx context.Context, in *resellerSettingsPatch) (*output[resellerSettings], error) {
 	return call(ctx, s, func(a actor.Actor) (reseller.Settings, error) {
-		return s.d.Reseller.UpdateSettings(ctx, a, in.ID, reseller.SettingsInput{Features: in.Body.Features,
-			Currency: in.Body.Currency, TimeZone: in.Body.TimeZone})
+		si := reseller.SettingsInput{Features: in.Body.Features, Currency: in.Body.Currency, TimeZone: in.Body.TimeZone}
+		if l := in.Body.MonthlyLimit; l != nil && *l == "default" {
+			si.DefaultMonthlyLimit = true
+		} else if l != nil {
+			v, err := reseller.ParseMonthlyLimit("monthlyLimit", *l)
+			if err != nil {
+				return reseller.Settings{}, err
+			}
+			si.MonthlyLimit = &v
+		}
+		return s.d.Reseller.UpdateSettings(ctx, a, in.ID, si)
 	}, resellerSettingsFrom)
 }
 
