@@ -88,3 +88,21 @@ func (s *Service) intakeTx(ctx context.Context, tx Queries, proj Project, field 
 	}
 	return nil
 }
+
+// debtWithinLimitTx refuses to raise a project's debt limit (credit the
+// partner grants itself, which pays for the provider's resources like
+// recorded money) above the partner's monthly limit: the provider's bound
+// covers both.
+func (s *Service) debtWithinLimitTx(ctx context.Context, tx Queries, proj Project, maxDebt int64) error {
+	st, err := tx.GetResellerSettings(ctx, proj.PartnerID)
+	if err != nil && !errs.Is(err, errs.KindNotFound) {
+		return err
+	}
+	limit := s.monthlyLimit(st)
+	if limit == Unlimited || maxDebt <= limit {
+		return nil
+	}
+	return &errs.Error{Kind: errs.KindPrecondition, Field: "MaxDebt", Msg: fmt.Sprintf(
+		"a debt limit above the partner's monthly limit of %s %s is the provider's to allow",
+		FormatMonthlyLimit(limit), proj.Currency)}
+}

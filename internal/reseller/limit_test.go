@@ -218,3 +218,24 @@ func TestParseMonthlyLimit(t *testing.T) {
 		wantErr(t, err, errs.KindInvalid, "f")
 	}
 }
+
+// TestDebtLimitBoundedByMonthlyLimit: a debt limit is credit the partner
+// grants itself, so raising it above the partner's monthly limit is refused;
+// lowering it, or raising it within the limit, is not; unlimited lifts it.
+func TestDebtLimitBoundedByMonthlyLimit(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		_, p := f.account(t, "debt@example.com")
+		f.setLimit(t, 50000)
+		debt := func(v int64) error {
+			_, err := f.svc.UpdateProject(ctx, f.a, p.ID, reseller.ProjectInput{MaxDebt: &v})
+			return err
+		}
+		must(t, debt(50000))
+		wantErr(t, debt(50001), errs.KindPrecondition, "MaxDebt")
+		f.setLimit(t, 10000)
+		must(t, debt(20000)) // lowering stays allowed above a lowered limit
+		wantErr(t, debt(30000), errs.KindPrecondition, "MaxDebt")
+		f.setLimit(t, reseller.Unlimited)
+		must(t, debt(reseller.MaxAmount))
+	})
+}

@@ -120,6 +120,11 @@ func (s *Service) UpdateProject(ctx context.Context, a actor.Actor, id int64, in
 			p.IsPostPaid = *in.IsPostPaid
 		}
 		if in.MaxDebt != nil {
+			if *in.MaxDebt > p.MaxDebt {
+				if err := s.debtWithinLimitTx(ctx, tx, p, *in.MaxDebt); err != nil {
+					return err
+				}
+			}
 			p.MaxDebt = *in.MaxDebt
 		}
 		p.UpdatedAt = now
