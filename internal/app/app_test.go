@@ -93,3 +93,23 @@ func TestBootstrapAndDemoAreIdempotent(t *testing.T) {
 		}
 	})
 }
+
+// newDemo builds an App on d with cfg, bootstraps it and loads the demo
+// objects; it returns the app and the demo credentials.
+func newDemo(t *testing.T, d *db.DB, cfg app.Config) (*app.App, map[string]string) {
+	ctx := context.Background()
+	t.Helper()
+	a, err := app.New(ctx, d, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boot, err := a.Bootstrap(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := a.LoadDemo(ctx, boot.Root, boot.NewAdminKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, creds
+}

@@ -26,18 +26,7 @@ func TestResourcesSettleAfterACrash(t *testing.T) {
 		clk := clock.NewFake(time.Date(2027, 3, 10, 10, 5, 0, 0, time.UTC))
 		dir := t.TempDir()
 		cfg := app.Config{DataDir: dir, Clock: clk, Sandbox: true, ProviderDelay: 200 * time.Millisecond}
-		a, err := app.New(ctx, d, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		boot, err := a.Bootstrap(ctx, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		creds, err := a.LoadDemo(ctx, boot.Root, boot.NewAdminKey)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a, creds := newDemo(t, d, cfg)
 		stop, err := a.StartWorkers(ctx, 10*time.Second)
 		if err != nil {
 			t.Fatal(err)

@@ -22,18 +22,7 @@ func TestDelayedProvider(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		clk := clock.NewFake(time.Date(2027, 3, 10, 10, 5, 0, 0, time.UTC))
-		a, err := app.New(ctx, d, app.Config{DataDir: t.TempDir(), Clock: clk, Sandbox: true, ProviderDelay: 200 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		boot, err := a.Bootstrap(ctx, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		creds, err := a.LoadDemo(ctx, boot.Root, boot.NewAdminKey)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a, creds := newDemo(t, d, app.Config{DataDir: t.TempDir(), Clock: clk, Sandbox: true, ProviderDelay: 200 * time.Millisecond})
 		stop, err := a.StartWorkers(ctx, 10*time.Second)
 		if err != nil {
 			t.Fatal(err)

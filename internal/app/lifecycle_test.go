@@ -91,18 +91,7 @@ func TestResourceLifecycle(t *testing.T) {
 		ctx := context.Background()
 		start := time.Date(2027, 3, 10, 10, 5, 0, 0, time.UTC)
 		clk := clock.NewFake(start)
-		a, err := app.New(ctx, d, app.Config{DataDir: t.TempDir(), Clock: clk, Sandbox: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		boot, err := a.Bootstrap(ctx, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		creds, err := a.LoadDemo(ctx, boot.Root, boot.NewAdminKey)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a, creds := newDemo(t, d, app.Config{DataDir: t.TempDir(), Clock: clk, Sandbox: true})
 		admin, key := creds["admin_key"], creds["idcloudhost_key"]
 		c := newClient(t, a.Handler)
 		before := snapshotState(t, a)

@@ -75,18 +75,7 @@ func TestFailingStepDoesNotStopTheOthers(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		clk := clock.NewFake(time.Date(2027, 6, 1, 9, 0, 0, 0, time.UTC))
-		a, err := app.New(ctx, d, app.Config{DataDir: t.TempDir(), Clock: clk})
-		if err != nil {
-			t.Fatal(err)
-		}
-		boot, err := a.Bootstrap(ctx, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		creds, err := a.LoadDemo(ctx, boot.Root, boot.NewAdminKey)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a, creds := newDemo(t, d, app.Config{DataDir: t.TempDir(), Clock: clk})
 		sys := actor.System("")
 		due := clk.Now().Add(time.Minute)
 		if _, err := a.Objstore.SetPendingDeletion(ctx, sys, app.DemoPartnerID, creds["storage_account_id"], &due); err != nil {
@@ -97,7 +86,7 @@ func TestFailingStepDoesNotStopTheOthers(t *testing.T) {
 		}
 		clk.Advance(2 * time.Minute)
 		run := billingJob(t, a)
-		err = run(ctx)
+		err := run(ctx)
 		if err == nil || !strings.Contains(err.Error(), "meter-resources") {
 			t.Fatalf("billing run with the meter broken: %v; want the meter's failure", err)
 		}

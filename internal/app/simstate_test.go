@@ -32,18 +32,7 @@ func TestSimStateSharedByNodes(t *testing.T) {
 		defer cancel()
 		clk := clock.NewFake(time.Date(2027, 3, 10, 10, 5, 0, 0, time.UTC))
 		cfg := app.Config{DataDir: t.TempDir(), Clock: clk, Sandbox: true, ProviderDelay: 200 * time.Millisecond}
-		nodeA, err := app.New(ctx, d, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		boot, err := nodeA.Bootstrap(ctx, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		creds, err := nodeA.LoadDemo(ctx, boot.Root, boot.NewAdminKey)
-		if err != nil {
-			t.Fatal(err)
-		}
+		nodeA, creds := newDemo(t, d, cfg)
 		stopA, err := nodeA.StartWorkers(ctx, 10*time.Second)
 		if err != nil {
 			t.Fatal(err)

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"encoding/base64"
 	"net/http"
 	"strings"
@@ -53,19 +52,7 @@ func probeValues(where, field string) []apitest.ProbeValue {
 // text used to fail ("invalid byte sequence for encoding UTF8": 500).
 func TestTextProbes(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		a, err := app.New(ctx, d, app.Config{DataDir: t.TempDir()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		boot, err := a.Bootstrap(ctx, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		creds, err := a.LoadDemo(ctx, boot.Root, boot.NewAdminKey)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a, creds := newDemo(t, d, app.Config{DataDir: t.TempDir()})
 		bearer := func(key string) http.Header { return http.Header{"Authorization": {"Bearer " + key}} }
 		ids := map[string]string{
 			// Impossible Cloud and native

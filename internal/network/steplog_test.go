@@ -3,11 +3,11 @@ package network_test
 import (
 	"bytes"
 	"log/slog"
-	"strings"
 	"testing"
 
 	"github.com/trellis-cloud/trellis/internal/network"
 	"github.com/trellis-cloud/trellis/internal/network/sim"
+	"github.com/trellis-cloud/trellis/internal/simstep/simsteptest"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/dbtest"
 )
@@ -27,7 +27,7 @@ func TestInlineStepFailureIsLogged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantLogLine(t, buf.String(), "network="+n.UUID, "step=create", "injected failure")
+		simsteptest.WantLogLine(t, buf.String(), "network="+n.UUID, "step=create", "injected failure")
 
 		buf.Reset()
 		f.sim.FailNext(sim.StepApplyLB, 1)
@@ -36,21 +36,6 @@ func TestInlineStepFailureIsLogged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantLogLine(t, buf.String(), "load_balancer="+lb.UUID, "step=apply", "injected failure")
+		simsteptest.WantLogLine(t, buf.String(), "load_balancer="+lb.UUID, "step=apply", "injected failure")
 	})
-}
-
-// wantLogLine fails unless one line of log holds every part.
-func wantLogLine(t *testing.T, log string, parts ...string) {
-	t.Helper()
-	for line := range strings.SplitSeq(log, "\n") {
-		all := true
-		for _, p := range parts {
-			all = all && strings.Contains(line, p)
-		}
-		if all {
-			return
-		}
-	}
-	t.Fatalf("no log line with %q in:\n%s", parts, log)
 }

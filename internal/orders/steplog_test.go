@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
-	"strings"
 	"testing"
 
 	"github.com/trellis-cloud/trellis/internal/orders"
 	"github.com/trellis-cloud/trellis/internal/orders/sim"
+	"github.com/trellis-cloud/trellis/internal/simstep/simsteptest"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/dbtest"
 	"github.com/trellis-cloud/trellis/internal/store/sqlstore"
@@ -30,21 +30,6 @@ func TestInlineStepFailureIsLogged(t *testing.T) {
 		v, err := e.svc.CreateVOrg(ctx, e.pa, orders.VOrgInput{ProjectID: pid, Location: "kz", VcloudOrgName: "o",
 			AdminUsername: "a", AdminPassword: "p"})
 		must(t, err)
-		wantLogLine(t, buf.String(), fmt.Sprintf("order=%d", v.ID), "step=create", "injected failure")
+		simsteptest.WantLogLine(t, buf.String(), fmt.Sprintf("order=%d", v.ID), "step=create", "injected failure")
 	})
-}
-
-// wantLogLine fails unless one line of log holds every part.
-func wantLogLine(t *testing.T, log string, parts ...string) {
-	t.Helper()
-	for line := range strings.SplitSeq(log, "\n") {
-		all := true
-		for _, p := range parts {
-			all = all && strings.Contains(line, p)
-		}
-		if all {
-			return
-		}
-	}
-	t.Fatalf("no log line with %q in:\n%s", parts, log)
 }

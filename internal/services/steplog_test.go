@@ -3,11 +3,11 @@ package services_test
 import (
 	"bytes"
 	"log/slog"
-	"strings"
 	"testing"
 
 	"github.com/trellis-cloud/trellis/internal/services"
 	"github.com/trellis-cloud/trellis/internal/services/sim"
+	"github.com/trellis-cloud/trellis/internal/simstep/simsteptest"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/dbtest"
 )
@@ -22,21 +22,6 @@ func TestInlineStepFailureIsLogged(t *testing.T) {
 		e.prov.FailNext(sim.StepCreate, 1)
 		p, err := e.svc.Create(ctx, e.cust, pg(e.acct))
 		must(t, err)
-		wantLogLine(t, buf.String(), "package="+p.UUID, "step=create", "injected failure")
+		simsteptest.WantLogLine(t, buf.String(), "package="+p.UUID, "step=create", "injected failure")
 	})
-}
-
-// wantLogLine fails unless one line of log holds every part.
-func wantLogLine(t *testing.T, log string, parts ...string) {
-	t.Helper()
-	for line := range strings.SplitSeq(log, "\n") {
-		all := true
-		for _, p := range parts {
-			all = all && strings.Contains(line, p)
-		}
-		if all {
-			return
-		}
-	}
-	t.Fatalf("no log line with %q in:\n%s", parts, log)
 }
