@@ -160,23 +160,29 @@ func (s *Service) Reserve(ctx context.Context, w Write) (Reservation, error) {
 		if err != nil {
 			return err
 		}
-		if why := writeDenied(t); why != "" {
-			refused = errs.New(errs.KindForbidden, why)
-			return nil
-		}
-		ok, err := tx.ReserveBytes(ctx, t.Bucket.PrincipalID, w.Bytes)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			used, reserved, limit, err := tx.Quota(ctx, t.Bucket.PrincipalID)
+		// A delete's row records only the intent (it frees, never takes), so it
+		// is neither refused nor counted against the quota.
+		if w.Op == OpDelete {
+			w.Bytes = 0
+		} else {
+			if why := writeDenied(t); why != "" {
+				refused = errs.New(errs.KindForbidden, why)
+				return nil
+			}
+			ok, err := tx.ReserveBytes(ctx, t.Bucket.PrincipalID, w.Bytes)
 			if err != nil {
 				return err
 			}
-			refused = errs.Newf(errs.KindQuotaExceeded,
-				"the storage account's allocated capacity is %d bytes; %d are stored and %d reserved by writes in progress, so %d more do not fit",
-				limit, used, reserved, w.Bytes)
-			return nil
+			if !ok {
+				used, reserved, limit, err := tx.Quota(ctx, t.Bucket.PrincipalID)
+				if err != nil {
+					return err
+				}
+				refused = errs.Newf(errs.KindQuotaExceeded,
+					"the storage account's allocated capacity is %d bytes; %d are stored and %d reserved by writes in progress, so %d more do not fit",
+					limit, used, reserved, w.Bytes)
+				return nil
+			}
 		}
 		r = Reservation{ID: ids.New(), PrincipalID: t.Bucket.PrincipalID, BucketID: t.Bucket.ID, Write: w, CreatedAt: s.now()}
 		return tx.InsertReservation(ctx, r)

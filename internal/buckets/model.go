@@ -17,6 +17,10 @@ const (
 	OpCopy     = "copy"     // CopyObject
 	OpPart     = "part"     // UploadPart, UploadPartCopy
 	OpComplete = "complete" // CompleteMultipartUpload
+	// OpDelete is DeleteObject's intent: it reserves nothing and is never
+	// refused; the row lets recovery apply a delete whose process died
+	// between removing the object and recording it.
+	OpDelete = "delete"
 )
 
 // Bucket is a bucket and its live counters.

@@ -109,6 +109,24 @@ func (s *store) recoverOne(ctx context.Context, r buckets.Reservation, held bool
 			c := objectChange(old, cur.size)
 			change = &c
 		}
+	case buckets.OpDelete:
+		if !held {
+			unlock, err := s.locks.object(ctx, r.Bucket, r.Key)
+			if err != nil {
+				return false, false, err
+			}
+			defer unlock()
+		}
+		cur, err := s.stat(ctx, r.Bucket, r.Key)
+		if err != nil && !gone(err) {
+			return false, false, err
+		}
+		// The object the delete found is gone (or was replaced, which a
+		// writer does only after settling this reservation): it happened.
+		if err != nil || !unchanged(old, cur) {
+			c := buckets.Change{Objects: -1, ObjectBytes: -old.size}
+			change = &c
+		}
 	case buckets.OpPart:
 		unlock1, err := s.locks.uploadShared(ctx, r.Bucket, r.Key, r.UploadID)
 		if err != nil {
@@ -184,7 +202,7 @@ func (s *store) recoverTakenOver(ctx context.Context, bucket, key string) error 
 	var mine []buckets.Reservation
 	var ids []string
 	for _, r := range rs {
-		if r.Bucket == bucket && r.Key == key && (r.Op == buckets.OpPut || r.Op == buckets.OpCopy) && r.Node != self {
+		if r.Bucket == bucket && r.Key == key && (r.Op == buckets.OpPut || r.Op == buckets.OpCopy || r.Op == buckets.OpDelete) && r.Node != self {
 			mine = append(mine, r)
 			ids = append(ids, r.Node)
 		}

@@ -44,6 +44,21 @@ func TestCrashRecovery(t *testing.T) {
 		if err := put(c, bkt, "over", body(200, 1)); err != nil {
 			t.Fatal(err)
 		}
+		// Two objects the crashed node was deleting: one it removed from the
+		// store, one it had not yet.
+		for _, k := range []string{"gone", "kept"} {
+			if err := put(c, bkt, k, body(400, 5)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		heads := map[string]*string{}
+		for _, k := range []string{"gone", "kept"} {
+			h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bkt, Key: aws.String(k)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			heads[k] = h.ETag
+		}
 		head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bkt, Key: aws.String("over")})
 		if err != nil {
 			t.Fatal(err)
@@ -85,6 +100,11 @@ func TestCrashRecovery(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		reserve(buckets.Write{Op: buckets.OpDelete, Key: "gone", OldSize: 400, OldETag: *heads["gone"]})
+		if _, err := be.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bkt, Key: aws.String("gone")}); err != nil {
+			t.Fatal(err)
+		}
+		reserve(buckets.Write{Op: buckets.OpDelete, Key: "kept", OldSize: 400, OldETag: *heads["kept"]})
 		reserve(buckets.Write{Op: buckets.OpPut, Key: "done", Bytes: 100, OldSize: -1})
 		rawPut("done", 100)
 		reserve(buckets.Write{Op: buckets.OpPut, Key: "never", Bytes: 50, OldSize: -1})
@@ -114,10 +134,10 @@ func TestCrashRecovery(t *testing.T) {
 			t.Fatalf("left after recovery: %+v", left)
 		}
 		used, reserved := f.quota(principal)
-		if used != 300+100+2000+1000 || reserved != 0 {
+		if used != 300+100+2000+1000+400 || reserved != 0 {
 			t.Fatalf("after recovery: used %d reserved %d", used, reserved)
 		}
-		if b := f.bucket(bkt); b.NumObjects != 3 || b.SizeBytes != 300+100+2000 || b.PartsBytes != 1000 {
+		if b := f.bucket(bkt); b.NumObjects != 4 || b.SizeBytes != 300+100+2000+400 || b.PartsBytes != 1000 {
 			t.Fatalf("bucket after recovery: %+v", b)
 		}
 		rep, err := srv.Reconcile(ctx)

@@ -806,18 +806,30 @@ func (s *store) deleteObject(ctx context.Context, in *s3.DeleteObjectInput) (*s3
 	if err != nil {
 		return nil, err
 	}
+	if !old.exists {
+		return s.Backend.DeleteObject(ctx, in)
+	}
+	// The intent is recorded first, so a crash between the delete and its
+	// accounting is settled by recovery instead of leaving the counters high.
+	r, err := s.reserve(ctx, buckets.Write{Bucket: bucket, Op: buckets.OpDelete, Key: key,
+		OldSize: old.oldSize(), OldETag: old.etag})
+	if err != nil {
+		return nil, err
+	}
 	out, err := s.Backend.DeleteObject(ctx, in)
-	if err != nil || !old.exists {
+	if err != nil {
+		s.release(ctx, r)
 		return out, err
 	}
 	if strings.HasSuffix(key, "/") {
 		// A directory object with objects under it stays a directory: it is
 		// no object any more only if its ETag went.
-		if cur, err := s.stat(ctx, bucket, key); err == nil && cur.exists {
+		if cur, err := s.stat(ctx, bucket, key); err == nil && cur.exists && unchanged(old, cur) {
+			s.release(ctx, r)
 			return out, nil
 		}
 	}
-	s.apply(ctx, bucket, buckets.Change{Objects: -1, ObjectBytes: -old.size})
+	s.settle(ctx, r, buckets.Change{Objects: -1, ObjectBytes: -old.size})
 	return out, nil
 }
 
