@@ -174,18 +174,7 @@ func TestBSSUpdateOnLockedRowIs503(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.OpenAt(t, "postgres", url+"&lock_timeout=300ms")
 	holder := dbtest.OpenAt(t, "postgres", url)
-	a, err := app.New(ctx, d, app.Config{DataDir: t.TempDir(), Clock: clock.NewFake(time.Date(2027, 3, 10, 12, 0, 0, 0, time.UTC))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	boot, err := a.Bootstrap(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds, err := a.LoadDemo(ctx, boot.Root, boot.NewAdminKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, creds := newDemo(t, d, app.Config{DataDir: t.TempDir(), Clock: clock.NewFake(time.Date(2027, 3, 10, 12, 0, 0, 0, time.UTC))})
 	v := apitest.NewValidator(t, infiterra.Spec())
 	acct := bssCall(t, a, v, creds, "accounts/synchronize", `{"ID":"7201","ExternalID":null,"Name":"Locked AG",
 		"Email":"it@locked.example","SyncOptions":{"username":"it@locked.example"}}`)["Result"].(string)

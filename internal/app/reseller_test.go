@@ -107,18 +107,7 @@ func TestResellerScenario(t *testing.T) {
 		// 00:30 on 11 March for the partner, still 10 March in UTC.
 		start := time.Date(2027, 3, 10, 17, 30, 0, 0, time.UTC)
 		clk := clock.NewFake(start)
-		a, err := app.New(ctx, d, app.Config{DataDir: t.TempDir(), Clock: clk, Sandbox: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		boot, err := a.Bootstrap(ctx, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		creds, err := a.LoadDemo(ctx, boot.Root, boot.NewAdminKey)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a, creds := newDemo(t, d, app.Config{DataDir: t.TempDir(), Clock: clk, Sandbox: true})
 		user, fin, partner := creds["itglobal_user_key"], creds["itglobal_finance_key"], creds["itglobal_partner_id"]
 		nc := newClient(t, a.Handler)
 		// The operator sets the partner's time zone (UTC+6, no DST).
