@@ -70,12 +70,15 @@ func lockName(parts ...string) string {
 }
 
 // both runs the database lock after the in-process one, undoing the latter
-// if the former fails.
+// if the former fails. The request's context is fasthttp's, whose Done may
+// not be read while the server shuts down (a data race inside fasthttp),
+// so database calls get it without cancellation; the lock's own wait is
+// bounded.
 func (l *locks) both(ctx context.Context, unlock func(), name string, mode nodelock.Mode) (func(), bool, error) {
 	if l.cluster == nil {
 		return unlock, false, nil
 	}
-	release, took, err := l.cluster.Lock(ctx, name, mode)
+	release, took, err := l.cluster.Lock(context.WithoutCancel(ctx), name, mode)
 	if err != nil {
 		unlock()
 		return nil, false, err
@@ -87,7 +90,7 @@ func (l *locks) both(ctx context.Context, unlock func(), name string, mode nodel
 func (l *locks) objectTaken(ctx context.Context, unlock func(), took []bool, objs ...[2]string) (func(), error) {
 	for i, t := range took {
 		if t && l.tookOver != nil {
-			if err := l.tookOver(ctx, objs[i][0], objs[i][1]); err != nil {
+			if err := l.tookOver(context.WithoutCancel(ctx), objs[i][0], objs[i][1]); err != nil {
 				unlock()
 				return nil, err
 			}

@@ -189,7 +189,7 @@ func (s *store) checkWrite(ctx context.Context, bucket string) error {
 func (s *store) reserve(ctx context.Context, w buckets.Write) (buckets.Reservation, error) {
 	// A node the others declared dead may see its reservations recovered
 	// under it: it writes again only once it registered anew.
-	if !s.lease.Check(ctx) {
+	if !s.lease.Check(context.WithoutCancel(ctx)) { // fasthttp's context: see locks.both
 		return buckets.Reservation{}, apiError("ServiceUnavailable", http.StatusServiceUnavailable,
 			"this node lost its lease and could not register again; retry")
 	}

@@ -80,7 +80,7 @@ func OpenUpstream(ctx context.Context, cfg UpstreamConfig) (*Upstream, error) {
 	client := s3.NewFromConfig(aws.Config{
 		Region:      region,
 		Credentials: credentials.NewStaticCredentialsProvider(cfg.Key, cfg.Secret, ""),
-		HTTPClient:  &http.Client{Transport: tr},
+		HTTPClient:  &http.Client{Transport: detached{tr}},
 	}, func(o *s3.Options) {
 		o.BaseEndpoint = &endpoint
 		o.UsePathStyle = true
@@ -187,4 +187,16 @@ func (u *Upstream) UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInpu
 	cp := *in
 	cp.ExpectedBucketOwner, cp.ExpectedSourceBucketOwner = nil, nil
 	return u.S3Proxy.UploadPartCopy(ctx, &cp)
+}
+
+// detached sends each upstream request with a context of its own. versitygw
+// hands the backend fasthttp's RequestCtx, which fasthttp reuses for the
+// next request once the handler returns (and writes at shutdown), while
+// net/http's connection goroutines may still read the request's context: a
+// data race. The RequestCtx is never cancelled per request, so nothing is
+// lost; the transport's own timeouts bound each call.
+type detached struct{ http.RoundTripper }
+
+func (d detached) RoundTrip(r *http.Request) (*http.Response, error) {
+	return d.RoundTripper.RoundTrip(r.WithContext(context.Background()))
 }
