@@ -67,23 +67,23 @@ type ServeCmd struct {
 	S3UpSec       string        `name:"s3-upstream-secret" env:"TRELLIS_S3_UPSTREAM_SECRET" help:"Secret key of the upstream S3 account (prefer the environment variable: arguments are visible to other users)."`
 	S3UpReg       string        `name:"s3-upstream-region" env:"TRELLIS_S3_UPSTREAM_REGION" default:"us-east-1" help:"Region requests to the upstream S3 are signed for (and its buckets created in)."`
 	NodeID        string        `name:"node-id" env:"TRELLIS_NODE_ID" help:"This node's id among the nodes sharing the database (default: a fresh UUIDv7 at every start). A start is refused while a live node holds the id."`
-	AdminKey      string        `name:"admin-key" env:"TRELLIS_ADMIN_KEY" help:"Bootstrap the provider admin key to this value instead of generating one."`
+	AdminKey      string        `name:"admin-key" env:"TRELLIS_ADMIN_KEY" help:"Bootstrap the provider admin key to this value (20–200 characters), for automation, instead of generating one and printing it once."`
 	Demo          bool          `name:"demo" env:"TRELLIS_DEMO" help:"Load the sandbox (the vendor documents' example objects) and write demo-credentials.json. Implies --sandbox."`
 	Sandbox       bool          `name:"sandbox" env:"TRELLIS_SANDBOX" help:"Let the provider admin move the clock forward (POST /api/v1/sandbox/clock) to simulate billing periods."`
-	RateLimit     float64       `name:"rate-limit" env:"TRELLIS_RATE_LIMIT" default:"50" help:"Requests per second per API key (0 disables)."`
+	RateLimit     float64       `name:"rate-limit" env:"TRELLIS_RATE_LIMIT" default:"50" help:"Requests per second per API key (0 disables); over it: 429 with Retry-After."`
 	RateBurst     int           `name:"rate-burst" env:"TRELLIS_RATE_BURST" default:"100" help:"Burst size of the per-key rate limit."`
-	AuthFailRate  float64       `name:"auth-fail-rate" env:"TRELLIS_AUTH_FAIL_RATE" default:"1" help:"Failed authentications per second a client address may make; past the burst it gets 429 before any key is looked up (0 disables)."`
+	AuthFailRate  float64       `name:"auth-fail-rate" env:"TRELLIS_AUTH_FAIL_RATE" default:"1" help:"Failed authentications per second a client address may make, on every dialect; past the burst it gets 429 with Retry-After before any key is looked up (0 disables). The address is the connection's peer (forwarding headers are not trusted): behind a reverse proxy all clients share the proxy's budget."`
 	AuthFailBurst int           `name:"auth-fail-burst" env:"TRELLIS_AUTH_FAIL_BURST" default:"20" help:"Burst size of the failed-authentication limit."`
 	MetricsToken  string        `name:"metrics-token" env:"TRELLIS_METRICS_TOKEN" help:"Bearer token /metrics requires, so Prometheus can scrape from another host; without it /metrics answers loopback clients only."`
-	BodyLimit     int64         `name:"body-limit" env:"TRELLIS_BODY_LIMIT" default:"1048576" help:"Largest request body in bytes."`
-	JobEvery      time.Duration `name:"job-interval" env:"TRELLIS_JOB_INTERVAL" default:"1m" help:"How often periodic jobs run."`
+	BodyLimit     int64         `name:"body-limit" env:"TRELLIS_BODY_LIMIT" default:"1048576" help:"Largest request body in bytes (413 beyond)."`
+	JobEvery      time.Duration `name:"job-interval" env:"TRELLIS_JOB_INTERVAL" default:"1m" help:"How often the periodic work runs (metering, invoice run, auto-pay, dunning, recurring top-up, reseller daily charges, due storage-account deletions, old idempotency keys)."`
 	LogLevel      string        `name:"log-level" env:"TRELLIS_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level."`
 	SecretKey     string        `name:"secret-key" env:"TRELLIS_SECRET_KEY" help:"64 hex digits sealing stored secrets (managed database passwords); default: <data-dir>/secret.key, created on first start. Nodes sharing a database must share it."`
 	Delay         time.Duration `name:"provider-delay" env:"TRELLIS_PROVIDER_DELAY" default:"0s" help:"How long each step of the built-in sim provider takes (0: done before the request answers)."`
 	PublicURL     string        `name:"public-url" env:"TRELLIS_PUBLIC_URL" help:"The URL clients reach the HTTP API at, for links in e-mails (default: http://<--http>)."`
 	VAT           int           `name:"reseller-vat" env:"TRELLIS_RESELLER_VAT" default:"20" help:"VAT rate in percent of the reseller channel's (Partner API v2) invoices and charges."`
 	MonthlyLimit  string        `name:"reseller-monthly-limit" env:"TRELLIS_RESELLER_MONTHLY_LIMIT" default:"1000000.00" help:"Most money a reseller partner may record through the Partner API in a calendar month (UTC), per currency: payments, DengiOnlinePlus, BonusPlus; for partners without a limit of their own. 0 allows none; \"unlimited\" lifts the bound."`
-	Grace         time.Duration `name:"shutdown-grace" env:"TRELLIS_SHUTDOWN_GRACE" default:"30s" help:"How long in-flight requests may take to finish on shutdown."`
+	Grace         time.Duration `name:"shutdown-grace" env:"TRELLIS_SHUTDOWN_GRACE" default:"30s" help:"How long in-flight requests may take to finish on SIGINT/SIGTERM."`
 }
 
 // Run serves until interrupted.
@@ -242,7 +242,7 @@ func version() string {
 
 // OpenAPICmd prints a spec.
 type OpenAPICmd struct {
-	Dialect string `arg:"" help:"native or impossiblecloud."`
+	Dialect string `arg:"" help:"The dialect: impossiblecloud, infiterra, idcloudhost, itglobal or native."`
 }
 
 // Run prints the spec.

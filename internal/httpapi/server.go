@@ -86,6 +86,9 @@ func New(cfg Config) http.Handler {
 		{Name: "Trellis native admin API", URL: "/api/openapi.json"},
 	}))
 	mux.Handle("GET "+docs.Path, http.RedirectHandler(docs.Path+"/", http.StatusMovedPermanently))
+	// The front door leads to the documentation (a 302: the console will
+	// take "/" over).
+	mux.Handle("GET /{$}", http.RedirectHandler(docs.Path+"/", http.StatusFound))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -10,11 +10,11 @@ import (
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/itglobal"
 )
 
-// TestReadmeListsEveryRoute keeps the README's route table (which tells
+// TestReadmeListsEveryRoute keeps the route table of docs/itglobal.md (which tells
 // users which paths are inferred) equal to the dialect's route table: the
 // same operations, methods, paths, roles and inferred marks.
 func TestReadmeListsEveryRoute(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "README.md"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "docs", "itglobal.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +27,7 @@ func TestReadmeListsEveryRoute(t *testing.T) {
 	}
 	routes := itglobal.Routes()
 	if len(inReadme) != len(routes) {
-		t.Errorf("README lists %d operations, the route table has %d", len(inReadme), len(routes))
+		t.Errorf("docs/itglobal.md lists %d operations, the route table has %d", len(inReadme), len(routes))
 	}
 	for _, r := range routes {
 		roles := strings.Join(r.Roles, ", ")
@@ -40,7 +40,7 @@ func TestReadmeListsEveryRoute(t *testing.T) {
 		}
 		want := r.Method + " " + itglobal.Prefix + r.Path + " | " + roles + " | " + from
 		if got := inReadme[r.ID]; got != want {
-			t.Errorf("README row %s = %q, want %q", r.ID, got, want)
+			t.Errorf("docs/itglobal.md row %s = %q, want %q", r.ID, got, want)
 		}
 	}
 }
