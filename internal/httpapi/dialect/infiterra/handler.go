@@ -18,6 +18,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/httpapi/authn"
 	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
 	"github.com/trellis-cloud/trellis/internal/httpapi/ratelimit"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 )
 
 // The HTTP header names of the contract (reference §1.3).
@@ -208,24 +209,24 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			s.log.Error("infiterra: panic", "method", r.Method, "path", r.URL.Path,
 				"request_id", middleware.RequestIDFrom(r.Context()), "panic", fmt.Sprint(v))
-			writeJSON(w, http.StatusInternalServerError, internalError())
+			format.JSON(w, http.StatusInternalServerError, internalError())
 		}
 	}()
 
 	rt, ok := s.match(r.URL.Path)
 	if !ok {
-		writeJSON(w, http.StatusNotFound, message{"No HTTP resource was found that matches the request URI '" + r.URL.Path + "'."})
+		format.JSON(w, http.StatusNotFound, message{"No HTTP resource was found that matches the request URI '" + r.URL.Path + "'."})
 		return
 	}
 	if !rt.allows(r.Method) {
 		w.Header().Set("Allow", strings.Join(rt.methods(), ", "))
-		writeJSON(w, http.StatusMethodNotAllowed, message{"The requested resource does not support http method '" + r.Method + "'."})
+		format.JSON(w, http.StatusMethodNotAllowed, message{"The requested resource does not support http method '" + r.Method + "'."})
 		return
 	}
 
 	ctx := r.Context()
 	if err := s.failures.Check(w, r); err != nil {
-		writeJSON(w, http.StatusTooManyRequests, message{MessageTooMany})
+		format.JSON(w, http.StatusTooManyRequests, message{MessageTooMany})
 		return
 	}
 	inst, err := s.authenticate(ctx, r)
@@ -234,17 +235,17 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if errs.KindOf(err) == errs.KindUnauthenticated {
 			s.log.Info("infiterra: authorization denied", "path", r.URL.Path, "app_id", r.Header.Get(HeaderApplicationID),
 				"track_id", r.Header.Get(HeaderTrackID), "err", err)
-			writeJSON(w, http.StatusUnauthorized, message{MessageDenied})
+			format.JSON(w, http.StatusUnauthorized, message{MessageDenied})
 			return
 		}
 		s.log.Error("infiterra: authenticate", "path", r.URL.Path, "request_id", middleware.RequestIDFrom(ctx), "err", err)
-		writeJSON(w, http.StatusInternalServerError, internalError())
+		format.JSON(w, http.StatusInternalServerError, internalError())
 		return
 	}
 	if s.limiter != nil {
 		if ok, wait := s.limiter.Allow("infiterra:" + inst.AppID); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(ratelimit.RetryAfterSeconds(wait)))
-			writeJSON(w, http.StatusTooManyRequests, message{MessageTooMany})
+			format.JSON(w, http.StatusTooManyRequests, message{MessageTooMany})
 			return
 		}
 	}
@@ -270,7 +271,7 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.log.Log(ctx, level, "infiterra call", append([]any{"route", r.Method + " " + rt.path, "app_id", inst.AppID,
 		"track_id", c.TrackID, "request_id", middleware.RequestIDFrom(ctx), "status", status}, outcome(v)...)...)
 	s.log.Debug("infiterra exchange", "route", rt.path, "track_id", c.TrackID, "request", string(in.body), "response", v)
-	writeJSON(w, status, v)
+	format.JSON(w, status, v)
 }
 
 // authenticate checks the two authorization headers; both must be present
@@ -455,31 +456,19 @@ func outcome(v any) []any {
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	switch errs.KindOf(err) {
 	case errs.KindUnauthenticated:
-		writeJSON(w, http.StatusUnauthorized, message{MessageDenied})
+		format.JSON(w, http.StatusUnauthorized, message{MessageDenied})
 	case errs.KindNotFound:
-		writeJSON(w, http.StatusNotFound, message{"No HTTP resource was found that matches the request URI '" + r.URL.Path + "'."})
+		format.JSON(w, http.StatusNotFound, message{"No HTTP resource was found that matches the request URI '" + r.URL.Path + "'."})
 	case errs.KindInvalid:
 		// Text no field may hold (a NUL byte, invalid UTF-8, an over-long
 		// value), refused before the call is read: the envelope, naming
 		// the field.
-		writeJSON(w, http.StatusBadRequest, bss.Result{Code: -1, Message: errs.Public(err)}.Plain())
+		format.JSON(w, http.StatusBadRequest, bss.Result{Code: -1, Message: errs.Public(err)}.Plain())
 	default:
-		writeJSON(w, http.StatusInternalServerError, internalError())
+		format.JSON(w, http.StatusInternalServerError, internalError())
 	}
 }
 
-// writeJSON writes v as UTF-8 JSON without HTML escaping; a value that
-// cannot be encoded is the 500 envelope.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		status = http.StatusInternalServerError
-		buf.Reset()
-		_ = json.NewEncoder(&buf).Encode(internalError())
-	}
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
-}
+// format writes UTF-8 JSON without HTML escaping; a value that cannot be
+// encoded is the 500 envelope.
+var format = wire.Format{ContentType: contentType, Shape: func(wire.Failure) any { return internalError() }}
