@@ -21,7 +21,9 @@ type body struct {
 	Field   string `json:"field,omitempty"`
 }
 
-func shape(f wire.Failure) any { return body{Code: f.Kind.String(), Message: f.Message, Field: f.Field} }
+func shape(f wire.Failure) any {
+	return body{Code: f.Kind.String(), Message: f.Message, Field: f.Field}
+}
 
 func TestJSON(t *testing.T) {
 	for _, tc := range []struct {
