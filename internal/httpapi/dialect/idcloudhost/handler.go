@@ -54,8 +54,7 @@ type Deps struct {
 // server holds the dependencies of the handlers.
 type server struct {
 	d    Deps
-	log  *slog.Logger
-	wire wire.Format
+	wire wire.Format // JSON answers and errors in the dialect's shape
 }
 
 // call is one request as a handler sees it: the caller, the parameter bag
@@ -160,11 +159,7 @@ func LocationPattern(r *http.Request) string {
 
 // Handler serves every path under Prefix.
 func Handler(d Deps) http.Handler {
-	s := &server{d: d, log: d.Logger}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	s.wire = format(s.log)
+	s := &server{d: d, wire: format(d.Logger)}
 	mux := newMux(s, Prefix)
 	return middleware.Chain(stripLocation(Prefix, s.unknownRoutes(mux)),
 		authn.Middleware(authn.Config{

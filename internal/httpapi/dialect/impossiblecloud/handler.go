@@ -41,11 +41,7 @@ type Deps struct {
 
 // Handler serves every path under Prefix.
 func Handler(d Deps) http.Handler {
-	s := &server{d: d, log: d.Logger}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	s.wire = format(s.log)
+	s := &server{d: d, wire: format(d.Logger)}
 	mux := http.NewServeMux()
 	icapi.HandlerWithOptions(s, icapi.StdHTTPServerOptions{
 		BaseURL:          Prefix,
@@ -75,8 +71,7 @@ func Handler(d Deps) http.Handler {
 
 type server struct {
 	d    Deps
-	log  *slog.Logger
-	wire wire.Format
+	wire wire.Format // JSON answers and errors in the dialect's shape
 }
 
 var _ icapi.ServerInterface = (*server)(nil)

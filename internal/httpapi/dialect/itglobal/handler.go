@@ -64,8 +64,7 @@ func Routes() []RouteInfo {
 
 type server struct {
 	d    Deps
-	log  *slog.Logger
-	wire wire.Format
+	wire wire.Format // JSON answers and errors in the dialect's shape
 }
 
 // call is one request as a handler sees it.
@@ -95,11 +94,7 @@ func newMux(s *server) *http.ServeMux {
 
 // Handler serves every path under Prefix.
 func Handler(d Deps) http.Handler {
-	s := &server{d: d, log: d.Logger}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	s.wire = format(s.log)
+	s := &server{d: d, wire: format(d.Logger)}
 	mux := newMux(s)
 	return middleware.Chain(s.unknownRoutes(mux),
 		authn.Middleware(authn.Config{
