@@ -43,7 +43,7 @@ func accountName(in AccountDefinition) (string, error) {
 	}
 	n, err := validate.Name("Name", name)
 	if err != nil {
-		return "", refusef("Invalid account name: %s", errs.Public(err))
+		return "", refuse(errs.KindInvalid, "Invalid account name: %s", errs.Public(err))
 	}
 	return n, nil
 }
@@ -71,7 +71,7 @@ func liveAccount(ctx context.Context, tx Queries, appID string, in AccountDefini
 		name = in.ID
 	}
 	if errs.Is(err, errs.KindNotFound) || (err == nil && a.DeletedAt != nil) {
-		return Account{}, refusef("Account %q is not synchronized", name)
+		return Account{}, refuse(errs.KindNotFound, "Account %q is not synchronized", name)
 	}
 	return a, err
 }
@@ -86,7 +86,7 @@ func (s *Service) contractFor(ctx context.Context, tx Store, c Call) (tenancy.Co
 	}
 	ct, err := tx.Tenancy().GetContract(ctx, c.Inst.DistributorPath, id)
 	if errs.Is(err, errs.KindNotFound) || (err == nil && ct.OrgID != c.Inst.DistributorID) {
-		return tenancy.Contract{}, refusef("Unknown contract %q", id)
+		return tenancy.Contract{}, refuse(errs.KindNotFound, "Unknown contract %q", id)
 	}
 	return ct, err
 }
@@ -105,30 +105,30 @@ func (c Call) setting(id string) string {
 // a reseller becomes a partner under the installation's contract (its
 // allocation grows with its subscriptions); one with a reseller is an end
 // customer of that reseller's partner.
-func (s *Service) SynchronizeAccount(ctx context.Context, c Call, in AccountDefinition) Result {
-	return s.run(ctx, c, op{"accounts/synchronize", "bss_account", in.ID}, false, checked(in.Validate(), func(tx Store) (Result, error) {
+func (s *Service) SynchronizeAccount(ctx context.Context, c Call, in AccountDefinition) (Outcome, error) {
+	return s.run(ctx, c, op{"accounts/synchronize", "bss_account", in.ID}, false, checked(in.Validate(), func(tx Store) (Outcome, error) {
 		bssID := strings.TrimSpace(in.ID)
 		if bssID == "" {
-			return Result{}, refusef("Account ID is required")
+			return Outcome{}, refuse(errs.KindInvalid, "Account ID is required")
 		}
 		name, err := accountName(in)
 		if err != nil {
-			return Result{}, err
+			return Outcome{}, err
 		}
 		email := accountEmail(in)
 		kind := KindPartner
 		if strings.TrimSpace(in.ResellerID) != "" || strings.TrimSpace(in.ResellerExternalID) != "" {
 			kind = KindCustomer
 		}
-		ok := func(a Account) (Result, error) {
-			return Result{Code: 0, Message: "Account synchronized", Result: a.ExternalID}, nil
+		ok := func(a Account) (Outcome, error) {
+			return Outcome{Message: "Account synchronized", ID: a.ExternalID}, nil
 		}
 		existing, err := tx.GetBSSAccount(ctx, c.Inst.AppID, bssID)
 		if err == nil {
 			return s.updateAccount(ctx, tx, c, existing, kind, name, email, ok)
 		}
 		if !errs.Is(err, errs.KindNotFound) {
-			return Result{}, err
+			return Outcome{}, err
 		}
 		now := s.now()
 		acc := Account{AppID: c.Inst.AppID, BSSID: bssID, ExternalID: "a-" + shortID(), Kind: kind, Name: name,
@@ -137,11 +137,11 @@ func (s *Service) SynchronizeAccount(ctx context.Context, c Call, in AccountDefi
 		if kind == KindPartner {
 			ct, err := s.contractFor(ctx, tx, c)
 			if err != nil {
-				return Result{}, err
+				return Outcome{}, err
 			}
 			dist, err := tx.Tenancy().GetOrg(ctx, "/", c.Inst.DistributorID)
 			if err != nil {
-				return Result{}, err
+				return Outcome{}, err
 			}
 			id := ids.New()
 			org = tenancy.Org{ID: id, Kind: actor.Partner, ParentID: dist.ID, Path: dist.Path + id + "/", Name: name,
@@ -154,32 +154,32 @@ func (s *Service) SynchronizeAccount(ctx context.Context, c Call, in AccountDefi
 				if r == "" {
 					r = in.ResellerID
 				}
-				return Result{}, refusef("Reseller account %q is not synchronized", r)
+				return Outcome{}, refuse(errs.KindNotFound, "Reseller account %q is not synchronized", r)
 			}
 			if err != nil {
-				return Result{}, err
+				return Outcome{}, err
 			}
 			acc.PartnerID, acc.PartnerPath, acc.ResellerID = res.PartnerID, res.PartnerPath, res.ExternalID
 		}
 		inserted, err := tx.InsertBSSAccount(ctx, acc)
 		if err != nil {
-			return Result{}, err
+			return Outcome{}, err
 		}
 		if !inserted {
 			// A concurrent delivery of the same call won: answer as it did.
 			existing, err := tx.GetBSSAccount(ctx, c.Inst.AppID, bssID)
 			if err != nil {
-				return Result{}, err
+				return Outcome{}, err
 			}
 			return ok(existing)
 		}
 		if kind == KindPartner {
 			if err := tx.Tenancy().InsertOrg(ctx, org); err != nil {
-				return Result{}, err
+				return Outcome{}, err
 			}
 			if err := tx.AppendAudit(ctx, audit.New(c.actor(), now, "partner.create", "partner", org.ID, org.Path,
 				fmt.Sprintf("name=%q allocatedCapacity=0 bssAccount=%q", org.Name, bssID))); err != nil {
-				return Result{}, err
+				return Outcome{}, err
 			}
 		}
 		return ok(acc)
@@ -189,47 +189,47 @@ func (s *Service) SynchronizeAccount(ctx context.Context, c Call, in AccountDefi
 // updateAccount applies a repeated synchronize: name and e-mail follow the
 // BSS, a deleted account comes back; an account cannot change kind.
 func (s *Service) updateAccount(ctx context.Context, tx Store, c Call, a Account, kind, name, email string,
-	ok func(Account) (Result, error)) (Result, error) {
+	ok func(Account) (Outcome, error)) (Outcome, error) {
 	if a.Kind != kind {
-		return Result{}, refuseOn(a.ExternalID, "Account %q cannot change between reseller and end customer", a.BSSID)
+		return Outcome{}, refuseOn(errs.KindConflict, a.ExternalID, "Account %q cannot change between reseller and end customer", a.BSSID)
 	}
 	if a.Name == name && a.Email == email && a.DeletedAt == nil {
 		return ok(a)
 	}
 	if err := tx.LockBSSAccount(ctx, a.AppID, a.ExternalID); err != nil {
-		return Result{}, err
+		return Outcome{}, err
 	}
 	now := s.now()
 	if a.Kind == KindPartner && a.Name != name {
 		t := tx.Tenancy()
 		if err := t.LockOrg(ctx, a.PartnerID); err != nil {
-			return Result{}, err
+			return Outcome{}, err
 		}
 		p, err := t.GetOrg(ctx, "/", a.PartnerID)
 		if err != nil {
-			return Result{}, err
+			return Outcome{}, err
 		}
 		p.Name, p.UpdatedAt = name, now
 		if err := t.UpdateOrg(ctx, p); err != nil {
-			return Result{}, err
+			return Outcome{}, err
 		}
 		if err := tx.AppendAudit(ctx, audit.New(c.actor(), now, "partner.update", "partner", p.ID, p.Path,
 			fmt.Sprintf("name=%q", name))); err != nil {
-			return Result{}, err
+			return Outcome{}, err
 		}
 	}
 	a.Name, a.Email, a.DeletedAt, a.UpdatedAt = name, email, nil, now
 	if err := tx.UpdateBSSAccount(ctx, a); err != nil {
-		return Result{}, err
+		return Outcome{}, err
 	}
 	return ok(a)
 }
 
 // AccountExists looks an account up without side effects (accounts/exists):
-// by the BSS ID, then by e-mail within the installation. Code 1 = exists
-// (Result = our id, ResultUser = its e-mail), 0 = does not.
-func (s *Service) AccountExists(ctx context.Context, c Call, in AccountDefinition) Result {
-	return s.run(ctx, c, op{"accounts/exists", "bss_account", in.ID}, false, checked(in.Validate(), func(tx Store) (Result, error) {
+// by the BSS ID, then by e-mail within the installation; when it exists the
+// outcome names it (ID, Email).
+func (s *Service) AccountExists(ctx context.Context, c Call, in AccountDefinition) (Outcome, error) {
+	return s.run(ctx, c, op{"accounts/exists", "bss_account", in.ID}, false, checked(in.Validate(), func(tx Store) (Outcome, error) {
 		a, err := findAccount(ctx, tx, c.Inst.AppID, in)
 		if err == nil && a.DeletedAt != nil {
 			err = errs.NotFound("account")
@@ -240,12 +240,12 @@ func (s *Service) AccountExists(ctx context.Context, c Call, in AccountDefinitio
 			}
 		}
 		if errs.Is(err, errs.KindNotFound) {
-			return Result{Code: 0, Message: "Account does not exist"}, nil
+			return Outcome{Message: "Account does not exist"}, nil
 		}
 		if err != nil {
-			return Result{}, err
+			return Outcome{}, err
 		}
-		return Result{Code: 1, Message: "Account already exists", Result: a.ExternalID, ResultUser: a.Email}, nil
+		return Outcome{Message: "Account already exists", ID: a.ExternalID, Exists: true, Email: a.Email}, nil
 	}))
 }
 
@@ -253,23 +253,23 @@ func (s *Service) AccountExists(ctx context.Context, c Call, in AccountDefinitio
 // the account has live subscriptions (for a reseller: also its customers'
 // on its partner); an unknown or deleted account is a success. The partner
 // org stays: its cancelled storage accounts are still being deleted.
-func (s *Service) DeleteAccount(ctx context.Context, c Call, in AccountDefinition) Result {
-	return s.run(ctx, c, op{"accounts/delete", "bss_account", in.ID}, false, checked(in.Validate(), func(tx Store) (Result, error) {
-		done := func(ext string) (Result, error) {
-			return Result{Code: 0, Message: "Account deleted", Result: ext}, nil
+func (s *Service) DeleteAccount(ctx context.Context, c Call, in AccountDefinition) (Outcome, error) {
+	return s.run(ctx, c, op{"accounts/delete", "bss_account", in.ID}, false, checked(in.Validate(), func(tx Store) (Outcome, error) {
+		done := func(ext string) (Outcome, error) {
+			return Outcome{Message: "Account deleted", ID: ext}, nil
 		}
 		a, err := findAccount(ctx, tx, c.Inst.AppID, in)
 		if errs.Is(err, errs.KindNotFound) {
 			return done(in.ExternalID)
 		}
 		if err != nil {
-			return Result{}, err
+			return Outcome{}, err
 		}
 		if err := tx.LockBSSAccount(ctx, a.AppID, a.ExternalID); err != nil {
-			return Result{}, err
+			return Outcome{}, err
 		}
 		if a, err = tx.GetBSSAccountByExternalID(ctx, a.AppID, a.ExternalID); err != nil {
-			return Result{}, err
+			return Outcome{}, err
 		}
 		if a.DeletedAt != nil {
 			return done(a.ExternalID)
@@ -280,15 +280,15 @@ func (s *Service) DeleteAccount(ctx context.Context, c Call, in AccountDefinitio
 		}
 		n, err := tx.CountLiveBSSSubscriptions(ctx, a.AppID, a.ExternalID, partner)
 		if err != nil {
-			return Result{}, err
+			return Outcome{}, err
 		}
 		if n > 0 {
-			return Result{}, refuseOn(a.ExternalID, "Account %s has %d live subscription(s); cancel them first", a.ExternalID, n)
+			return Outcome{}, refuseOn(errs.KindPrecondition, a.ExternalID, "Account %s has %d live subscription(s); cancel them first", a.ExternalID, n)
 		}
 		now := s.now()
 		a.DeletedAt, a.UpdatedAt = &now, now
 		if err := tx.UpdateBSSAccount(ctx, a); err != nil {
-			return Result{}, err
+			return Outcome{}, err
 		}
 		return done(a.ExternalID)
 	}))

@@ -3,6 +3,8 @@ package bss
 import (
 	"context"
 	"strings"
+
+	"github.com/trellis-cloud/trellis/internal/errs"
 )
 
 // Addon runs addons/<action> (create, update, cancel). The body is the
@@ -10,7 +12,7 @@ import (
 // whose ActionType is Provision (create, update) or Cancel (cancel). Their
 // quantities are extra TB on top of the subscription's: the storage
 // account's allocation, and the partner's, follow.
-func (s *Service) Addon(ctx context.Context, c Call, action string, in ServiceDefinition, checkOnly bool) Result {
+func (s *Service) Addon(ctx context.Context, c Call, action string, in ServiceDefinition, checkOnly bool) (Outcome, error) {
 	action = strings.ToLower(strings.TrimSpace(action))
 	o := op{"addons/" + action, "bss_addon", ""}
 	for _, a := range in.Addons {
@@ -21,14 +23,14 @@ func (s *Service) Addon(ctx context.Context, c Call, action string, in ServiceDe
 	}
 	if action != "create" && action != "update" && action != "cancel" {
 		o.action = "addons/unknown"
-		return s.run(ctx, c, o, checkOnly, func(Store) (Result, error) {
-			return Result{}, refusef("Unknown add-on action %q", action)
+		return s.run(ctx, c, o, checkOnly, func(Store) (Outcome, error) {
+			return Outcome{}, refuse(errs.KindInvalid, "Unknown add-on action %q", action)
 		})
 	}
-	return s.run(ctx, c, o, checkOnly, checked(in.Validate(), func(tx Store) (Result, error) {
+	return s.run(ctx, c, o, checkOnly, checked(in.Validate(), func(tx Store) (Outcome, error) {
 		sub, err := findSubscription(ctx, tx, c.Inst.AppID, in)
 		if err != nil {
-			return Result{}, err
+			return Outcome{}, err
 		}
 		want := ActionProvision
 		if action == "cancel" {
@@ -41,11 +43,11 @@ func (s *Service) Addon(ctx context.Context, c Call, action string, in ServiceDe
 			}
 		}
 		if len(targets) == 0 {
-			return Result{}, refuseOn(sub.ExternalID, "No add-on has ActionType %s", want)
+			return Outcome{}, refuseOn(errs.KindInvalid, sub.ExternalID, "No add-on has ActionType %s", want)
 		}
 		existing, err := tx.ListBSSAddons(ctx, sub.AppID, sub.ExternalID)
 		if err != nil {
-			return Result{}, err
+			return Outcome{}, err
 		}
 		var first string
 		changed := false
@@ -61,23 +63,23 @@ func (s *Service) Addon(ctx context.Context, c Call, action string, in ServiceDe
 				id, ch, err = s.cancelAddon(ctx, tx, sub, existing, t)
 			}
 			if err != nil {
-				return Result{}, err
+				return Outcome{}, err
 			}
 			if first == "" {
 				first = id
 			}
 			changed = changed || ch
 			if existing, err = tx.ListBSSAddons(ctx, sub.AppID, sub.ExternalID); err != nil {
-				return Result{}, err
+				return Outcome{}, err
 			}
 		}
 		if changed && sub.State != StateCancelled {
 			if err := s.converge(ctx, tx, c, sub); err != nil {
-				return Result{}, withResult(err, first)
+				return Outcome{}, withObject(err, first)
 			}
 		}
 		msg := map[string]string{"create": "Addon created", "update": "Addon updated", "cancel": "Addon cancelled"}[action]
-		return Result{Code: 0, Message: msg, Result: first}, nil
+		return Outcome{Message: msg, ID: first}, nil
 	}))
 }
 
@@ -105,7 +107,7 @@ func findAddon(existing []SubscriptionAddon, t AddonDefinition) (SubscriptionAdd
 // retried create answers with the stored id).
 func (s *Service) createAddon(ctx context.Context, tx Store, sub Subscription, existing []SubscriptionAddon, t AddonDefinition) (string, bool, error) {
 	if sub.State == StateCancelled {
-		return "", false, refuseOn(sub.ExternalID, "Subscription %s is cancelled", sub.ExternalID)
+		return "", false, refuseOn(errs.KindPrecondition, sub.ExternalID, "Subscription %s is cancelled", sub.ExternalID)
 	}
 	product, err := resolveAddonProduct(t)
 	if err != nil {
@@ -131,7 +133,7 @@ func (s *Service) createAddon(ctx context.Context, tx Store, sub Subscription, e
 // updateAddon sets an add-on's absolute quantity.
 func (s *Service) updateAddon(ctx context.Context, tx Store, sub Subscription, existing []SubscriptionAddon, t AddonDefinition) (string, bool, error) {
 	if sub.State == StateCancelled {
-		return "", false, refuseOn(sub.ExternalID, "Subscription %s is cancelled", sub.ExternalID)
+		return "", false, refuseOn(errs.KindPrecondition, sub.ExternalID, "Subscription %s is cancelled", sub.ExternalID)
 	}
 	a, ok := findAddon(existing, t)
 	if !ok {
@@ -139,13 +141,13 @@ func (s *Service) updateAddon(ctx context.Context, tx Store, sub Subscription, e
 		if name == "" {
 			name = t.ProductID
 		}
-		return "", false, refusef("Add-on %q not found", name)
+		return "", false, refuse(errs.KindNotFound, "Add-on %q not found", name)
 	}
 	if a.State == StateCancelled {
-		return "", false, refuseOn(a.ExternalID, "Add-on %s is cancelled", a.ExternalID)
+		return "", false, refuseOn(errs.KindPrecondition, a.ExternalID, "Add-on %s is cancelled", a.ExternalID)
 	}
 	if err := checkQuantity("Add-on", t.Quantity); err != nil {
-		return "", false, withResult(err, a.ExternalID)
+		return "", false, withObject(err, a.ExternalID)
 	}
 	if a.Quantity == t.Quantity {
 		return a.ExternalID, false, nil

@@ -26,69 +26,72 @@ func (c Call) actor() actor.Actor {
 		OrgKind: actor.Distributor, Role: actor.Staff, RequestID: c.TrackID}
 }
 
-// refusal is a business refusal: the call answers Code -1 with the message,
-// and its transaction rolls back.
-type refusal struct {
-	msg    string
-	result string // the external id the answer still names, if any
+// Outcome is what an account, subscription or add-on call did.
+type Outcome struct {
+	Message string // what happened, in words ("Subscription created"; "OK" for a pre-check)
+	ID      string // our external id of the object ("a-…", "s-…", "ad-…"), if any
+	Exists  bool   // accounts/exists: the account exists
+	Email   string // accounts/exists: the existing account's e-mail
+	// Fields are the subscription's custom field values (FieldStorageID).
+	Fields map[string]string
 }
 
-func (r *refusal) Error() string { return r.msg }
+// Refusal is a call refused for a reason the BSS shows as it is (bad input,
+// an unknown object, a state that forbids it, no capacity): Err carries the
+// kind and the message, Object the external id of the object the refusal is
+// about, if any. Every refusal rolls its call back.
+type Refusal struct {
+	Object string
+	Err    *errs.Error
+}
 
-func refusef(format string, args ...any) error { return &refusal{msg: fmt.Sprintf(format, args...)} }
+func (r *Refusal) Error() string { return r.Err.Error() }
+func (r *Refusal) Unwrap() error { return r.Err }
 
-// refuseOn is a refusal naming an object the BSS knows (Result is set).
-func refuseOn(result, format string, args ...any) error {
-	return &refusal{msg: fmt.Sprintf(format, args...), result: result}
+// ObjectOf is the external id a refusal is about, "" for none.
+func ObjectOf(err error) string {
+	var r *Refusal
+	if errors.As(err, &r) {
+		return r.Object
+	}
+	return ""
+}
+
+func refuse(k errs.Kind, format string, args ...any) error {
+	return &Refusal{Err: errs.Newf(k, format, args...)}
+}
+
+// refuseOn is a refusal about an object the BSS knows.
+func refuseOn(k errs.Kind, object, format string, args ...any) error {
+	return &Refusal{Object: object, Err: errs.Newf(k, format, args...)}
 }
 
 // checked runs fn only for valid input; invalid input (an over-long id)
-// is refused with Code -1 naming the field.
-func checked(invalid error, fn func(Store) (Result, error)) func(Store) (Result, error) {
+// is refused naming the field.
+func checked(invalid error, fn func(Store) (Outcome, error)) func(Store) (Outcome, error) {
 	if invalid == nil {
 		return fn
 	}
-	return func(Store) (Result, error) { return Result{}, invalid }
+	return func(Store) (Outcome, error) { return Outcome{}, invalid }
 }
-
-// MessageUnavailable answers a call the database could not serve in time.
-const MessageUnavailable = "The service is busy; try again."
 
 // errDryRun rolls back a check-only call after it ran every check.
 var errDryRun = errors.New("check only")
-
-// failure turns an error into the envelope: refusals and the caller's
-// errors (bad input, capacity, state) are Code -1 with their message; our
-// own failures are Code -1 with a generic message and Internal set.
-func failure(err error) Result {
-	var r *refusal
-	if errors.As(err, &r) {
-		return Result{Code: -1, Message: r.msg, Result: r.result}
-	}
-	switch errs.KindOf(err) {
-	case errs.KindInvalid, errs.KindNotFound, errs.KindConflict, errs.KindPrecondition, errs.KindForbidden,
-		errs.KindCapacityExceeded, errs.KindQuotaExceeded:
-		return Result{Code: -1, Message: errs.Public(err)}
-	case errs.KindUnavailable:
-		return Result{Code: -1, Message: MessageUnavailable, Unavailable: true}
-	}
-	return Result{Code: -1, Message: "An error has occurred.", Internal: true}
-}
 
 // op names a call in the audit log.
 type op struct {
 	action     string // e.g. "subscriptions/create"
 	objectType string
-	objectID   string // the BSS's id of the object, used when the answer names none
+	objectID   string // the BSS's id of the object, used when the outcome names none
 }
 
-// run runs one call in one transaction. fn's Result is the answer; an error
-// rolls everything back and becomes a Code -1 answer. In check-only mode fn
-// runs every check and write, and the transaction is rolled back: a pre-check
-// accepts exactly what the real call would. Every call, refused or not,
-// leaves an audit row with the track id.
-func (s *Service) run(ctx context.Context, c Call, o op, checkOnly bool, fn func(tx Store) (Result, error)) Result {
-	var res Result
+// run runs one call in one transaction. fn's Outcome is the answer; an
+// error rolls everything back and is returned. In check-only mode fn runs
+// every check and write, and the transaction is rolled back: a pre-check
+// accepts exactly what the real call would, and its outcome is "OK". Every
+// call, refused or not, leaves an audit row with the track id.
+func (s *Service) run(ctx context.Context, c Call, o op, checkOnly bool, fn func(tx Store) (Outcome, error)) (Outcome, error) {
+	var out Outcome
 	err := s.store.Tx(ctx, func(tx Store) error {
 		r, err := fn(tx)
 		if err != nil {
@@ -97,25 +100,31 @@ func (s *Service) run(ctx context.Context, c Call, o op, checkOnly bool, fn func
 		if checkOnly {
 			return errDryRun
 		}
-		res = r
-		return tx.AppendAudit(ctx, s.auditEntry(c, o, res, false))
+		out = r
+		return tx.AppendAudit(ctx, s.auditEntry(c, o, out, nil, false))
 	})
 	switch {
 	case err == nil:
-		return res
+		return out, nil
 	case checkOnly && errors.Is(err, errDryRun):
-		res = Result{Code: 0, Message: "OK"}
-	default:
-		res = failure(err)
+		out, err = Outcome{Message: "OK"}, nil
 	}
 	// The call's own transaction rolled back: record it on its own. An
-	// audit failure does not change the answer the BSS gets.
-	_ = s.store.Tx(ctx, func(tx Store) error { return tx.AppendAudit(ctx, s.auditEntry(c, o, res, checkOnly)) })
-	return res
+	// audit failure does not change the outcome.
+	_ = s.store.Tx(ctx, func(tx Store) error { return tx.AppendAudit(ctx, s.auditEntry(c, o, out, err, checkOnly)) })
+	return out, err
 }
 
-func (s *Service) auditEntry(c Call, o op, r Result, checkOnly bool) audit.Entry {
-	id := r.Result
+// auditEntry records a call: its outcome (code 0, 1 for an account that
+// exists) or its failure (code -1 and the public message).
+func (s *Service) auditEntry(c Call, o op, out Outcome, failed error, checkOnly bool) audit.Entry {
+	code, msg, id := 0, out.Message, out.ID
+	if out.Exists {
+		code = 1
+	}
+	if failed != nil {
+		code, msg, id = -1, errs.Public(failed), ObjectOf(failed)
+	}
 	if id == "" {
 		id = o.objectID
 	}
@@ -126,7 +135,7 @@ func (s *Service) auditEntry(c Call, o op, r Result, checkOnly bool) audit.Entry
 	if r := []rune(o.objectID); len(r) > maxID {
 		o.objectID = string(r[:maxID])
 	}
-	detail := fmt.Sprintf("action=%s code=%d message=%q", o.action, r.Code, r.Message)
+	detail := fmt.Sprintf("action=%s code=%d message=%q", o.action, code, msg)
 	if o.objectID != "" && o.objectID != id {
 		detail += fmt.Sprintf(" bssId=%q", o.objectID)
 	}

@@ -3,6 +3,8 @@ package bss
 import (
 	"context"
 	"strings"
+
+	"github.com/trellis-cloud/trellis/internal/errs"
 )
 
 // The catalog the BSS imports (fields/servicedefinition) and resolves
@@ -75,7 +77,7 @@ func (s *Service) SyncOptions(ctx context.Context, c Call) CustomFieldCollection
 // a request naming only our ServiceType.
 func resolveProduct(in ServiceDefinition) (string, error) {
 	if in.ServiceType != "" && !strings.EqualFold(strings.TrimSpace(in.ServiceType), ServiceType) {
-		return "", refusef("Unknown service type %q", in.ServiceType)
+		return "", refuse(errs.KindInvalid, "Unknown service type %q", in.ServiceType)
 	}
 	for k, a := range in.AttributeList {
 		if !strings.EqualFold(k, PlanAttribute) || strings.TrimSpace(a.Code) == "" {
@@ -84,7 +86,7 @@ func resolveProduct(in ServiceDefinition) (string, error) {
 		if strings.EqualFold(strings.TrimSpace(a.Code), PlanStandard) {
 			return ProductStorage, nil
 		}
-		return "", refusef("Unknown plan %q", a.Code)
+		return "", refuse(errs.KindInvalid, "Unknown plan %q", a.Code)
 	}
 	p := strings.TrimSpace(in.ProductID)
 	switch {
@@ -93,24 +95,24 @@ func resolveProduct(in ServiceDefinition) (string, error) {
 	case p == "" && in.ServiceType != "":
 		return ProductStorage, nil
 	case p == "":
-		return "", refusef("ProductID is required")
+		return "", refuse(errs.KindInvalid, "ProductID is required")
 	}
-	return "", refusef("Unknown product %q", in.ProductID)
+	return "", refuse(errs.KindInvalid, "Unknown product %q", in.ProductID)
 }
 
 func resolveAddonProduct(a AddonDefinition) (string, error) {
 	if strings.EqualFold(strings.TrimSpace(a.ProductID), AddonExtraTB) {
 		return AddonExtraTB, nil
 	}
-	return "", refusef("Unknown add-on product %q", a.ProductID)
+	return "", refuse(errs.KindInvalid, "Unknown add-on product %q", a.ProductID)
 }
 
 func checkQuantity(what string, q int64) error {
 	if q < 1 {
-		return refusef("%s quantity must be at least 1, got %d", what, q)
+		return refuse(errs.KindInvalid, "%s quantity must be at least 1, got %d", what, q)
 	}
 	if q > maxQuantity {
-		return refusef("%s quantity must be at most %d", what, maxQuantity)
+		return refuse(errs.KindInvalid, "%s quantity must be at most %d", what, maxQuantity)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package bss
 
-// The wire model of the Infiterra (interworks.cloud) service-manager contract.
+// The request and catalog types of the Infiterra (interworks.cloud)
+// service-manager contract (the answers' envelope is the dialect's).
 // Names and JSON property names are exactly those of the interworks SDK
 // (Interworks.Extensions.Models 1.0.11) as the contract reference lists them,
 // so the HTTP dialect only decodes and encodes these types. Input is matched
@@ -234,66 +235,6 @@ func (s NullString) MarshalJSON() ([]byte, error) {
 		return []byte("null"), nil
 	}
 	return json.Marshal(string(s))
-}
-
-// ---- results (§2) ----
-
-// ResultDefinition is the envelope of the account, subscription and add-on
-// calls. Code 0 is success; accounts/exists uses 1 for "exists".
-type ResultDefinition struct {
-	Code       int        `json:"Code"`
-	Message    string     `json:"Message"`
-	Result     NullString `json:"Result"`
-	ResultUser NullString `json:"ResultUser,omitempty"`
-}
-
-// AccountResultDefinition answers accounts/synchronize.
-type AccountResultDefinition struct {
-	ResultDefinition
-	AccountExtraInfo  map[string]string `json:"AccountExtraInfo"`
-	GeneratedPassword NullString        `json:"GeneratedPassword"`
-}
-
-// ServiceResultDefinition answers subscriptions/* and addons/*.
-type ServiceResultDefinition struct {
-	ResultDefinition
-	CustomFieldValues map[string]string `json:"CustomFieldValues"`
-	AccountExtraInfo  map[string]string `json:"AccountExtraInfo"`
-	SendNotification  bool              `json:"SendNotification"`
-	ExtraInfo         map[string]string `json:"ExtraInfo"`
-}
-
-// Result is what every account, subscription and add-on operation returns;
-// the dialect renders it with Plain, Account or Service.
-type Result struct {
-	Code              int
-	Message           string
-	Result            string
-	ResultUser        string
-	CustomFieldValues map[string]string
-	AccountExtraInfo  map[string]string
-	// Internal marks a failure of ours (database down, a bug), which the
-	// dialect may answer with HTTP 500 instead of a business refusal.
-	Internal bool
-	// Unavailable marks a wait the database gave up on (a lock or
-	// statement timeout): nothing changed and the call may be retried
-	// (the dialect answers 503).
-	Unavailable bool
-}
-
-// Plain renders r as a ResultDefinition (accounts/exists, accounts/delete).
-func (r Result) Plain() ResultDefinition {
-	return ResultDefinition{Code: r.Code, Message: r.Message, Result: NullString(r.Result), ResultUser: NullString(r.ResultUser)}
-}
-
-// Account renders r as an AccountResultDefinition (accounts/synchronize).
-func (r Result) Account() AccountResultDefinition {
-	return AccountResultDefinition{ResultDefinition: r.Plain(), AccountExtraInfo: r.AccountExtraInfo}
-}
-
-// Service renders r as a ServiceResultDefinition (subscriptions/*, addons/*).
-func (r Result) Service() ServiceResultDefinition {
-	return ServiceResultDefinition{ResultDefinition: r.Plain(), CustomFieldValues: r.CustomFieldValues, AccountExtraInfo: r.AccountExtraInfo}
 }
 
 // ---- settings fields (§3.3) ----

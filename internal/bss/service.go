@@ -1,9 +1,11 @@
 // Package bss is the vendor side of an Infiterra (interworks.cloud) BSS
 // service manager: BSS installations and their authentication, and the
 // fifteen service-manager operations mapped onto tenancy partners and
-// objstore storage accounts. The HTTP dialect
-// (internal/httpapi/dialect/infiterra) only decodes and encodes the wire
-// types of model.go and calls the methods here.
+// objstore storage accounts. An operation returns what it did (Outcome) or
+// an error with a kind (a Refusal names the object it is about); the HTTP
+// dialect (internal/httpapi/dialect/infiterra) decodes the request types of
+// model.go, calls the methods here and shapes the answer in its
+// {"Code","Message","Result"} envelope.
 package bss
 
 import (

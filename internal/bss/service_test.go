@@ -82,10 +82,49 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func wantCode(t *testing.T, what string, r bss.Result, code int) {
+// res is a call's outcome and error, read as the BSS is answered: code 0
+// (1 for an account that exists) or -1 for a refusal, the message, and the
+// id the answer names.
+type res struct {
+	bss.Outcome
+	err error
+}
+
+func do(out bss.Outcome, err error) res { return res{out, err} }
+
+func (r res) code() int {
+	switch {
+	case r.err != nil:
+		return -1
+	case r.Exists:
+		return 1
+	}
+	return 0
+}
+
+func (r res) msg() string {
+	if r.err != nil {
+		return errs.Public(r.err)
+	}
+	return r.Message
+}
+
+func (r res) id() string {
+	if r.err != nil {
+		return bss.ObjectOf(r.err)
+	}
+	return r.ID
+}
+
+// internal reports a failure of ours rather than a refusal.
+func (r res) internal() bool {
+	return r.err != nil && (errs.KindOf(r.err) == errs.KindInternal || errs.KindOf(r.err) == errs.KindUnavailable)
+}
+
+func wantCode(t *testing.T, what string, r res, code int) {
 	t.Helper()
-	if r.Code != code {
-		t.Fatalf("%s: code %d (%q), want %d", what, r.Code, r.Message, code)
+	if r.code() != code {
+		t.Fatalf("%s: code %d (%q), want %d", what, r.code(), r.msg(), code)
 	}
 }
 
@@ -95,8 +134,8 @@ func (e *env) contract() tenancy.Contract {
 	return c
 }
 
-func (e *env) account(sub bss.Result, partnerID string) objstore.StorageAccount {
-	sa, err := e.obj.GetStorageAccount(e.ctx, actor.System(""), partnerID, sub.CustomFieldValues[bss.FieldStorageID])
+func (e *env) account(sub res, partnerID string) objstore.StorageAccount {
+	sa, err := e.obj.GetStorageAccount(e.ctx, actor.System(""), partnerID, sub.Fields[bss.FieldStorageID])
 	must(e.t, err)
 	return sa
 }
@@ -223,32 +262,32 @@ func TestWalkThrough(t *testing.T) {
 
 		// Accounts: the reseller is a partner with no allocation yet; the
 		// customer hangs on it.
-		if r := e.svc.AccountExists(e.ctx, c, reseller()); r.Code != 0 {
+		if r := do(e.svc.AccountExists(e.ctx, c, reseller())); r.code() != 0 {
 			t.Fatalf("exists before sync: %+v", r)
 		}
-		rr := e.svc.SynchronizeAccount(e.ctx, c, reseller())
+		rr := do(e.svc.SynchronizeAccount(e.ctx, c, reseller()))
 		wantCode(t, "sync reseller", rr, 0)
-		if !strings.HasPrefix(rr.Result, "a-") {
-			t.Fatalf("reseller external id %q", rr.Result)
+		if !strings.HasPrefix(rr.id(), "a-") {
+			t.Fatalf("reseller external id %q", rr.id())
 		}
-		partnerID := e.partnerOf(rr.Result)
+		partnerID := e.partnerOf(rr.id())
 		p, err := e.ten.GetPartner(e.ctx, sys, partnerID)
 		must(t, err)
 		if p.Name != "Reseller GmbH" || p.ContractID != e.ct.ID || p.AllocatedCapacity != 0 {
 			t.Fatalf("reseller partner: %+v", p)
 		}
-		cr := e.svc.SynchronizeAccount(e.ctx, c, customer(rr.Result))
+		cr := do(e.svc.SynchronizeAccount(e.ctx, c, customer(rr.id())))
 		wantCode(t, "sync customer", cr, 0)
-		if e.partnerOf(cr.Result) != partnerID {
+		if e.partnerOf(cr.id()) != partnerID {
 			t.Fatal("the customer is not on its reseller's partner")
 		}
-		if r := e.svc.AccountExists(e.ctx, c, bss.AccountDefinition{ID: "unknown", Email: "BILLING@acme.example"}); r.Code != 1 || r.Result != cr.Result {
+		if r := do(e.svc.AccountExists(e.ctx, c, bss.AccountDefinition{ID: "unknown", Email: "BILLING@acme.example"})); r.code() != 1 || r.id() != cr.id() {
 			t.Fatalf("exists by e-mail: %+v", r)
 		}
 
 		// Pre-check, then create.
-		def := subDef("", "8812", cr.Result, 5)
-		if r := e.svc.Subscription(e.ctx, c, "create", def, true); r.Code != 0 || r.Message != "OK" || r.Result != "" {
+		def := subDef("", "8812", cr.id(), 5)
+		if r := do(e.svc.Subscription(e.ctx, c, "create", def, true)); r.code() != 0 || r.msg() != "OK" || r.id() != "" {
 			t.Fatalf("pre-check: %+v", r)
 		}
 		if e.contract().AllocatedCapacity != 0 {
@@ -257,13 +296,13 @@ func TestWalkThrough(t *testing.T) {
 		if _, err := e.st.GetBSSSubscriptionByKey(e.ctx, e.inst.AppID, "sid:8812"); !errs.Is(err, errs.KindNotFound) {
 			t.Fatalf("the pre-check stored a mapping: %v", err)
 		}
-		sub := e.svc.Subscription(e.ctx, c, "create", def, false)
+		sub := do(e.svc.Subscription(e.ctx, c, "create", def, false))
 		wantCode(t, "create", sub, 0)
-		if !strings.HasPrefix(sub.Result, "s-") {
-			t.Fatalf("subscription id %q", sub.Result)
+		if !strings.HasPrefix(sub.id(), "s-") {
+			t.Fatalf("subscription id %q", sub.id())
 		}
 		sa := e.account(sub, partnerID)
-		if sa.AllocatedCapacity != 5*tb || sa.AllowOverdraft || sa.ContactEmail != "billing+"+sub.Result+"@acme.example" {
+		if sa.AllocatedCapacity != 5*tb || sa.AllowOverdraft || sa.ContactEmail != "billing+"+sub.id()+"@acme.example" {
 			t.Fatalf("storage account: %+v", sa)
 		}
 		if _, keys, err := e.obj.AccountKeys(e.ctx, sys, partnerID, sa.ID); err != nil || len(keys) != 1 {
@@ -274,67 +313,67 @@ func TestWalkThrough(t *testing.T) {
 		}
 
 		// Quantity update (pre-check and real), then an add-on.
-		def.ID, def.Quantity = sub.Result, 8
-		wantCode(t, "update pre-check", e.svc.Subscription(e.ctx, c, "update", def, true), 0)
+		def.ID, def.Quantity = sub.id(), 8
+		wantCode(t, "update pre-check", do(e.svc.Subscription(e.ctx, c, "update", def, true)), 0)
 		if e.account(sub, partnerID).AllocatedCapacity != 5*tb {
 			t.Fatal("the update pre-check changed the account")
 		}
-		wantCode(t, "update", e.svc.Subscription(e.ctx, c, "update", def, false), 0)
+		wantCode(t, "update", do(e.svc.Subscription(e.ctx, c, "update", def, false)), 0)
 		if got := e.account(sub, partnerID).AllocatedCapacity; got != 8*tb {
 			t.Fatalf("after update: %d", got)
 		}
 		add := def
 		add.ActionType = bss.ActionNone
-		add.Addons = []bss.AddonDefinition{{ParentID: sub.Result, ProductID: bss.AddonExtraTB, ActionType: bss.ActionProvision, Quantity: 2}}
-		ar := e.svc.Addon(e.ctx, c, "create", add, false)
+		add.Addons = []bss.AddonDefinition{{ParentID: sub.id(), ProductID: bss.AddonExtraTB, ActionType: bss.ActionProvision, Quantity: 2}}
+		ar := do(e.svc.Addon(e.ctx, c, "create", add, false))
 		wantCode(t, "addon create", ar, 0)
-		if !strings.HasPrefix(ar.Result, "ad-") {
-			t.Fatalf("add-on id %q", ar.Result)
+		if !strings.HasPrefix(ar.id(), "ad-") {
+			t.Fatalf("add-on id %q", ar.id())
 		}
 		if got := e.account(sub, partnerID).AllocatedCapacity; got != 10*tb || e.contract().AllocatedCapacity != 10*tb {
 			t.Fatalf("after add-on: account %d contract %d", got, e.contract().AllocatedCapacity)
 		}
-		add.Addons[0].ID, add.Addons[0].Quantity = ar.Result, 3
-		wantCode(t, "addon update", e.svc.Addon(e.ctx, c, "update", add, false), 0)
+		add.Addons[0].ID, add.Addons[0].Quantity = ar.id(), 3
+		wantCode(t, "addon update", do(e.svc.Addon(e.ctx, c, "update", add, false)), 0)
 		if got := e.account(sub, partnerID).AllocatedCapacity; got != 11*tb {
 			t.Fatalf("after add-on update: %d", got)
 		}
 
 		// Suspend and activate.
 		def.ActionType = bss.ActionSuspend
-		wantCode(t, "suspend", e.svc.Subscription(e.ctx, c, "suspend", def, false), 0)
+		wantCode(t, "suspend", do(e.svc.Subscription(e.ctx, c, "suspend", def, false)), 0)
 		if e.account(sub, partnerID).SuspendedAt == nil {
 			t.Fatal("suspend did not suspend the storage account")
 		}
 		def.ActionType = bss.ActionActivate
-		wantCode(t, "activate", e.svc.Subscription(e.ctx, c, "activate", def, false), 0)
+		wantCode(t, "activate", do(e.svc.Subscription(e.ctx, c, "activate", def, false)), 0)
 		if e.account(sub, partnerID).SuspendedAt != nil {
 			t.Fatal("activate did not lift the suspension")
 		}
 
 		// The account cannot go while the subscription lives.
-		if r := e.svc.DeleteAccount(e.ctx, c, bss.AccountDefinition{ID: "1187", ExternalID: cr.Result}); r.Code != -1 {
+		if r := do(e.svc.DeleteAccount(e.ctx, c, bss.AccountDefinition{ID: "1187", ExternalID: cr.id()})); r.code() != -1 {
 			t.Fatalf("delete with a live subscription: %+v", r)
 		}
-		if r := e.svc.DeleteAccount(e.ctx, c, bss.AccountDefinition{ID: "1021", ExternalID: rr.Result}); r.Code != -1 {
+		if r := do(e.svc.DeleteAccount(e.ctx, c, bss.AccountDefinition{ID: "1021", ExternalID: rr.id()})); r.code() != -1 {
 			t.Fatalf("delete of the reseller with a live customer subscription: %+v", r)
 		}
 
 		// Cancel: capacity back on the contract, deletion scheduled; terminal.
 		def.ActionType = bss.ActionCancel
-		wantCode(t, "cancel", e.svc.Subscription(e.ctx, c, "cancel", def, false), 0)
+		wantCode(t, "cancel", do(e.svc.Subscription(e.ctx, c, "cancel", def, false)), 0)
 		sa = e.account(sub, partnerID)
 		if sa.AllocatedCapacity != 0 || sa.PendingDeletedAt == nil || e.contract().AllocatedCapacity != 0 {
 			t.Fatalf("after cancel: %+v contract %d", sa, e.contract().AllocatedCapacity)
 		}
-		r := e.svc.Subscription(e.ctx, c, "activate", def, false)
-		if r.Code != -1 || r.Result != sub.Result || !strings.Contains(r.Message, "cancelled") {
+		r := do(e.svc.Subscription(e.ctx, c, "activate", def, false))
+		if r.code() != -1 || r.id() != sub.id() || !strings.Contains(r.msg(), "cancelled") {
 			t.Fatalf("activate after cancel: %+v", r)
 		}
 
-		wantCode(t, "delete customer", e.svc.DeleteAccount(e.ctx, c, bss.AccountDefinition{ID: "1187", ExternalID: cr.Result}), 0)
-		wantCode(t, "delete reseller", e.svc.DeleteAccount(e.ctx, c, bss.AccountDefinition{ID: "1021", ExternalID: rr.Result}), 0)
-		if r := e.svc.AccountExists(e.ctx, c, customer(rr.Result)); r.Code != 0 {
+		wantCode(t, "delete customer", do(e.svc.DeleteAccount(e.ctx, c, bss.AccountDefinition{ID: "1187", ExternalID: cr.id()})), 0)
+		wantCode(t, "delete reseller", do(e.svc.DeleteAccount(e.ctx, c, bss.AccountDefinition{ID: "1021", ExternalID: rr.id()})), 0)
+		if r := do(e.svc.AccountExists(e.ctx, c, customer(rr.id()))); r.code() != 0 {
 			t.Fatalf("exists after delete: %+v", r)
 		}
 
@@ -382,7 +421,7 @@ func TestEveryCallTwice(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := setup(t, d, 100*tb)
 		c := e.call
-		twice := func(what string, call func() bss.Result) bss.Result {
+		twice := func(what string, call func() res) res {
 			t.Helper()
 			r1 := call()
 			s1 := e.state()
@@ -394,33 +433,33 @@ func TestEveryCallTwice(t *testing.T) {
 			if s1 != s2 {
 				t.Fatalf("%s: state differs after the repeat:\n%s\n%s", what, s1, s2)
 			}
-			if r1.Code < 0 {
+			if r1.code() < 0 {
 				t.Fatalf("%s: %+v", what, r1)
 			}
 			return r1
 		}
-		rr := twice("sync reseller", func() bss.Result { return e.svc.SynchronizeAccount(e.ctx, c, reseller()) })
-		cr := twice("sync customer", func() bss.Result { return e.svc.SynchronizeAccount(e.ctx, c, customer(rr.Result)) })
-		twice("exists", func() bss.Result { return e.svc.AccountExists(e.ctx, c, customer(rr.Result)) })
-		def := subDef("", "9000", cr.Result, 3)
-		twice("pre-check", func() bss.Result { return e.svc.Subscription(e.ctx, c, "create", def, true) })
-		sub := twice("create", func() bss.Result { return e.svc.Subscription(e.ctx, c, "create", def, false) })
-		def.ID, def.Quantity = sub.Result, 6
-		twice("update", func() bss.Result { return e.svc.Subscription(e.ctx, c, "update", def, false) })
+		rr := twice("sync reseller", func() res { return do(e.svc.SynchronizeAccount(e.ctx, c, reseller())) })
+		cr := twice("sync customer", func() res { return do(e.svc.SynchronizeAccount(e.ctx, c, customer(rr.id()))) })
+		twice("exists", func() res { return do(e.svc.AccountExists(e.ctx, c, customer(rr.id()))) })
+		def := subDef("", "9000", cr.id(), 3)
+		twice("pre-check", func() res { return do(e.svc.Subscription(e.ctx, c, "create", def, true)) })
+		sub := twice("create", func() res { return do(e.svc.Subscription(e.ctx, c, "create", def, false)) })
+		def.ID, def.Quantity = sub.id(), 6
+		twice("update", func() res { return do(e.svc.Subscription(e.ctx, c, "update", def, false)) })
 		def.Quantity = 4
-		twice("shrink", func() bss.Result { return e.svc.Subscription(e.ctx, c, "update", def, false) })
+		twice("shrink", func() res { return do(e.svc.Subscription(e.ctx, c, "update", def, false)) })
 		add := def
 		add.Addons = []bss.AddonDefinition{{ProductID: bss.AddonExtraTB, ActionType: bss.ActionProvision, Quantity: 1}}
-		ar := twice("addon create", func() bss.Result { return e.svc.Addon(e.ctx, c, "create", add, false) })
-		add.Addons[0].ID, add.Addons[0].Quantity = ar.Result, 2
-		twice("addon update", func() bss.Result { return e.svc.Addon(e.ctx, c, "update", add, false) })
+		ar := twice("addon create", func() res { return do(e.svc.Addon(e.ctx, c, "create", add, false)) })
+		add.Addons[0].ID, add.Addons[0].Quantity = ar.id(), 2
+		twice("addon update", func() res { return do(e.svc.Addon(e.ctx, c, "update", add, false)) })
 		add.Addons[0].ActionType = bss.ActionCancel
-		twice("addon cancel", func() bss.Result { return e.svc.Addon(e.ctx, c, "cancel", add, false) })
-		twice("suspend", func() bss.Result { return e.svc.Subscription(e.ctx, c, "suspend", def, false) })
-		twice("activate", func() bss.Result { return e.svc.Subscription(e.ctx, c, "activate", def, false) })
-		twice("cancel", func() bss.Result { return e.svc.Subscription(e.ctx, c, "cancel", def, false) })
-		twice("delete", func() bss.Result {
-			return e.svc.DeleteAccount(e.ctx, c, bss.AccountDefinition{ID: "1187", ExternalID: cr.Result})
+		twice("addon cancel", func() res { return do(e.svc.Addon(e.ctx, c, "cancel", add, false)) })
+		twice("suspend", func() res { return do(e.svc.Subscription(e.ctx, c, "suspend", def, false)) })
+		twice("activate", func() res { return do(e.svc.Subscription(e.ctx, c, "activate", def, false)) })
+		twice("cancel", func() res { return do(e.svc.Subscription(e.ctx, c, "cancel", def, false)) })
+		twice("delete", func() res {
+			return do(e.svc.DeleteAccount(e.ctx, c, bss.AccountDefinition{ID: "1187", ExternalID: cr.id()}))
 		})
 		if got := e.contract().AllocatedCapacity; got != 0 {
 			t.Fatalf("contract allocated %d after the cancel", got)
@@ -428,7 +467,7 @@ func TestEveryCallTwice(t *testing.T) {
 		// Out of order: a create retried after the cancel answers as the
 		// first create did and provisions nothing.
 		def.ID = ""
-		if r := e.svc.Subscription(e.ctx, c, "create", def, false); !reflect.DeepEqual(r, sub) || e.contract().AllocatedCapacity != 0 {
+		if r := do(e.svc.Subscription(e.ctx, c, "create", def, false)); !reflect.DeepEqual(r, sub) || e.contract().AllocatedCapacity != 0 {
 			t.Fatalf("create after cancel: %+v", r)
 		}
 	})
@@ -438,26 +477,26 @@ func TestEveryCallTwice(t *testing.T) {
 func TestConcurrentCreates(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := setup(t, d, 25*tb)
-		rr := e.svc.SynchronizeAccount(e.ctx, e.call, reseller())
+		rr := do(e.svc.SynchronizeAccount(e.ctx, e.call, reseller()))
 		wantCode(t, "sync", rr, 0)
 		var wg sync.WaitGroup
-		results := make([]bss.Result, 40)
+		results := make([]res, 40)
 		for i := range results {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				def := subDef("", fmt.Sprintf("sub-%d", i), rr.Result, 1)
+				def := subDef("", fmt.Sprintf("sub-%d", i), rr.id(), 1)
 				def.Account.ID = "1021"
-				results[i] = e.svc.Subscription(e.ctx, e.call, "create", def, false)
+				results[i] = do(e.svc.Subscription(e.ctx, e.call, "create", def, false))
 			}()
 		}
 		wg.Wait()
 		ok, refused := 0, 0
 		for _, r := range results {
 			switch {
-			case r.Code == 0:
+			case r.code() == 0:
 				ok++
-			case r.Code == -1 && strings.HasPrefix(r.Message, "contract capacity exhausted: ") && !r.Internal:
+			case r.code() == -1 && strings.HasPrefix(r.msg(), "contract capacity exhausted: ") && errs.Is(r.err, errs.KindCapacityExceeded):
 				refused++
 			default:
 				t.Errorf("unexpected answer %+v", r)
@@ -469,7 +508,7 @@ func TestConcurrentCreates(t *testing.T) {
 		if got := e.contract().AllocatedCapacity; got != 25*tb {
 			t.Fatalf("contract allocated %d", got)
 		}
-		sas, err := e.obj.ListStorageAccounts(e.ctx, actor.System(""), e.partnerOf(rr.Result))
+		sas, err := e.obj.ListStorageAccounts(e.ctx, actor.System(""), e.partnerOf(rr.id()))
 		must(t, err)
 		if len(sas) != 25 {
 			t.Fatalf("%d storage accounts", len(sas))
@@ -492,14 +531,14 @@ func TestBadInput(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := setup(t, d, 10*tb)
 		c := e.call
-		rr := e.svc.SynchronizeAccount(e.ctx, c, reseller())
+		rr := do(e.svc.SynchronizeAccount(e.ctx, c, reseller()))
 		wantCode(t, "sync", rr, 0)
-		good := subDef("", "1", rr.Result, 2)
-		sub := e.svc.Subscription(e.ctx, c, "create", good, false)
+		good := subDef("", "1", rr.id(), 2)
+		sub := do(e.svc.Subscription(e.ctx, c, "create", good, false))
 		wantCode(t, "create", sub, 0)
 		before := e.state()
 		mod := func(f func(*bss.ServiceDefinition)) bss.ServiceDefinition {
-			d := subDef("", "2", rr.Result, 2)
+			d := subDef("", "2", rr.id(), 2)
 			f(&d)
 			return d
 		}
@@ -515,24 +554,24 @@ func TestBadInput(t *testing.T) {
 			{"unknown account", "create", "not synchronized", mod(func(d *bss.ServiceDefinition) { d.Account = bss.AccountDefinition{ID: "x", ExternalID: "a-000"} })},
 			{"over capacity", "create", "contract capacity exhausted: 8000000000000 bytes free", mod(func(d *bss.ServiceDefinition) { d.Quantity = 9 })},
 			{"unknown subscription", "update", "not found", mod(func(d *bss.ServiceDefinition) { d.ID = "s-nope" })},
-			{"update to zero", "update", "at least 1", mod(func(d *bss.ServiceDefinition) { d.ID, d.Quantity = sub.Result, 0 })},
-			{"update beyond the contract", "update", "contract capacity exhausted", mod(func(d *bss.ServiceDefinition) { d.ID, d.Quantity = sub.Result, 11 })},
+			{"update to zero", "update", "at least 1", mod(func(d *bss.ServiceDefinition) { d.ID, d.Quantity = sub.id(), 0 })},
+			{"update beyond the contract", "update", "contract capacity exhausted", mod(func(d *bss.ServiceDefinition) { d.ID, d.Quantity = sub.id(), 11 })},
 			{"unknown action", "upgrade", "Unknown subscription action", mod(func(d *bss.ServiceDefinition) {})},
 			// Issue 14: ids of 10,000 characters were accepted.
 			{"10,000-character SubscriptionID", "create", "SubscriptionID: must be at most 128 characters", mod(func(d *bss.ServiceDefinition) { d.SubscriptionID = strings.Repeat("s", 10_000) })},
 			{"over-long account ExternalID", "create", "Account.ExternalID: must be at most 128 characters", mod(func(d *bss.ServiceDefinition) { d.Account.ExternalID += strings.Repeat("x", 128) })},
 			{"over-long name", "create", "Name: must be at most 255 characters", mod(func(d *bss.ServiceDefinition) { d.Name = strings.Repeat("n", 256) })},
-			{"control character in an id", "update", "ID: must not contain control characters", mod(func(d *bss.ServiceDefinition) { d.ID = sub.Result + "\x01" })},
+			{"control character in an id", "update", "ID: must not contain control characters", mod(func(d *bss.ServiceDefinition) { d.ID = sub.id() + "\x01" })},
 		} {
 			for _, check := range []bool{true, false} {
-				r := e.svc.Subscription(e.ctx, c, tc.action, tc.def, check)
-				if r.Code != -1 || !strings.Contains(r.Message, tc.msg) || r.Internal {
+				r := do(e.svc.Subscription(e.ctx, c, tc.action, tc.def, check))
+				if r.code() != -1 || !strings.Contains(r.msg(), tc.msg) || r.internal() {
 					t.Errorf("%s (checkOnly %t): %+v, want Code -1 with %q", tc.name, check, r, tc.msg)
 				}
 			}
 		}
 		add := good
-		add.ID = sub.Result
+		add.ID = sub.id()
 		for _, tc := range []struct {
 			name, action, msg string
 			addon             bss.AddonDefinition
@@ -544,8 +583,8 @@ func TestBadInput(t *testing.T) {
 			{"unknown add-on", "update", "not found", bss.AddonDefinition{ID: "ad-nope", ActionType: bss.ActionProvision, Quantity: 1}},
 		} {
 			add.Addons = []bss.AddonDefinition{tc.addon}
-			r := e.svc.Addon(e.ctx, c, tc.action, add, false)
-			if r.Code != -1 || !strings.Contains(r.Message, tc.msg) {
+			r := do(e.svc.Addon(e.ctx, c, tc.action, add, false))
+			if r.code() != -1 || !strings.Contains(r.msg(), tc.msg) {
 				t.Errorf("%s: %+v, want Code -1 with %q", tc.name, r, tc.msg)
 			}
 		}
@@ -555,17 +594,17 @@ func TestBadInput(t *testing.T) {
 		}{
 			{"no account id", "Account ID is required", bss.AccountDefinition{Name: "X"}},
 			{"unknown reseller", "not synchronized", bss.AccountDefinition{ID: "5", ResellerExternalID: "a-nope", Name: "X"}},
-			{"kind change", "cannot change", bss.AccountDefinition{ID: "1021", ResellerID: "77", ResellerExternalID: rr.Result, Name: "X"}},
+			{"kind change", "cannot change", bss.AccountDefinition{ID: "1021", ResellerID: "77", ResellerExternalID: rr.id(), Name: "X"}},
 			{"10,000-character ID", "ID: must be at most 128 characters", bss.AccountDefinition{ID: strings.Repeat("7", 10_000), Name: "X"}},
 			{"over-long description", "Description: must be at most 1000 characters", bss.AccountDefinition{ID: "8", Name: "X", Description: strings.Repeat("d", 1001)}},
 		} {
-			if r := e.svc.SynchronizeAccount(e.ctx, c, tc.in); r.Code != -1 || !strings.Contains(r.Message, tc.msg) {
+			if r := do(e.svc.SynchronizeAccount(e.ctx, c, tc.in)); r.code() != -1 || !strings.Contains(r.msg(), tc.msg) {
 				t.Errorf("%s: %+v, want Code -1 with %q", tc.name, r, tc.msg)
 			}
 		}
 		c2 := c
 		c2.Settings = map[string]string{"ICContractId": "nope"}
-		if r := e.svc.SynchronizeAccount(e.ctx, c2, bss.AccountDefinition{ID: "6", Name: "Y"}); r.Code != -1 || !strings.Contains(r.Message, "Unknown contract") {
+		if r := do(e.svc.SynchronizeAccount(e.ctx, c2, bss.AccountDefinition{ID: "6", Name: "Y"})); r.code() != -1 || !strings.Contains(r.msg(), "Unknown contract") {
 			t.Errorf("unknown contract setting: %+v", r)
 		}
 		if after := e.state(); after != before {
@@ -579,7 +618,7 @@ func TestBadInput(t *testing.T) {
 		}
 		// The longest id kept is accepted.
 		long := strings.Repeat("9", 128)
-		if r := e.svc.SynchronizeAccount(e.ctx, c, bss.AccountDefinition{ID: long, Name: "Z"}); r.Code != 0 {
+		if r := do(e.svc.SynchronizeAccount(e.ctx, c, bss.AccountDefinition{ID: long, Name: "Z"})); r.code() != 0 {
 			t.Errorf("a 128-character account id: %+v", r)
 		}
 	})

@@ -12,26 +12,28 @@ import (
 // suspend, cancel). Each call is one transaction over the mapping, the
 // partner's allocation and the storage account; calls for one subscription
 // serialise on its row lock. checkOnly runs every check and rolls back.
-func (s *Service) Subscription(ctx context.Context, c Call, action string, in ServiceDefinition, checkOnly bool) Result {
+func (s *Service) Subscription(ctx context.Context, c Call, action string, in ServiceDefinition, checkOnly bool) (Outcome, error) {
 	action = strings.ToLower(strings.TrimSpace(action))
 	objID := in.ID
 	if objID == "" {
 		objID = in.SubscriptionID
 	}
 	o := op{"subscriptions/" + action, "bss_subscription", objID}
-	var fn func(tx Store) (Result, error)
+	var fn func(tx Store) (Outcome, error)
 	switch action {
 	case "create":
-		fn = func(tx Store) (Result, error) { return s.createSubscription(ctx, tx, c, in) }
+		fn = func(tx Store) (Outcome, error) { return s.createSubscription(ctx, tx, c, in) }
 	case "update":
-		fn = func(tx Store) (Result, error) { return s.updateSubscription(ctx, tx, c, in) }
+		fn = func(tx Store) (Outcome, error) { return s.updateSubscription(ctx, tx, c, in) }
 	case "activate", "suspend":
-		fn = func(tx Store) (Result, error) { return s.suspendSubscription(ctx, tx, c, in, action == "suspend") }
+		fn = func(tx Store) (Outcome, error) { return s.suspendSubscription(ctx, tx, c, in, action == "suspend") }
 	case "cancel":
-		fn = func(tx Store) (Result, error) { return s.cancelSubscription(ctx, tx, c, in) }
+		fn = func(tx Store) (Outcome, error) { return s.cancelSubscription(ctx, tx, c, in) }
 	default:
 		o.action = "subscriptions/unknown"
-		fn = func(Store) (Result, error) { return Result{}, refusef("Unknown subscription action %q", action) }
+		fn = func(Store) (Outcome, error) {
+			return Outcome{}, refuse(errs.KindInvalid, "Unknown subscription action %q", action)
+		}
 	}
 	return s.run(ctx, c, o, checkOnly, checked(in.Validate(), fn))
 }
@@ -68,12 +70,12 @@ func storageName(in ServiceDefinition, acc Account) string {
 	return n
 }
 
-func created(sub Subscription) Result {
-	return Result{Code: 0, Message: "Subscription created", Result: sub.ExternalID,
-		CustomFieldValues: map[string]string{FieldStorageID: sub.StorageAccountID}}
+func created(sub Subscription) Outcome {
+	return Outcome{Message: "Subscription created", ID: sub.ExternalID,
+		Fields: map[string]string{FieldStorageID: sub.StorageAccountID}}
 }
 
-func (s *Service) createSubscription(ctx context.Context, tx Store, c Call, in ServiceDefinition) (Result, error) {
+func (s *Service) createSubscription(ctx context.Context, tx Store, c Call, in ServiceDefinition) (Outcome, error) {
 	// A retried create answers as the first did, whatever happened since
 	// (the account may be gone, the subscription cancelled).
 	if id := strings.TrimSpace(in.SubscriptionID); id != "" {
@@ -82,19 +84,19 @@ func (s *Service) createSubscription(ctx context.Context, tx Store, c Call, in S
 			return created(prev), nil
 		}
 		if !errs.Is(err, errs.KindNotFound) {
-			return Result{}, err
+			return Outcome{}, err
 		}
 	}
 	if err := checkQuantity("Subscription", in.Quantity); err != nil {
-		return Result{}, err
+		return Outcome{}, err
 	}
 	product, err := resolveProduct(in)
 	if err != nil {
-		return Result{}, err
+		return Outcome{}, err
 	}
 	acc, err := liveAccount(ctx, tx, c.Inst.AppID, in.Account)
 	if err != nil {
-		return Result{}, err
+		return Outcome{}, err
 	}
 	// Add-ons ordered with the subscription are provisioned with it
 	// (reference Q5).
@@ -105,16 +107,16 @@ func (s *Service) createSubscription(ctx context.Context, tx Store, c Call, in S
 			continue
 		}
 		if _, err := resolveAddonProduct(a); err != nil {
-			return Result{}, err
+			return Outcome{}, err
 		}
 		if err := checkQuantity("Add-on", a.Quantity); err != nil {
-			return Result{}, err
+			return Outcome{}, err
 		}
 		addons = append(addons, a)
 		units += a.Quantity
 	}
 	if units > maxQuantity {
-		return Result{}, refusef("Total quantity must be at most %d", maxQuantity)
+		return Outcome{}, refuse(errs.KindInvalid, "Total quantity must be at most %d", maxQuantity)
 	}
 	now := s.now()
 	sub := Subscription{AppID: c.Inst.AppID, ExternalID: "s-" + shortID(), DedupeKey: dedupeKey(in, acc),
@@ -125,37 +127,37 @@ func (s *Service) createSubscription(ctx context.Context, tx Store, c Call, in S
 	// here for this transaction, then finds the row and answers alike.
 	inserted, err := tx.InsertBSSSubscription(ctx, sub)
 	if err != nil {
-		return Result{}, err
+		return Outcome{}, err
 	}
 	if !inserted {
 		prev, err := tx.GetBSSSubscriptionByKey(ctx, sub.AppID, sub.DedupeKey)
 		if err != nil {
-			return Result{}, err
+			return Outcome{}, err
 		}
 		return created(prev), nil
 	}
 	capacity := units * UnitBytes
 	if err := s.resizePartner(ctx, tx, c, sub.PartnerID, capacity); err != nil {
-		return Result{}, err
+		return Outcome{}, err
 	}
 	sa, err := s.obj.CreateStorageAccountTx(ctx, tx.Objstore(), c.actor(), sub.PartnerID, objstore.CreateStorageAccountInput{
 		Name: storageName(in, acc), AllocatedCapacity: capacity, ContactEmail: contactEmail(acc, sub.ExternalID),
 		Password: randomPassword()})
 	if err != nil {
-		return Result{}, err
+		return Outcome{}, err
 	}
 	sub.StorageAccountID = sa.ID
 	if err := tx.UpdateBSSSubscription(ctx, sub); err != nil {
-		return Result{}, err
+		return Outcome{}, err
 	}
 	for _, a := range addons {
 		if err := tx.InsertBSSAddon(ctx, SubscriptionAddon{AppID: sub.AppID, ExternalID: "ad-" + shortID(),
 			SubscriptionID: sub.ExternalID, Product: AddonExtraTB, Quantity: a.Quantity, State: StateActive,
 			CreatedAt: now, UpdatedAt: now}); err != nil {
 			if errs.Is(err, errs.KindConflict) {
-				return Result{}, refusef("Add-on %q is ordered twice", a.ProductID)
+				return Outcome{}, refuse(errs.KindInvalid, "Add-on %q is ordered twice", a.ProductID)
 			}
-			return Result{}, err
+			return Outcome{}, err
 		}
 	}
 	return created(sub), nil
@@ -179,7 +181,7 @@ func (s *Service) resizePartner(ctx context.Context, tx Store, c Call, partnerID
 	if cerr != nil {
 		return err
 	}
-	return refusef("contract capacity exhausted: %d bytes free", ct.Free())
+	return refuse(errs.KindCapacityExceeded, "contract capacity exhausted: %d bytes free", ct.Free())
 }
 
 // findSubscription resolves a request's subscription by our ID, else by the
@@ -195,10 +197,10 @@ func findSubscription(ctx context.Context, tx Queries, appID string, in ServiceD
 		id = in.SubscriptionID
 		sub, err = tx.GetBSSSubscriptionByKey(ctx, appID, "sid:"+strings.TrimSpace(in.SubscriptionID))
 	default:
-		return Subscription{}, refusef("Subscription ID is required")
+		return Subscription{}, refuse(errs.KindInvalid, "Subscription ID is required")
 	}
 	if errs.Is(err, errs.KindNotFound) {
-		return Subscription{}, refusef("Subscription %q not found", id)
+		return Subscription{}, refuse(errs.KindNotFound, "Subscription %q not found", id)
 	}
 	if err != nil {
 		return Subscription{}, err
@@ -234,7 +236,7 @@ func (s *Service) converge(ctx context.Context, tx Store, c Call, sub Subscripti
 		return err
 	}
 	if n > maxQuantity {
-		return refuseOn(sub.ExternalID, "Total quantity must be at most %d", maxQuantity)
+		return refuseOn(errs.KindInvalid, sub.ExternalID, "Total quantity must be at most %d", maxQuantity)
 	}
 	sa, err := tx.Objstore().GetStorageAccount(ctx, "/", sub.PartnerID, sub.StorageAccountID)
 	if err != nil {
@@ -258,68 +260,71 @@ func (s *Service) converge(ctx context.Context, tx Store, c Call, sub Subscripti
 	return nil
 }
 
-func (s *Service) updateSubscription(ctx context.Context, tx Store, c Call, in ServiceDefinition) (Result, error) {
+func (s *Service) updateSubscription(ctx context.Context, tx Store, c Call, in ServiceDefinition) (Outcome, error) {
 	sub, err := findSubscription(ctx, tx, c.Inst.AppID, in)
 	if err != nil {
-		return Result{}, err
+		return Outcome{}, err
 	}
 	if sub.State == StateCancelled {
-		return Result{}, refuseOn(sub.ExternalID, "Subscription %s is cancelled and cannot be updated", sub.ExternalID)
+		return Outcome{}, refuseOn(errs.KindPrecondition, sub.ExternalID, "Subscription %s is cancelled and cannot be updated", sub.ExternalID)
 	}
 	if err := checkQuantity("Subscription", in.Quantity); err != nil {
-		return Result{}, err
+		return Outcome{}, err
 	}
 	if _, err := resolveProduct(in); err != nil {
-		return Result{}, err
+		return Outcome{}, err
 	}
-	ok := Result{Code: 0, Message: "Subscription updated", Result: sub.ExternalID,
-		CustomFieldValues: map[string]string{FieldStorageID: sub.StorageAccountID}}
+	ok := Outcome{Message: "Subscription updated", ID: sub.ExternalID,
+		Fields: map[string]string{FieldStorageID: sub.StorageAccountID}}
 	if sub.Quantity == in.Quantity {
 		return ok, nil
 	}
 	sub.Quantity, sub.UpdatedAt = in.Quantity, s.now()
 	if err := tx.UpdateBSSSubscription(ctx, sub); err != nil {
-		return Result{}, err
+		return Outcome{}, err
 	}
 	if err := s.converge(ctx, tx, c, sub); err != nil {
-		return Result{}, withResult(err, sub.ExternalID)
+		return Outcome{}, withObject(err, sub.ExternalID)
 	}
 	return ok, nil
 }
 
-// withResult makes a refusal name the subscription it is about.
-func withResult(err error, ext string) error {
-	if r, ok := err.(*refusal); ok && r.result == "" {
-		return &refusal{msg: r.msg, result: ext}
+// withObject makes a refusal name the subscription (or add-on) it is about;
+// another service's refusal of the caller's request (its kind neither
+// internal nor unavailable) becomes one, its message naming the
+// subscription.
+func withObject(err error, ext string) error {
+	if r, ok := err.(*Refusal); ok && r.Object == "" {
+		return &Refusal{Object: ext, Err: r.Err}
 	}
-	if e, ok := err.(*errs.Error); ok && errs.KindOf(e) != errs.KindInternal && errs.KindOf(e) != errs.KindUnavailable {
-		return &refusal{msg: "Subscription " + ext + ": " + errs.Public(e), result: ext}
+	if e, ok := err.(*errs.Error); ok && e.Kind != errs.KindInternal && e.Kind != errs.KindUnavailable {
+		return &Refusal{Object: ext, Err: &errs.Error{Kind: e.Kind, Msg: "Subscription " + ext + ": " + errs.Public(e), Err: e}}
 	}
 	return err
 }
 
-func (s *Service) suspendSubscription(ctx context.Context, tx Store, c Call, in ServiceDefinition, suspend bool) (Result, error) {
+func (s *Service) suspendSubscription(ctx context.Context, tx Store, c Call, in ServiceDefinition, suspend bool) (Outcome, error) {
 	sub, err := findSubscription(ctx, tx, c.Inst.AppID, in)
 	if err != nil {
-		return Result{}, err
+		return Outcome{}, err
 	}
 	verb, state := "activated", StateActive
 	if suspend {
 		verb, state = "suspended", StateSuspended
 	}
 	if sub.State == StateCancelled {
-		return Result{}, refuseOn(sub.ExternalID, "Subscription %s is cancelled and cannot be %s", sub.ExternalID, verb)
+		return Outcome{}, refuseOn(errs.KindPrecondition, sub.ExternalID, "Subscription %s is cancelled and cannot be %s", sub.ExternalID, verb)
 	}
-	ok := Result{Code: 0, Message: "Subscription " + verb, Result: sub.ExternalID}
+	ok := Outcome{Message: "Subscription " + verb, ID: sub.ExternalID}
 	if sub.State == state {
 		return ok, nil
 	}
 	if _, err := s.obj.SetSuspendedTx(ctx, tx.Objstore(), c.actor(), sub.PartnerID, sub.StorageAccountID, suspend); err != nil {
-		return Result{}, withResult(err, sub.ExternalID)
+		return Outcome{}, withObject(err, sub.ExternalID)
 	}
 	sub.State, sub.UpdatedAt = state, s.now()
 	if err := tx.UpdateBSSSubscription(ctx, sub); err != nil {
-		return Result{}, err
+		return Outcome{}, err
 	}
 	return ok, nil
 }
@@ -327,46 +332,46 @@ func (s *Service) suspendSubscription(ctx context.Context, tx Store, c Call, in 
 // cancelSubscription is terminal: the storage account's allocation goes
 // back to the contract through the partner, its add-ons end, and its
 // deletion is scheduled (objstore's grace period).
-func (s *Service) cancelSubscription(ctx context.Context, tx Store, c Call, in ServiceDefinition) (Result, error) {
+func (s *Service) cancelSubscription(ctx context.Context, tx Store, c Call, in ServiceDefinition) (Outcome, error) {
 	sub, err := findSubscription(ctx, tx, c.Inst.AppID, in)
 	if err != nil {
-		return Result{}, err
+		return Outcome{}, err
 	}
-	ok := Result{Code: 0, Message: "Subscription cancelled", Result: sub.ExternalID}
+	ok := Outcome{Message: "Subscription cancelled", ID: sub.ExternalID}
 	if sub.State == StateCancelled {
 		return ok, nil
 	}
 	now := s.now()
 	addons, err := tx.ListBSSAddons(ctx, sub.AppID, sub.ExternalID)
 	if err != nil {
-		return Result{}, err
+		return Outcome{}, err
 	}
 	for _, a := range addons {
 		if a.State != StateCancelled {
 			a.State, a.UpdatedAt = StateCancelled, now
 			if err := tx.UpdateBSSAddon(ctx, a); err != nil {
-				return Result{}, err
+				return Outcome{}, err
 			}
 		}
 	}
 	sa, err := tx.Objstore().GetStorageAccount(ctx, "/", sub.PartnerID, sub.StorageAccountID)
 	if err != nil {
-		return Result{}, err
+		return Outcome{}, err
 	}
 	if _, err := s.obj.ScheduleDeletionTx(ctx, tx.Objstore(), c.actor(), sub.PartnerID, sa.ID); err != nil {
-		return Result{}, withResult(err, sub.ExternalID)
+		return Outcome{}, withObject(err, sub.ExternalID)
 	}
 	if sa.AllocatedCapacity > 0 {
 		if _, err := s.obj.ResizeStorageAccountTx(ctx, tx.Objstore(), c.actor(), sub.PartnerID, sa.ID, 0); err != nil {
-			return Result{}, withResult(err, sub.ExternalID)
+			return Outcome{}, withObject(err, sub.ExternalID)
 		}
 		if err := s.resizePartner(ctx, tx, c, sub.PartnerID, -sa.AllocatedCapacity); err != nil {
-			return Result{}, withResult(err, sub.ExternalID)
+			return Outcome{}, withObject(err, sub.ExternalID)
 		}
 	}
 	sub.State, sub.UpdatedAt = StateCancelled, now
 	if err := tx.UpdateBSSSubscription(ctx, sub); err != nil {
-		return Result{}, err
+		return Outcome{}, err
 	}
 	return ok, nil
 }

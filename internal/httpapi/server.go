@@ -5,7 +5,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -22,8 +21,8 @@ import (
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
 	"github.com/trellis-cloud/trellis/internal/httpapi/docs"
 	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
-	"github.com/trellis-cloud/trellis/internal/httpapi/problem"
 	"github.com/trellis-cloud/trellis/internal/httpapi/textguard"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 )
 
 // DefaultBodyLimit bounds request bodies.
@@ -90,17 +89,17 @@ func New(cfg Config) http.Handler {
 	// take "/" over).
 	mux.Handle("GET /{$}", http.RedirectHandler(docs.Path+"/", http.StatusFound))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		jsonFormat.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := cfg.Ready(ctx); err != nil {
 			cfg.Logger.Warn("not ready", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": "database unreachable"})
+			jsonFormat.JSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": "database unreachable"})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		jsonFormat.JSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	mux.Handle("GET /metrics", protectMetrics(cfg.MetricsToken, promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -155,41 +154,37 @@ func New(cfg Config) http.Handler {
 // writeAnyError writes an error outside a dialect's own handler (panics,
 // unknown routes) in the shape of the dialect the path belongs to.
 func writeAnyError(w http.ResponseWriter, r *http.Request, err error) {
-	status := problem.Status(errs.KindOf(err))
-	msg := problem.Message(err, middleware.RequestIDFrom(r.Context()))
-	if strings.HasPrefix(r.URL.Path, idcloudhost.Prefix+"/") {
+	switch p := r.URL.Path; {
+	case strings.HasPrefix(p, idcloudhost.Prefix+"/"):
 		idcloudhost.WriteError(w, r, err)
-		return
-	}
-	if strings.HasPrefix(r.URL.Path, infiterra.Prefix+"/") {
+	case strings.HasPrefix(p, infiterra.Prefix+"/"):
 		infiterra.WriteError(w, r, err)
-		return
-	}
-	if strings.HasPrefix(r.URL.Path, itglobal.Prefix+"/") {
+	case strings.HasPrefix(p, itglobal.Prefix+"/"):
 		itglobal.WriteError(w, r, err)
-		return
-	}
-	if strings.HasPrefix(r.URL.Path, impossiblecloud.Prefix+"/") {
-		writeJSON(w, status, map[string]string{"message": msg})
-		return
-	}
-	if strings.HasPrefix(r.URL.Path, native.Prefix+"/") {
+	case strings.HasPrefix(p, impossiblecloud.Prefix+"/"):
+		impossiblecloud.WriteError(w, r, err)
+	case strings.HasPrefix(p, native.Prefix+"/"):
 		native.WriteError(w, r, err)
-		return
+	default:
+		rootFormat.Error(w, r, err)
 	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"title": http.StatusText(status), "status": status, "detail": msg,
-		"requestId": middleware.RequestIDFrom(r.Context()),
-	})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+// rootFormat answers the paths of no dialect: problem+json.
+var rootFormat = wire.Format{ContentType: "application/problem+json", EscapeHTML: true, Shape: func(f wire.Failure) any {
+	return rootProblem{Title: http.StatusText(f.Status), Status: f.Status, Detail: f.Message, RequestID: f.RequestID}
+}}
+
+// rootProblem is the problem+json body outside the dialects.
+type rootProblem struct {
+	Detail    string `json:"detail"`
+	RequestID string `json:"requestId"`
+	Status    int    `json:"status"`
+	Title     string `json:"title"`
 }
+
+// jsonFormat writes the health, readiness and activation answers.
+var jsonFormat = wire.Format{EscapeHTML: true}
 
 func specHandler(spec []byte) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -219,6 +214,6 @@ func activate(fn func(ctx context.Context, id, token string) error) http.Handler
 			writeAnyError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "activated", "account": id})
+		jsonFormat.JSON(w, http.StatusOK, map[string]string{"status": "activated", "account": id})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/billing"
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 	"github.com/trellis-cloud/trellis/internal/money"
 	"github.com/trellis-cloud/trellis/internal/payment"
 )
@@ -480,7 +481,7 @@ func (s *server) listCredit(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	cur := acct.Cur()
-	return mapSlice(recs, func(r billing.CreditRecord) creditJSON {
+	return wire.Map(recs, func(r billing.CreditRecord) creditJSON {
 		return creditJSON{Amount: amountOut(r.Amount, cur), BillingAccountID: r.AccountID, Created: epoch(r.CreatedAt),
 			Description: r.Description, ID: r.ID}
 	}), nil

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/trellis-cloud/trellis/internal/catalog"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 )
 
 // Catalog is what the dialect needs of the resource catalog: host pools,
@@ -129,7 +130,7 @@ func (s *server) listHostPools(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return mapSlice(ps, hostPoolOut), nil
+	return wire.Map(ps, hostPoolOut), nil
 }
 
 // ID-70: the rules VM create and modify enforce, with the image
@@ -139,7 +140,7 @@ func (s *server) getVMParameters(ctx context.Context, _ *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return mapSlice(r.Params, vmParamOut), nil
+	return wire.Map(r.Params, vmParamOut), nil
 }
 
 // ID-71, ID-72, ID-73.
@@ -149,6 +150,6 @@ func (s *server) imageList(f catalog.ImageFilter) func(context.Context, *call) (
 		if err != nil {
 			return nil, err
 		}
-		return mapSlice(ims, vmImageOut), nil
+		return wire.Map(ims, vmImageOut), nil
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/trellis-cloud/trellis/internal/billing"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 	"github.com/trellis-cloud/trellis/internal/money"
 	"github.com/trellis-cloud/trellis/internal/pricing"
 )
@@ -85,7 +86,7 @@ func (s *server) getPricingPolicy(ctx context.Context, _ *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return policyJSON{Policy: mapSlice(v.Items, func(it pricing.Item) policyItemJSON {
+	return policyJSON{Policy: wire.Map(v.Items, func(it pricing.Item) policyItemJSON {
 		return policyItemJSON{MegsRAM: it.MegsRAM, NumCPUs: it.NumCPUs, PolicyID: it.PolicyID,
 			Price: money.FormatIDCHFloat(it.Price), ResourceType: string(it.ResourceType),
 			ServiceNameInUptime: it.ServiceNameInUptime, ServiceNameUserFriendly: it.ServiceNameUserFriendly}
@@ -103,5 +104,5 @@ func (s *server) getUsage(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return mapSlice(lines, usageItemOut), nil
+	return wire.Map(lines, usageItemOut), nil
 }

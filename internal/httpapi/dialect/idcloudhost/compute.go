@@ -10,6 +10,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/compute"
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 )
 
 // Compute is what the dialect needs of the compute service (VMs, their
@@ -105,7 +106,7 @@ type storageJSON struct {
 
 func storageOut(d compute.Disk) storageJSON {
 	return storageJSON{CreatedAt: fmtTime(d.CreatedAt, storageTime), ID: d.ID, Name: d.Name, Pool: d.Pool,
-		Primary: d.Primary, Replica: mapSlice(d.Replicas, replicaOut), Size: d.SizeGB, Type: "block",
+		Primary: d.Primary, Replica: wire.Map(d.Replicas, replicaOut), Size: d.SizeGB, Type: "block",
 		UpdatedAt: fmtTimePtr(d.UpdatedAt, storageTime), UserID: d.UserID, UUID: d.UUID}
 }
 
@@ -143,7 +144,7 @@ func vmOut(v compute.VM) vmJSON {
 		Description: v.Description, DesignatedPoolName: v.PoolName, DesignatedPoolUUID: v.PoolUUID, Hostname: v.Hostname,
 		ID: v.ID, LicenseType: v.LicenseType, MAC: v.MAC, Memory: v.RAMMB, Name: v.Name, OSName: v.OSName,
 		OSVersion: v.OSVersion, PrivateIPv4: v.PrivateIPv4, PublicIPv6: v.PublicIPv6, Status: v.Status,
-		Storage: mapSlice(v.Storage, storageOut), UpdatedAt: fmtTimePtr(v.UpdatedAt, computeTime), UserID: v.UserID,
+		Storage: wire.Map(v.Storage, storageOut), UpdatedAt: fmtTimePtr(v.UpdatedAt, computeTime), UserID: v.UserID,
 		Username: v.Username, UUID: v.UUID, VCPU: v.VCPU}
 	if v.PublicIPv4 != "" {
 		ip := v.PublicIPv4
@@ -461,7 +462,7 @@ func (s *server) listVMs(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return mapSlice(vms, vmOut), nil
+	return wire.Map(vms, vmOut), nil
 }
 
 // ID-20.
@@ -507,7 +508,7 @@ func (s *server) listReplicas(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return mapSlice(reps, replicaOut), nil
+	return wire.Map(reps, replicaOut), nil
 }
 
 // ID-23.
@@ -663,7 +664,7 @@ func (s *server) listDisks(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return mapSlice(ds, diskOut), nil
+	return wire.Map(ds, diskOut), nil
 }
 
 // ID-33.
@@ -730,7 +731,7 @@ func (s *server) listBillingResources(ctx context.Context, c *call) (any, error)
 	if err != nil {
 		return nil, renameField(err, "billing_account_id", "id")
 	}
-	return mapSlice(vms, vmOut), nil
+	return wire.Map(vms, vmOut), nil
 }
 
 // ID-75: moves a VM (with its disks and their replicas) to another of the

@@ -1,9 +1,7 @@
 package idcloudhost
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -16,8 +14,8 @@ import (
 	"github.com/trellis-cloud/trellis/internal/httpapi/authn"
 	"github.com/trellis-cloud/trellis/internal/httpapi/idempotency"
 	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
-	"github.com/trellis-cloud/trellis/internal/httpapi/problem"
 	"github.com/trellis-cloud/trellis/internal/httpapi/ratelimit"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 )
 
 // Prefix is where the dialect is mounted on the main listener.
@@ -55,8 +53,8 @@ type Deps struct {
 
 // server holds the dependencies of the handlers.
 type server struct {
-	d   Deps
-	log *slog.Logger
+	d    Deps
+	wire wire.Format // JSON answers and errors in the dialect's shape
 }
 
 // call is one request as a handler sees it: the caller, the parameter bag
@@ -161,10 +159,7 @@ func LocationPattern(r *http.Request) string {
 
 // Handler serves every path under Prefix.
 func Handler(d Deps) http.Handler {
-	s := &server{d: d, log: d.Logger}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
+	s := &server{d: d, wire: format(d.Logger)}
 	mux := newMux(s, Prefix)
 	return middleware.Chain(stripLocation(Prefix, s.unknownRoutes(mux)),
 		authn.Middleware(authn.Config{
@@ -195,7 +190,7 @@ func Dedicated(root http.Handler) http.Handler {
 		case path == "/openapi.json":
 			path = SpecPath
 		default:
-			writeErrorBody(w, http.StatusNotFound, "no such route: "+r.Method+" "+r.URL.Path)
+			format(nil).JSON(w, http.StatusNotFound, errorBody("no such route: "+r.Method+" "+r.URL.Path))
 			return
 		}
 		r2 := r.Clone(r.Context())
@@ -258,7 +253,7 @@ func (s *server) serve(o op) http.HandlerFunc {
 		case emptyOK:
 			w.WriteHeader(http.StatusOK)
 		default:
-			writeJSON(w, http.StatusOK, v)
+			s.wire.JSON(w, http.StatusOK, v)
 		}
 	}
 }
@@ -314,54 +309,41 @@ func (s *server) unknownRoutes(mux *http.ServeMux) http.Handler {
 	return middleware.UnknownRoutes(mux, func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errs.New(errs.KindNotFound, "no such route: "+r.Method+" "+r.URL.Path))
 	}, func(w http.ResponseWriter, _ *http.Request, allowed []string) {
-		writeErrorBody(w, http.StatusMethodNotAllowed, "method not allowed; use "+strings.Join(allowed, ", "))
+		s.wire.JSON(w, http.StatusMethodNotAllowed, errorBody("method not allowed; use "+strings.Join(allowed, ", ")))
 	})
 }
 
 // ---- errors ----
 
-// writeError writes the seed's error shape, {"errors": {"Error": "…"}},
-// with the status of problem's kind table; a 403 has the gateway's
-// consumer::resource_forbidden shape (ID-amb-20). The cause of a 5xx answer
-// is logged, never sent.
+// format writes the dialect's JSON (without HTML escaping: URLs keep their
+// "&") and the seed's error shape, {"errors": {"Error": "…"}}; a 403 has the
+// gateway's consumer::resource_forbidden shape (ID-amb-20). The causes of
+// 5xx answers go to log.
+func format(log *slog.Logger) wire.Format {
+	return wire.Format{Log: log, Shape: func(f wire.Failure) any {
+		if f.Status == http.StatusForbidden {
+			return map[string]any{"errors": map[string]any{"consumer::resource_forbidden": map[string]string{
+				"msg": f.Message, "subtype": "resource_forbidden", "type": "consumer"}}}
+		}
+		return errorBody(f.Message)
+	}}
+}
+
+// errorBody is the seed's error shape.
+func errorBody(msg string) any {
+	return map[string]any{"errors": map[string]string{"Error": msg}}
+}
+
+// writeError writes err in the dialect's shape with the status of problem's
+// kind table. The cause of a 5xx answer is logged, never sent.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status := problem.Status(errs.KindOf(err))
-	reqID := middleware.RequestIDFrom(r.Context())
-	if status >= 500 && s.log != nil {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "request_id", reqID, "err", err)
-	}
-	msg := problem.Message(err, reqID)
-	if status == http.StatusForbidden {
-		writeJSON(w, status, map[string]any{"errors": map[string]any{"consumer::resource_forbidden": map[string]string{
-			"msg": msg, "subtype": "resource_forbidden", "type": "consumer"}}})
-		return
-	}
-	writeErrorBody(w, status, msg)
+	s.wire.Error(w, r, err)
 }
 
 // WriteError writes err in the dialect's shape outside its handler (the
 // main server's panic recovery and unknown routes).
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	(&server{}).writeError(w, r, err)
-}
-
-func writeErrorBody(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]any{"errors": map[string]string{"Error": msg}})
-}
-
-// writeJSON writes v as JSON, without HTML escaping (URLs keep their "&").
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		status = http.StatusInternalServerError
-		buf.Reset()
-		_ = json.NewEncoder(&buf).Encode(map[string]any{"errors": map[string]string{"Error": "internal error"}})
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	format(nil).Error(w, r, err)
 }
 
 func asErr(err error, target **errs.Error) bool { return errors.As(err, target) }

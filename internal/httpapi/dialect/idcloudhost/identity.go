@@ -8,6 +8,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/access"
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/catalog"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 )
 
 // Identity is what the dialect needs of the idcloudhost identity
@@ -247,7 +248,7 @@ func (s *server) listTokens(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return mapSlice(all, func(t access.IDCHToken) tokenJSON { return tokenOut(t, "") }), nil
+	return wire.Map(all, func(t access.IDCHToken) tokenJSON { return tokenOut(t, "") }), nil
 }
 
 // ID-7.
@@ -256,13 +257,5 @@ func (s *server) listLocations(ctx context.Context, _ *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return mapSlice(ls, locationOut), nil
-}
-
-func mapSlice[T, U any](in []T, f func(T) U) []U {
-	out := make([]U, len(in))
-	for i, v := range in {
-		out[i] = f(v)
-	}
-	return out
+	return wire.Map(ls, locationOut), nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/billing"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi/idempotency"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 	"github.com/trellis-cloud/trellis/internal/money"
 	"github.com/trellis-cloud/trellis/internal/payment"
 )
@@ -171,7 +172,7 @@ func (s *server) listCards(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return mapSlice(list, paymentObjectOut), nil
+	return wire.Map(list, paymentObjectOut), nil
 }
 
 // ID-88: only a verified method becomes primary.

@@ -9,6 +9,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/buckets"
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 	"github.com/trellis-cloud/trellis/internal/objstore"
 )
 
@@ -133,7 +134,7 @@ func s3UserOut(p objstore.Principal, keys []objstore.Key) s3UserJSON {
 }
 
 func s3KeysOut(keys []objstore.Key) []s3KeyJSON {
-	return mapSlice(keys, s3KeyOut)
+	return wire.Map(keys, s3KeyOut)
 }
 
 // ---- handlers (ID-37 to ID-46) ----
@@ -273,7 +274,7 @@ func (s *server) listBuckets(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return mapSlice(list, bucketOut), nil
+	return wire.Map(list, bucketOut), nil
 }
 
 // ID-43: the S3 user and its first key are created by the first call.

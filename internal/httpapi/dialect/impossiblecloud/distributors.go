@@ -8,6 +8,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud/icapi"
 	"github.com/trellis-cloud/trellis/internal/httpapi/jsonbody"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 	"github.com/trellis-cloud/trellis/internal/tenancy"
 )
 
@@ -24,18 +25,18 @@ func (s *server) ListContracts(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		out = append(out, mapSlice(page, contractOut)...)
+		out = append(out, wire.Map(page, contractOut)...)
 		if len(page) < pageSize {
 			break
 		}
 		after = page[len(page)-1].ID
 	}
-	writeJSON(w, http.StatusOK, out)
+	s.wire.JSON(w, http.StatusOK, out)
 }
 
 func (s *server) ListContractPartners(w http.ResponseWriter, r *http.Request, contractID openapi_types.UUID) {
 	ps, err := s.d.Tenancy.ListPartners(r.Context(), who(r), contractID.String())
-	s.reply(w, r, http.StatusOK, mapSlice(ps, partnerOut), err)
+	s.reply(w, r, http.StatusOK, wire.Map(ps, partnerOut), err)
 }
 
 func (s *server) CreatePartner(w http.ResponseWriter, r *http.Request) {
@@ -132,7 +133,7 @@ func (s *server) CreatePartnerMember(w http.ResponseWriter, r *http.Request, par
 
 func (s *server) ListPartnerMembers(w http.ResponseWriter, r *http.Request, partnerID openapi_types.UUID) {
 	us, err := s.d.Access.ListMembers(r.Context(), who(r), partnerID.String())
-	s.reply(w, r, http.StatusOK, mapSlice(us, memberOut), err)
+	s.reply(w, r, http.StatusOK, wire.Map(us, memberOut), err)
 }
 
 func (s *server) DeletePartnerMember(w http.ResponseWriter, r *http.Request, partnerID, memberID openapi_types.UUID) {

@@ -66,11 +66,3 @@ func usageOut(u metering.AccountUsage) icapi.ApiClientUsage {
 		DailyUsage:        days,
 	}
 }
-
-func mapSlice[T, U any](in []T, f func(T) U) []U {
-	out := make([]U, len(in))
-	for i, v := range in {
-		out[i] = f(v)
-	}
-	return out
-}

@@ -15,8 +15,8 @@ import (
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud/icapi"
 	"github.com/trellis-cloud/trellis/internal/httpapi/idempotency"
 	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
-	"github.com/trellis-cloud/trellis/internal/httpapi/problem"
 	"github.com/trellis-cloud/trellis/internal/httpapi/ratelimit"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 	"github.com/trellis-cloud/trellis/internal/ids"
 	"github.com/trellis-cloud/trellis/internal/metering"
 	"github.com/trellis-cloud/trellis/internal/objstore"
@@ -41,10 +41,7 @@ type Deps struct {
 
 // Handler serves every path under Prefix.
 func Handler(d Deps) http.Handler {
-	s := &server{d: d, log: d.Logger}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
+	s := &server{d: d, wire: format(d.Logger)}
 	mux := http.NewServeMux()
 	icapi.HandlerWithOptions(s, icapi.StdHTTPServerOptions{
 		BaseURL:          Prefix,
@@ -73,8 +70,8 @@ func Handler(d Deps) http.Handler {
 }
 
 type server struct {
-	d   Deps
-	log *slog.Logger
+	d    Deps
+	wire wire.Format // JSON answers and errors in the dialect's shape
 }
 
 var _ icapi.ServerInterface = (*server)(nil)
@@ -92,8 +89,16 @@ var fieldNames = map[string]string{
 	"contractId": "distributorContractId",
 }
 
-// writeError writes the vendor's error shape: {"message": "…"}. The cause
-// of a 5xx answer is logged, never sent.
+// format writes the vendor's JSON and its error shape, {"message": "…"};
+// the causes of 5xx answers go to log.
+func format(log *slog.Logger) wire.Format {
+	return wire.Format{EscapeHTML: true, Log: log, Shape: func(f wire.Failure) any {
+		return icapi.ErrorResponse{Message: f.Message}
+	}}
+}
+
+// writeError writes err in the vendor's shape, with the core's field names
+// renamed to the dialect's. The cause of a 5xx answer is logged, never sent.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *errs.Error
 	if errors.As(err, &e) {
@@ -103,12 +108,13 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			err = &c
 		}
 	}
-	status := problem.Status(errs.KindOf(err))
-	if status >= 500 {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path,
-			"request_id", middleware.RequestIDFrom(r.Context()), "err", err)
-	}
-	writeJSON(w, status, icapi.ErrorResponse{Message: problem.Message(err, middleware.RequestIDFrom(r.Context()))})
+	s.wire.Error(w, r, err)
+}
+
+// WriteError writes err in the dialect's shape outside its handler (the
+// main server's panic recovery, text guard and unknown routes).
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	format(nil).Error(w, r, err)
 }
 
 // paramError reports path and query parameters the generated router could
@@ -128,12 +134,6 @@ func (s *server) paramError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // reply writes v with status, or the error.
 func (s *server) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
 	if err != nil {
@@ -144,7 +144,7 @@ func (s *server) reply(w http.ResponseWriter, r *http.Request, status int, v any
 		w.WriteHeader(status)
 		return
 	}
-	writeJSON(w, status, v)
+	s.wire.JSON(w, status, v)
 }
 
 // RouteOf returns a function naming the route pattern of a request under

@@ -7,6 +7,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud/icapi"
 	"github.com/trellis-cloud/trellis/internal/httpapi/jsonbody"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 	"github.com/trellis-cloud/trellis/internal/metering"
 	"github.com/trellis-cloud/trellis/internal/objstore"
 )
@@ -55,7 +56,7 @@ func (s *server) ListRegions(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) listAccounts(w http.ResponseWriter, r *http.Request, partnerID string) {
 	as, err := s.d.Objstore.ListStorageAccounts(r.Context(), who(r), partnerID)
-	s.reply(w, r, http.StatusOK, mapSlice(as, accountOut), err)
+	s.reply(w, r, http.StatusOK, wire.Map(as, accountOut), err)
 }
 
 func (s *server) createAccount(w http.ResponseWriter, r *http.Request, partnerID string) {
@@ -142,7 +143,7 @@ func (s *server) partnerUsage(w http.ResponseWriter, r *http.Request, partnerID,
 		return
 	}
 	us, err := s.d.Metering.PartnerUsage(r.Context(), who(r), partnerID, p)
-	s.reply(w, r, http.StatusOK, mapSlice(us, usageOut), err)
+	s.reply(w, r, http.StatusOK, wire.Map(us, usageOut), err)
 }
 
 func decodeMember(b jsonbody.Object) (access.CreateMemberInput, error) {

@@ -18,6 +18,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/httpapi/authn"
 	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
 	"github.com/trellis-cloud/trellis/internal/httpapi/ratelimit"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 )
 
 // The HTTP header names of the contract (reference §1.3).
@@ -56,19 +57,19 @@ const maxTrackID = 128
 const contentType = "application/json; charset=utf-8"
 
 // Service is the BSS core as the dialect uses it (implemented by
-// *bss.Service). The operations report refusals in the Result's Code, never
-// as errors: the contract answers them with HTTP 200.
+// *bss.Service). An operation's refusal is an error with a kind; the
+// contract answers it with HTTP 200 and Code -1 (envelope.go).
 type Service interface {
 	Authenticate(ctx context.Context, appIDHeader, apiKeyHeader string) (bss.Installation, error)
 	Fields(ctx context.Context, c bss.Call) bss.FieldCollection
 	ValidateFields(ctx context.Context, c bss.Call, in bss.FieldCollection) []string
 	ServiceDefinitions(ctx context.Context, c bss.Call) bss.ProductTypeCollection
 	SyncOptions(ctx context.Context, c bss.Call) bss.CustomFieldCollection
-	SynchronizeAccount(ctx context.Context, c bss.Call, in bss.AccountDefinition) bss.Result
-	AccountExists(ctx context.Context, c bss.Call, in bss.AccountDefinition) bss.Result
-	DeleteAccount(ctx context.Context, c bss.Call, in bss.AccountDefinition) bss.Result
-	Subscription(ctx context.Context, c bss.Call, action string, in bss.ServiceDefinition, checkOnly bool) bss.Result
-	Addon(ctx context.Context, c bss.Call, action string, in bss.ServiceDefinition, checkOnly bool) bss.Result
+	SynchronizeAccount(ctx context.Context, c bss.Call, in bss.AccountDefinition) (bss.Outcome, error)
+	AccountExists(ctx context.Context, c bss.Call, in bss.AccountDefinition) (bss.Outcome, error)
+	DeleteAccount(ctx context.Context, c bss.Call, in bss.AccountDefinition) (bss.Outcome, error)
+	Subscription(ctx context.Context, c bss.Call, action string, in bss.ServiceDefinition, checkOnly bool) (bss.Outcome, error)
+	Addon(ctx context.Context, c bss.Call, action string, in bss.ServiceDefinition, checkOnly bool) (bss.Outcome, error)
 }
 
 // Deps are what the dialect calls.
@@ -94,7 +95,9 @@ type route struct {
 	path    string
 	bare    bool // GET and POST, no body read, the answer not enveloped
 	summary string
-	serve   func(s *server, ctx context.Context, c bss.Call, in request) (any, int)
+	// serve answers the call: the body, its status and, for a 5xx, the
+	// cause to log.
+	serve func(s *server, ctx context.Context, c bss.Call, in request) (any, int, error)
 }
 
 // request is what an operation receives besides the call.
@@ -112,9 +115,9 @@ func routes() []route {
 		{"/fields/validate", false, "Validate Setting Fields", (*server).fieldsValidate},
 		{"/fields/servicedefinition", true, "Get Service Definitions", (*server).serviceDefinition},
 		{"/accounts/syncoptions", true, "Account Get Synchronization Options", (*server).syncOptions},
-		{"/accounts/synchronize", false, "Account Synchronize", account(Service.SynchronizeAccount, bss.Result.Account)},
-		{"/accounts/delete", false, "Account Delete", account(Service.DeleteAccount, plain)},
-		{"/accounts/exists", false, "Account Exists", account(Service.AccountExists, plain)},
+		{"/accounts/synchronize", false, "Account Synchronize", account(Service.SynchronizeAccount, accountResult)},
+		{"/accounts/delete", false, "Account Delete", account(Service.DeleteAccount, plainResult)},
+		{"/accounts/exists", false, "Account Exists", account(Service.AccountExists, plainResult)},
 		{"/subscriptions/create", false, "Subscription Create", service(Service.Subscription, "create")},
 		{"/subscriptions/update", false, "Subscription Update", service(Service.Subscription, "update")},
 		{"/subscriptions/activate", false, "Subscription Activate", service(Service.Subscription, "activate")},
@@ -208,24 +211,24 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			s.log.Error("infiterra: panic", "method", r.Method, "path", r.URL.Path,
 				"request_id", middleware.RequestIDFrom(r.Context()), "panic", fmt.Sprint(v))
-			writeJSON(w, http.StatusInternalServerError, internalError())
+			format.JSON(w, http.StatusInternalServerError, internalError())
 		}
 	}()
 
 	rt, ok := s.match(r.URL.Path)
 	if !ok {
-		writeJSON(w, http.StatusNotFound, message{"No HTTP resource was found that matches the request URI '" + r.URL.Path + "'."})
+		format.JSON(w, http.StatusNotFound, message{"No HTTP resource was found that matches the request URI '" + r.URL.Path + "'."})
 		return
 	}
 	if !rt.allows(r.Method) {
 		w.Header().Set("Allow", strings.Join(rt.methods(), ", "))
-		writeJSON(w, http.StatusMethodNotAllowed, message{"The requested resource does not support http method '" + r.Method + "'."})
+		format.JSON(w, http.StatusMethodNotAllowed, message{"The requested resource does not support http method '" + r.Method + "'."})
 		return
 	}
 
 	ctx := r.Context()
 	if err := s.failures.Check(w, r); err != nil {
-		writeJSON(w, http.StatusTooManyRequests, message{MessageTooMany})
+		format.JSON(w, http.StatusTooManyRequests, message{MessageTooMany})
 		return
 	}
 	inst, err := s.authenticate(ctx, r)
@@ -234,17 +237,17 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if errs.KindOf(err) == errs.KindUnauthenticated {
 			s.log.Info("infiterra: authorization denied", "path", r.URL.Path, "app_id", r.Header.Get(HeaderApplicationID),
 				"track_id", r.Header.Get(HeaderTrackID), "err", err)
-			writeJSON(w, http.StatusUnauthorized, message{MessageDenied})
+			format.JSON(w, http.StatusUnauthorized, message{MessageDenied})
 			return
 		}
 		s.log.Error("infiterra: authenticate", "path", r.URL.Path, "request_id", middleware.RequestIDFrom(ctx), "err", err)
-		writeJSON(w, http.StatusInternalServerError, internalError())
+		format.JSON(w, http.StatusInternalServerError, internalError())
 		return
 	}
 	if s.limiter != nil {
 		if ok, wait := s.limiter.Allow("infiterra:" + inst.AppID); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(ratelimit.RetryAfterSeconds(wait)))
-			writeJSON(w, http.StatusTooManyRequests, message{MessageTooMany})
+			format.JSON(w, http.StatusTooManyRequests, message{MessageTooMany})
 			return
 		}
 	}
@@ -259,18 +262,22 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			in.body = nil
 		}
 	}
-	v, status := rt.serve(s, ctx, c, in)
+	v, status, cause := rt.serve(s, ctx, c, in)
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}
+	attrs := append([]any{"route", r.Method + " " + rt.path, "app_id", inst.AppID,
+		"track_id", c.TrackID, "request_id", middleware.RequestIDFrom(ctx), "status", status}, outcome(v)...)
 	level := slog.LevelInfo
 	if status >= http.StatusInternalServerError {
 		level = slog.LevelError
+		if cause != nil {
+			attrs = append(attrs, "err", cause)
+		}
 	}
-	s.log.Log(ctx, level, "infiterra call", append([]any{"route", r.Method + " " + rt.path, "app_id", inst.AppID,
-		"track_id", c.TrackID, "request_id", middleware.RequestIDFrom(ctx), "status", status}, outcome(v)...)...)
+	s.log.Log(ctx, level, "infiterra call", attrs...)
 	s.log.Debug("infiterra exchange", "route", rt.path, "track_id", c.TrackID, "request", string(in.body), "response", v)
-	writeJSON(w, status, v)
+	format.JSON(w, status, v)
 }
 
 // authenticate checks the two authorization headers; both must be present
@@ -346,66 +353,53 @@ func queryCheckOnly(r *http.Request) bool {
 
 // ---- operations ----
 
-func (s *server) fieldsGet(ctx context.Context, c bss.Call, _ request) (any, int) {
-	return s.svc.Fields(ctx, c), http.StatusOK
+func (s *server) fieldsGet(ctx context.Context, c bss.Call, _ request) (any, int, error) {
+	return s.svc.Fields(ctx, c), http.StatusOK, nil
 }
 
-func (s *server) serviceDefinition(ctx context.Context, c bss.Call, _ request) (any, int) {
-	return s.svc.ServiceDefinitions(ctx, c), http.StatusOK
+func (s *server) serviceDefinition(ctx context.Context, c bss.Call, _ request) (any, int, error) {
+	return s.svc.ServiceDefinitions(ctx, c), http.StatusOK, nil
 }
 
-func (s *server) syncOptions(ctx context.Context, c bss.Call, _ request) (any, int) {
-	return s.svc.SyncOptions(ctx, c), http.StatusOK
+func (s *server) syncOptions(ctx context.Context, c bss.Call, _ request) (any, int, error) {
+	return s.svc.SyncOptions(ctx, c), http.StatusOK, nil
 }
 
 // fieldsValidate answers a list of problems; an unreadable body is one
 // problem, since the endpoint's answer has no envelope to carry a Code.
-func (s *server) fieldsValidate(ctx context.Context, c bss.Call, in request) (any, int) {
+func (s *server) fieldsValidate(ctx context.Context, c bss.Call, in request) (any, int, error) {
 	var fc bss.FieldCollection
 	if err := decode(in.body, &fc); err != nil {
-		return []string{MessageInvalidBody}, http.StatusOK
+		return []string{MessageInvalidBody}, http.StatusOK, nil
 	}
 	problems := s.svc.ValidateFields(ctx, c, fc)
 	if problems == nil {
 		problems = []string{} // [] = valid; null would not be a list
 	}
-	return problems, http.StatusOK
+	return problems, http.StatusOK, nil
 }
 
-func plain(r bss.Result) bss.ResultDefinition { return r.Plain() }
-
-func account[T any](op func(Service, context.Context, bss.Call, bss.AccountDefinition) bss.Result,
-	render func(bss.Result) T) func(*server, context.Context, bss.Call, request) (any, int) {
-	return func(s *server, ctx context.Context, c bss.Call, in request) (any, int) {
+func account[T any](op func(Service, context.Context, bss.Call, bss.AccountDefinition) (bss.Outcome, error),
+	render func(resultDefinition, bss.Outcome) T) func(*server, context.Context, bss.Call, request) (any, int, error) {
+	return func(s *server, ctx context.Context, c bss.Call, in request) (any, int, error) {
 		var def bss.AccountDefinition
 		if err := decode(in.body, &def); err != nil {
-			return invalidBody(), http.StatusOK
+			return invalidBody(), http.StatusOK, nil
 		}
-		return answer(op(s.svc, ctx, c, def), render)
+		out, err := op(s.svc, ctx, c, def)
+		return answer(out, err, render)
 	}
 }
 
-func service(op func(Service, context.Context, bss.Call, string, bss.ServiceDefinition, bool) bss.Result, action string) func(*server, context.Context, bss.Call, request) (any, int) {
-	return func(s *server, ctx context.Context, c bss.Call, in request) (any, int) {
+func service(op func(Service, context.Context, bss.Call, string, bss.ServiceDefinition, bool) (bss.Outcome, error), action string) func(*server, context.Context, bss.Call, request) (any, int, error) {
+	return func(s *server, ctx context.Context, c bss.Call, in request) (any, int, error) {
 		var def bss.ServiceDefinition
 		if err := decode(in.body, &def); err != nil {
-			return invalidBody(), http.StatusOK
+			return invalidBody(), http.StatusOK, nil
 		}
-		return answer(op(s.svc, ctx, c, action, def, def.CheckOnly || in.checkOnly), bss.Result.Service)
+		out, err := op(s.svc, ctx, c, action, def, def.CheckOnly || in.checkOnly)
+		return answer(out, err, serviceResult)
 	}
-}
-
-// answer renders a result: a failure of ours (the service logged its
-// cause) is Web API's 500 in the envelope, so that the BSS sees a failed
-// call rather than a refusal; everything else is 200 with the Code.
-func answer[T any](r bss.Result, render func(bss.Result) T) (any, int) {
-	if r.Unavailable {
-		return bss.Result{Code: -1, Message: r.Message}.Plain(), http.StatusServiceUnavailable
-	}
-	if r.Internal {
-		return internalError(), http.StatusInternalServerError
-	}
-	return render(r), http.StatusOK
 }
 
 // decode reads a JSON object (not null, not an array, nothing after it)
@@ -425,61 +419,25 @@ type message struct {
 	Message string `json:"Message"`
 }
 
-func invalidBody() bss.ResultDefinition {
-	return bss.Result{Code: -1, Message: MessageInvalidBody}.Plain()
-}
-
-func internalError() bss.ResultDefinition {
-	return bss.Result{Code: -1, Message: MessageInternal}.Plain()
-}
-
-// outcome gives the log attributes of an enveloped answer.
-func outcome(v any) []any {
-	var r bss.ResultDefinition
-	switch x := v.(type) {
-	case bss.ResultDefinition:
-		r = x
-	case bss.AccountResultDefinition:
-		r = x.ResultDefinition
-	case bss.ServiceResultDefinition:
-		r = x.ResultDefinition
-	default:
-		return nil
-	}
-	return []any{"code", r.Code, "message", r.Message, "result", string(r.Result)}
-}
-
 // WriteError writes err in the dialect's shape outside its handler (the
 // server's panic recovery and unknown routes): 401 and 404 as Web API
 // words them, anything else the 500 envelope.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	switch errs.KindOf(err) {
 	case errs.KindUnauthenticated:
-		writeJSON(w, http.StatusUnauthorized, message{MessageDenied})
+		format.JSON(w, http.StatusUnauthorized, message{MessageDenied})
 	case errs.KindNotFound:
-		writeJSON(w, http.StatusNotFound, message{"No HTTP resource was found that matches the request URI '" + r.URL.Path + "'."})
+		format.JSON(w, http.StatusNotFound, message{"No HTTP resource was found that matches the request URI '" + r.URL.Path + "'."})
 	case errs.KindInvalid:
 		// Text no field may hold (a NUL byte, invalid UTF-8, an over-long
 		// value), refused before the call is read: the envelope, naming
 		// the field.
-		writeJSON(w, http.StatusBadRequest, bss.Result{Code: -1, Message: errs.Public(err)}.Plain())
+		format.JSON(w, http.StatusBadRequest, resultDefinition{Code: -1, Message: errs.Public(err)})
 	default:
-		writeJSON(w, http.StatusInternalServerError, internalError())
+		format.JSON(w, http.StatusInternalServerError, internalError())
 	}
 }
 
-// writeJSON writes v as UTF-8 JSON without HTML escaping; a value that
-// cannot be encoded is the 500 envelope.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		status = http.StatusInternalServerError
-		buf.Reset()
-		_ = json.NewEncoder(&buf).Encode(internalError())
-	}
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
-}
+// format writes UTF-8 JSON without HTML escaping; a value that cannot be
+// encoded is the 500 envelope.
+var format = wire.Format{ContentType: contentType, Shape: func(wire.Failure) any { return internalError() }}

@@ -111,35 +111,35 @@ func (f *fakeBSS) SyncOptions(_ context.Context, c bss.Call) bss.CustomFieldColl
 	return bss.CustomFieldCollection{Fields: []bss.CustomField{{ID: "username", Definition: bss.CustomFieldDefinition{ID: "username", Name: "Username"}}}}
 }
 
-func (f *fakeBSS) SynchronizeAccount(_ context.Context, c bss.Call, in bss.AccountDefinition) bss.Result {
+func (f *fakeBSS) SynchronizeAccount(_ context.Context, c bss.Call, in bss.AccountDefinition) (bss.Outcome, error) {
 	f.record("synchronize", c, fakeCall{acc: in})
 	if f.internal {
-		return bss.Result{Code: -1, Message: "An error has occurred.", Internal: true}
+		return bss.Outcome{}, errs.New(errs.KindInternal, "database down")
 	}
-	return bss.Result{Message: "Account synchronized", Result: "a-1"}
+	return bss.Outcome{Message: "Account synchronized", ID: "a-1"}, nil
 }
 
-func (f *fakeBSS) AccountExists(_ context.Context, c bss.Call, in bss.AccountDefinition) bss.Result {
+func (f *fakeBSS) AccountExists(_ context.Context, c bss.Call, in bss.AccountDefinition) (bss.Outcome, error) {
 	f.record("exists", c, fakeCall{acc: in})
-	return bss.Result{Code: 1, Message: "Account already exists", Result: "a-1", ResultUser: "admin@acme.example"}
+	return bss.Outcome{Message: "Account already exists", ID: "a-1", Exists: true, Email: "admin@acme.example"}, nil
 }
 
-func (f *fakeBSS) DeleteAccount(_ context.Context, c bss.Call, in bss.AccountDefinition) bss.Result {
+func (f *fakeBSS) DeleteAccount(_ context.Context, c bss.Call, in bss.AccountDefinition) (bss.Outcome, error) {
 	f.record("delete", c, fakeCall{acc: in})
-	return bss.Result{Message: "Account deleted", Result: in.ExternalID}
+	return bss.Outcome{Message: "Account deleted", ID: in.ExternalID}, nil
 }
 
-func (f *fakeBSS) Subscription(_ context.Context, c bss.Call, action string, in bss.ServiceDefinition, checkOnly bool) bss.Result {
+func (f *fakeBSS) Subscription(_ context.Context, c bss.Call, action string, in bss.ServiceDefinition, checkOnly bool) (bss.Outcome, error) {
 	f.record("subscriptions/"+action, c, fakeCall{svc: in, checkOnly: checkOnly})
 	if f.internal {
-		return bss.Result{Code: -1, Message: "An error has occurred.", Internal: true}
+		return bss.Outcome{}, errs.New(errs.KindInternal, "database down")
 	}
-	return bss.Result{Message: "ok", Result: "s-1", CustomFieldValues: map[string]string{"ICStorageAccountId": "sa-1"}}
+	return bss.Outcome{Message: "ok", ID: "s-1", Fields: map[string]string{"ICStorageAccountId": "sa-1"}}, nil
 }
 
-func (f *fakeBSS) Addon(_ context.Context, c bss.Call, action string, in bss.ServiceDefinition, checkOnly bool) bss.Result {
+func (f *fakeBSS) Addon(_ context.Context, c bss.Call, action string, in bss.ServiceDefinition, checkOnly bool) (bss.Outcome, error) {
 	f.record("addons/"+action, c, fakeCall{svc: in, checkOnly: checkOnly})
-	return bss.Result{Message: "ok", Result: "ad-1"}
+	return bss.Outcome{Message: "ok", ID: "ad-1"}, nil
 }
 
 type handlerFixture struct {

@@ -1,10 +1,7 @@
 package itglobal
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -16,8 +13,8 @@ import (
 	"github.com/trellis-cloud/trellis/internal/httpapi/authn"
 	"github.com/trellis-cloud/trellis/internal/httpapi/idempotency"
 	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
-	"github.com/trellis-cloud/trellis/internal/httpapi/problem"
 	"github.com/trellis-cloud/trellis/internal/httpapi/ratelimit"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 )
 
 // Roles of the partner keys (the seed's two keys).
@@ -66,8 +63,8 @@ func Routes() []RouteInfo {
 }
 
 type server struct {
-	d   Deps
-	log *slog.Logger
+	d    Deps
+	wire wire.Format // JSON answers and errors in the dialect's shape
 }
 
 // call is one request as a handler sees it.
@@ -97,10 +94,7 @@ func newMux(s *server) *http.ServeMux {
 
 // Handler serves every path under Prefix.
 func Handler(d Deps) http.Handler {
-	s := &server{d: d, log: d.Logger}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
+	s := &server{d: d, wire: format(d.Logger)}
 	mux := newMux(s)
 	return middleware.Chain(s.unknownRoutes(mux),
 		authn.Middleware(authn.Config{
@@ -147,7 +141,7 @@ func (s *server) serve(rt route) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, v)
+		s.wire.JSON(w, http.StatusOK, v)
 	}
 }
 
@@ -157,7 +151,7 @@ func (s *server) unknownRoutes(mux *http.ServeMux) http.Handler {
 	return middleware.UnknownRoutes(mux, func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errs.New(errs.KindNotFound, "no such route: "+r.Method+" "+r.URL.Path))
 	}, func(w http.ResponseWriter, r *http.Request, allowed []string) {
-		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: errorDetail{Code: "MethodNotAllowed",
+		s.wire.JSON(w, http.StatusMethodNotAllowed, errorBody{Error: errorDetail{Code: "MethodNotAllowed",
 			Message: "method not allowed; use " + strings.Join(allowed, ", ")}})
 	})
 }
@@ -191,43 +185,27 @@ var codes = map[errs.Kind]string{
 	errs.KindPaymentDeclined: "PaymentDeclined",
 }
 
-// writeError writes {"Error": {"Code", "Message", "Field"}} with the status
-// of problem's kind table. The cause of a 5xx answer is logged, never sent.
+// format writes the dialect's JSON (without HTML escaping) and its error
+// shape, {"Error": {"Code", "Message", "Field"}}; the causes of 5xx answers
+// go to log.
+func format(log *slog.Logger) wire.Format {
+	return wire.Format{Log: log, Shape: func(f wire.Failure) any {
+		d := errorDetail{Code: codes[f.Kind], Message: f.Message, Field: f.Field}
+		if d.Code == "" {
+			d.Code = "Internal"
+		}
+		return errorBody{Error: d}
+	}}
+}
+
+// writeError writes err in the dialect's shape with the status of problem's
+// kind table. The cause of a 5xx answer is logged, never sent.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	kind := errs.KindOf(err)
-	status := problem.Status(kind)
-	reqID := middleware.RequestIDFrom(r.Context())
-	if status >= 500 && s.log != nil {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "request_id", reqID, "err", err)
-	}
-	d := errorDetail{Code: codes[kind], Message: problem.Message(err, reqID)}
-	if d.Code == "" {
-		d.Code = "Internal"
-	}
-	var e *errs.Error
-	if status < 500 && errors.As(err, &e) {
-		d.Field = e.Field
-	}
-	writeJSON(w, status, errorBody{Error: d})
+	s.wire.Error(w, r, err)
 }
 
 // WriteError writes err in the dialect's shape outside its handler (the
 // main server's panic recovery and unknown routes).
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	(&server{}).writeError(w, r, err)
-}
-
-// writeJSON writes v as JSON without HTML escaping.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		status = http.StatusInternalServerError
-		buf.Reset()
-		_ = json.NewEncoder(&buf).Encode(errorBody{Error: errorDetail{Code: "Internal", Message: "internal error"}})
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	format(nil).Error(w, r, err)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/billing"
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 	"github.com/trellis-cloud/trellis/internal/money"
 )
 
@@ -217,7 +218,7 @@ func (s *server) listBillingAccounts(ctx context.Context, in *listBillingAccount
 	return call(ctx, s, func(a actor.Actor) ([]billing.Account, error) {
 		return s.d.Billing.ListAccounts(ctx, a, in.ShowDeleted)
 	}, func(accts []billing.Account) list[billingAccount] {
-		return list[billingAccount]{Items: mapAll(accts, billingAccountFrom)}
+		return list[billingAccount]{Items: wire.Map(accts, billingAccountFrom)}
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/billing"
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 	"github.com/trellis-cloud/trellis/internal/ledger"
 	"github.com/trellis-cloud/trellis/internal/metering"
 	"github.com/trellis-cloud/trellis/internal/money"
@@ -320,7 +321,7 @@ func (s *server) recordHourly(ctx context.Context, in *recordHourlyInput) (*outp
 		out, err := s.d.Hourly.RecordBatch(ctx, a, ins)
 		return out, renameFields(err, meteringFields)
 	}, func(rs []metering.HourlyRecord) list[hourlyRecordOut] {
-		return list[hourlyRecordOut]{Items: mapAll(rs, hourlyFrom)}
+		return list[hourlyRecordOut]{Items: wire.Map(rs, hourlyFrom)}
 	})
 }
 
@@ -328,7 +329,7 @@ func (s *server) listPriceVersions(ctx context.Context, _ *struct{}) (*output[li
 	return call(ctx, s, func(a actor.Actor) ([]pricing.Version, error) {
 		return s.d.Pricing.ListVersions(ctx, a)
 	}, func(vs []pricing.Version) list[priceVersion] {
-		return list[priceVersion]{Items: mapAll(vs, priceVersionFrom)}
+		return list[priceVersion]{Items: wire.Map(vs, priceVersionFrom)}
 	})
 }
 
@@ -360,7 +361,7 @@ func (s *server) listMultipliers(ctx context.Context, _ *struct{}) (*output[list
 		}
 		return s.d.Pricing.ListMultipliers(ctx)
 	}, func(ms []pricing.ServiceMultipliers) list[serviceMultipliers] {
-		return list[serviceMultipliers]{Items: mapAll(ms, multipliersFrom)}
+		return list[serviceMultipliers]{Items: wire.Map(ms, multipliersFrom)}
 	})
 }
 
@@ -385,7 +386,7 @@ func (s *server) listInvoices(ctx context.Context, in *accountIDParam) (*output[
 		invs, err := s.d.Billing.ListInvoices(ctx, a, in.ID)
 		return invs, renameFields(err, billingFields)
 	}, func(invs []billing.Invoice) list[invoiceOut] {
-		return list[invoiceOut]{Items: mapAll(invs, invoiceFrom)}
+		return list[invoiceOut]{Items: wire.Map(invs, invoiceFrom)}
 	})
 }
 
@@ -414,7 +415,7 @@ func (s *server) trialBalance(ctx context.Context, _ *struct{}) (*output[list[cu
 		}
 		return s.d.Ledger.TrialBalance(ctx)
 	}, func(ts []ledger.CurrencyTotal) list[currencyTotal] {
-		return list[currencyTotal]{Items: mapAll(ts, func(t ledger.CurrencyTotal) currencyTotal {
+		return list[currencyTotal]{Items: wire.Map(ts, func(t ledger.CurrencyTotal) currencyTotal {
 			return currencyTotal{Currency: t.Currency, Total: t.Total.String(), Accounts: t.Accounts}
 		})}
 	})

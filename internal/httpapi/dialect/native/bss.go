@@ -9,6 +9,7 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/bss"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 )
 
 // BSS installations: an Infiterra (interworks.cloud) BSS that sells a
@@ -61,7 +62,7 @@ func (s *server) listBSSInstallations(ctx context.Context, _ *struct{}) (*output
 	return call(ctx, s, func(a actor.Actor) ([]bss.Installation, error) {
 		return s.d.BSS.ListInstallations(ctx, a)
 	}, func(is []bss.Installation) list[bssInstallation] {
-		return list[bssInstallation]{Items: mapAll(is, bssInstallationFrom)}
+		return list[bssInstallation]{Items: wire.Map(is, bssInstallationFrom)}
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi/authn"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 	"github.com/trellis-cloud/trellis/internal/ids"
 )
 
@@ -54,15 +55,6 @@ func exec(ctx context.Context, s *server, fn func(actor.Actor) error) (*struct{}
 	return &struct{}{}, nil
 }
 
-// mapAll applies f to every element.
-func mapAll[T, B any](in []T, f func(T) B) []B {
-	out := make([]B, len(in))
-	for i, v := range in {
-		out[i] = f(v)
-	}
-	return out
-}
-
 // ---- cursor pagination ----
 
 // pageParams are the query parameters of a paginated list.
@@ -102,7 +94,7 @@ func paged[T, B any](ctx context.Context, s *server, p pageParams, fn func(a act
 		}
 		return fn(a, after, p.Limit)
 	}, func(items []T) list[B] {
-		l := list[B]{Items: mapAll(items, out)}
+		l := list[B]{Items: wire.Map(items, out)}
 		if len(items) > 0 && len(items) == p.Limit {
 			l.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(idOf(items[len(items)-1])))
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/catalog"
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 )
 
 // The resource catalog: host pools per location, the OS image catalogue
@@ -223,7 +224,7 @@ func (s *server) listHostPools(ctx context.Context, in *locationSlugParam) (*out
 			return nil, err
 		}
 		return s.d.Catalog.ListHostPools(ctx, in.Slug)
-	}, func(ps []catalog.HostPool) list[hostPool] { return list[hostPool]{Items: mapAll(ps, hostPoolFrom)} })
+	}, func(ps []catalog.HostPool) list[hostPool] { return list[hostPool]{Items: wire.Map(ps, hostPoolFrom)} })
 }
 
 func (s *server) createHostPool(ctx context.Context, in *createHostPoolInput) (*output[hostPool], error) {
@@ -266,7 +267,7 @@ func (s *server) deleteHostPool(ctx context.Context, in *idParam) (*struct{}, er
 func (s *server) listImages(ctx context.Context, _ *struct{}) (*output[list[image]], error) {
 	return call(ctx, s, func(actor.Actor) ([]catalog.Image, error) {
 		return s.d.Catalog.ListImages(ctx, catalog.AllImages)
-	}, func(ims []catalog.Image) list[image] { return list[image]{Items: mapAll(ims, imageFrom)} })
+	}, func(ims []catalog.Image) list[image] { return list[image]{Items: wire.Map(ims, imageFrom)} })
 }
 
 func (s *server) getImage(ctx context.Context, in *osNameParam) (*output[image], error) {
@@ -296,7 +297,7 @@ func (s *server) listVMParameters(ctx context.Context, _ *struct{}) (*output[lis
 	return call(ctx, s, func(actor.Actor) (catalog.VMRules, error) {
 		return s.d.Catalog.VMRules(ctx)
 	}, func(r catalog.VMRules) list[vmParameter] {
-		return list[vmParameter]{Items: mapAll(r.Params, vmParameterFrom)}
+		return list[vmParameter]{Items: wire.Map(r.Params, vmParameterFrom)}
 	})
 }
 

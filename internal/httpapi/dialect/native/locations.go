@@ -11,6 +11,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/catalog"
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 )
 
 // location is a data centre or resource pool, addressed by slug in the
@@ -61,7 +62,7 @@ func (s *server) registerLocations(api huma.API) {
 func (s *server) listLocations(ctx context.Context, _ *struct{}) (*output[list[location]], error) {
 	return call(ctx, s, func(actor.Actor) ([]catalog.Location, error) {
 		return s.d.Catalog.Locations(ctx)
-	}, func(ls []catalog.Location) list[location] { return list[location]{Items: mapAll(ls, locationFrom)} })
+	}, func(ls []catalog.Location) list[location] { return list[location]{Items: wire.Map(ls, locationFrom)} })
 }
 
 // locationFieldNames maps the catalog's field names (the idcloudhost wire

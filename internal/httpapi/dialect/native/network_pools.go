@@ -8,6 +8,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 	"github.com/trellis-cloud/trellis/internal/network"
 )
 
@@ -58,7 +59,7 @@ func (s *server) registerNetworkPools(api huma.API, pools NetworkPools) {
 			return call(ctx, s, func(a actor.Actor) ([]network.PoolRange, error) {
 				return pools.ListPoolRanges(ctx, a, in.Slug)
 			}, func(rs []network.PoolRange) list[ipPoolRange] {
-				return list[ipPoolRange]{Items: mapAll(rs, ipPoolRangeFrom)}
+				return list[ipPoolRange]{Items: wire.Map(rs, ipPoolRangeFrom)}
 			})
 		})
 	register(api, huma.Operation{OperationID: "addIPPoolRange", Method: http.MethodPost, Path: "/locations/{slug}/ip-pools",

@@ -10,6 +10,7 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/buckets"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 	"github.com/trellis-cloud/trellis/internal/objstore"
 )
 
@@ -146,7 +147,7 @@ func (s *server) listS3Keys(ctx context.Context, in *idParam) (*output[s3KeyList
 		}
 		_, ks, err := s.d.Objstore.AccountKeys(ctx, a, pid, in.ID)
 		return ks, err
-	}, func(ks []objstore.Key) s3KeyList { return s3KeyList{Items: mapAll(ks, s3KeyFrom)} })
+	}, func(ks []objstore.Key) s3KeyList { return s3KeyList{Items: wire.Map(ks, s3KeyFrom)} })
 }
 
 func (s *server) createS3Key(ctx context.Context, in *idParam) (*output[createdS3Key], error) {
@@ -178,7 +179,7 @@ func (s *server) listAccountBuckets(ctx context.Context, in *idParam) (*output[b
 			return nil, err
 		}
 		return s.d.Buckets.AccountBuckets(ctx, a, pid, in.ID)
-	}, func(bs []buckets.Bucket) bucketList { return bucketList{Items: mapAll(bs, bucketFrom)} })
+	}, func(bs []buckets.Bucket) bucketList { return bucketList{Items: wire.Map(bs, bucketFrom)} })
 }
 
 func (s *server) patchBucket(ctx context.Context, in *bucketPatchInput) (*output[bucket], error) {

@@ -7,6 +7,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 	"github.com/trellis-cloud/trellis/internal/tenancy"
 )
 
@@ -46,7 +47,7 @@ type partnerList struct {
 func (s *server) listPartners(ctx context.Context, in *idParam) (*output[partnerList], error) {
 	return call(ctx, s, func(a actor.Actor) ([]tenancy.Org, error) {
 		return s.d.Tenancy.ListPartners(ctx, a, in.ID)
-	}, func(ps []tenancy.Org) partnerList { return partnerList{Items: mapAll(ps, orgFrom)} })
+	}, func(ps []tenancy.Org) partnerList { return partnerList{Items: wire.Map(ps, orgFrom)} })
 }
 
 func (s *server) createPartner(ctx context.Context, in *struct {

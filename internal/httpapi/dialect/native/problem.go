@@ -2,7 +2,6 @@ package native
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,7 +15,7 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
-	"github.com/trellis-cloud/trellis/internal/httpapi/problem"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 )
 
 const problemContentType = "application/problem+json"
@@ -51,22 +50,26 @@ func problemResponse(api huma.API) *huma.Response {
 // fail turns a domain error into the problem a handler returns. 5xx causes
 // are logged and never shown.
 func (s *server) fail(ctx context.Context, err error) *problemDetails {
-	kind := errs.KindOf(err)
-	rid := middleware.RequestIDFrom(ctx)
-	p := &problemDetails{
-		Type:      "urn:trellis:problem:" + kind.String(),
-		Title:     titleOf(kind),
-		Status:    problem.Status(kind),
-		Detail:    problem.Message(err, rid),
-		RequestID: rid,
+	return problemOf(wire.Describe(ctx, s.logger(), err))
+}
+
+// problemOf is the problem of a failure.
+func problemOf(f wire.Failure) *problemDetails {
+	return &problemDetails{
+		Type:      "urn:trellis:problem:" + f.Kind.String(),
+		Title:     titleOf(f.Kind),
+		Status:    f.Status,
+		Detail:    f.Message,
+		Field:     f.Field,
+		RequestID: f.RequestID,
 	}
-	if p.Status >= http.StatusInternalServerError {
-		s.logger().LogAttrs(ctx, slog.LevelError, "native API request failed",
-			slog.String("error", err.Error()), slog.String("request_id", rid))
-		return p
-	}
-	p.Field = errs.FieldOf(err)
-	return p
+}
+
+// problemFormat writes problems (and answers a value that cannot be
+// encoded with one); the causes of 5xx answers go to log.
+func problemFormat(log *slog.Logger) wire.Format {
+	return wire.Format{ContentType: problemContentType, EscapeHTML: true, Log: log,
+		Shape: func(f wire.Failure) any { return problemOf(f) }}
 }
 
 func titleOf(k errs.Kind) string {
@@ -77,19 +80,17 @@ func titleOf(k errs.Kind) string {
 // writeError writes err as a problem; the middlewares (authentication, rate
 // limit, idempotency, body limit) use it.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	writeProblem(w, s.fail(r.Context(), err))
+	problemFormat(s.logger()).Error(w, r, err)
 }
 
 // WriteError writes err as a problem outside the API's handlers (the
-// server's checks before routing).
+// server's checks before routing, panic recovery, which logs the panic).
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	(&server{}).writeError(w, r, err)
+	problemFormat(nil).Error(w, r, err)
 }
 
 func writeProblem(w http.ResponseWriter, p *problemDetails) {
-	w.Header().Set("Content-Type", problemContentType)
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	problemFormat(nil).JSON(w, p.Status, p)
 }
 
 // transformError reshapes the errors huma makes itself (schema violations,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 	"github.com/trellis-cloud/trellis/internal/objstore"
 )
 
@@ -55,7 +56,7 @@ func (s *server) registerRegions(api huma.API) {
 func (s *server) listRegions(ctx context.Context, _ *struct{}) (*output[regionList], error) {
 	return call(ctx, s, func(actor.Actor) ([]objstore.Region, error) {
 		return s.d.Objstore.Regions(ctx)
-	}, func(rs []objstore.Region) regionList { return regionList{Items: mapAll(rs, regionFrom)} })
+	}, func(rs []objstore.Region) regionList { return regionList{Items: wire.Map(rs, regionFrom)} })
 }
 
 func (s *server) putRegion(ctx context.Context, in *putRegionInput) (*output[region], error) {

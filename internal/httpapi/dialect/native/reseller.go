@@ -9,6 +9,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 	"github.com/trellis-cloud/trellis/internal/orders"
 	"github.com/trellis-cloud/trellis/internal/reseller"
 	"github.com/trellis-cloud/trellis/internal/support"
@@ -305,7 +306,7 @@ func (s *server) listResellerKeys(ctx context.Context, in *idParam) (*output[lis
 	return call(ctx, s, func(a actor.Actor) ([]reseller.Key, error) {
 		return s.d.Reseller.ListKeys(ctx, a, in.ID)
 	}, func(ks []reseller.Key) list[resellerKey] {
-		return list[resellerKey]{Items: mapAll(ks, resellerKeyFrom)}
+		return list[resellerKey]{Items: wire.Map(ks, resellerKeyFrom)}
 	})
 }
 
@@ -413,7 +414,7 @@ func (s *server) listOrders(ctx context.Context, in *intParam) (*output[list[res
 	return call(ctx, s, func(a actor.Actor) ([]orders.Order, error) {
 		return s.d.Orders.ListOrders(ctx, a, in.ID)
 	}, func(os []orders.Order) list[resellerOrder] {
-		return list[resellerOrder]{Items: mapAll(os, resellerOrderFrom)}
+		return list[resellerOrder]{Items: wire.Map(os, resellerOrderFrom)}
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/access"
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 )
 
 // idchUser is an idcloudhost user: the one customer of a customer org
@@ -174,7 +175,7 @@ func (s *server) listIDCHUsers(ctx context.Context, in *idchUserPage) (*output[l
 		}
 		return s.d.Identity.ListUsers(ctx, a, after, in.Limit)
 	}, func(us []access.IDCHUser) list[idchUser] {
-		l := list[idchUser]{Items: mapAll(us, idchUserFrom)}
+		l := list[idchUser]{Items: wire.Map(us, idchUserFrom)}
 		if len(us) > 0 && len(us) == in.Limit {
 			l.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(us[len(us)-1].ID, 10)))
 		}
@@ -212,5 +213,7 @@ func (s *server) createIDCHToken(ctx context.Context, in *createIDCHTokenInput) 
 func (s *server) listIDCHTokens(ctx context.Context, in *userNumberParam) (*output[list[idchToken]], error) {
 	return call(ctx, s, func(a actor.Actor) ([]access.IDCHToken, error) {
 		return s.d.Identity.ListTokensOf(ctx, a, in.ID)
-	}, func(ts []access.IDCHToken) list[idchToken] { return list[idchToken]{Items: mapAll(ts, idchTokenFrom)} })
+	}, func(ts []access.IDCHToken) list[idchToken] {
+		return list[idchToken]{Items: wire.Map(ts, idchTokenFrom)}
+	})
 }

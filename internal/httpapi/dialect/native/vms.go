@@ -12,6 +12,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/compute"
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 )
 
 // vmSummary is a VM as operators list them.
@@ -66,7 +67,7 @@ func (s *server) registerVMs(api huma.API) {
 				}
 				return s.d.Compute.ListVMsPage(ctx, a, in.Location, after, in.Limit)
 			}, func(vms []compute.VM) list[vmSummary] {
-				l := list[vmSummary]{Items: mapAll(vms, vmSummaryFrom)}
+				l := list[vmSummary]{Items: wire.Map(vms, vmSummaryFrom)}
 				if len(vms) > 0 && len(vms) == in.Limit {
 					l.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(vms[len(vms)-1].ID, 10)))
 				}
