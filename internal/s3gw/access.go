@@ -2,10 +2,10 @@ package s3gw
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/trellis-cloud/trellis/internal/buckets"
+	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
 )
 
@@ -16,24 +16,21 @@ import (
 // byte-less writes check them; writes of bytes always go through Reserve,
 // which checks in the database.
 type accessCache struct {
-	acct Accounting
-	ttl  time.Duration
-	mu   sync.RWMutex
-	m    map[string]accessEntry
+	acct  Accounting
+	cache *ttlCache[accessEntry]
 }
 
 type accessEntry struct {
-	a       buckets.Access
-	err     error
-	expires time.Time
+	a   buckets.Access
+	err error
+}
+
+func newAccessCache(acct Accounting, clk clock.Clock, ttl time.Duration) *accessCache {
+	return &accessCache{acct: acct, cache: newTTLCache[accessEntry](clk, ttl)}
 }
 
 func (c *accessCache) get(ctx context.Context, bucket string) (buckets.Access, error) {
-	now := time.Now()
-	c.mu.RLock()
-	e, ok := c.m[bucket]
-	c.mu.RUnlock()
-	if ok && now.Before(e.expires) {
+	if e, ok := c.cache.get(bucket); ok {
 		return e.a, e.err
 	}
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
@@ -42,22 +39,11 @@ func (c *accessCache) get(ctx context.Context, bucket string) (buckets.Access, e
 	if err != nil && !errs.Is(err, errs.KindNotFound) {
 		return a, err // not cached: the database may be back soon
 	}
-	if c.ttl > 0 {
-		c.mu.Lock()
-		if len(c.m) > 100_000 {
-			clear(c.m)
-		}
-		c.m[bucket] = accessEntry{a: a, err: err, expires: now.Add(c.ttl)}
-		c.mu.Unlock()
-	}
+	c.cache.put(bucket, accessEntry{a: a, err: err})
 	return a, err
 }
 
-func (c *accessCache) invalidate(bucket string) {
-	c.mu.Lock()
-	delete(c.m, bucket)
-	c.mu.Unlock()
-}
+func (c *accessCache) invalidate(bucket string) { c.cache.forget(bucket) }
 
 func (s *store) checkRead(ctx context.Context, bucket string) error {
 	if isTrusted(ctx) {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sethvargo/go-retry"
 	"github.com/trellis-cloud/trellis/internal/buckets"
 	"github.com/trellis-cloud/trellis/internal/errs"
 )
@@ -36,7 +37,7 @@ func (s *store) reserve(ctx context.Context, w buckets.Write) (buckets.Reservati
 func (s *store) settle(ctx context.Context, r buckets.Reservation, c buckets.Change) {
 	defer s.inflight.Delete(r.ID)
 	var claimed bool
-	err := retry(ctx, func(ctx context.Context) (err error) { claimed, err = s.acct.Settle(ctx, r, c); return err })
+	err := retryAccounting(ctx, func(ctx context.Context) (err error) { claimed, err = s.acct.Settle(ctx, r, c); return err })
 	if err != nil {
 		s.log.Error("s3: settle failed; the reservation waits for recovery", "bucket", r.Bucket, "key", r.Key,
 			"op", r.Op, "reservation", r.ID, "err", err)
@@ -56,7 +57,7 @@ func (s *store) lostReservation(r buckets.Reservation) {
 // release drops the reservation of a write that did not happen.
 func (s *store) release(ctx context.Context, r buckets.Reservation) {
 	defer s.inflight.Delete(r.ID)
-	err := retry(ctx, func(ctx context.Context) (err error) { _, err = s.acct.Release(ctx, r); return err })
+	err := retryAccounting(ctx, func(ctx context.Context) (err error) { _, err = s.acct.Release(ctx, r); return err })
 	if err != nil {
 		s.log.Error("s3: release failed; the reservation waits for recovery", "bucket", r.Bucket, "key", r.Key,
 			"op", r.Op, "reservation", r.ID, "err", err)
@@ -66,31 +67,39 @@ func (s *store) release(ctx context.Context, r buckets.Reservation) {
 // apply records a change that needed no reservation (deletes, aborts). A
 // failure leaves the counters high until the reconciliation reports it.
 func (s *store) apply(ctx context.Context, bucket string, c buckets.Change) {
-	err := retry(ctx, func(ctx context.Context) error { return s.acct.Apply(ctx, bucket, c) })
+	err := retryAccounting(ctx, func(ctx context.Context) error { return s.acct.Apply(ctx, bucket, c) })
 	if err != nil {
 		s.log.Error("s3: recording a delete failed; the counters drift until reconciled", "bucket", bucket,
 			"objects", c.Objects, "object_bytes", c.ObjectBytes, "part_bytes", c.PartBytes, "err", err)
 	}
 }
 
-// retry runs fn a few times on transient failures (the database busy or
-// briefly away), each under its own timeout and never cancelled by the
-// request.
-func retry(ctx context.Context, fn func(context.Context) error) error {
-	base := context.WithoutCancel(ctx)
-	var err error
-	for attempt := range 4 {
-		if attempt > 0 {
-			time.Sleep(time.Duration(attempt*attempt) * 50 * time.Millisecond)
+// retryBackoff is how a transient failure is retried: 3 more tries, 50 ms
+// after the first, doubling, ±20 %, never more than 500 ms apart.
+func retryBackoff() retry.Backoff {
+	return retry.WithMaxRetries(3, retry.WithCappedDuration(500*time.Millisecond,
+		retry.WithJitterPercent(20, retry.NewExponential(50*time.Millisecond))))
+}
+
+// retryable reports a failure another try may not meet: errs.KindUnavailable,
+// the database busy or briefly away (db.Tx retries busy, serialization and
+// deadlock failures itself and returns what is left of them, a SQLite still
+// busy or a lock or statement timeout, as KindUnavailable). Any other
+// error, an internal one above all, would fail the same way again.
+func retryable(err error) bool { return errs.Is(err, errs.KindUnavailable) }
+
+// retryAccounting runs fn again on retryable failures (retryBackoff), each
+// try under its own timeout and never cancelled by the request.
+func retryAccounting(ctx context.Context, fn func(context.Context) error) error {
+	return retry.Do(context.WithoutCancel(ctx), retryBackoff(), func(ctx context.Context) error {
+		dctx, cancel := context.WithTimeout(ctx, dbTimeout)
+		defer cancel()
+		err := fn(dctx)
+		if retryable(err) {
+			return retry.RetryableError(err)
 		}
-		dctx, cancel := context.WithTimeout(base, dbTimeout)
-		err = fn(dctx)
-		cancel()
-		if err == nil || errs.KindOf(err) != errs.KindUnavailable && errs.KindOf(err) != errs.KindInternal {
-			return err
-		}
-	}
-	return err
+		return err
+	})
 }
 
 // objectChange is what replacing old with an object of size bytes does.

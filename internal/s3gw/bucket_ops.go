@@ -41,7 +41,7 @@ func (s *store) CreateBucket(ctx context.Context, in *s3.CreateBucketInput, acl 
 	}
 	s.access.invalidate(name)
 	if err := s.Backend.CreateBucket(ctx, in, acl); err != nil {
-		if uerr := retry(ctx, func(ctx context.Context) error { return s.acct.UnregisterBucket(ctx, name) }); uerr != nil {
+		if uerr := retryAccounting(ctx, func(ctx context.Context) error { return s.acct.UnregisterBucket(ctx, name) }); uerr != nil {
 			s.log.Error("s3: unregistering a bucket whose creation failed", "bucket", name, "err", uerr)
 		}
 		s.access.invalidate(name)
@@ -70,7 +70,7 @@ func (s *store) DeleteBucket(ctx context.Context, name string) error {
 	if err := s.Backend.DeleteBucket(ctx, name); err != nil {
 		return err
 	}
-	if err := retry(ctx, func(ctx context.Context) error { return s.acct.DropBucket(ctx, name) }); err != nil {
+	if err := retryAccounting(ctx, func(ctx context.Context) error { return s.acct.DropBucket(ctx, name) }); err != nil {
 		s.log.Error("s3: marking a deleted bucket deleted", "bucket", name, "err", err)
 	}
 	s.access.invalidate(name)

@@ -9,6 +9,7 @@ import (
 	"github.com/versity/versitygw/backend"
 
 	"github.com/trellis-cloud/trellis/internal/buckets"
+	"github.com/trellis-cloud/trellis/internal/clock"
 )
 
 // Accounting is what the S3 server needs of the bucket accounting
@@ -69,9 +70,9 @@ type store struct {
 }
 
 func newStore(be backend.Backend, acct Accounting, lease Lease, nodes Liveness, cluster ClusterLocks,
-	accessTTL time.Duration, log *slog.Logger) *store {
+	clk clock.Clock, accessTTL time.Duration, log *slog.Logger) *store {
 	s := &store{Backend: be, acct: acct, lease: lease, nodes: nodes, log: log, locks: newLocks(cluster),
-		access: &accessCache{acct: acct, ttl: accessTTL, m: map[string]accessEntry{}}}
+		access: newAccessCache(acct, clk, accessTTL)}
 	s.locks.tookOver = s.recoverTakenOver
 	if pb, ok := be.(*Backend); ok {
 		s.stat = func(_ context.Context, bucket, key string) (objInfo, error) { return pb.statObject(bucket, key) }
