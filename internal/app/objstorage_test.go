@@ -29,6 +29,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/httpapi/apitest"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud"
 	"github.com/trellis-cloud/trellis/internal/ids"
+	"github.com/trellis-cloud/trellis/internal/s3gw"
 	"github.com/trellis-cloud/trellis/internal/s3gw/s3gwtest"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/dbtest"
@@ -601,7 +602,7 @@ func TestObjectStorageScheduledDeletion(t *testing.T) {
 		if r := c.ic(partner, "DELETE", "/storage-account/"+id, ""); r.Status != 204 {
 			t.Fatalf("schedule deletion: %d %s", r.Status, r.Body)
 		}
-		time.Sleep(2100 * time.Millisecond) // the S3 server's cached bucket state expires
+		clk.Advance(s3gw.DefaultCacheTTL) // the S3 server's cached bucket state expires
 		if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("more"),
 			Body: strings.NewReader("x")}); s3Code(err) != "AccessDenied" {
 			t.Fatalf("write while scheduled for deletion: %v", err)

@@ -46,7 +46,7 @@ func (a *App) StartS3(ctx context.Context) error {
 	}
 	srv, err := s3gw.New(s3gw.Config{Addr: a.cfg.S3Addr, Region: a.cfg.S3Region, VirtualHostDomain: a.cfg.S3Domain,
 		Backend: be, Keys: a.Objstore, Buckets: a.Buckets, Node: a.Node, Nodes: a.Nodes, Locks: a.s3Locks(),
-		Logger: a.cfg.Logger, Registerer: a.Registry})
+		Logger: a.cfg.Logger, Registerer: a.Registry, Clock: a.cfg.Clock})
 	if err != nil {
 		return err
 	}

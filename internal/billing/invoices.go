@@ -18,6 +18,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/ledger"
 	"github.com/trellis-cloud/trellis/internal/money"
 	"github.com/trellis-cloud/trellis/internal/store/db"
+	"golang.org/x/sync/errgroup"
 )
 
 // UsageInvoiceKey is the ledger idempotency key of the usage invoice of
@@ -51,11 +52,6 @@ func (s *Service) IssueInvoices(ctx context.Context, at time.Time) (int, error) 
 		n       int
 		runErrs []error
 	)
-	fail := func(err error) {
-		mu.Lock()
-		runErrs = append(runErrs, err)
-		mu.Unlock()
-	}
 	for i := s.cfg.LookbackMonths; i >= 1; i-- {
 		from, to := end.AddDate(0, -i, 0), end.AddDate(0, -i+1, 0)
 		all, err := s.cfg.Usage.AccountsWithUsage(ctx, from, to)
@@ -66,51 +62,54 @@ func (s *Service) IssueInvoices(ctx context.Context, at time.Time) (int, error) 
 		if err != nil {
 			return n, err
 		}
-		accts := without(all, done)
 		// A few accounts at a time: each one's transaction waits on the
 		// database, not on the others (they share only the counter rows,
 		// taken at the end of each transaction).
-		next := make(chan int64)
-		var wg sync.WaitGroup
-		for range min(s.cfg.Workers, len(accts)) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for id := range next {
-					inv, issued, err := s.issue(ctx, id, from, to, at)
-					if err != nil {
-						// One account's failure must not hold back every
-						// other account's invoice; the next run retries it.
-						fail(fmt.Errorf("billing: invoice of account %d for %s: %w", id, from.Format("2006-01"), err))
-						continue
-					}
-					if !issued {
-						continue
-					}
-					mu.Lock()
-					n++
-					mu.Unlock()
-					if s.autoPay != nil && inv.Status == StatusUnpaid && inv.Total > 0 {
-						if err := s.autoPay.AutoPay(ctx, inv); err != nil && !errs.Is(err, errs.KindPaymentDeclined) {
-							fail(fmt.Errorf("billing: auto-pay of invoice %d: %w", inv.ID, err))
-						}
-					}
-				}
-			}()
-		}
-		for _, id := range accts {
+		var g errgroup.Group
+		g.SetLimit(s.cfg.Workers)
+		for _, id := range without(all, done) {
 			if ctx.Err() != nil {
 				break
 			}
-			next <- id
+			g.Go(func() error {
+				issued, err := s.invoiceAccount(ctx, id, from, to, at)
+				mu.Lock()
+				defer mu.Unlock()
+				if issued {
+					n++
+				}
+				if err != nil {
+					runErrs = append(runErrs, err)
+				}
+				return nil // one account's failure does not stop the others
+			})
 		}
-		close(next)
-		wg.Wait()
+		_ = g.Wait()
 		if err := ctx.Err(); err != nil {
 			return n, errors.Join(append(runErrs, err)...)
 		}
 	}
 	return n, errors.Join(runErrs...)
+}
+
+// invoiceAccount issues an account's invoice of the month [from, to) and
+// asks the AutoPayer (if any) to charge it when unpaid. An error is this
+// account's alone: the next run retries an invoice not issued, and a
+// decline simply leaves the invoice unpaid.
+func (s *Service) invoiceAccount(ctx context.Context, id int64, from, to, at time.Time) (issued bool, err error) {
+	inv, issued, err := s.issue(ctx, id, from, to, at)
+	if err != nil {
+		return false, fmt.Errorf("billing: invoice of account %d for %s: %w", id, from.Format("2006-01"), err)
+	}
+	if !issued {
+		return false, nil
+	}
+	if s.autoPay != nil && inv.Status == StatusUnpaid && inv.Total > 0 {
+		if err := s.autoPay.AutoPay(ctx, inv); err != nil && !errs.Is(err, errs.KindPaymentDeclined) {
+			return true, fmt.Errorf("billing: auto-pay of invoice %d: %w", inv.ID, err)
+		}
+	}
+	return true, nil
 }
 
 // without returns the ids of all that are not in done, in all's order.
@@ -158,104 +157,9 @@ func (s *Service) issue(ctx context.Context, accountID int64, from, to, at time.
 		return Invoice{}, false, err
 	}
 	var inv Invoice
-	err = s.store.Tx(ctx, func(tx Store) error {
-		acct, err := tx.LockBillingAccount(ctx, accountID)
-		if err != nil {
-			return err
-		}
-		if done, err := tx.HasUsageInvoice(ctx, accountID, from); err != nil {
-			return err
-		} else if done {
-			return errAlreadyInvoiced
-		}
-		la, err := s.EnsureLedgerAccountsTx(ctx, tx, acct)
-		if err != nil {
-			return err
-		}
-		creditAcct, err := tx.LockLedgerAccount(ctx, la.Credit)
-		if err != nil {
-			return err
-		}
-		t, applied, err := priceLines(acct, lines, creditAcct.Balance)
-		if err != nil {
-			return err
-		}
-		created := db.Micro(at)
-		inv = Invoice{AccountID: acct.ID, Kind: KindUsage, Status: StatusUnpaid,
-			Currency: la.Currency, PeriodStart: from, PeriodEnd: to, CreatedAt: created,
-			DueAt: db.Micro(created.Add(s.cfg.DueAfter)), DiscountPercentage: acct.DiscountPercentage,
-			VATPercentage: acct.VATPercentage, Subtotal: t.Subtotal.Minor(), Discount: t.Discount.Minor(),
-			Credit: t.Credit.Minor(), VAT: t.VAT.Minor(), Total: t.Total.Minor()}
-		if inv.Total == 0 {
-			inv.Status, inv.PaidAt = StatusPaid, &created
-		}
-
-		// revenue +(subtotal − discount), vat_payable +vat, credit −applied,
-		// receivables −total: zero lines are left out, and a zero invoice
-		// posts nothing. The key is the business event, the account's
-		// month: the invoice number is taken last (below), so the counter
-		// row, which every invoice of every account shares, stays locked
-		// only for the last few statements of the transaction.
-		month := from.Format("2006-01")
-		var ps []ledger.PostingInput
-		for _, p := range []ledger.PostingInput{
-			{AccountID: la.Revenue, Amount: inv.Subtotal - inv.Discount},
-			{AccountID: la.VATPayable, Amount: inv.VAT},
-			{AccountID: la.Credit, Amount: -applied},
-			{AccountID: la.Receivables, Amount: -inv.Total},
-		} {
-			if p.Amount != 0 {
-				p.Currency = la.Currency
-				ps = append(ps, p)
-			}
-		}
-		if len(ps) > 0 {
-			lt, err := s.ledger.PostTx(ctx, tx, ledger.PostInput{IdempotencyKey: UsageInvoiceKey(acct.ID, from),
-				Description: "Usage invoice " + month, Postings: ps,
-				Metadata: map[string]string{"billing_account_id": itoa(acct.ID), "period": month}})
-			if err != nil {
-				return err
-			}
-			if lt.Replayed {
-				// Only this transaction, under the account lock and after
-				// the check above, ever posts the month's invoice.
-				return errs.Newf(errs.KindInternal, "billing: month %s of account %d was posted without an invoice", month, acct.ID)
-			}
-			inv.LedgerTransactionID = lt.ID
-		}
-		if inv.ID, err = tx.NextNumber(ctx, CounterInvoice); err != nil {
-			return err
-		}
-		id := inv.ID
-		inv.Name = invoiceName(id)
-		if applied > 0 {
-			if _, err := s.creditRecordTx(ctx, tx, acct.ID, -applied, CreditInvoicePayment, inv.LedgerTransactionID); err != nil {
-				return err
-			}
-		}
-		inv.AccountSnapshot = accountSnapshot(acct, creditAcct.Balance-applied)
-		ok, err := tx.InsertInvoice(ctx, inv)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errAlreadyInvoiced
-		}
-		first, err := tx.NextNumbers(ctx, CounterInvoiceRecord, int64(len(lines)))
-		if err != nil {
-			return err
-		}
-		inv.Records = make([]InvoiceRecord, len(lines))
-		for i, l := range lines {
-			r := InvoiceRecord{ID: first + int64(i), InvoiceID: id, Name: l.Description, LocationSlug: l.LocationSlug,
-				OwnerUUID: l.OwnerUUID, Qty: l.Quantity, QtyUnit: "h", ItemPrice: l.UnitPrice,
-				Amount: l.UnitPrice.Mul(l.Quantity), CreatedAt: created}
-			if err := tx.InsertInvoiceRecord(ctx, r); err != nil {
-				return err
-			}
-			inv.Records[i] = r
-		}
-		return nil
+	err = s.store.Tx(ctx, func(tx Store) (err error) {
+		inv, err = s.issueTx(ctx, tx, accountID, lines, from, to, at)
+		return err
 	})
 	if errors.Is(err, errAlreadyInvoiced) {
 		return Invoice{}, false, nil
@@ -264,6 +168,132 @@ func (s *Service) issue(ctx context.Context, accountID int64, from, to, at time.
 		return Invoice{}, false, err
 	}
 	return inv, true, nil
+}
+
+// issueTx issues the usage invoice of lines in tx, under the account's row
+// lock: priced with the credit available, posted to the ledger, numbered,
+// and written with a record per line. errAlreadyInvoiced: the month has
+// its invoice already.
+func (s *Service) issueTx(ctx context.Context, tx Store, accountID int64, lines []UsageLine, from, to, at time.Time) (Invoice, error) {
+	acct, err := tx.LockBillingAccount(ctx, accountID)
+	if err != nil {
+		return Invoice{}, err
+	}
+	if done, err := tx.HasUsageInvoice(ctx, accountID, from); err != nil {
+		return Invoice{}, err
+	} else if done {
+		return Invoice{}, errAlreadyInvoiced
+	}
+	la, err := s.EnsureLedgerAccountsTx(ctx, tx, acct)
+	if err != nil {
+		return Invoice{}, err
+	}
+	creditAcct, err := tx.LockLedgerAccount(ctx, la.Credit)
+	if err != nil {
+		return Invoice{}, err
+	}
+	t, applied, err := priceLines(acct, lines, creditAcct.Balance)
+	if err != nil {
+		return Invoice{}, err
+	}
+	inv := s.usageInvoice(acct, la.Currency, t, from, to, at)
+	if inv.LedgerTransactionID, err = s.postUsageInvoiceTx(ctx, tx, acct, la, inv, applied); err != nil {
+		return Invoice{}, err
+	}
+	// The invoice number is taken last: the counter row, which every
+	// invoice of every account shares, stays locked only for the last few
+	// statements of the transaction.
+	if inv.ID, err = tx.NextNumber(ctx, CounterInvoice); err != nil {
+		return Invoice{}, err
+	}
+	inv.Name = invoiceName(inv.ID)
+	if applied > 0 {
+		if _, err := s.creditRecordTx(ctx, tx, acct.ID, -applied, CreditInvoicePayment, inv.LedgerTransactionID); err != nil {
+			return Invoice{}, err
+		}
+	}
+	inv.AccountSnapshot = accountSnapshot(acct, creditAcct.Balance-applied)
+	ok, err := tx.InsertInvoice(ctx, inv)
+	if err != nil {
+		return Invoice{}, err
+	}
+	if !ok {
+		return Invoice{}, errAlreadyInvoiced
+	}
+	if inv.Records, err = insertUsageRecordsTx(ctx, tx, inv.ID, lines, inv.CreatedAt); err != nil {
+		return Invoice{}, err
+	}
+	return inv, nil
+}
+
+// usageInvoice is the unnumbered usage invoice of acct's month [from, to)
+// with totals t, created at at; an invoice of 0 is paid at once.
+func (s *Service) usageInvoice(acct Account, currency string, t money.InvoiceTotals, from, to, at time.Time) Invoice {
+	created := db.Micro(at)
+	inv := Invoice{AccountID: acct.ID, Kind: KindUsage, Status: StatusUnpaid,
+		Currency: currency, PeriodStart: from, PeriodEnd: to, CreatedAt: created,
+		DueAt: db.Micro(created.Add(s.cfg.DueAfter)), DiscountPercentage: acct.DiscountPercentage,
+		VATPercentage: acct.VATPercentage, Subtotal: t.Subtotal.Minor(), Discount: t.Discount.Minor(),
+		Credit: t.Credit.Minor(), VAT: t.VAT.Minor(), Total: t.Total.Minor()}
+	if inv.Total == 0 {
+		inv.Status, inv.PaidAt = StatusPaid, &created
+	}
+	return inv
+}
+
+// postUsageInvoiceTx posts a usage invoice and returns its ledger
+// transaction ("" for a zero invoice, which posts nothing): revenue
+// +(subtotal − discount), vat_payable +vat, credit −applied, receivables
+// −total, zero lines left out. The key is the business event, the
+// account's month.
+func (s *Service) postUsageInvoiceTx(ctx context.Context, tx Store, acct Account, la LedgerAccounts, inv Invoice, applied int64) (string, error) {
+	month := inv.PeriodStart.Format("2006-01")
+	var ps []ledger.PostingInput
+	for _, p := range []ledger.PostingInput{
+		{AccountID: la.Revenue, Amount: inv.Subtotal - inv.Discount},
+		{AccountID: la.VATPayable, Amount: inv.VAT},
+		{AccountID: la.Credit, Amount: -applied},
+		{AccountID: la.Receivables, Amount: -inv.Total},
+	} {
+		if p.Amount != 0 {
+			p.Currency = la.Currency
+			ps = append(ps, p)
+		}
+	}
+	if len(ps) == 0 {
+		return "", nil
+	}
+	lt, err := s.ledger.PostTx(ctx, tx, ledger.PostInput{IdempotencyKey: UsageInvoiceKey(acct.ID, inv.PeriodStart),
+		Description: "Usage invoice " + month, Postings: ps,
+		Metadata: map[string]string{"billing_account_id": itoa(acct.ID), "period": month}})
+	if err != nil {
+		return "", err
+	}
+	if lt.Replayed {
+		// Only this transaction, under the account lock and after the
+		// check of issueTx, ever posts the month's invoice.
+		return "", errs.Newf(errs.KindInternal, "billing: month %s of account %d was posted without an invoice", month, acct.ID)
+	}
+	return lt.ID, nil
+}
+
+// insertUsageRecordsTx writes an invoice's records, one per usage line.
+func insertUsageRecordsTx(ctx context.Context, tx Store, invoiceID int64, lines []UsageLine, created time.Time) ([]InvoiceRecord, error) {
+	first, err := tx.NextNumbers(ctx, CounterInvoiceRecord, int64(len(lines)))
+	if err != nil {
+		return nil, err
+	}
+	records := make([]InvoiceRecord, len(lines))
+	for i, l := range lines {
+		r := InvoiceRecord{ID: first + int64(i), InvoiceID: invoiceID, Name: l.Description, LocationSlug: l.LocationSlug,
+			OwnerUUID: l.OwnerUUID, Qty: l.Quantity, QtyUnit: "h", ItemPrice: l.UnitPrice,
+			Amount: l.UnitPrice.Mul(l.Quantity), CreatedAt: created}
+		if err := tx.InsertInvoiceRecord(ctx, r); err != nil {
+			return nil, err
+		}
+		records[i] = r
+	}
+	return records, nil
 }
 
 // CreateTopUpInvoice issues a top-up invoice (ID-91): a request to pay

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"time"
 	"unicode/utf8"
 
 	"github.com/trellis-cloud/trellis/internal/clock"
@@ -224,52 +225,23 @@ func (s *Service) PostTx(ctx context.Context, tx Queries, in PostInput) (Transac
 	if err != nil {
 		return Transaction{}, err
 	}
-
-	// Lock in id order; note missing accounts but report them only after
-	// the replay check.
-	accts := make([]Account, len(ps))
-	missing := -1
-	for i, p := range ps {
-		a, err := tx.LockLedgerAccount(ctx, p.AccountID)
-		if errs.Is(err, errs.KindNotFound) {
-			if missing < 0 {
-				missing = i
-			}
-			continue
-		}
-		if err != nil {
-			return Transaction{}, err
-		}
-		accts[i] = a
+	accts, missing, err := lockAccounts(ctx, tx, ps)
+	if err != nil {
+		return Transaction{}, err
 	}
-
 	if prev, err := tx.GetLedgerTransactionByKey(ctx, in.IdempotencyKey); err == nil {
 		return replay(prev, hash)
 	} else if !errs.Is(err, errs.KindNotFound) {
 		return Transaction{}, err
 	}
-
 	if missing >= 0 {
 		p := ps[missing]
 		return Transaction{}, &errs.Error{Kind: errs.KindNotFound, Field: p.field("accountId"),
 			Msg: fmt.Sprintf("ledger account %s not found", p.AccountID)}
 	}
-	next := make([]int64, len(ps))
-	for i, p := range ps {
-		a := accts[i]
-		if a.Currency != p.Currency {
-			return Transaction{}, errs.Invalidf(p.field("currency"), "is %s but account %s holds %s", p.Currency, a.ID, a.Currency)
-		}
-		nb, ok := add(a.Balance, p.Amount)
-		if !ok {
-			return Transaction{}, errs.Invalidf(p.field("amount"), "would overflow the balance of account %s", a.ID)
-		}
-		if !a.Floor.Allows(nb) {
-			return Transaction{}, &errs.Error{Kind: errs.KindInsufficientFunds, Field: p.field("amount"),
-				Msg: fmt.Sprintf("account %s (%s %s) has %d; %d would take it below its floor %d",
-					a.ID, a.Kind, a.Currency, a.Balance, p.Amount, a.Floor.Min)}
-		}
-		next[i] = nb
+	next, err := newBalances(ps, accts)
+	if err != nil {
+		return Transaction{}, err
 	}
 
 	now := db.Micro(s.clock.Now())
@@ -287,32 +259,88 @@ func (s *Service) PostTx(ctx context.Context, tx Queries, in PostInput) (Transac
 		}
 		return replay(prev, hash)
 	}
-
-	for i, p := range ps {
-		a := accts[i]
-		seq, ok, err := tx.UpdateLedgerBalance(ctx, a.ID, a.Balance, next[i], now)
-		if err != nil {
-			return Transaction{}, err
-		}
-		if !ok {
-			// The row is locked, so only a bug gets here.
-			return Transaction{}, errs.Newf(errs.KindInternal, "ledger: account %s changed under its lock", a.ID)
-		}
-		if seq != a.Seq+1 {
-			return Transaction{}, errs.Newf(errs.KindInternal, "ledger: account %s sequence %d after %d", a.ID, seq, a.Seq)
-		}
-		pt := Posting{TransactionID: t.ID, AccountID: a.ID, Currency: a.Currency, Amount: p.Amount,
-			Seq: seq, BalanceAfter: next[i], CreatedAt: now}
-		if err := tx.InsertLedgerPosting(ctx, pt); err != nil {
-			return Transaction{}, err
-		}
-		t.Postings = append(t.Postings, pt)
+	if t.Postings, err = writePostings(ctx, tx, t.ID, ps, accts, next, now); err != nil {
+		return Transaction{}, err
 	}
-
 	if err := s.recheck(ctx, tx, t); err != nil {
 		return Transaction{}, err
 	}
 	return t, nil
+}
+
+// lockAccounts locks the postings' accounts in id order (ps is sorted).
+// missing is the index of the first posting whose account does not exist
+// (-1: none), reported by the caller only after the replay check.
+func lockAccounts(ctx context.Context, tx Queries, ps []posting) (accts []Account, missing int, err error) {
+	accts = make([]Account, len(ps))
+	missing = -1
+	for i, p := range ps {
+		a, err := tx.LockLedgerAccount(ctx, p.AccountID)
+		if errs.Is(err, errs.KindNotFound) {
+			if missing < 0 {
+				missing = i
+			}
+			continue
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		accts[i] = a
+	}
+	return accts, missing, nil
+}
+
+// newBalances returns each account's balance after its posting, refusing
+// a posting in another currency than its account's, a balance past int64
+// and one below the account's floor (KindInsufficientFunds).
+func newBalances(ps []posting, accts []Account) ([]int64, error) {
+	next := make([]int64, len(ps))
+	for i, p := range ps {
+		a := accts[i]
+		if a.Currency != p.Currency {
+			return nil, errs.Invalidf(p.field("currency"), "is %s but account %s holds %s", p.Currency, a.ID, a.Currency)
+		}
+		nb, ok := add(a.Balance, p.Amount)
+		if !ok {
+			return nil, errs.Invalidf(p.field("amount"), "would overflow the balance of account %s", a.ID)
+		}
+		if !a.Floor.Allows(nb) {
+			return nil, &errs.Error{Kind: errs.KindInsufficientFunds, Field: p.field("amount"),
+				Msg: fmt.Sprintf("account %s (%s %s) has %d; %d would take it below its floor %d",
+					a.ID, a.Kind, a.Currency, a.Balance, p.Amount, a.Floor.Min)}
+		}
+		next[i] = nb
+	}
+	return next, nil
+}
+
+// writePostings moves each locked account's balance to next by a
+// conditional update, which gives the posting the account's next sequence
+// number, and inserts the postings of transaction txID.
+func writePostings(ctx context.Context, tx Queries, txID string, ps []posting, accts []Account, next []int64,
+	now time.Time) ([]Posting, error) {
+	out := make([]Posting, 0, len(ps))
+	for i, p := range ps {
+		a := accts[i]
+		seq, ok, err := tx.UpdateLedgerBalance(ctx, a.ID, a.Balance, next[i], now)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			// The row is locked, so only a bug gets here.
+			return nil, errs.Newf(errs.KindInternal, "ledger: account %s changed under its lock", a.ID)
+		}
+		if seq != a.Seq+1 {
+			return nil, errs.Newf(errs.KindInternal, "ledger: account %s sequence %d after %d", a.ID, seq, a.Seq)
+		}
+		pt := Posting{TransactionID: txID, AccountID: a.ID, Currency: a.Currency, Amount: p.Amount,
+			Seq: seq, BalanceAfter: next[i], CreatedAt: now}
+		if err := tx.InsertLedgerPosting(ctx, pt); err != nil {
+			return nil, err
+		}
+		out = append(out, pt)
+	}
+	return out, nil
 }
 
 // recheck reads the transaction and its accounts back and checks the

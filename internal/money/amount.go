@@ -129,21 +129,6 @@ func (a Amount) Cmp(b Amount) (int, error) {
 	return 0, nil
 }
 
-// Sum adds amounts, all of which must be in cur; the sum of none is Zero(cur).
-func Sum(cur Currency, amounts ...Amount) (Amount, error) {
-	total := Zero(cur)
-	if !cur.Valid() {
-		return Amount{}, errs.New(errs.KindInvalid, "amount has no valid currency")
-	}
-	for _, x := range amounts {
-		var err error
-		if total, err = total.Add(x); err != nil {
-			return Amount{}, err
-		}
-	}
-	return total, nil
-}
-
 func addInt64(a, b int64) (int64, bool) {
 	s := a + b
 	// Overflow iff both operands have the same sign and the sum's differs.

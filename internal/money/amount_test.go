@@ -67,12 +67,6 @@ func TestAmountArithmetic(t *testing.T) {
 	if c, err := a.Cmp(b); err != nil || c != 1 {
 		t.Errorf("Cmp = %v, %v", c, err)
 	}
-	if got, err := Sum(EUR, a, b, b); err != nil || got != NewAmount(1166, EUR) {
-		t.Errorf("Sum = %v, %v", got, err)
-	}
-	if got, err := Sum(RUB); err != nil || got != Zero(RUB) {
-		t.Errorf("empty Sum = %v, %v", got, err)
-	}
 	if s := a.String(); s != "12.34 EUR" {
 		t.Errorf("String = %q", s)
 	}
@@ -104,7 +98,6 @@ func TestAmountOverflow(t *testing.T) {
 		{"min*-1", func() (Amount, error) { return lo.MulInt(-1) }},
 		{"-1*min", func() (Amount, error) { return minusOne.MulInt(math.MinInt64) }},
 		{"big*big", func() (Amount, error) { return NewAmount(1<<32, EUR).MulInt(1 << 31) }},
-		{"sum", func() (Amount, error) { return Sum(EUR, hi, one) }},
 	}
 	for _, c := range cases {
 		got, err := c.f()
@@ -133,7 +126,6 @@ func TestAmountCurrencyMismatch(t *testing.T) {
 	_, checks["Add"] = eur.Add(rub)
 	_, checks["Sub"] = eur.Sub(rub)
 	_, checks["Cmp"] = eur.Cmp(rub)
-	_, checks["Sum"] = Sum(EUR, eur, rub)
 	for name, err := range checks {
 		if !errors.Is(err, ErrCurrencyMismatch) || !errs.Is(err, errs.KindInvalid) {
 			t.Errorf("%s: err = %v, want currency mismatch of kind invalid", name, err)
@@ -149,8 +141,5 @@ func TestAmountCurrencyMismatch(t *testing.T) {
 	}
 	if _, err := zero.MulInt(2); err == nil {
 		t.Error("zero Amount MulInt succeeded")
-	}
-	if _, err := Sum(0); err == nil {
-		t.Error("Sum in invalid currency succeeded")
 	}
 }

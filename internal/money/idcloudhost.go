@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-
-	"github.com/trellis-cloud/trellis/internal/errs"
 )
 
 // idcloudhost is a Python service: its responses write money as Python
@@ -103,20 +101,6 @@ func FormatIDCHFloat(d Decimal) json.Number {
 // (NewAmount(200, EUR) → 2.0, NewAmount(-344, EUR) → -3.44, NewAmount(20,
 // EUR) → 0.2).
 func FormatIDCHMoney(a Amount) json.Number { return FormatIDCHFloat(a.Decimal()) }
-
-// ParseIDCHRate parses an idcloudhost rate or price (item_price, price,
-// cost, records amount) from a JSON number, including the exponent form
-// (3.42e-05). Rates are never negative.
-func ParseIDCHRate(field string, n json.Number) (Decimal, error) {
-	d, err := ParseJSONNumber(field, n)
-	if err != nil {
-		return Decimal{}, err
-	}
-	if d.Sign() < 0 {
-		return Decimal{}, errs.Invalid(field, "must not be negative")
-	}
-	return d, nil
-}
 
 // ParseIDCHMoney parses an idcloudhost response money value (2.0, -3.44,
 // 52, 0.2) into an Amount of cur; more decimals than cur has is an error

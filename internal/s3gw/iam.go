@@ -6,12 +6,12 @@ import (
 	"crypto/sha256"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/versity/versitygw/auth"
 	"github.com/versity/versitygw/s3err"
 
+	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/objstore"
 )
@@ -37,23 +37,19 @@ const iamTimeout = 10 * time.Second
 // principal sees the same buckets. Accounts are managed by Trellis, never
 // through versitygw's admin API.
 type iam struct {
-	keys Keys
-	ttl  time.Duration // 0: no cache
-	log  *slog.Logger
-
-	mu    sync.RWMutex
-	cache map[string]keyEntry // access key → resolved key
+	keys  Keys
+	log   *slog.Logger
+	cache *ttlCache[keyEntry] // access key → resolved key; nil: no cache
 }
 
 type keyEntry struct {
 	principal string
 	secret    string
 	found     bool
-	expires   time.Time
 }
 
-func newIAM(keys Keys, ttl time.Duration, log *slog.Logger) *iam {
-	return &iam{keys: keys, ttl: ttl, log: log, cache: map[string]keyEntry{}}
+func newIAM(keys Keys, clk clock.Clock, ttl time.Duration, log *slog.Logger) *iam {
+	return &iam{keys: keys, log: log, cache: newTTLCache[keyEntry](clk, ttl)}
 }
 
 var (
@@ -65,14 +61,8 @@ var (
 // (unknown keys are cached too, so a client retrying a bad key does not
 // reach the database on every request).
 func (i *iam) lookup(access string) (keyEntry, error) {
-	now := time.Now()
-	if i.ttl > 0 {
-		i.mu.RLock()
-		e, ok := i.cache[access]
-		i.mu.RUnlock()
-		if ok && now.Before(e.expires) {
-			return e, nil
-		}
+	if e, ok := i.cache.get(access); ok {
+		return e, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), iamTimeout)
 	defer cancel()
@@ -87,26 +77,13 @@ func (i *iam) lookup(access string) (keyEntry, error) {
 		i.log.Error("s3: resolving an access key", "access_key", access, "err", err)
 		return keyEntry{}, apiError("ServiceUnavailable", http.StatusServiceUnavailable, "Please try again.")
 	}
-	if i.ttl > 0 {
-		e.expires = now.Add(i.ttl)
-		i.mu.Lock()
-		if len(i.cache) > 100_000 {
-			// Bounded: a flood of random access keys cannot grow it forever.
-			clear(i.cache)
-		}
-		i.cache[access] = e
-		i.mu.Unlock()
-	}
+	i.cache.put(access, e)
 	return e, nil
 }
 
 // Invalidate forgets a cached key at once (a deleted key then fails on its
 // next request rather than after the cache's lifetime).
-func (i *iam) Invalidate(access string) {
-	i.mu.Lock()
-	delete(i.cache, access)
-	i.mu.Unlock()
-}
+func (i *iam) Invalidate(access string) { i.cache.forget(access) }
 
 // DeriveSigningKey implements auth.SigningKeyProvider: the SigV4 signing key
 // of access for the request's credential scope, and its principal's

@@ -21,6 +21,7 @@ import (
 	"github.com/versity/versitygw/s3api/middlewares"
 
 	"github.com/trellis-cloud/trellis/internal/buckets"
+	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
 )
 
@@ -68,6 +69,8 @@ type Config struct {
 	// bucket's state are reused (0: DefaultCacheTTL; negative: no cache).
 	KeyCacheTTL    time.Duration
 	AccessCacheTTL time.Duration
+	// Clock dates the caches' entries (default clock.Real).
+	Clock clock.Clock
 	// Timeouts bound how long a connection may wait for a request header
 	// and stay idle (defaults: DefaultHeaderTimeout, DefaultIdleTimeout).
 	Timeouts Timeouts
@@ -128,6 +131,9 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
 	ttl := func(d time.Duration) time.Duration {
 		if d == 0 {
 			return DefaultCacheTTL
@@ -135,8 +141,8 @@ func New(cfg Config) (*Server, error) {
 		return max(d, 0)
 	}
 	s := &Server{cfg: cfg, log: log, region: region,
-		iam:     newIAM(cfg.Keys, ttl(cfg.KeyCacheTTL), log),
-		store:   newStore(cfg.Backend, cfg.Buckets, cfg.Node, cfg.Nodes, cfg.Locks, ttl(cfg.AccessCacheTTL), log),
+		iam:     newIAM(cfg.Keys, cfg.Clock, ttl(cfg.KeyCacheTTL), log),
+		store:   newStore(cfg.Backend, cfg.Buckets, cfg.Node, cfg.Nodes, cfg.Locks, cfg.Clock, ttl(cfg.AccessCacheTTL), log),
 		metrics: newReconcileMetrics(cfg.Registerer)}
 	return s, nil
 }
