@@ -15,6 +15,7 @@ import (
 // Bootstrap prints a key only the first time; the sandbox loads the seed
 // objects once, however often it runs, and keeps its keys working.
 func TestBootstrapAndDemoAreIdempotent(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		a, err := app.New(ctx, d, app.Config{DataDir: t.TempDir()})

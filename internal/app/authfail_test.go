@@ -24,6 +24,7 @@ import (
 // other addresses are not affected, successes spend nothing, and the budget
 // refills with the (injected) clock.
 func TestFailedAuthenticationsAreLimited(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		clk := clock.NewFake(time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC))

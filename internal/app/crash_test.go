@@ -20,6 +20,7 @@ import (
 // transitional states. When the workers run again, every resource reaches
 // a final state within 5 minutes of (sandbox) clock time.
 func TestResourcesSettleAfterACrash(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()

@@ -18,6 +18,7 @@ import (
 // (sandbox) clock reaches them: the path every step takes when it is not
 // run inline.
 func TestDelayedProvider(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()

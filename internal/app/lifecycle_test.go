@@ -87,6 +87,7 @@ func snapshotState(t *testing.T, a *app.App) demoState {
 // everything, and check that the address pools and the ledger are as they
 // were (usage is only charged when the month's invoice is issued).
 func TestResourceLifecycle(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		start := time.Date(2027, 3, 10, 10, 5, 0, 0, time.UTC)

@@ -22,6 +22,7 @@ import (
 // a bucket drifting, no metric of the app's registry (what /metrics
 // serves) carries the bucket's name; the drift shows as totals.
 func TestMetricsCarryNoBucketNames(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		a := newS3App(t, d, clock.NewSandbox(clock.Real{}), t.TempDir(), "")

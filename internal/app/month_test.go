@@ -109,6 +109,7 @@ func decodeInto(t *testing.T, b []byte, v any) {
 // the invoice must show the totals computed by hand below; paying it with
 // the test card must settle it; the ledger must balance.
 func TestMonthOfBilling(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		march := time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)

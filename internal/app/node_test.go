@@ -15,6 +15,7 @@ import (
 // given twice is refused while its first holder is alive, and free again
 // after that one stops.
 func TestNodeIdentity(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		dir := t.TempDir()

@@ -28,6 +28,7 @@ import (
 // pools ran dry. Every call must answer, in bounded time, and the
 // capacities must add up afterwards.
 func TestBSSParallelUpdatesOnTwoNodes(t *testing.T) {
+	t.Parallel()
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
@@ -170,6 +171,7 @@ func TestBSSParallelUpdatesOnTwoNodes(t *testing.T) {
 // fails within lock_timeout with the dialect's 503 (Retry-After), instead
 // of hanging its node; nothing changes.
 func TestBSSUpdateOnLockedRowIs503(t *testing.T) {
+	t.Parallel()
 	url := dbtest.NewPostgresDatabase(t) // skips without PostgreSQL
 	ctx := context.Background()
 	d := dbtest.OpenAt(t, "postgres", url+"&lock_timeout=300ms")

@@ -106,6 +106,7 @@ func bucketStats(c *client, key, name string) (size, num string) {
 // AWS SDK, counters equal to what was stored, a wrong secret and another
 // principal refused.
 func TestObjectStorageEndToEnd(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		a := newS3App(t, d, clock.NewSandbox(clock.Real{}), t.TempDir(), "e2e-"+ids.New())
@@ -269,6 +270,7 @@ func TestObjectStorageEndToEnd(t *testing.T) {
 // a write a crashed node made but never settled is counted on the next
 // start.
 func TestObjectStorageRestart(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		dir, node := t.TempDir(), "restart-"+ids.New()
@@ -394,6 +396,7 @@ func restartS3(t *testing.T, d *db.DB, clk clock.Clock, dir, node string) *app.A
 // bucket stats and the invoice's object-storage line agree with the bytes
 // really stored.
 func TestObjectStorageUsageOverDays(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		clk := clock.NewFake(time.Date(2027, 3, 29, 10, 0, 0, 0, time.UTC))
@@ -515,6 +518,7 @@ func (c *client) storageAccount(s3URL, partner, name string, alloc int64, overdr
 // above the allocation are metered as overage: in the daily usage and in
 // the contract's excess.
 func TestObjectStorageOverdraftExcess(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		clk := clock.NewFake(time.Date(2027, 3, 10, 12, 0, 0, 0, time.UTC))
@@ -584,6 +588,7 @@ func TestObjectStorageOverdraftExcess(t *testing.T) {
 // A storage account scheduled for deletion takes no writes but can still be
 // read; when the deletion comes due its objects and buckets go with it.
 func TestObjectStorageScheduledDeletion(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		clk := clock.NewFake(time.Date(2027, 5, 1, 9, 0, 0, 0, time.UTC))

@@ -129,6 +129,7 @@ func (e *payEnv) payAmount(t *testing.T, amount, idemKey string) apitest.Respons
 // paid, 6.22 of the fourth, the fifth untouched), no invoice overpaid, and
 // the processor, the ledger and the responses must agree on every cent.
 func TestParallelPayAmount(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newPayEnv(t, d, "tok_visa")
 		const n = 100
@@ -196,6 +197,7 @@ func TestParallelPayAmount(t *testing.T) {
 // times at once: exactly one charge reaches the processor, and every
 // answer is the first one or "still in progress".
 func TestPaymentReplays(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newPayEnv(t, d, "tok_visa")
 		const n = 50
@@ -240,6 +242,7 @@ func TestPaymentReplays(t *testing.T) {
 // TestDeclinedAndBadPayments: a card the processor declines at charge time
 // and bad input leave invoices, ledger and processor exactly as they were.
 func TestDeclinedAndBadPayments(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newPayEnv(t, d, "tok_chargeCustomerFail")
 		before := e.money(t)

@@ -72,6 +72,7 @@ func metricValue(m *dto.Metric) float64 {
 // which need the hours metered, wait; each step's metrics say so; when the
 // meter works again the next run catches up.
 func TestFailingStepDoesNotStopTheOthers(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		clk := clock.NewFake(time.Date(2027, 6, 1, 9, 0, 0, 0, time.UTC))
@@ -140,6 +141,7 @@ func TestFailingStepDoesNotStopTheOthers(t *testing.T) {
 // TestPeriodicSweepRunsOncePerPeriod: two nodes (Apps) on one database tick
 // at the same instant; each period's sweep runs on one of them only.
 func TestPeriodicSweepRunsOncePerPeriod(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		clk := clock.NewFake(time.Date(2027, 6, 1, 9, 0, 10, 0, time.UTC))

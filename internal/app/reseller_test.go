@@ -100,6 +100,7 @@ func opTypes(ops any) []string {
 // block, and the operations reports in UTC and in the partner's UTC+6
 // grouping the same operations into different days across midnight.
 func TestResellerScenario(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		// 17:30 UTC is 23:30 in the partner's zone (UTC+6): the bank
@@ -278,6 +279,7 @@ func TestResellerScenario(t *testing.T) {
 // outbox) links to --public-url's /itglobal/activate; following the link
 // activates the account, a wrong token does not.
 func TestResellerActivationLink(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.Open(t, "sqlite")
 	a, err := app.New(ctx, d, app.Config{DataDir: t.TempDir(), Clock: clock.NewFake(time.Date(2027, 3, 10, 9, 0, 0, 0, time.UTC)),

@@ -27,6 +27,7 @@ import (
 // state in process memory, B's steps failed with "sim: no VM" and left
 // the VM in error.
 func TestSimStateSharedByNodes(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()

@@ -16,6 +16,7 @@ import (
 // the Impossible Cloud regions list names this server's S3 URL, and after a
 // restart (on another S3 port) the objects and their counters are the same.
 func TestDemoObjectStorage(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	n := start(t, nil, "--demo", "--data-dir", dir)
 	creds := s3Creds(t, dir)

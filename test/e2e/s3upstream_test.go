@@ -159,6 +159,7 @@ type upload struct {
 // every acknowledged upload is readable, the counters equal the bytes the
 // upstream lists, and no reservation is left.
 func TestThreeNodesOnUpstreamS3(t *testing.T) {
+	t.Parallel()
 	dbURL := dbtest.NewPostgresDatabase(t) // skips without TRELLIS_TEST_POSTGRES_URL
 	ctx := context.Background()
 	// Each write waits 100 ms before and after storing on the upstream, so

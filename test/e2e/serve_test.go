@@ -19,6 +19,7 @@ import (
 // directory serves on 127.0.0.1:8080 with SQLite in ./data and prints a
 // working admin key once.
 func TestServeDefaults(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:8080")
 	if err != nil {
 		t.Skip("127.0.0.1:8080 is in use on this machine; the defaults cannot be tested here")
@@ -150,6 +151,7 @@ func waitReady(t *testing.T, base string, done chan error, out *lockedBuffer) {
 // Flags win over environment variables; --admin-key / TRELLIS_ADMIN_KEY
 // bootstraps a known key.
 func TestFlagsOverEnvironment(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	envAddr := freeAddr(t)
 	const adminKey = "automation-admin-key-0123456789"
@@ -175,6 +177,7 @@ func TestFlagsOverEnvironment(t *testing.T) {
 // SIGTERM lets an in-flight request finish, then the process exits 0 with
 // the database closed cleanly (SQLite folds its WAL back on close).
 func TestGracefulShutdown(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	const adminKey = "graceful-admin-key-0123456789"
 	n := start(t, nil, "--data-dir", dir, "--admin-key", adminKey)
