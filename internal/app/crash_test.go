@@ -22,7 +22,7 @@ import (
 func TestResourcesSettleAfterACrash(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		clk := clock.NewFake(time.Date(2027, 3, 10, 10, 5, 0, 0, time.UTC))
 		dir := t.TempDir()

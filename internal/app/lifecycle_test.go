@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -53,7 +52,7 @@ type demoState struct {
 
 func snapshotState(t *testing.T, a *app.App) demoState {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	st := demoState{balances: map[string]int64{}}
 	ranges, err := a.Network.ListPoolRanges(ctx, actor.System("test"), "")
 	if err != nil {
@@ -89,7 +88,7 @@ func snapshotState(t *testing.T, a *app.App) demoState {
 func TestResourceLifecycle(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		start := time.Date(2027, 3, 10, 10, 5, 0, 0, time.UTC)
 		clk := clock.NewFake(start)
 		a, creds := newDemo(t, d, app.Config{DataDir: t.TempDir(), Clock: clk, Sandbox: true})

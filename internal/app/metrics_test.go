@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 
@@ -24,7 +23,7 @@ import (
 func TestMetricsCarryNoBucketNames(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		a := newS3App(t, d, clock.NewSandbox(clock.Real{}), t.TempDir(), "")
 		defer a.Close()
 		name := "tenant-" + strings.ToLower(d.Dialect().Name()+"-"+ids.New()[:8])

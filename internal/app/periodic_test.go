@@ -74,7 +74,7 @@ func metricValue(m *dto.Metric) float64 {
 func TestFailingStepDoesNotStopTheOthers(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		clk := clock.NewFake(time.Date(2027, 6, 1, 9, 0, 0, 0, time.UTC))
 		a, creds := newDemo(t, d, app.Config{DataDir: t.TempDir(), Clock: clk})
 		sys := actor.System("")
@@ -143,7 +143,7 @@ func TestFailingStepDoesNotStopTheOthers(t *testing.T) {
 func TestPeriodicSweepRunsOncePerPeriod(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		clk := clock.NewFake(time.Date(2027, 6, 1, 9, 0, 10, 0, time.UTC))
 		var nodes []*app.App
 		for range 2 {
