@@ -2,6 +2,7 @@ package dbtest
 
 import (
 	"io/fs"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -61,4 +62,31 @@ func lastVersion(t *testing.T, kind string) int64 {
 		last = max(last, v)
 	}
 	return last
+}
+
+// BenchmarkOpen is a test's database setup (a copy of the template);
+// BenchmarkMigrate is what it was before the template (a fresh file
+// migrated).
+func BenchmarkOpen(b *testing.B) {
+	for _, kind := range Kinds() {
+		b.Run(kind, func(b *testing.B) {
+			for b.Loop() {
+				Open(b, kind)
+			}
+		})
+	}
+}
+
+func BenchmarkMigrate(b *testing.B) {
+	for _, kind := range Kinds() {
+		b.Run(kind, func(b *testing.B) {
+			for b.Loop() {
+				if kind == "sqlite" {
+					OpenAt(b, kind, filepath.Join(b.TempDir(), "trellis.db"))
+				} else {
+					OpenAt(b, kind, NewPostgresDatabase(b))
+				}
+			}
+		})
+	}
 }
