@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -15,8 +14,9 @@ import (
 // Bootstrap prints a key only the first time; the sandbox loads the seed
 // objects once, however often it runs, and keeps its keys working.
 func TestBootstrapAndDemoAreIdempotent(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		a, err := app.New(ctx, d, app.Config{DataDir: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)
@@ -97,7 +97,7 @@ func TestBootstrapAndDemoAreIdempotent(t *testing.T) {
 // newDemo builds an App on d with cfg, bootstraps it and loads the demo
 // objects; it returns the app and the demo credentials.
 func newDemo(t *testing.T, d *db.DB, cfg app.Config) (*app.App, map[string]string) {
-	ctx := context.Background()
+	ctx := t.Context()
 	t.Helper()
 	a, err := app.New(ctx, d, cfg)
 	if err != nil {

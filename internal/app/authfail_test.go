@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -24,8 +23,9 @@ import (
 // other addresses are not affected, successes spend nothing, and the budget
 // refills with the (injected) clock.
 func TestFailedAuthenticationsAreLimited(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		clk := clock.NewFake(time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC))
 		const burst = 5
 		a, err := app.New(ctx, d, app.Config{DataDir: t.TempDir(), Clock: clk, AuthFailureRate: 1, AuthFailureBurst: burst})

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -64,8 +63,9 @@ func bssDo(t *testing.T, a *app.App, v *apitest.Validator, creds map[string]stri
 // (writes and reads refused), activate (writes accepted), cancel (the
 // capacity back on the contract, deletion scheduled), account delete.
 func TestBSSSubscriptionOnS3(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		a := newS3App(t, d, clock.NewFake(time.Date(2027, 3, 10, 12, 0, 0, 0, time.UTC)), t.TempDir(), "bss-"+d.Dialect().Name())
 		v := apitest.NewValidator(t, infiterra.Spec())
 		sys := actor.System("test")

@@ -20,8 +20,9 @@ import (
 // transitional states. When the workers run again, every resource reaches
 // a final state within 5 minutes of (sandbox) clock time.
 func TestResourcesSettleAfterACrash(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		clk := clock.NewFake(time.Date(2027, 3, 10, 10, 5, 0, 0, time.UTC))
 		dir := t.TempDir()

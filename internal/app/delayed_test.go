@@ -18,8 +18,9 @@ import (
 // (sandbox) clock reaches them: the path every step takes when it is not
 // run inline.
 func TestDelayedProvider(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		clk := clock.NewFake(time.Date(2027, 3, 10, 10, 5, 0, 0, time.UTC))
 		a, creds := newDemo(t, d, app.Config{DataDir: t.TempDir(), Clock: clk, Sandbox: true, ProviderDelay: 200 * time.Millisecond})

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -53,7 +52,7 @@ type demoState struct {
 
 func snapshotState(t *testing.T, a *app.App) demoState {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	st := demoState{balances: map[string]int64{}}
 	ranges, err := a.Network.ListPoolRanges(ctx, actor.System("test"), "")
 	if err != nil {
@@ -87,8 +86,9 @@ func snapshotState(t *testing.T, a *app.App) demoState {
 // everything, and check that the address pools and the ledger are as they
 // were (usage is only charged when the month's invoice is issued).
 func TestResourceLifecycle(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		start := time.Date(2027, 3, 10, 10, 5, 0, 0, time.UTC)
 		clk := clock.NewFake(start)
 		a, creds := newDemo(t, d, app.Config{DataDir: t.TempDir(), Clock: clk, Sandbox: true})

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 
@@ -22,8 +21,9 @@ import (
 // a bucket drifting, no metric of the app's registry (what /metrics
 // serves) carries the bucket's name; the drift shows as totals.
 func TestMetricsCarryNoBucketNames(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		a := newS3App(t, d, clock.NewSandbox(clock.Real{}), t.TempDir(), "")
 		defer a.Close()
 		name := "tenant-" + strings.ToLower(d.Dialect().Name()+"-"+ids.New()[:8])

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -109,8 +108,9 @@ func decodeInto(t *testing.T, b []byte, v any) {
 // the invoice must show the totals computed by hand below; paying it with
 // the test card must settle it; the ledger must balance.
 func TestMonthOfBilling(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		march := time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
 		clk := clock.NewFake(march)
 		a, err := app.New(ctx, d, app.Config{DataDir: t.TempDir(), Clock: clk, Sandbox: true})

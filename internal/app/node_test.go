@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/trellis-cloud/trellis/internal/app"
@@ -15,8 +14,9 @@ import (
 // given twice is refused while its first holder is alive, and free again
 // after that one stops.
 func TestNodeIdentity(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		dir := t.TempDir()
 		start := func(id string) (*app.App, error) {
 			t.Helper()

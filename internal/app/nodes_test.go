@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -28,9 +27,10 @@ import (
 // pools ran dry. Every call must answer, in bounded time, and the
 // capacities must add up afterwards.
 func TestBSSParallelUpdatesOnTwoNodes(t *testing.T) {
+	t.Parallel()
 	for _, kind := range dbtest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
-			ctx := context.Background()
+			ctx := t.Context()
 			clk := clock.NewFake(time.Date(2027, 3, 10, 12, 0, 0, 0, time.UTC))
 			key := bytes.Repeat([]byte{7}, 32) // nodes sharing a database share the sealing key
 			var nodes [2]*app.App
@@ -170,8 +170,9 @@ func TestBSSParallelUpdatesOnTwoNodes(t *testing.T) {
 // fails within lock_timeout with the dialect's 503 (Retry-After), instead
 // of hanging its node; nothing changes.
 func TestBSSUpdateOnLockedRowIs503(t *testing.T) {
+	t.Parallel()
 	url := dbtest.NewPostgresDatabase(t) // skips without PostgreSQL
-	ctx := context.Background()
+	ctx := t.Context()
 	d := dbtest.OpenAt(t, "postgres", url+"&lock_timeout=300ms")
 	holder := dbtest.OpenAt(t, "postgres", url)
 	a, creds := newDemo(t, d, app.Config{DataDir: t.TempDir(), Clock: clock.NewFake(time.Date(2027, 3, 10, 12, 0, 0, 0, time.UTC))})

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -49,7 +48,7 @@ type s3App struct {
 
 func newS3App(t *testing.T, d *db.DB, clk clock.Clock, dataDir, node string) s3App {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	a, err := app.New(ctx, d, app.Config{DataDir: dataDir, Clock: clk, Sandbox: true, S3Addr: "127.0.0.1:0",
 		S3Backend: s3gwtest.Backend(t), NodeID: node})
 	if err != nil {
@@ -87,7 +86,7 @@ func s3Code(err error) string {
 
 func put(t *testing.T, c *s3.Client, bucket, key string, body []byte) {
 	t.Helper()
-	if _, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+	if _, err := c.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
 		Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body)))}); err != nil {
 		t.Fatalf("put %s/%s: %v", bucket, key, err)
 	}
@@ -107,8 +106,9 @@ func bucketStats(c *client, key, name string) (size, num string) {
 // AWS SDK, counters equal to what was stored, a wrong secret and another
 // principal refused.
 func TestObjectStorageEndToEnd(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		a := newS3App(t, d, clock.NewSandbox(clock.Real{}), t.TempDir(), "e2e-"+ids.New())
 		defer a.Close()
 		c := newClient(t, a.Handler)
@@ -270,8 +270,9 @@ func TestObjectStorageEndToEnd(t *testing.T) {
 // a write a crashed node made but never settled is counted on the next
 // start.
 func TestObjectStorageRestart(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		dir, node := t.TempDir(), "restart-"+ids.New()
 		clk := clock.NewSandbox(clock.Real{})
 		a1 := newS3App(t, d, clk, dir, node)
@@ -380,12 +381,12 @@ func TestObjectStorageRestart(t *testing.T) {
 // its S3 server (no bootstrap, no demo: they exist).
 func restartS3(t *testing.T, d *db.DB, clk clock.Clock, dir, node string) *app.App {
 	t.Helper()
-	a, err := app.New(context.Background(), d, app.Config{DataDir: dir, Clock: clk, Sandbox: true, S3Addr: "127.0.0.1:0",
+	a, err := app.New(t.Context(), d, app.Config{DataDir: dir, Clock: clk, Sandbox: true, S3Addr: "127.0.0.1:0",
 		S3Backend: s3gwtest.Backend(t), NodeID: node})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.StartS3(context.Background()); err != nil {
+	if err := a.StartS3(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	return a
@@ -395,8 +396,9 @@ func restartS3(t *testing.T, d *db.DB, clk clock.Clock, dir, node string) *app.A
 // bucket stats and the invoice's object-storage line agree with the bytes
 // really stored.
 func TestObjectStorageUsageOverDays(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		clk := clock.NewFake(time.Date(2027, 3, 29, 10, 0, 0, 0, time.UTC))
 		a := newS3App(t, d, clk, t.TempDir(), "days-"+ids.New())
 		defer a.Close()
@@ -516,8 +518,9 @@ func (c *client) storageAccount(s3URL, partner, name string, alloc int64, overdr
 // above the allocation are metered as overage: in the daily usage and in
 // the contract's excess.
 func TestObjectStorageOverdraftExcess(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		clk := clock.NewFake(time.Date(2027, 3, 10, 12, 0, 0, 0, time.UTC))
 		a := newS3App(t, d, clk, t.TempDir(), "overdraft-"+ids.New())
 		defer a.Close()
@@ -585,8 +588,9 @@ func TestObjectStorageOverdraftExcess(t *testing.T) {
 // A storage account scheduled for deletion takes no writes but can still be
 // read; when the deletion comes due its objects and buckets go with it.
 func TestObjectStorageScheduledDeletion(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		clk := clock.NewFake(time.Date(2027, 5, 1, 9, 0, 0, 0, time.UTC))
 		a := newS3App(t, d, clk, t.TempDir(), "purge-"+ids.New())
 		defer a.Close()

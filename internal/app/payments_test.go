@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -32,7 +31,7 @@ type payEnv struct {
 
 func newPayEnv(t *testing.T, d *db.DB, cardToken string) *payEnv {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	start := time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(start)
 	a, err := app.New(ctx, d, app.Config{DataDir: t.TempDir(), Clock: clk})
@@ -78,7 +77,7 @@ func newPayEnv(t *testing.T, d *db.DB, cardToken string) *payEnv {
 // amount, the ledger balances of the account, and the processor's total.
 func (e *payEnv) money(t *testing.T) string {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	var b strings.Builder
 	for _, id := range e.invoices {
 		inv, err := e.a.Billing.InvoiceByID(ctx, id)
@@ -100,7 +99,7 @@ func (e *payEnv) money(t *testing.T) string {
 
 func (e *payEnv) trialBalanceZero(t *testing.T) {
 	t.Helper()
-	tb, err := e.a.Ledger.TrialBalance(context.Background())
+	tb, err := e.a.Ledger.TrialBalance(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +128,7 @@ func (e *payEnv) payAmount(t *testing.T, amount, idemKey string) apitest.Respons
 // paid, 6.22 of the fourth, the fifth untouched), no invoice overpaid, and
 // the processor, the ledger and the responses must agree on every cent.
 func TestParallelPayAmount(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newPayEnv(t, d, "tok_visa")
 		const n = 100
@@ -162,7 +162,7 @@ func TestParallelPayAmount(t *testing.T) {
 		if got := e.a.Processor.Charged("EUR"); got != 3700 {
 			t.Errorf("the processor charged %d cents, want 3700", got)
 		}
-		ctx := context.Background()
+		ctx := t.Context()
 		wantPaid := []int64{1026, 1026, 1026, 622, 0}
 		for i, id := range e.invoices {
 			inv, err := e.a.Billing.InvoiceByID(ctx, id)
@@ -196,6 +196,7 @@ func TestParallelPayAmount(t *testing.T) {
 // times at once: exactly one charge reaches the processor, and every
 // answer is the first one or "still in progress".
 func TestPaymentReplays(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newPayEnv(t, d, "tok_visa")
 		const n = 50
@@ -240,6 +241,7 @@ func TestPaymentReplays(t *testing.T) {
 // TestDeclinedAndBadPayments: a card the processor declines at charge time
 // and bad input leave invoices, ledger and processor exactly as they were.
 func TestDeclinedAndBadPayments(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newPayEnv(t, d, "tok_chargeCustomerFail")
 		before := e.money(t)

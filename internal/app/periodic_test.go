@@ -72,8 +72,9 @@ func metricValue(m *dto.Metric) float64 {
 // which need the hours metered, wait; each step's metrics say so; when the
 // meter works again the next run catches up.
 func TestFailingStepDoesNotStopTheOthers(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		clk := clock.NewFake(time.Date(2027, 6, 1, 9, 0, 0, 0, time.UTC))
 		a, creds := newDemo(t, d, app.Config{DataDir: t.TempDir(), Clock: clk})
 		sys := actor.System("")
@@ -140,8 +141,9 @@ func TestFailingStepDoesNotStopTheOthers(t *testing.T) {
 // TestPeriodicSweepRunsOncePerPeriod: two nodes (Apps) on one database tick
 // at the same instant; each period's sweep runs on one of them only.
 func TestPeriodicSweepRunsOncePerPeriod(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		clk := clock.NewFake(time.Date(2027, 6, 1, 9, 0, 10, 0, time.UTC))
 		var nodes []*app.App
 		for range 2 {

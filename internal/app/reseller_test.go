@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -100,8 +99,9 @@ func opTypes(ops any) []string {
 // block, and the operations reports in UTC and in the partner's UTC+6
 // grouping the same operations into different days across midnight.
 func TestResellerScenario(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		ctx := t.Context()
 		// 17:30 UTC is 23:30 in the partner's zone (UTC+6): the bank
 		// payment lands on 10 March in both; an hour later it is
 		// 00:30 on 11 March for the partner, still 10 March in UTC.
@@ -278,7 +278,8 @@ func TestResellerScenario(t *testing.T) {
 // outbox) links to --public-url's /itglobal/activate; following the link
 // activates the account, a wrong token does not.
 func TestResellerActivationLink(t *testing.T) {
-	ctx := context.Background()
+	t.Parallel()
+	ctx := t.Context()
 	d := dbtest.Open(t, "sqlite")
 	a, err := app.New(ctx, d, app.Config{DataDir: t.TempDir(), Clock: clock.NewFake(time.Date(2027, 3, 10, 9, 0, 0, 0, time.UTC)),
 		Sandbox: true, PublicURL: "https://cloud.example.com/"})

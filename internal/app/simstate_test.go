@@ -27,8 +27,9 @@ import (
 // state in process memory, B's steps failed with "sim: no VM" and left
 // the VM in error.
 func TestSimStateSharedByNodes(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		clk := clock.NewFake(time.Date(2027, 3, 10, 10, 5, 0, 0, time.UTC))
 		cfg := app.Config{DataDir: t.TempDir(), Clock: clk, Sandbox: true, ProviderDelay: 200 * time.Millisecond}

@@ -51,6 +51,7 @@ func probeValues(where, field string) []apitest.ProbeValue {
 // per the spec. On PostgreSQL (TRELLIS_TEST_POSTGRES_URL) this is where the
 // text used to fail ("invalid byte sequence for encoding UTF8": 500).
 func TestTextProbes(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		a, creds := newDemo(t, d, app.Config{DataDir: t.TempDir()})
 		bearer := func(key string) http.Header { return http.Header{"Authorization": {"Bearer " + key}} }

@@ -12,6 +12,7 @@ import (
 // output (a service manager's log, a pipe) only a path is printed and the
 // key is in a 0600 file of the data dir.
 func TestAnnounceAdminKey(t *testing.T) {
+	t.Parallel()
 	const key = "trl_secret-admin-key-0123456789"
 	var tty bytes.Buffer
 	if err := announceAdminKey(&tty, true, t.TempDir(), key); err != nil {

@@ -2,8 +2,8 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -24,7 +24,7 @@ func run(t *testing.T, args ...string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	err = k.Run(&Globals{Ctx: context.Background(), Stdout: &out, Stderr: &out})
+	err = k.Run(&Globals{Ctx: t.Context(), Stdout: &out, Stderr: &out})
 	return out.String(), err
 }
 
@@ -75,5 +75,32 @@ func TestCommands(t *testing.T) {
 	}
 	if _, err := run(t, "admin", "create-key", "--data-dir", dir, "--org", "00000000-0000-4000-8000-000000000000"); err == nil {
 		t.Fatal("a key for an unknown org")
+	}
+}
+
+// `trellis serve` with no flags listens on the addresses the README gives
+// (the e2e test of the defaults runs on free ports instead).
+func TestServeDefaultAddresses(t *testing.T) {
+	t.Parallel()
+	var c CLI
+	p, err := kong.New(&c, kong.Name("trellis"), kong.Exit(func(int) { t.Fatal("kong exited") }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Parse([]string{"serve"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []struct{ env, got, want string }{
+		{"TRELLIS_HTTP", c.Serve.HTTP, "127.0.0.1:8080"},
+		{"TRELLIS_S3", c.Serve.S3, "127.0.0.1:9000"},
+		{"TRELLIS_DATA_DIR", c.Serve.DataDir, "./data"},
+	} {
+		want := f.want
+		if v, ok := os.LookupEnv(f.env); ok {
+			want = v // the environment wins over the default
+		}
+		if f.got != want {
+			t.Errorf("serve's %s: %q, want %q", f.env, f.got, want)
+		}
 	}
 }

@@ -150,6 +150,7 @@ func (f *fixture) pending() []buckets.Reservation {
 // node 1's restart released node 2's uploads, the counters read 0 against
 // 800,000 listed and filling stored 600,000 bytes over 3,000,000.)
 func TestNodeRestartLeavesOtherNodesUploads(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		const alloc, size = 3 * mb, 400_000
@@ -263,6 +264,7 @@ func TestNodeRestartLeavesOtherNodesUploads(t *testing.T) {
 // it registers again under a new id first, so no write of it lands under
 // the dead id. Nothing stays reserved.
 func TestLapsedLeaseRenewsBeforeWriting(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		_, key := f.account(10*mb, false)

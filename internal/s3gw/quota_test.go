@@ -70,6 +70,7 @@ func race(t *testing.T, c *s3.Client, bucket, prefix string, n, size int) (ok []
 // stored total never exceeds the allocation. Deleting 3 frees room for
 // exactly 3 more at once. An account with overdraft stores all 32.
 func TestQuotaRace(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		principal, key := f.account(10*mb, false)

@@ -29,6 +29,7 @@ import (
 // settles those whose write reached the disk (with the real difference) and
 // releases the others, before it serves. Nothing drifts after.
 func TestCrashRecovery(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		principal, key := f.account(100*mb, false)
@@ -159,6 +160,7 @@ func TestCrashRecovery(t *testing.T) {
 // Bytes written behind the accounting's back show as drift: a log line and
 // the gauges, per bucket.
 func TestReconcileDrift(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		_, key := f.account(100*mb, false)
@@ -254,6 +256,7 @@ func counterValue(t *testing.T, f *fixture, name string) float64 {
 // A suspended bucket refuses writes (and reads) with AccessDenied and says
 // why; resumed, it takes them again.
 func TestSuspended(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		_, key := f.account(10*mb, false)
@@ -303,6 +306,7 @@ func (c *lookupCounter) ResolveKey(ctx context.Context, access string) (objstore
 // with the cache off costs one each); a deleted key stops at once when the
 // server is told.
 func TestKeyCache(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		_, key := f.account(10*mb, false)
@@ -347,6 +351,7 @@ func TestKeyCache(t *testing.T) {
 // as one it creates through S3 (same ACL); emptying deletes every object and
 // upload through the accounting; deleting removes it.
 func TestProvider(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		principal, key := f.account(100*mb, false)

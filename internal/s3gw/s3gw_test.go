@@ -22,6 +22,7 @@ import (
 // multipart upload, range GET, copy, list v1/v2, delete; the bucket's
 // counters follow every step and equal what is stored.
 func TestObjects(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		principal, key := f.account(100*mb, false)
@@ -171,6 +172,7 @@ func TestObjects(t *testing.T) {
 
 // Virtual-host-style addressing works besides path style.
 func TestVirtualHost(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		_, key := f.account(10*mb, false)
@@ -199,6 +201,7 @@ func TestVirtualHost(t *testing.T) {
 // SigV4 against Trellis's keys: a wrong secret is SignatureDoesNotMatch, an
 // unknown key InvalidAccessKeyId, a deleted key stops working.
 func TestSignatures(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		_, key := f.account(10*mb, false)
@@ -221,6 +224,7 @@ func TestSignatures(t *testing.T) {
 // A principal sees and touches only its own buckets; names are unique
 // across the platform.
 func TestIsolation(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		_, keyA := f.account(10*mb, false)

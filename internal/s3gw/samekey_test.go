@@ -32,6 +32,7 @@ import (
 // the counters must equal what S3 lists, nothing stays reserved, and what
 // is listed is within the quota.
 func TestTwoNodesWriteTheSameKeys(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		const alloc = 1_500_000
@@ -112,6 +113,7 @@ func TestTwoNodesWriteTheSameKeys(t *testing.T) {
 // sum (or landing in an upload completed meanwhile) made the counters
 // drift. Afterwards the parts' and objects' counters equal what S3 lists.
 func TestTwoNodesUploadTheSameParts(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		principal, key := f.account(100*mb, false)
@@ -200,6 +202,7 @@ func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 // from what is stored, and after this write the object differs from what
 // the dead write replaced either way). Counters = listed afterwards.
 func TestWriteOverADeadNodesLockedObject(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		principal, key := f.account(10*mb, false)

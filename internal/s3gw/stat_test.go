@@ -17,6 +17,7 @@ import (
 // metadata read instead of HeadObject / ListParts; both must agree on every
 // kind of key.
 func TestStatAgreesWithBackend(t *testing.T) {
+	t.Parallel()
 	be := s3gwtest.Backend(t)
 	bkt := bucketName("stat")
 	if err := be.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bkt, CreateBucketConfiguration: &types.CreateBucketConfiguration{}}, []byte(`{"Owner":"x"}`)); err != nil {

@@ -34,6 +34,7 @@ func (f *fixture) suspend(id string, on bool) {
 // bucket; resumed, both work again. With the default cache the refusal
 // starts once its 2 s passed on the server's clock.
 func TestSuspendedAccount(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		id, key := f.account(10*mb, false)
@@ -107,6 +108,7 @@ func TestSuspendedAccount(t *testing.T) {
 // A strict account cannot shrink below the bytes its buckets really hold
 // (read in the resize's transaction).
 func TestResizeBelowStoredBytes(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		id, key := f.account(10*mb, false)

@@ -17,6 +17,7 @@ import (
 // (here short) timeouts; an upload whose body takes longer than the header
 // timeout still succeeds.
 func TestConnectionTimeouts(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, dbtest.Open(t, "sqlite"))
 	_, key := f.account(10*mb, false)
 	const timeout = 300 * time.Millisecond

@@ -37,6 +37,7 @@ func startUpstream(t *testing.T) (url, access, secret string) {
 // the upstream unsettled (HeadObject, ListParts over the proxy), and a
 // reconciliation walk without drift.
 func TestUpstreamBackend(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		url, access, secret := startUpstream(t)

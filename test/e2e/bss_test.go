@@ -18,6 +18,7 @@ import (
 // create a 5 TB subscription, which is a storage account of 5 TB; a wrong
 // key is 401.
 func TestDemoBSS(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	n := start(t, nil, "--demo", "--data-dir", dir)
 	creds := readCreds(t, dir)

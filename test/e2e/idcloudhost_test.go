@@ -68,6 +68,7 @@ func idc(t *testing.T, v *apitest.Validator, base, key, method, path string, for
 // dedicated address with the demo key, and a month moved forward with the
 // sandbox clock produces an invoice that the demo card pays at once.
 func TestIDCloudHostDedicatedListener(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	idchAddr := freeAddr(t)
 	n := start(t, nil, "--demo", "--data-dir", dir, "--idcloudhost-http", idchAddr)

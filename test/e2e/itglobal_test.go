@@ -12,6 +12,7 @@ import (
 // the seed's vStack order is charged its first day, DengiOnlinePlus
 // answers { }, and the by-day report holds the day's operations.
 func TestDemoReseller(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	n := start(t, nil, "--demo", "--data-dir", dir)
 	creds := readCreds(t, dir)

@@ -27,6 +27,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/infiterra"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/itglobal"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
+	"github.com/trellis-cloud/trellis/internal/s3gw/s3gwtest"
 )
 
 var binary string
@@ -44,6 +45,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build trellis:", err)
 		os.Exit(1)
 	}
+	s3gwtest.Parallel()
 	code := m.Run()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)

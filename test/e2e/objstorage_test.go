@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"io"
 	"sort"
 	"testing"
@@ -16,6 +15,7 @@ import (
 // the Impossible Cloud regions list names this server's S3 URL, and after a
 // restart (on another S3 port) the objects and their counters are the same.
 func TestDemoObjectStorage(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	n := start(t, nil, "--demo", "--data-dir", dir)
 	creds := s3Creds(t, dir)
@@ -58,7 +58,7 @@ func s3Creds(t *testing.T, dir string) map[string]string {
 // listDemoBucket lists the demo bucket and reads hello.txt with the AWS SDK.
 func listDemoBucket(t *testing.T, creds map[string]string) []string {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	c := s3.New(s3.Options{BaseEndpoint: aws.String(creds["s3_url"]), Region: "us-east-1", UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider(creds["s3_access_key"], creds["s3_secret_key"], "")})
 	out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(creds["s3_bucket"])})

@@ -107,7 +107,7 @@ func s3ErrCode(err error) string {
 // size) and the bytes of the parts of its unfinished multipart uploads.
 func upstreamUsage(t *testing.T, c *s3.Client, bucket string) (objects map[string]int64, partBytes int64) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	objects = map[string]int64{}
 	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: &bucket})
 	for p.HasMorePages() {
@@ -159,8 +159,9 @@ type upload struct {
 // every acknowledged upload is readable, the counters equal the bytes the
 // upstream lists, and no reservation is left.
 func TestThreeNodesOnUpstreamS3(t *testing.T) {
+	t.Parallel()
 	dbURL := dbtest.NewPostgresDatabase(t) // skips without TRELLIS_TEST_POSTGRES_URL
-	ctx := context.Background()
+	ctx := t.Context()
 	// Each write waits 100 ms before and after storing on the upstream, so
 	// the kill below finds writes in flight on both sides of the store.
 	up := startUpstream(t, 100*time.Millisecond)

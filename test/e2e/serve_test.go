@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"context"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,23 +14,18 @@ import (
 )
 
 // The README's first command: `trellis serve` with no flags in a fresh
-// directory serves on 127.0.0.1:8080 with SQLite in ./data and prints a
-// working admin key once.
+// directory serves with SQLite in ./data and prints a working admin key
+// once. The two listen addresses are the only settings given (through the
+// environment, to free ports: the defaults 127.0.0.1:8080 and :9000 may be
+// taken on a shared machine); cli's TestServeDefaultAddresses checks that
+// those are the defaults.
 func TestServeDefaults(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:8080")
-	if err != nil {
-		t.Skip("127.0.0.1:8080 is in use on this machine; the defaults cannot be tested here")
-	}
-	_ = ln.Close()
-	s3ln, err := net.Listen("tcp", "127.0.0.1:9000")
-	if err != nil {
-		t.Skip("127.0.0.1:9000 is in use on this machine; the defaults cannot be tested here")
-	}
-	_ = s3ln.Close()
+	t.Parallel()
+	httpAddr, s3Addr := freeAddr(t), freeAddr(t)
 	dir := t.TempDir()
 	cmd := exec.Command(binary, "serve")
 	cmd.Dir = dir
-	cmd.Env = cleanEnv()
+	cmd.Env = append(cleanEnv(), "TRELLIS_HTTP="+httpAddr, "TRELLIS_S3="+s3Addr)
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -52,7 +45,7 @@ func TestServeDefaults(t *testing.T) {
 			t.Error("no exit after SIGINT")
 		}
 	}()
-	waitReady(t, "http://127.0.0.1:8080", done, out)
+	waitReady(t, "http://"+httpAddr, done, out)
 	// Standard output is not a terminal here: the key is not printed (it
 	// could end up in a log store) but written to ./data/initial-admin-key.
 	if !strings.Contains(out.String(), "Provider admin API key") {
@@ -81,14 +74,14 @@ func TestServeDefaults(t *testing.T) {
 	var orgs struct {
 		Items []map[string]any `json:"items"`
 	}
-	if s := call(t, "GET", "http://127.0.0.1:8080/api/v1/orgs", key, "", &orgs); s != 200 || len(orgs.Items) != 1 {
+	if s := call(t, "GET", "http://"+httpAddr+"/api/v1/orgs", key, "", &orgs); s != 200 || len(orgs.Items) != 1 {
 		t.Fatalf("admin key against the native API: %d %v", s, orgs)
 	}
-	// The embedded S3 server answers on its default address (an anonymous
-	// request is refused the S3 way) and keeps objects under ./data/s3.
-	resp, err := http.Get("http://127.0.0.1:9000/")
+	// The embedded S3 server is on by default (an anonymous request is
+	// refused the S3 way) and keeps objects under ./data/s3.
+	resp, err := http.Get("http://" + s3Addr + "/")
 	if err != nil {
-		t.Fatalf("S3 on 127.0.0.1:9000: %v", err)
+		t.Fatalf("S3 on %s: %v", s3Addr, err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -150,6 +143,7 @@ func waitReady(t *testing.T, base string, done chan error, out *lockedBuffer) {
 // Flags win over environment variables; --admin-key / TRELLIS_ADMIN_KEY
 // bootstraps a known key.
 func TestFlagsOverEnvironment(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	envAddr := freeAddr(t)
 	const adminKey = "automation-admin-key-0123456789"
@@ -175,13 +169,14 @@ func TestFlagsOverEnvironment(t *testing.T) {
 // SIGTERM lets an in-flight request finish, then the process exits 0 with
 // the database closed cleanly (SQLite folds its WAL back on close).
 func TestGracefulShutdown(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	const adminKey = "graceful-admin-key-0123456789"
 	n := start(t, nil, "--data-dir", dir, "--admin-key", adminKey)
 	// Hold a request open: send headers and half the body, signal, then
 	// finish the body.
 	pr, pw := ioPipe()
-	req, _ := http.NewRequestWithContext(context.Background(), "POST", n.URL+"/api/v1/orgs", pr)
+	req, _ := http.NewRequestWithContext(t.Context(), "POST", n.URL+"/api/v1/orgs", pr)
 	req.Header.Set("Authorization", "Bearer "+adminKey)
 	req.Header.Set("Content-Type", "application/json")
 	type result struct {

@@ -15,6 +15,7 @@ import (
 // Two trellis serve processes on one PostgreSQL serve the same data, and the
 // contract's capacity holds when a race is split across both nodes.
 func TestTwoNodesOnePostgres(t *testing.T) {
+	t.Parallel()
 	url := dbtest.NewPostgresDatabase(t) // skips without TRELLIS_TEST_POSTGRES_URL
 	const adminKey = "two-nodes-admin-key-0123456789"
 	args := []string{"--db", url, "--admin-key", adminKey, "--data-dir", t.TempDir(), "--rate-limit", "0"}

@@ -96,6 +96,7 @@ func readCreds(t *testing.T, dir string) map[string]string {
 // The "Get started" walkthrough of seeds 000/001, request by request, with
 // the documents' bodies verbatim and their responses as documented.
 func TestDemoWalkthrough(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s3Addr := freeAddr(t) // the same S3 address on both starts: its URL is in the credentials
 	n := start(t, nil, "--demo", "--data-dir", dir, "--s3", s3Addr)

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"sync"
 	"testing"
 	"time"
@@ -218,7 +217,7 @@ func (s *suite) bssClaimRace(t *testing.T, in bss.Installation, partnerID, partn
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := v.Tx(context.Background(), func(tx bss.Store) error {
+			err := v.Tx(t.Context(), func(tx bss.Store) error {
 				ok, err := tx.InsertBSSSubscription(s.ctx, bss.Subscription{AppID: in.AppID, ExternalID: "s-race-" + string(rune('a'+i)),
 					DedupeKey: "sid:race", AccountID: "a-2", PartnerID: partnerID, PartnerPath: partnerPath, Product: bss.ProductStorage,
 					Quantity: 1, State: bss.StateActive, CreatedAt: now, UpdatedAt: now})

@@ -49,7 +49,7 @@ func (s *suite) cover(names ...string) {
 
 // Run runs the whole suite on d (a fresh, migrated database).
 func Run(t *testing.T, d *db.DB) {
-	s := &suite{st: sqlstore.New(d), ctx: context.Background(), covered: map[string]bool{}}
+	s := &suite{st: sqlstore.New(d), ctx: t.Context(), covered: map[string]bool{}}
 	t.Run("orgs", s.orgs)
 	t.Run("contracts", s.contracts)
 	t.Run("partner allocation", s.partnerAllocation)
