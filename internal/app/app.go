@@ -20,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/trellis-cloud/trellis/internal/access"
 	"github.com/trellis-cloud/trellis/internal/actor"
@@ -122,6 +123,12 @@ type Config struct {
 	// native API (POST /api/v1/sandbox/clock); the periodic work catches up
 	// hour by hour. With no Clock given, a sandbox runs on clock.Sandbox.
 	Sandbox bool
+	// AdminListener: /metrics is served by AdminHandler on the operator's
+	// listener, not by Handler (unless MetricsToken is set).
+	AdminListener bool
+	// Tracer, when set, makes spans of HTTP requests, database
+	// transactions and statements, and jobs (telemetry.FromEnv); nil: none.
+	Tracer trace.TracerProvider
 }
 
 // App is an assembled Trellis instance.
@@ -222,6 +229,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 
 // New builds an instance on an open database, applying migrations.
 func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
+	d, cfg = instrument(d, cfg)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -260,7 +268,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		return nil, err
 	}
 	_, movable := cfg.Clock.(jobs.Movable)
-	queue, err := jobs.NewQueue(d, jobs.QueueConfig{Clock: cfg.Clock, Movable: movable, Logger: cfg.Logger})
+	queue, err := jobs.NewQueue(d, jobs.QueueConfig{Clock: cfg.Clock, Movable: movable, Logger: cfg.Logger, Tracer: cfg.Tracer})
 	if err != nil {
 		return nil, err
 	}
@@ -335,6 +343,8 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		BodyLimit:    cfg.BodyLimit,
 		Ready:        d.Ping,
 		MetricsToken: cfg.MetricsToken,
+		AdminMetrics: cfg.AdminListener,
+		Tracer:       cfg.Tracer,
 		Native: native.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access, Audit: a.Audit,
 			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, AuthFailures: failures, Logger: cfg.Logger,
 			Sandbox: sandbox, Identity: a.Identity, Catalog: a.Catalog,

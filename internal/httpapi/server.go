@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/idcloudhost"
@@ -37,7 +38,14 @@ type Config struct {
 	Ready     func(ctx context.Context) error // database reachable
 	// MetricsToken, when set, is the bearer token /metrics requires;
 	// empty: /metrics answers loopback clients only.
-	MetricsToken    string
+	MetricsToken string
+	// AdminMetrics: /metrics is served on the admin listener (Admin), so
+	// the public one answers it 404, unless MetricsToken is set (then it
+	// stays here too, behind the token).
+	AdminMetrics bool
+	// Tracer, when set, gives every request an HTTP server span (nil: no
+	// tracing).
+	Tracer          trace.TracerProvider
 	Native          native.Deps
 	ImpossibleCloud impossiblecloud.Deps
 	IDCloudHost     idcloudhost.Deps
@@ -99,7 +107,9 @@ func New(cfg Config) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	mux.Handle("GET /metrics", protectMetrics(cfg.MetricsToken, promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
+	if !cfg.AdminMetrics || cfg.MetricsToken != "" {
+		mux.Handle("GET /metrics", protectMetrics(cfg.MetricsToken, promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeAnyError(w, r, errs.New(errs.KindNotFound, "no such route: "+r.Method+" "+r.URL.Path))
 	})
@@ -135,6 +145,7 @@ func New(cfg Config) http.Handler {
 	metrics := middleware.NewMetrics(cfg.Registry)
 	return middleware.Chain(mux,
 		middleware.RequestID,
+		middleware.Trace(cfg.Tracer, route),
 		middleware.AccessLog(cfg.Logger, route),
 		metrics.Middleware(route),
 		middleware.Recover(cfg.Logger, writeAnyError),
