@@ -456,7 +456,7 @@ func (a *App) StartWorkers(ctx context.Context, grace time.Duration) (stop func(
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 		defer cancel()
 		if err := a.Queue.Stop(sctx); err != nil {
-			a.cfg.Logger.Warn("job workers did not stop in time", "err", err)
+			a.cfg.Logger.WarnContext(ctx, "job workers did not stop in time", "err", err)
 		}
 	}, nil
 }
@@ -490,7 +490,7 @@ func (a *App) timed() []jobs.Timed {
 		{Name: "reseller-charges", Run: func(ctx context.Context, at time.Time) error {
 			n, err := a.Orders.ChargeDue(ctx, at)
 			if n > 0 {
-				a.cfg.Logger.Debug("charged reseller orders", "days", n, "at", at)
+				a.cfg.Logger.DebugContext(ctx, "charged reseller orders", "days", n, "at", at)
 			}
 			return err
 		}},
@@ -500,7 +500,7 @@ func (a *App) timed() []jobs.Timed {
 		{Name: "issue-invoices", After: []string{"meter-resources", "meter-object-storage"}, Run: func(ctx context.Context, at time.Time) error {
 			n, err := a.Billing.IssueInvoices(ctx, at)
 			if n > 0 {
-				a.cfg.Logger.Info("issued invoices", "count", n, "at", at)
+				a.cfg.Logger.InfoContext(ctx, "issued invoices", "count", n, "at", at)
 			}
 			return err
 		}},
@@ -518,7 +518,7 @@ func (a *App) timed() []jobs.Timed {
 		{Name: "dunning", Run: func(ctx context.Context, at time.Time) error {
 			frozen, lifted, err := a.Billing.Dunning(ctx, at)
 			if frozen+lifted > 0 {
-				a.cfg.Logger.Info("dunning", "frozen", frozen, "lifted", lifted, "at", at)
+				a.cfg.Logger.InfoContext(ctx, "dunning", "frozen", frozen, "lifted", lifted, "at", at)
 			}
 			return err
 		}},
@@ -535,7 +535,7 @@ func (a *App) timed() []jobs.Timed {
 		{Name: "purge-storage-accounts", Run: func(ctx context.Context, _ time.Time) error {
 			n, err := a.Objstore.PurgeDue(ctx)
 			if n > 0 {
-				a.cfg.Logger.Info("deleted storage accounts whose deletion came due", "count", n)
+				a.cfg.Logger.InfoContext(ctx, "deleted storage accounts whose deletion came due", "count", n)
 			}
 			return err
 		}},

@@ -134,9 +134,9 @@ func (s *Service) enqueueTx(ctx context.Context, tx Queries, uuid, op string) er
 
 // logStep logs the failure of a step a request ran itself: the job retries
 // it, but the cause would otherwise be lost.
-func (s *Service) logStep(err error, uuid, step string) {
+func (s *Service) logStep(ctx context.Context, err error, uuid, step string) {
 	if err != nil {
-		s.cfg.Logger.Warn("service package step failed; the job retries it", "package", uuid, "step", step, "err", err)
+		s.cfg.Logger.WarnContext(ctx, "service package step failed; the job retries it", "package", uuid, "step", step, "err", err)
 	}
 }
 
@@ -535,7 +535,7 @@ func (s *Service) Create(ctx context.Context, a actor.Actor, in CreateInput) (Pa
 	}
 	if s.inline() {
 		// A failure leaves the package in "error" for the job to retry.
-		s.logStep(s.stepCreate(ctx, uuid), uuid, "create")
+		s.logStep(ctx, s.stepCreate(ctx, uuid), uuid, "create")
 	}
 	return s.reread(ctx, uuid)
 }
@@ -649,7 +649,7 @@ func (s *Service) Delete(ctx context.Context, a actor.Actor, location, uuid stri
 	}
 	if run && s.inline() {
 		// A failure leaves the package "deleting" for the job to retry.
-		s.logStep(s.stepDelete(ctx, id), id, "delete")
+		s.logStep(ctx, s.stepDelete(ctx, id), id, "delete")
 	}
 	return s.reread(ctx, id)
 }
@@ -721,7 +721,7 @@ func (s *Service) changeWhitelist(ctx context.Context, a actor.Actor, location, 
 	}
 	if changed && s.inline() {
 		// A failure is retried by the job; the list is the truth.
-		s.logStep(s.stepWhitelist(ctx, id), id, "whitelist")
+		s.logStep(ctx, s.stepWhitelist(ctx, id), id, "whitelist")
 	}
 	return list, nil
 }

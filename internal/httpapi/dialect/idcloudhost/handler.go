@@ -328,7 +328,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := problem.Status(errs.KindOf(err))
 	reqID := middleware.RequestIDFrom(r.Context())
 	if status >= 500 && s.log != nil {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "request_id", reqID, "err", err)
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "request_id", reqID, "err", err)
 	}
 	msg := problem.Message(err, reqID)
 	if status == http.StatusForbidden {

@@ -105,7 +105,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	status := problem.Status(errs.KindOf(err))
 	if status >= 500 {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path,
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path,
 			"request_id", middleware.RequestIDFrom(r.Context()), "err", err)
 	}
 	writeJSON(w, status, icapi.ErrorResponse{Message: problem.Message(err, middleware.RequestIDFrom(r.Context()))})

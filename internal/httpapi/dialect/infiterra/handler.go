@@ -206,7 +206,7 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log.Error("infiterra: panic", "method", r.Method, "path", r.URL.Path,
+			s.log.ErrorContext(r.Context(), "infiterra: panic", "method", r.Method, "path", r.URL.Path,
 				"request_id", middleware.RequestIDFrom(r.Context()), "panic", fmt.Sprint(v))
 			writeJSON(w, http.StatusInternalServerError, internalError())
 		}
@@ -232,12 +232,12 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.failures.Record(r, err)
 		if errs.KindOf(err) == errs.KindUnauthenticated {
-			s.log.Info("infiterra: authorization denied", "path", r.URL.Path, "app_id", r.Header.Get(HeaderApplicationID),
+			s.log.InfoContext(r.Context(), "infiterra: authorization denied", "path", r.URL.Path, "app_id", r.Header.Get(HeaderApplicationID),
 				"track_id", r.Header.Get(HeaderTrackID), "err", err)
 			writeJSON(w, http.StatusUnauthorized, message{MessageDenied})
 			return
 		}
-		s.log.Error("infiterra: authenticate", "path", r.URL.Path, "request_id", middleware.RequestIDFrom(ctx), "err", err)
+		s.log.ErrorContext(ctx, "infiterra: authenticate", "path", r.URL.Path, "request_id", middleware.RequestIDFrom(ctx), "err", err)
 		writeJSON(w, http.StatusInternalServerError, internalError())
 		return
 	}
@@ -269,7 +269,7 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Log(ctx, level, "infiterra call", append([]any{"route", r.Method + " " + rt.path, "app_id", inst.AppID,
 		"track_id", c.TrackID, "request_id", middleware.RequestIDFrom(ctx), "status", status}, outcome(v)...)...)
-	s.log.Debug("infiterra exchange", "route", rt.path, "track_id", c.TrackID, "request", string(in.body), "response", v)
+	s.log.DebugContext(r.Context(), "infiterra exchange", "route", rt.path, "track_id", c.TrackID, "request", string(in.body), "response", v)
 	writeJSON(w, status, v)
 }
 

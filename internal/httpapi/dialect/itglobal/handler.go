@@ -198,7 +198,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := problem.Status(kind)
 	reqID := middleware.RequestIDFrom(r.Context())
 	if status >= 500 && s.log != nil {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "request_id", reqID, "err", err)
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "request_id", reqID, "err", err)
 	}
 	d := errorDetail{Code: codes[kind], Message: problem.Message(err, reqID)}
 	if d.Code == "" {
