@@ -172,8 +172,8 @@ func (d *DB) tx(ctx context.Context, fn func(Querier) error, misses *[]string) (
 		}
 	}()
 	c := conv{q: tx, d: d.dialect, pool: d.write, tx: tx, stmts: d.stmts, misses: misses, tr: d.tr}
-	if d.tr != nil {
-		c.span = trace.SpanFromContext(ctx) // Tx's span: the statements' parent
+	if sp := trace.SpanFromContext(ctx); d.tr != nil && sp.SpanContext().IsValid() {
+		c.span = sp // Tx's span: the statements' parent
 	}
 	if err = fn(c); err != nil {
 		return err

@@ -28,6 +28,12 @@ func TestTraced(t *testing.T) {
 		if _, err := d.Write().ExecContext(bg, `CREATE TABLE traced (k TEXT PRIMARY KEY)`); err != nil {
 			t.Fatal(err)
 		}
+		if err := d.Tx(bg, func(q db.Querier) error {
+			_, err := q.ExecContext(bg, `INSERT INTO traced (k) VALUES ($1)`, "untraced")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
 		if n := len(exp.GetSpans()); n != 0 {
 			t.Fatalf("%d spans without a caller's span", n)
 		}
