@@ -20,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/trellis-cloud/trellis/internal/access"
 	"github.com/trellis-cloud/trellis/internal/actor"
@@ -122,6 +123,12 @@ type Config struct {
 	// native API (POST /api/v1/sandbox/clock); the periodic work catches up
 	// hour by hour. With no Clock given, a sandbox runs on clock.Sandbox.
 	Sandbox bool
+	// AdminListener: /metrics is served by AdminHandler on the operator's
+	// listener, not by Handler (unless MetricsToken is set).
+	AdminListener bool
+	// Tracer, when set, makes spans of HTTP requests, database
+	// transactions and statements, and jobs (telemetry.FromEnv); nil: none.
+	Tracer trace.TracerProvider
 }
 
 // App is an assembled Trellis instance.
@@ -222,6 +229,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 
 // New builds an instance on an open database, applying migrations.
 func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
+	d, cfg = instrument(d, cfg)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -260,7 +268,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		return nil, err
 	}
 	_, movable := cfg.Clock.(jobs.Movable)
-	queue, err := jobs.NewQueue(d, jobs.QueueConfig{Clock: cfg.Clock, Movable: movable, Logger: cfg.Logger})
+	queue, err := jobs.NewQueue(d, jobs.QueueConfig{Clock: cfg.Clock, Movable: movable, Logger: cfg.Logger, Tracer: cfg.Tracer})
 	if err != nil {
 		return nil, err
 	}
@@ -335,6 +343,8 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		BodyLimit:    cfg.BodyLimit,
 		Ready:        d.Ping,
 		MetricsToken: cfg.MetricsToken,
+		AdminMetrics: cfg.AdminListener,
+		Tracer:       cfg.Tracer,
 		Native: native.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access, Audit: a.Audit,
 			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, AuthFailures: failures, Logger: cfg.Logger,
 			Sandbox: sandbox, Identity: a.Identity, Catalog: a.Catalog,
@@ -446,7 +456,7 @@ func (a *App) StartWorkers(ctx context.Context, grace time.Duration) (stop func(
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 		defer cancel()
 		if err := a.Queue.Stop(sctx); err != nil {
-			a.cfg.Logger.Warn("job workers did not stop in time", "err", err)
+			a.cfg.Logger.WarnContext(ctx, "job workers did not stop in time", "err", err)
 		}
 	}, nil
 }
@@ -480,7 +490,7 @@ func (a *App) timed() []jobs.Timed {
 		{Name: "reseller-charges", Run: func(ctx context.Context, at time.Time) error {
 			n, err := a.Orders.ChargeDue(ctx, at)
 			if n > 0 {
-				a.cfg.Logger.Debug("charged reseller orders", "days", n, "at", at)
+				a.cfg.Logger.DebugContext(ctx, "charged reseller orders", "days", n, "at", at)
 			}
 			return err
 		}},
@@ -490,7 +500,7 @@ func (a *App) timed() []jobs.Timed {
 		{Name: "issue-invoices", After: []string{"meter-resources", "meter-object-storage"}, Run: func(ctx context.Context, at time.Time) error {
 			n, err := a.Billing.IssueInvoices(ctx, at)
 			if n > 0 {
-				a.cfg.Logger.Info("issued invoices", "count", n, "at", at)
+				a.cfg.Logger.InfoContext(ctx, "issued invoices", "count", n, "at", at)
 			}
 			return err
 		}},
@@ -508,7 +518,7 @@ func (a *App) timed() []jobs.Timed {
 		{Name: "dunning", Run: func(ctx context.Context, at time.Time) error {
 			frozen, lifted, err := a.Billing.Dunning(ctx, at)
 			if frozen+lifted > 0 {
-				a.cfg.Logger.Info("dunning", "frozen", frozen, "lifted", lifted, "at", at)
+				a.cfg.Logger.InfoContext(ctx, "dunning", "frozen", frozen, "lifted", lifted, "at", at)
 			}
 			return err
 		}},
@@ -525,7 +535,7 @@ func (a *App) timed() []jobs.Timed {
 		{Name: "purge-storage-accounts", Run: func(ctx context.Context, _ time.Time) error {
 			n, err := a.Objstore.PurgeDue(ctx)
 			if n > 0 {
-				a.cfg.Logger.Info("deleted storage accounts whose deletion came due", "count", n)
+				a.cfg.Logger.InfoContext(ctx, "deleted storage accounts whose deletion came due", "count", n)
 			}
 			return err
 		}},

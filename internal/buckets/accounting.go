@@ -130,7 +130,7 @@ func (s *Service) DropBucket(ctx context.Context, name string) error {
 		if b.Stored() != 0 || b.NumObjects != 0 {
 			// The S3 server found it empty; the counters disagree. Zero them
 			// so the principal's total follows, and say so.
-			s.log.Warn("deleted bucket had non-zero counters; zeroed", "bucket", b.Name,
+			s.log.WarnContext(ctx, "deleted bucket had non-zero counters; zeroed", "bucket", b.Name,
 				"size_bytes", b.SizeBytes, "num_objects", b.NumObjects, "parts_bytes", b.PartsBytes)
 			if err := s.applyTx(ctx, tx, b, Change{Objects: -b.NumObjects, ObjectBytes: -b.SizeBytes, PartBytes: -b.PartsBytes}, 0, now); err != nil {
 				return err

@@ -76,7 +76,7 @@ func (s *Service) CreateBucket(ctx context.Context, a actor.Actor, u objstore.Us
 	// it cannot, the row goes, so both paths stay one object.
 	if err := prov.CreateBucket(ctx, name, p.ID); err != nil {
 		if uerr := s.UnregisterBucket(ctx, name); uerr != nil {
-			s.log.Error("bucket registration left behind", "bucket", name, "err", uerr)
+			s.log.ErrorContext(ctx, "bucket registration left behind", "bucket", name, "err", uerr)
 		}
 		return Bucket{}, err
 	}

@@ -52,7 +52,7 @@ func (s *Service) MeterHours(ctx context.Context, at time.Time) error {
 			return err
 		}
 		if s.recorder.Closed(h, at) {
-			s.log.Error("object storage hour closed before it was metered; it is not billed", "hour", h.Format(time.RFC3339))
+			s.log.ErrorContext(ctx, "object storage hour closed before it was metered; it is not billed", "hour", h.Format(time.RFC3339))
 		} else if err := s.meterHour(ctx, h); err != nil {
 			return fmt.Errorf("meter object storage %s: %w", h.Format(time.RFC3339), err)
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/reseller"
 	"github.com/trellis-cloud/trellis/internal/s3gw"
 	"github.com/trellis-cloud/trellis/internal/store/migrations"
+	"github.com/trellis-cloud/trellis/internal/telemetry"
 	"github.com/trellis-cloud/trellis/internal/tenancy"
 )
 
@@ -78,6 +79,8 @@ type ServeCmd struct {
 	BodyLimit     int64         `name:"body-limit" env:"TRELLIS_BODY_LIMIT" default:"1048576" help:"Largest request body in bytes (413 beyond)."`
 	JobEvery      time.Duration `name:"job-interval" env:"TRELLIS_JOB_INTERVAL" default:"1m" help:"How often the periodic work runs (metering, invoice run, auto-pay, dunning, recurring top-up, reseller daily charges, due storage-account deletions, old idempotency keys)."`
 	LogLevel      string        `name:"log-level" env:"TRELLIS_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level."`
+	LogFormat     string        `name:"log-format" env:"TRELLIS_LOG_FORMAT" default:"text" enum:"text,json" help:"Log line format: text (key=value) or json (one object a line). Every line logged while serving a request carries its request_id (and trace_id when tracing)."`
+	AdminHTTP     string        `name:"admin-http" env:"TRELLIS_ADMIN_HTTP" help:"Serve the operator's endpoints on this address: pprof (/debug/pprof/) and /metrics, which then leaves the public listener unless --metrics-token is set. No authentication: bind it to an address only operators reach, e.g. 127.0.0.1:6060. Off by default."`
 	SecretKey     string        `name:"secret-key" env:"TRELLIS_SECRET_KEY" help:"64 hex digits sealing stored secrets (managed database passwords); default: <data-dir>/secret.key, created on first start. Nodes sharing a database must share it."`
 	Delay         time.Duration `name:"provider-delay" env:"TRELLIS_PROVIDER_DELAY" default:"0s" help:"How long each step of the built-in sim provider takes (0: done before the request answers)."`
 	PublicURL     string        `name:"public-url" env:"TRELLIS_PUBLIC_URL" help:"The URL clients reach the HTTP API at, for links in e-mails (default: http://<--http>)."`
@@ -92,8 +95,22 @@ func (c *ServeCmd) Run(g *Globals) error {
 	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(g.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := newLogger(g.Stderr, c.LogFormat, level)
+	// Tracing is off unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+	tracing, err := telemetry.FromEnv(g.Ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(g.Ctx), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(sctx); err != nil {
+			logger.Warn("flushing the last spans", "err", err)
+		}
+	}()
 	cfg := c.config()
+	cfg.Tracer = tracing.Provider
+	cfg.AdminListener = c.AdminHTTP != ""
 	cfg.Logger, cfg.RateLimit, cfg.RateBurst, cfg.BodyLimit, cfg.JobEvery = logger, c.RateLimit, c.RateBurst, c.BodyLimit, c.JobEvery
 	cfg.AuthFailureRate, cfg.AuthFailureBurst = c.AuthFailRate, c.AuthFailBurst
 	cfg.MetricsToken = c.MetricsToken
@@ -108,6 +125,9 @@ func (c *ServeCmd) Run(g *Globals) error {
 		return err // names the flag
 	}
 	cfg.ResellerMonthlyLimit = &limit
+	if tracing.Endpoint != "" {
+		logger.Info("tracing", "otlp_endpoint", tracing.Endpoint)
+	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + c.HTTP
 	}
@@ -182,7 +202,31 @@ func (c *ServeCmd) Run(g *Globals) error {
 		extra = append(extra, app.Listener{Name: "idcloudhost", Listener: l, Handler: a.IDCloudHostHandler()})
 		fmt.Fprintf(g.Stdout, "  idcloudhost API: http://%s/v1/\n", l.Addr())
 	}
+	if c.AdminHTTP != "" {
+		l, err := net.Listen("tcp", c.AdminHTTP)
+		if err != nil {
+			_ = ln.Close()
+			for _, x := range extra {
+				_ = x.Listener.Close()
+			}
+			return fmt.Errorf("--admin-http: %w", err)
+		}
+		extra = append(extra, app.Listener{Name: "admin", Listener: l, Handler: a.AdminHandler()})
+		fmt.Fprintf(g.Stdout, "  admin: http://%s/debug/pprof/ http://%s/metrics\n", l.Addr(), l.Addr())
+	}
 	return a.Serve(g.Ctx, ln, c.Grace, extra...)
+}
+
+// newLogger returns serve's logger: text or JSON lines at level, each
+// carrying the attributes of the context it is logged with (the request
+// id, the trace).
+func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if format == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return slog.New(telemetry.LogHandler(h))
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -90,7 +90,7 @@ func (s *Service) diskByUUID(ctx context.Context, uuid string) (Disk, error) {
 func (s *Service) afterDiskStep(ctx context.Context, uuid string, seq int64) (Disk, error) {
 	if s.inline() {
 		if err := s.runDiskStep(ctx, uuid, seq); err != nil {
-			s.log.Warn("compute disk step failed; the job retries it", "disk", uuid, "err", err)
+			s.log.WarnContext(ctx, "compute disk step failed; the job retries it", "disk", uuid, "err", err)
 		}
 	}
 	return s.diskByUUID(ctx, uuid)

@@ -303,7 +303,7 @@ func (s *Service) Clone(ctx context.Context, a actor.Actor, location, uuid, name
 func (s *Service) afterVMStep(ctx context.Context, uuid string, seq int64) (VM, error) {
 	if s.inline() {
 		if err := s.runVMStep(ctx, uuid, seq); err != nil {
-			s.log.Warn("compute step failed; the job retries it", "vm", uuid, "err", err)
+			s.log.WarnContext(ctx, "compute step failed; the job retries it", "vm", uuid, "err", err)
 		}
 	}
 	return s.vmByUUID(ctx, uuid)

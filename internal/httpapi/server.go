@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/idcloudhost"
@@ -36,7 +37,14 @@ type Config struct {
 	Ready     func(ctx context.Context) error // database reachable
 	// MetricsToken, when set, is the bearer token /metrics requires;
 	// empty: /metrics answers loopback clients only.
-	MetricsToken    string
+	MetricsToken string
+	// AdminMetrics: /metrics is served on the admin listener (Admin), so
+	// the public one answers it 404, unless MetricsToken is set (then it
+	// stays here too, behind the token).
+	AdminMetrics bool
+	// Tracer, when set, gives every request an HTTP server span (nil: no
+	// tracing).
+	Tracer          trace.TracerProvider
 	Native          native.Deps
 	ImpossibleCloud impossiblecloud.Deps
 	IDCloudHost     idcloudhost.Deps
@@ -95,13 +103,15 @@ func New(cfg Config) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := cfg.Ready(ctx); err != nil {
-			cfg.Logger.Warn("not ready", "err", err)
+			cfg.Logger.WarnContext(r.Context(), "not ready", "err", err)
 			jsonFormat.JSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": "database unreachable"})
 			return
 		}
 		jsonFormat.JSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	mux.Handle("GET /metrics", protectMetrics(cfg.MetricsToken, promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
+	if !cfg.AdminMetrics || cfg.MetricsToken != "" {
+		mux.Handle("GET /metrics", protectMetrics(cfg.MetricsToken, promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeAnyError(w, r, errs.New(errs.KindNotFound, "no such route: "+r.Method+" "+r.URL.Path))
 	})
@@ -137,6 +147,7 @@ func New(cfg Config) http.Handler {
 	metrics := middleware.NewMetrics(cfg.Registry)
 	return middleware.Chain(mux,
 		middleware.RequestID,
+		middleware.Trace(cfg.Tracer, route),
 		middleware.AccessLog(cfg.Logger, route),
 		metrics.Middleware(route),
 		middleware.Recover(cfg.Logger, writeAnyError),

@@ -32,9 +32,9 @@ func Run(ctx context.Context, logger *slog.Logger, jobs []Job) {
 			for {
 				start := time.Now()
 				if err := j.Run(ctx); err != nil && ctx.Err() == nil {
-					logger.Error("job failed", "job", j.Name, "err", err)
+					logger.ErrorContext(ctx, "job failed", "job", j.Name, "err", err)
 				} else {
-					logger.Debug("job ran", "job", j.Name, "took", time.Since(start))
+					logger.DebugContext(ctx, "job ran", "job", j.Name, "took", time.Since(start))
 				}
 				select {
 				case <-ctx.Done():

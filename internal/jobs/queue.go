@@ -13,6 +13,9 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
+	"github.com/riverqueue/rivercontrib/otelriver"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/store/db"
@@ -52,6 +55,11 @@ type QueueConfig struct {
 	// poll).
 	PollInterval time.Duration
 	Logger       *slog.Logger
+	// Tracer, when set, gives every job run a span ("river.work/<kind>",
+	// with the kind, attempt and queue as attributes) and every insert one
+	// ("river.insert_many"); a job carries its inserter's trace context
+	// and its work span links to it. nil: no spans.
+	Tracer trace.TracerProvider
 }
 
 // Queue is the durable job queue (River) on Trellis's database: jobs are
@@ -111,6 +119,15 @@ func NewQueue(d *db.DB, cfg QueueConfig) (*Queue, error) {
 		// Jobs are keyed by the resource they act on: a job that failed
 		// every attempt is kept for a week so an operator can see why.
 		DiscardedJobRetentionPeriod: 7 * 24 * time.Hour,
+	}
+	if cfg.Tracer != nil {
+		rc.Middleware = []rivertype.Middleware{otelriver.NewMiddleware(&otelriver.MiddlewareConfig{
+			TracerProvider: cfg.Tracer,
+			// Prometheus measures jobs; never the global meter.
+			MeterProvider:               metricnoop.NewMeterProvider(),
+			EnableTracePropagation:      true,
+			EnableWorkSpanJobKindSuffix: true,
+		})}
 	}
 	if cfg.Movable {
 		rc.Test.Time = timeGen{clock: cfg.Clock}

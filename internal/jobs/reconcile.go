@@ -66,7 +66,7 @@ func (q *Queue) Reconcile(ctx context.Context, at time.Time, pending PendingList
 		}
 		live[key] = true
 		n++
-		q.cfg.Logger.Warn("re-enqueued the step of a resource stuck in a transitional state", "job", key)
+		q.cfg.Logger.WarnContext(ctx, "re-enqueued the step of a resource stuck in a transitional state", "job", key)
 	}
 	return n, failed
 }

@@ -144,7 +144,7 @@ func (m *SegmentMeter) MeterSegments(ctx context.Context, at time.Time) (int, er
 			return n, err
 		}
 		if m.hourly.Closed(h, at) {
-			m.log.Error("usage hour closed before it was metered; its resource usage is not billed",
+			m.log.ErrorContext(ctx, "usage hour closed before it was metered; its resource usage is not billed",
 				"hour", h.Format(time.RFC3339))
 		} else if err := m.meterHour(ctx, h); err != nil {
 			return n, fmt.Errorf("meter %s: %w", h.Format(time.RFC3339), err)
@@ -188,7 +188,7 @@ func (m *SegmentMeter) meterHour(ctx context.Context, h time.Time) error {
 			// A configuration the policy cannot price (e.g. a price
 			// removed by a later version) must not block every other
 			// resource's hour.
-			m.log.Error("usage segment cannot be priced; not billed", "resource", s.ResourceID, "meter", s.Meter,
+			m.log.ErrorContext(ctx, "usage segment cannot be priced; not billed", "resource", s.ResourceID, "meter", s.Meter,
 				"hour", h.Format(time.RFC3339), "err", err)
 			continue
 		}

@@ -239,7 +239,7 @@ func newRule(lbUUID string, r RuleInput, now time.Time) Rule {
 // balancer as stored.
 func (s *Service) afterLBChange(ctx context.Context, lb LoadBalancer) (LoadBalancer, error) {
 	if s.inline() {
-		s.logStep(s.RunLBStep(ctx, LBStep{LBUUID: lb.UUID, Op: OpApply}), "load_balancer", lb.UUID, OpApply)
+		s.logStep(ctx, s.RunLBStep(ctx, LBStep{LBUUID: lb.UUID, Op: OpApply}), "load_balancer", lb.UUID, OpApply)
 	}
 	return s.store.GetLB(ctx, lb.OrgID, lb.UUID)
 }
@@ -322,7 +322,7 @@ func (s *Service) DeleteLB(ctx context.Context, a actor.Actor, location, uuid st
 		return s.deleteLBTx(ctx, tx, a, lb)
 	})
 	if err == nil && s.inline() {
-		s.logStep(s.RunLBStep(ctx, LBStep{LBUUID: lbUUID, Op: OpDelete}), "load_balancer", lbUUID, OpDelete)
+		s.logStep(ctx, s.RunLBStep(ctx, LBStep{LBUUID: lbUUID, Op: OpDelete}), "load_balancer", lbUUID, OpDelete)
 	}
 	return err
 }

@@ -155,9 +155,9 @@ func (s *Service) enqueue(ctx context.Context, tx Queries, args jobs.Args, inlin
 
 // logStep logs the failure of a step a request ran itself: the job retries
 // it, but the cause would otherwise be lost.
-func (s *Service) logStep(err error, kind, uuid, op string) {
+func (s *Service) logStep(ctx context.Context, err error, kind, uuid, op string) {
 	if err != nil {
-		s.cfg.Logger.Warn("network step failed; the job retries it", kind, uuid, "step", op, "err", err)
+		s.cfg.Logger.WarnContext(ctx, "network step failed; the job retries it", kind, uuid, "step", op, "err", err)
 	}
 }
 
@@ -285,7 +285,7 @@ func (s *Service) LoadDemoNetwork(ctx context.Context, a actor.Actor, location, 
 // as stored.
 func (s *Service) afterNetworkCreate(ctx context.Context, n Network) (Network, error) {
 	if s.inline() {
-		s.logStep(s.RunNetworkStep(ctx, NetworkStep{NetworkUUID: n.UUID, Op: OpCreate}), "network", n.UUID, OpCreate)
+		s.logStep(ctx, s.RunNetworkStep(ctx, NetworkStep{NetworkUUID: n.UUID, Op: OpCreate}), "network", n.UUID, OpCreate)
 	}
 	return s.store.GetNetwork(ctx, n.OrgID, n.UUID)
 }
@@ -392,7 +392,7 @@ func (s *Service) DeleteNetwork(ctx context.Context, a actor.Actor, location, uu
 		return s.enqueue(ctx, tx, NetworkStep{NetworkUUID: n.UUID, Op: OpDelete}, s.inline())
 	})
 	if err == nil && s.inline() {
-		s.logStep(s.RunNetworkStep(ctx, NetworkStep{NetworkUUID: uuid, Op: OpDelete}), "network", uuid, OpDelete)
+		s.logStep(ctx, s.RunNetworkStep(ctx, NetworkStep{NetworkUUID: uuid, Op: OpDelete}), "network", uuid, OpDelete)
 	}
 	return err
 }

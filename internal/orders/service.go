@@ -355,7 +355,7 @@ func (s *Service) create(ctx context.Context, a actor.Actor, projectID int64, d 
 	}
 	if s.inline() {
 		// A failure leaves the order in Error for the job to retry.
-		s.logStep(s.stepCreate(ctx, id), id, OpCreate)
+		s.logStep(ctx, s.stepCreate(ctx, id), id, OpCreate)
 	}
 	return s.store.GetResellerOrder(ctx, "/", id)
 }
@@ -501,7 +501,7 @@ func (s *Service) DeleteOrder(ctx context.Context, a actor.Actor, id int64) (Ord
 		return Order{}, err
 	}
 	if run && s.inline() {
-		s.logStep(s.stepDelete(ctx, id), id, OpDelete)
+		s.logStep(ctx, s.stepDelete(ctx, id), id, OpDelete)
 	}
 	return s.store.GetResellerOrder(ctx, "/", id)
 }
@@ -535,9 +535,9 @@ func (s *Service) inline() bool { return s.provider.Delay() <= 0 }
 
 // logStep logs the failure of a step a request ran itself: the job retries
 // it, but the cause would otherwise be lost.
-func (s *Service) logStep(err error, id int64, op string) {
+func (s *Service) logStep(ctx context.Context, err error, id int64, op string) {
 	if err != nil {
-		s.cfg.Logger.Warn("order step failed; the job retries it", "order", id, "step", op, "err", err)
+		s.cfg.Logger.WarnContext(ctx, "order step failed; the job retries it", "order", id, "step", op, "err", err)
 	}
 }
 

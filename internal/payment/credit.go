@@ -154,7 +154,7 @@ func (s *Service) AutoPayIssued(ctx context.Context, at time.Time) (int, error) 
 			n++
 		}
 		if err != nil && !errs.Is(err, errs.KindPaymentDeclined) {
-			s.cfg.Logger.Warn("auto-pay failed", "invoice", id, "err", err)
+			s.cfg.Logger.WarnContext(ctx, "auto-pay failed", "invoice", id, "err", err)
 			failed = append(failed, fmt.Errorf("payment: auto-pay of invoice %d: %w", id, err))
 		}
 	}
@@ -189,7 +189,7 @@ func (s *Service) RecurringTopUp(ctx context.Context, at time.Time) (int, error)
 			n++
 		}
 		if err != nil {
-			s.cfg.Logger.Warn("recurring top-up failed", "billing_account", acct.ID, "err", err)
+			s.cfg.Logger.WarnContext(ctx, "recurring top-up failed", "billing_account", acct.ID, "err", err)
 			failed = append(failed, fmt.Errorf("payment: recurring top-up of account %d: %w", acct.ID, err))
 		}
 	}
@@ -438,7 +438,7 @@ func (s *Service) ResolvePending(ctx context.Context, at time.Time) (int, error)
 	for _, c := range list {
 		c, err := s.drive(ctx, c)
 		if err != nil {
-			s.cfg.Logger.Warn("pending charge not resolved", "charge", c.ID, "err", err)
+			s.cfg.Logger.WarnContext(ctx, "pending charge not resolved", "charge", c.ID, "err", err)
 			failed = append(failed, fmt.Errorf("payment: charge %d: %w", c.ID, err))
 			continue
 		}

@@ -40,9 +40,9 @@ func (s *Service) enqueueTx(ctx context.Context, tx Queries, uuid, op string) er
 
 // logStep logs the failure of a step a request ran itself: the job retries
 // it, but the cause would otherwise be lost.
-func (s *Service) logStep(err error, uuid, step string) {
+func (s *Service) logStep(ctx context.Context, err error, uuid, step string) {
 	if err != nil {
-		s.cfg.Logger.Warn("service package step failed; the job retries it", "package", uuid, "step", step, "err", err)
+		s.cfg.Logger.WarnContext(ctx, "service package step failed; the job retries it", "package", uuid, "step", step, "err", err)
 	}
 }
 

@@ -76,7 +76,7 @@ func (s *Service) changeWhitelist(ctx context.Context, a actor.Actor, location, 
 	}
 	if changed && s.inline() {
 		// A failure is retried by the job; the list is the truth.
-		s.logStep(s.stepWhitelist(ctx, id), id, "whitelist")
+		s.logStep(ctx, s.stepWhitelist(ctx, id), id, "whitelist")
 	}
 	return list, nil
 }

@@ -91,7 +91,7 @@ func (s *Service) Create(ctx context.Context, a actor.Actor, in CreateInput) (Pa
 	}
 	if s.inline() {
 		// A failure leaves the package in "error" for the job to retry.
-		s.logStep(s.stepCreate(ctx, uuid), uuid, "create")
+		s.logStep(ctx, s.stepCreate(ctx, uuid), uuid, "create")
 	}
 	return s.reread(ctx, uuid)
 }
@@ -205,7 +205,7 @@ func (s *Service) Delete(ctx context.Context, a actor.Actor, location, uuid stri
 	}
 	if run && s.inline() {
 		// A failure leaves the package "deleting" for the job to retry.
-		s.logStep(s.stepDelete(ctx, id), id, "delete")
+		s.logStep(ctx, s.stepDelete(ctx, id), id, "delete")
 	}
 	return s.reread(ctx, id)
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"net/http"
+
+	"github.com/trellis-cloud/trellis/internal/telemetry"
 )
 
 // HeaderRequestID is the request and response header carrying the id.
@@ -15,7 +18,8 @@ type requestIDKey struct{}
 // RequestID gives every request an id: the caller's X-Request-Id when it is
 // a safe token (1–128 chars of [A-Za-z0-9._-], so it can go into logs and
 // headers verbatim), otherwise a fresh random one. The id is stored in the
-// context (see RequestIDFrom) and echoed in the X-Request-Id response header.
+// context (see RequestIDFrom), in the context's log attributes
+// (telemetry.WithLogAttrs), and echoed in the X-Request-Id response header.
 func RequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(HeaderRequestID)
@@ -23,7 +27,11 @@ func RequestID(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set(HeaderRequestID, id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+		// Every line logged with the request's context names it (through
+		// telemetry.LogHandler), a domain service's too.
+		ctx = telemetry.WithLogAttrs(ctx, slog.String("request_id", id))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/trellis-cloud/trellis/internal/errs"
 )
 
@@ -47,6 +50,7 @@ type DB struct {
 	dialect Dialect
 	retries int
 	stmts   *stmtCache // nil: statements are not cached
+	tr      *tracer    // nil: no spans (see Traced)
 }
 
 // New wraps the pools. read may equal write.
@@ -69,10 +73,14 @@ func (d *DB) Writer() *sql.DB { return d.write }
 func (d *DB) Reader() *sql.DB { return d.read }
 
 // Read returns a Querier for reads outside a transaction.
-func (d *DB) Read() Querier { return conv{q: d.read, d: d.dialect, pool: d.read, stmts: d.stmts} }
+func (d *DB) Read() Querier {
+	return conv{q: d.read, d: d.dialect, pool: d.read, stmts: d.stmts, tr: d.tr}
+}
 
 // Write returns a Querier for single-statement writes outside a transaction.
-func (d *DB) Write() Querier { return conv{q: d.write, d: d.dialect, pool: d.write, stmts: d.stmts} }
+func (d *DB) Write() Querier {
+	return conv{q: d.write, d: d.dialect, pool: d.write, stmts: d.stmts, tr: d.tr}
+}
 
 // Ping checks the database is reachable.
 func (d *DB) Ping(ctx context.Context) error {
@@ -115,8 +123,9 @@ func (d *DB) MapTimeout(err error) error {
 // reports a transient conflict (busy, serialization failure, deadlock) the
 // whole function runs again, so fn must not have effects outside the
 // transaction.
-func (d *DB) Tx(ctx context.Context, fn func(Querier) error) error {
-	var err error
+func (d *DB) Tx(ctx context.Context, fn func(Querier) error) (err error) {
+	ctx, span := d.tr.startTx(ctx)
+	defer func() { end(span, err) }()
 	var misses []string
 	defer func() {
 		if d.stmts != nil {
@@ -132,6 +141,9 @@ func (d *DB) Tx(ctx context.Context, fn func(Querier) error) error {
 			// Timeouts are not retryable: one wait bounded by them is
 			// all a request gets.
 			return d.MapTimeout(err)
+		}
+		if span != nil {
+			span.AddEvent("retry", trace.WithAttributes(attribute.String("error", err.Error())))
 		}
 		// Back off a little, growing, so racing writers spread out.
 		delay := time.Duration(attempt+1) * 2 * time.Millisecond
@@ -159,7 +171,10 @@ func (d *DB) tx(ctx context.Context, fn func(Querier) error, misses *[]string) (
 			_ = tx.Rollback()
 		}
 	}()
-	c := conv{q: tx, d: d.dialect, pool: d.write, tx: tx, stmts: d.stmts, misses: misses}
+	c := conv{q: tx, d: d.dialect, pool: d.write, tx: tx, stmts: d.stmts, misses: misses, tr: d.tr}
+	if sp := trace.SpanFromContext(ctx); d.tr != nil && sp.SpanContext().IsValid() {
+		c.span = sp // Tx's span: the statements' parent
+	}
 	if err = fn(c); err != nil {
 		return err
 	}
@@ -182,6 +197,8 @@ type conv struct {
 	tx     *sql.Tx // the transaction q is, if any
 	stmts  *stmtCache
 	misses *[]string // in a transaction: queries not yet prepared
+	tr     *tracer
+	span   trace.Span // in a traced transaction: its span
 }
 
 // SQLTx returns the database/sql transaction behind a Querier that DB.Tx
@@ -226,7 +243,9 @@ func (c conv) stmt(ctx context.Context, query string) (*sql.Stmt, func()) {
 	return c.tx.StmtContext(ctx, st), release
 }
 
-func (c conv) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (c conv) ExecContext(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
+	ctx, span := c.tr.startStmt(ctx, c.span, query)
+	defer func() { end(span, err) }()
 	st, release := c.stmt(ctx, query)
 	defer release()
 	if st != nil {
@@ -235,7 +254,9 @@ func (c conv) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 	return c.q.ExecContext(ctx, query, c.args(args)...)
 }
 
-func (c conv) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (c conv) QueryContext(ctx context.Context, query string, args ...any) (rows *sql.Rows, err error) {
+	ctx, span := c.tr.startStmt(ctx, c.span, query)
+	defer func() { end(span, err) }()
 	// Rows keep their statement open on their own (database/sql closes an
 	// evicted statement only after its rows), so release may come first.
 	st, release := c.stmt(ctx, query)
@@ -246,7 +267,11 @@ func (c conv) QueryContext(ctx context.Context, query string, args ...any) (*sql
 	return c.q.QueryContext(ctx, query, c.args(args)...)
 }
 
-func (c conv) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+func (c conv) QueryRowContext(ctx context.Context, query string, args ...any) (row *sql.Row) {
+	ctx, span := c.tr.startStmt(ctx, c.span, query)
+	if span != nil {
+		defer func() { end(span, row.Err()) }()
+	}
 	st, release := c.stmt(ctx, query)
 	defer release()
 	if st != nil {

@@ -209,7 +209,7 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log.Error("infiterra: panic", "method", r.Method, "path", r.URL.Path,
+			s.log.ErrorContext(r.Context(), "infiterra: panic", "method", r.Method, "path", r.URL.Path,
 				"request_id", middleware.RequestIDFrom(r.Context()), "panic", fmt.Sprint(v))
 			format.JSON(w, http.StatusInternalServerError, internalError())
 		}
@@ -235,12 +235,12 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.failures.Record(r, err)
 		if errs.KindOf(err) == errs.KindUnauthenticated {
-			s.log.Info("infiterra: authorization denied", "path", r.URL.Path, "app_id", r.Header.Get(HeaderApplicationID),
+			s.log.InfoContext(r.Context(), "infiterra: authorization denied", "path", r.URL.Path, "app_id", r.Header.Get(HeaderApplicationID),
 				"track_id", r.Header.Get(HeaderTrackID), "err", err)
 			format.JSON(w, http.StatusUnauthorized, message{MessageDenied})
 			return
 		}
-		s.log.Error("infiterra: authenticate", "path", r.URL.Path, "request_id", middleware.RequestIDFrom(ctx), "err", err)
+		s.log.ErrorContext(ctx, "infiterra: authenticate", "path", r.URL.Path, "request_id", middleware.RequestIDFrom(ctx), "err", err)
 		format.JSON(w, http.StatusInternalServerError, internalError())
 		return
 	}
@@ -276,7 +276,7 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.log.Log(ctx, level, "infiterra call", attrs...)
-	s.log.Debug("infiterra exchange", "route", rt.path, "track_id", c.TrackID, "request", string(in.body), "response", v)
+	s.log.DebugContext(ctx, "infiterra exchange", "route", rt.path, "track_id", c.TrackID, "request", string(in.body), "response", v)
 	format.JSON(w, status, v)
 }
 
