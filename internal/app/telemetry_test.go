@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -23,8 +24,6 @@ import (
 	netsim "github.com/trellis-cloud/trellis/internal/network/sim"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/dbtest"
-
-	"log/slog"
 )
 
 // syncBuffer is a log destination safe for the app's goroutines.

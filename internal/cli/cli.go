@@ -75,7 +75,7 @@ type ServeCmd struct {
 	RateBurst     int           `name:"rate-burst" env:"TRELLIS_RATE_BURST" default:"100" help:"Burst size of the per-key rate limit."`
 	AuthFailRate  float64       `name:"auth-fail-rate" env:"TRELLIS_AUTH_FAIL_RATE" default:"1" help:"Failed authentications per second a client address may make, on every dialect; past the burst it gets 429 with Retry-After before any key is looked up (0 disables). The address is the connection's peer (forwarding headers are not trusted): behind a reverse proxy all clients share the proxy's budget."`
 	AuthFailBurst int           `name:"auth-fail-burst" env:"TRELLIS_AUTH_FAIL_BURST" default:"20" help:"Burst size of the failed-authentication limit."`
-	MetricsToken  string        `name:"metrics-token" env:"TRELLIS_METRICS_TOKEN" help:"Bearer token /metrics requires, so Prometheus can scrape from another host; without it /metrics answers loopback clients only."`
+	MetricsToken  string        `name:"metrics-token" env:"TRELLIS_METRICS_TOKEN" help:"Bearer token /metrics requires, so Prometheus can scrape from another host; without it /metrics answers loopback clients only. With --admin-http, /metrics stays on the public listener only when this is set."`
 	BodyLimit     int64         `name:"body-limit" env:"TRELLIS_BODY_LIMIT" default:"1048576" help:"Largest request body in bytes (413 beyond)."`
 	JobEvery      time.Duration `name:"job-interval" env:"TRELLIS_JOB_INTERVAL" default:"1m" help:"How often the periodic work runs (metering, invoice run, auto-pay, dunning, recurring top-up, reseller daily charges, due storage-account deletions, old idempotency keys)."`
 	LogLevel      string        `name:"log-level" env:"TRELLIS_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level."`
