@@ -84,6 +84,7 @@ func (ru Rules) Body(r *http.Request, dst any) error {
 // The tag is `wire:"name,option,…"` with the options
 //
 //	required   the field must be sent (and, with NullAbsent, not null)
+//	nonempty   a string must be sent and not ""
 //	nonblank   a string must be sent and not blank; it is trimmed
 //	trim       a string is trimmed
 //	min=N      an integer is at least N
@@ -102,6 +103,19 @@ func (ru Rules) Decode(src Source, dst any) error {
 	}
 	return ru.object(src, "", rv.Elem())
 }
+
+// Into decodes one value into dst, a pointer to any field type Decode
+// supports, naming field in its errors: a custom type built on another
+// type decodes through it.
+func (ru Rules) Into(field string, v Value, dst any) error {
+	rv := reflect.ValueOf(dst)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		panic(fmt.Sprintf("decode: Into needs a non-nil pointer, not %T", dst))
+	}
+	return ru.value(field, v, rv.Elem(), &noOptions)
+}
+
+var noOptions field
 
 func (ru Rules) object(src Source, prefix string, rv reflect.Value) error {
 	for _, f := range fieldsOf(rv.Type()) {
@@ -216,7 +230,7 @@ func (ru Rules) str(name string, v Value, f *field) (string, error) {
 	if f.trim || f.nonblank {
 		s = strings.TrimSpace(s)
 	}
-	if f.nonblank && s == "" {
+	if (f.nonblank || f.nonempty) && s == "" {
 		return "", errs.Invalid(name, "is required")
 	}
 	if f.enum != nil && !contains(f.enum, s) {
@@ -419,7 +433,8 @@ func quoteAll(v []string) string {
 type field struct {
 	index              []int
 	name               string
-	required, nonblank bool
+	required           bool
+	nonempty, nonblank bool
 	trim               bool
 	min, max           *int64
 	enum               []string
@@ -464,6 +479,8 @@ func parseTag(t reflect.Type, sf reflect.StructField, idx []int, tag string) *fi
 		switch key {
 		case "required":
 			f.required = true
+		case "nonempty":
+			f.required, f.nonempty = true, true
 		case "nonblank":
 			f.required, f.nonblank = true, true
 		case "trim":

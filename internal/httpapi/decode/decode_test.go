@@ -197,6 +197,7 @@ func TestNullAbsent(t *testing.T) {
 func TestLoose(t *testing.T) {
 	type req struct {
 		UUID   string  `wire:"uuid,nonblank"`
+		Bucket string  `wire:"bucket,nonempty"`
 		Name   *string `wire:"name"`
 		Phone  string  `wire:"phone"`
 		VCPU   int64   `wire:"vcpu"`
@@ -212,18 +213,20 @@ func TestLoose(t *testing.T) {
 		field string
 		msg   string
 	}{
-		{Values{}, "uuid", "is required"},
+		{Values{"bucket": Text("b")}, "uuid", "is required"},
+		{Values{"uuid": Text("u")}, "bucket", "is required"},
+		{Values{"uuid": Text("u"), "bucket": Text("")}, "bucket", "is required"},
 		{Values{"uuid": Text("   ")}, "uuid", "is required"},
 		{Values{"uuid": JSON(json.RawMessage(`true`))}, "uuid", "must be a string"},
-		{Values{"uuid": Text("u"), "vcpu": Text("-1")}, "vcpu", "must be a whole number"},
-		{Values{"uuid": Text("u"), "vcpu": Text("+1")}, "vcpu", "must be a whole number"},
-		{Values{"uuid": Text("u"), "vcpu": Text("two")}, "vcpu", "must be a whole number"},
-		{Values{"uuid": Text("u"), "vcpu": JSON(json.RawMessage(`1.5`))}, "vcpu", "must be a whole number"},
-		{Values{"uuid": Text("u"), "vcpu": JSON(json.RawMessage(`"2"`))}, "vcpu", "must be a whole number"},
-		{Values{"uuid": Text("u"), "ram": JSON(json.RawMessage(`null`))}, "ram", "must be a whole number"},
-		{Values{"uuid": Text("u"), "backup": Text("maybe")}, "backup", "must be true or false"},
-		{Values{"uuid": Text("u"), "backup": JSON(json.RawMessage(`2`))}, "backup", "must be true or false"},
-		{Values{"uuid": Text("u"), "force": JSON(json.RawMessage(`"true"`))}, "force", "must be true or false"},
+		{Values{"uuid": Text("u"), "bucket": Text(" "), "vcpu": Text("-1")}, "vcpu", "must be a whole number"},
+		{Values{"uuid": Text("u"), "bucket": Text(" "), "vcpu": Text("+1")}, "vcpu", "must be a whole number"},
+		{Values{"uuid": Text("u"), "bucket": Text(" "), "vcpu": Text("two")}, "vcpu", "must be a whole number"},
+		{Values{"uuid": Text("u"), "bucket": Text(" "), "vcpu": JSON(json.RawMessage(`1.5`))}, "vcpu", "must be a whole number"},
+		{Values{"uuid": Text("u"), "bucket": Text(" "), "vcpu": JSON(json.RawMessage(`"2"`))}, "vcpu", "must be a whole number"},
+		{Values{"uuid": Text("u"), "bucket": Text(" "), "ram": JSON(json.RawMessage(`null`))}, "ram", "must be a whole number"},
+		{Values{"uuid": Text("u"), "bucket": Text(" "), "backup": Text("maybe")}, "backup", "must be true or false"},
+		{Values{"uuid": Text("u"), "bucket": Text(" "), "backup": JSON(json.RawMessage(`2`))}, "backup", "must be true or false"},
+		{Values{"uuid": Text("u"), "bucket": Text(" "), "force": JSON(json.RawMessage(`"true"`))}, "force", "must be true or false"},
 	} {
 		var in req
 		err := ru.Decode(tc.vals, &in)
@@ -232,20 +235,20 @@ func TestLoose(t *testing.T) {
 		}
 	}
 	var in req
-	err := ru.Decode(Values{"uuid": Text(" u "), "name": JSON(json.RawMessage(`null`)),
+	err := ru.Decode(Values{"uuid": Text(" u "), "bucket": Text(" "), "name": JSON(json.RawMessage(`null`)),
 		"phone": JSON(json.RawMessage(`6281234`)), "vcpu": Text(" 4 "), "ram": JSON(json.RawMessage(`2048`)),
 		"backup": Text("YES"), "force": JSON(json.RawMessage(`0`)), "any": Text("x"), "show_shadow": Text("")}, &in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.UUID != "u" || in.Name == nil || *in.Name != "" || in.Phone != "6281234" || in.VCPU != 4 ||
+	if in.UUID != "u" || in.Bucket != " " || in.Name == nil || *in.Name != "" || in.Phone != "6281234" || in.VCPU != 4 ||
 		in.RAM == nil || *in.RAM != 2048 || !in.Backup || in.Force == nil || *in.Force || in.Any != "x" ||
 		in.Shadow == nil || !in.Shadow.IsText() {
 		t.Errorf("%+v", in)
 	}
 	for _, word := range []string{"true", "True", "yes", "1", " on "} {
 		var in req
-		err := ru.Decode(Values{"uuid": Text("u"), "backup": Text(word)}, &in)
+		err := ru.Decode(Values{"uuid": Text("u"), "bucket": Text("b"), "backup": Text(word)}, &in)
 		if (word == " on ") != (err != nil) || (err == nil && !in.Backup) {
 			t.Errorf("backup=%q: %v %v", word, in.Backup, err)
 		}
@@ -340,4 +343,20 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestInto: a custom type decodes through another type under the same
+// rules, naming its field.
+func TestInto(t *testing.T) {
+	var n int64
+	if err := (Rules{Loose: true}).Into("size_gb", Text(" 40 "), &n); err != nil || n != 40 {
+		t.Fatalf("%d %v", n, err)
+	}
+	if err := (Rules{Loose: true}).Into("size_gb", Text("-1"), &n); errs.FieldOf(err) != "size_gb" {
+		t.Fatalf("%v", err)
+	}
+	var list []string
+	if err := (Rules{}).Into("tags", JSON(json.RawMessage(`["a", 1]`)), &list); errs.FieldOf(err) != "tags[1]" {
+		t.Fatalf("%v", err)
+	}
 }
