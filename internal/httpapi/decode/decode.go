@@ -24,8 +24,8 @@ type Rules struct {
 	// field keeps its zero value, a required one "is required". Nullable
 	// fields still see the null.
 	NullAbsent bool
-	// Loose reads idcloudhost's parameters: texts (query, form, path) are
-	// converted to the field's type; a string takes a JSON number as its
+	// Loose reads idcloudhost's parameters: texts (query, form, path) and
+	// JSON strings are converted to the field's type; a string takes a JSON number as its
 	// text and a null as ""; a boolean takes true/false/yes/no/1/0 in any
 	// letter case (and the JSON numbers 1 and 0); integers are whole
 	// numbers (≥ 0, a decimal text or a JSON integer). Messages say what is
@@ -258,10 +258,11 @@ func (ru Rules) boolean(name string, v Value) (bool, error) {
 	return bytes.Equal(bytes.TrimSpace(v.raw), []byte("true")), nil
 }
 
-// looseBool reads a boolean parameter the idcloudhost way (ID-amb-5).
+// looseBool reads a boolean parameter the idcloudhost way (ID-amb-5): a
+// text or a JSON string is a word.
 func looseBool(v Value) (bool, bool) {
-	if v.IsText() {
-		switch strings.ToLower(strings.TrimSpace(v.text)) {
+	if s, ok := v.Str(); ok {
+		switch strings.ToLower(strings.TrimSpace(s)) {
 		case "true", "yes", "1":
 			return true, true
 		case "false", "no", "0":
@@ -328,13 +329,13 @@ func strictInteger(name string, v Value) (int64, error) {
 	return 0, errs.Invalidf(name, "must be an integer, got %s", clip(s))
 }
 
-// wholeNumber reads an integer ≥ 0: a decimal text (trimmed) or a JSON
-// integer.
+// wholeNumber reads an integer ≥ 0: a decimal text or JSON string
+// (trimmed), or a JSON integer.
 func wholeNumber(name string, v Value) (int64, error) {
-	var s string
-	if v.IsText() {
-		s = strings.TrimSpace(v.text)
-	} else if num, ok := v.Number(); ok {
+	s, ok := v.Str()
+	if ok {
+		s = strings.TrimSpace(s)
+	} else if num, isNum := v.Number(); isNum {
 		s = num.String()
 	} else {
 		return 0, errs.Invalid(name, "must be a whole number")

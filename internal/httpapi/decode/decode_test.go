@@ -191,8 +191,8 @@ func TestNullAbsent(t *testing.T) {
 	}
 }
 
-// TestLoose: idcloudhost's parameters — texts converted to the field's
-// type, booleans as words, JSON numbers as strings, null as "", integers
+// TestLoose: idcloudhost's parameters — texts and JSON strings converted
+// to the field's type, booleans as words, JSON numbers as strings, null as "", integers
 // as whole numbers; messages without JSON types.
 func TestLoose(t *testing.T) {
 	type req struct {
@@ -222,11 +222,11 @@ func TestLoose(t *testing.T) {
 		{Values{"uuid": Text("u"), "bucket": Text(" "), "vcpu": Text("+1")}, "vcpu", "must be a whole number"},
 		{Values{"uuid": Text("u"), "bucket": Text(" "), "vcpu": Text("two")}, "vcpu", "must be a whole number"},
 		{Values{"uuid": Text("u"), "bucket": Text(" "), "vcpu": JSON(json.RawMessage(`1.5`))}, "vcpu", "must be a whole number"},
-		{Values{"uuid": Text("u"), "bucket": Text(" "), "vcpu": JSON(json.RawMessage(`"2"`))}, "vcpu", "must be a whole number"},
+		{Values{"uuid": Text("u"), "bucket": Text(" "), "vcpu": JSON(json.RawMessage(`"2x"`))}, "vcpu", "must be a whole number"},
 		{Values{"uuid": Text("u"), "bucket": Text(" "), "ram": JSON(json.RawMessage(`null`))}, "ram", "must be a whole number"},
 		{Values{"uuid": Text("u"), "bucket": Text(" "), "backup": Text("maybe")}, "backup", "must be true or false"},
 		{Values{"uuid": Text("u"), "bucket": Text(" "), "backup": JSON(json.RawMessage(`2`))}, "backup", "must be true or false"},
-		{Values{"uuid": Text("u"), "bucket": Text(" "), "force": JSON(json.RawMessage(`"true"`))}, "force", "must be true or false"},
+		{Values{"uuid": Text("u"), "bucket": Text(" "), "force": JSON(json.RawMessage(`"sure"`))}, "force", "must be true or false"},
 	} {
 		var in req
 		err := ru.Decode(tc.vals, &in)
@@ -236,8 +236,8 @@ func TestLoose(t *testing.T) {
 	}
 	var in req
 	err := ru.Decode(Values{"uuid": Text(" u "), "bucket": Text(" "), "name": JSON(json.RawMessage(`null`)),
-		"phone": JSON(json.RawMessage(`6281234`)), "vcpu": Text(" 4 "), "ram": JSON(json.RawMessage(`2048`)),
-		"backup": Text("YES"), "force": JSON(json.RawMessage(`0`)), "any": Text("x"), "show_shadow": Text("")}, &in)
+		"phone": JSON(json.RawMessage(`6281234`)), "vcpu": JSON(json.RawMessage(`" 4 "`)), "ram": JSON(json.RawMessage(`2048`)),
+		"backup": JSON(json.RawMessage(`"YES"`)), "force": JSON(json.RawMessage(`0`)), "any": Text("x"), "show_shadow": Text("")}, &in)
 	if err != nil {
 		t.Fatal(err)
 	}
