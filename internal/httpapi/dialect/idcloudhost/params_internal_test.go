@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/trellis-cloud/trellis/internal/httpapi/decode"
 )
 
 // TestParamsPythonLiterals: a JSON body written with the seed's Python
@@ -12,7 +14,7 @@ import (
 // the same words inside strings stay as they are; other invalid JSON is
 // refused naming the body.
 func TestParamsPythonLiterals(t *testing.T) {
-	read := func(body string) (params, error) {
+	read := func(body string) (decode.Values, error) {
 		r, _ := http.NewRequest("POST", "/x", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
 		return readParams(r)
@@ -21,11 +23,23 @@ func TestParamsPythonLiterals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.vals["is_multi_node"] != true || p.vals["backup"] != false || p.vals["note"] != "True story" || p.vals["x"] != nil {
-		t.Fatalf("vals = %#v", p.vals)
+	var got struct {
+		MultiNode bool          `wire:"is_multi_node"`
+		Backup    *bool         `wire:"backup"`
+		Note      string        `wire:"note"`
+		X         *decode.Value `wire:"x"`
 	}
-	if _, ok := p.vals["x"]; !ok {
+	if err := loose.Decode(p, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !got.MultiNode || got.Backup == nil || *got.Backup || got.Note != "True story" {
+		t.Fatalf("vals = %#v", p)
+	}
+	if got.X == nil {
 		t.Fatal("x missing")
+	}
+	if !got.X.IsNull() {
+		t.Fatalf("x = %s, want null", got.X.Raw())
 	}
 	for _, bad := range []string{`{"a": Truee}`, `{"a": 1,}`, `[1]`, `{"a":1}{"b":2}`} {
 		if _, err := read(bad); err == nil || !strings.Contains(err.Error(), "body") {
