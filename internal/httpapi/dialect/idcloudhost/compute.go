@@ -313,8 +313,8 @@ func (ci *cloudInitParam) DecodeWire(field string, v decode.Value) error {
 	case "null":
 		*ci = ""
 	case "object":
-		var obj map[string]any
-		if err := json.Unmarshal(v.Raw(), &obj); err != nil {
+		var obj any
+		if err := loose.Into(field, v, &obj); err != nil {
 			return errs.Invalid(field, "must be a JSON object")
 		}
 		b, err := json.Marshal(obj)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
+	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/decode"
 	"github.com/trellis-cloud/trellis/internal/money"
 	"github.com/trellis-cloud/trellis/internal/services"
 )
@@ -152,14 +154,32 @@ func servicePackageOut(p services.Package) servicePackageJSON {
 // ID-amb-27), kept as JSON; the service decodes either.
 type createPackageRequest struct {
 	accountParam
-	Service     string          `wire:"service"`
-	Version     string          `wire:"version"`
-	DisplayName string          `wire:"display_name"`
-	VMCPU       int64           `wire:"vm_cpu,required"`
-	VMRAMMB     int64           `wire:"vm_ram,required"`
-	VMDiskGB    int64           `wire:"vm_disk_gb,required"`
-	Parameters  json.RawMessage `wire:"package_parameters"`
-	IsMultiNode bool            `wire:"is_multi_node"`
+	Service     string  `wire:"service"`
+	Version     string  `wire:"version"`
+	DisplayName string  `wire:"display_name"`
+	VMCPU       int64   `wire:"vm_cpu,required"`
+	VMRAMMB     int64   `wire:"vm_ram,required"`
+	VMDiskGB    int64   `wire:"vm_disk_gb,required"`
+	Parameters  jsonDoc `wire:"package_parameters"`
+	IsMultiNode bool    `wire:"is_multi_node"`
+}
+
+// jsonDoc is a parameter kept as JSON: a JSON value re-encoded (numbers
+// exact), a text as a JSON string.
+type jsonDoc json.RawMessage
+
+// DecodeWire implements decode.Unmarshaler.
+func (d *jsonDoc) DecodeWire(field string, v decode.Value) error {
+	var x any
+	if err := loose.Into(field, v, &x); err != nil {
+		return err
+	}
+	b, err := json.Marshal(x)
+	if err != nil {
+		return errs.Invalid(field, "must be JSON")
+	}
+	*d = b
+	return nil
 }
 
 // createServicePackage is ID-100.
@@ -171,7 +191,7 @@ func (s *server) createServicePackage(ctx context.Context, c *call) (any, error)
 	p, err := s.d.Services.Create(ctx, c.a, services.CreateInput{Location: c.location.Slug,
 		BillingAccountID: req.BillingAccountID, Service: req.Service, Version: req.Version,
 		DisplayName: req.DisplayName, VMCPU: req.VMCPU, VMRAMMB: req.VMRAMMB, VMDiskGB: req.VMDiskGB,
-		Parameters: req.Parameters, IsMultiNode: req.IsMultiNode})
+		Parameters: json.RawMessage(req.Parameters), IsMultiNode: req.IsMultiNode})
 	if err != nil {
 		return nil, err
 	}
