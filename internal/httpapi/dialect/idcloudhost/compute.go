@@ -9,8 +9,8 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/compute"
 	"github.com/trellis-cloud/trellis/internal/errs"
-	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 	"github.com/trellis-cloud/trellis/internal/httpapi/decode"
+	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 )
 
 // Compute is what the dialect needs of the compute service (VMs, their
