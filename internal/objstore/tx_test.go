@@ -11,7 +11,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/objstore"
-	"github.com/trellis-cloud/trellis/internal/password"
+	"github.com/trellis-cloud/trellis/internal/password/passwordtest"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/dbtest"
 	"github.com/trellis-cloud/trellis/internal/store/sqlstore"
@@ -177,7 +177,7 @@ func TestCreateStorageAccountTx(t *testing.T) {
 			prepared, err = w.obj.CreateStorageAccountTx(ctx, obj, sys, w.p.ID, in)
 			return err
 		})
-		if err != nil || !password.Verify("Str0ng!pass", w.account(t, prepared.ID).PasswordHash) {
+		if err != nil || !passwordtest.Matches("Str0ng!pass", w.account(t, prepared.ID).PasswordHash) {
 			t.Fatalf("prepared create: %+v %v", prepared, err)
 		}
 

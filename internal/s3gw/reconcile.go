@@ -166,12 +166,21 @@ func (s *Server) Reconcile(ctx context.Context) (Report, error) {
 	}
 	rep.Buckets, rep.Drifts = compared, drifts
 
+	s.reportDrifts(drifts)
+	return rep, nil
+}
+
+// reportDrifts sets the drift metrics to the totals of drifts (bytes and
+// objects the counters miss, and those they count too many) and logs each
+// drifted bucket.
+func (s *Server) reportDrifts(drifts []Drift) {
 	var bytesUp, bytesDown, objectsUp, objectsDown int64
 	for _, d := range drifts {
 		b, o := d.Walked.Stored()-d.Counted.Stored(), d.Walked.Objects-d.Counted.Objects
 		bytesUp, bytesDown = bytesUp+max(b, 0), bytesDown+max(-b, 0)
 		objectsUp, objectsDown = objectsUp+max(o, 0), objectsDown+max(-o, 0)
 	}
+	m := s.metrics
 	m.driftedBucket.Set(float64(len(drifts)))
 	m.driftBytes.WithLabelValues("uncounted").Set(float64(bytesUp))
 	m.driftBytes.WithLabelValues("overcounted").Set(float64(bytesDown))
@@ -183,7 +192,6 @@ func (s *Server) Reconcile(ctx context.Context) (Report, error) {
 			"counted_object_bytes", d.Counted.ObjectBytes, "walked_object_bytes", d.Walked.ObjectBytes,
 			"counted_part_bytes", d.Counted.PartBytes, "walked_part_bytes", d.Walked.PartBytes)
 	}
-	return rep, nil
 }
 
 // walk adds up a bucket's objects (every page of ListObjectsV2) and the

@@ -89,91 +89,23 @@ func gone(err error) bool {
 // held: the caller holds the object's lock (a put or copy only).
 func (s *store) recoverOne(ctx context.Context, r buckets.Reservation, held bool) (settled, claimed bool, err error) {
 	ctx = trustedCtx(ctx)
-	old := oldOf(r)
-	var change *buckets.Change
+	var change *buckets.Change // nil: the write did not happen
+	var unlock func()
 	switch r.Op {
 	case buckets.OpPut, buckets.OpCopy:
-		if !held {
-			unlock, err := s.locks.object(ctx, r.Bucket, r.Key)
-			if err != nil {
-				return false, false, err
-			}
-			defer unlock()
-		}
-		cur, err := s.stat(ctx, r.Bucket, r.Key)
-		if err != nil && !gone(err) {
-			return false, false, err
-		}
-		// A put cannot remove an object: gone means it did not happen.
-		if err == nil && cur.exists && !unchanged(old, cur) {
-			c := objectChange(old, cur.size)
-			change = &c
-		}
+		change, unlock, err = s.putOutcome(ctx, r, held)
 	case buckets.OpDelete:
-		if !held {
-			unlock, err := s.locks.object(ctx, r.Bucket, r.Key)
-			if err != nil {
-				return false, false, err
-			}
-			defer unlock()
-		}
-		cur, err := s.stat(ctx, r.Bucket, r.Key)
-		if err != nil && !gone(err) {
-			return false, false, err
-		}
-		// The object the delete found is gone (or was replaced, which a
-		// writer does only after settling this reservation): it happened.
-		if err != nil || !unchanged(old, cur) {
-			c := buckets.Change{Objects: -1, ObjectBytes: -old.size}
-			change = &c
-		}
+		change, unlock, err = s.deleteOutcome(ctx, r, held)
 	case buckets.OpPart:
-		unlock1, err := s.locks.uploadShared(ctx, r.Bucket, r.Key, r.UploadID)
-		if err != nil {
-			return false, false, err
-		}
-		defer unlock1()
-		unlock2, err := s.locks.part(ctx, r.Bucket, r.Key, r.UploadID, r.Part)
-		if err != nil {
-			return false, false, err
-		}
-		defer unlock2()
-		cur, err := s.part(ctx, r.Bucket, r.Key, r.UploadID, r.Part)
-		if err != nil && !gone(err) {
-			return false, false, err
-		}
-		if err == nil && cur.exists && !unchanged(old, cur) {
-			change = &buckets.Change{PartBytes: cur.size - old.bytes()}
-		}
+		change, unlock, err = s.partOutcome(ctx, r)
 	case buckets.OpComplete:
-		unlock1, err := s.locks.uploadExclusive(ctx, r.Bucket, r.Key, r.UploadID)
-		if err != nil {
-			return false, false, err
-		}
-		defer unlock1()
-		unlock2, err := s.locks.object(ctx, r.Bucket, r.Key)
-		if err != nil {
-			return false, false, err
-		}
-		defer unlock2()
-		_, err = s.parts(ctx, r.Bucket, r.Key, r.UploadID)
-		if err == nil {
-			break // the upload is still there: the complete did not happen
-		}
-		if !gone(err) {
-			return false, false, err
-		}
-		cur, err := s.stat(ctx, r.Bucket, r.Key)
-		if err != nil && !gone(err) {
-			return false, false, err
-		}
-		if err == nil && cur.exists && !unchanged(old, cur) {
-			// Every part of the upload left the parts' bytes, the listed
-			// ones into the object, the others dropped.
-			c := objectChange(old, cur.size)
-			c.PartBytes = -r.PartsBytes
-			change = &c
-		}
+		change, unlock, err = s.completeOutcome(ctx, r)
+	}
+	if err != nil {
+		return false, false, err
+	}
+	if unlock != nil {
+		defer unlock() // held until the reservation is settled or released
 	}
 	dctx, cancel := context.WithTimeout(ctx, dbTimeout)
 	defer cancel()
@@ -183,6 +115,119 @@ func (s *store) recoverOne(ctx context.Context, r buckets.Reservation, held bool
 	}
 	claimed, err = s.acct.Settle(dctx, r, *change)
 	return true, claimed, err
+}
+
+// The outcomes of recoverOne: each takes the locks the write took (unless
+// held), reads what is stored, and returns the change the write made (nil:
+// it did not happen) with the function that releases the locks (nil with
+// an error: none are held then).
+
+// putOutcome: a put or copy happened if the object differs from what it
+// replaced.
+func (s *store) putOutcome(ctx context.Context, r buckets.Reservation, held bool) (*buckets.Change, func(), error) {
+	unlock := func() {}
+	if !held {
+		var err error
+		if unlock, err = s.locks.object(ctx, r.Bucket, r.Key); err != nil {
+			return nil, nil, err
+		}
+	}
+	old := oldOf(r)
+	cur, err := s.stat(ctx, r.Bucket, r.Key)
+	if err != nil && !gone(err) {
+		unlock()
+		return nil, nil, err
+	}
+	// A put cannot remove an object: gone means it did not happen.
+	if err == nil && cur.exists && !unchanged(old, cur) {
+		c := objectChange(old, cur.size)
+		return &c, unlock, nil
+	}
+	return nil, unlock, nil
+}
+
+// deleteOutcome: a delete happened if the object it found is gone or
+// changed.
+func (s *store) deleteOutcome(ctx context.Context, r buckets.Reservation, held bool) (*buckets.Change, func(), error) {
+	unlock := func() {}
+	if !held {
+		var err error
+		if unlock, err = s.locks.object(ctx, r.Bucket, r.Key); err != nil {
+			return nil, nil, err
+		}
+	}
+	old := oldOf(r)
+	cur, err := s.stat(ctx, r.Bucket, r.Key)
+	if err != nil && !gone(err) {
+		unlock()
+		return nil, nil, err
+	}
+	// The object the delete found is gone (or was replaced, which a
+	// writer does only after settling this reservation): it happened.
+	if err != nil || !unchanged(old, cur) {
+		return &buckets.Change{Objects: -1, ObjectBytes: -old.size}, unlock, nil
+	}
+	return nil, unlock, nil
+}
+
+// partOutcome: a part upload happened if the part differs from the one it
+// replaced.
+func (s *store) partOutcome(ctx context.Context, r buckets.Reservation) (*buckets.Change, func(), error) {
+	unlock1, err := s.locks.uploadShared(ctx, r.Bucket, r.Key, r.UploadID)
+	if err != nil {
+		return nil, nil, err
+	}
+	unlock2, err := s.locks.part(ctx, r.Bucket, r.Key, r.UploadID, r.Part)
+	if err != nil {
+		unlock1()
+		return nil, nil, err
+	}
+	unlock := func() { unlock2(); unlock1() }
+	old := oldOf(r)
+	cur, err := s.part(ctx, r.Bucket, r.Key, r.UploadID, r.Part)
+	if err != nil && !gone(err) {
+		unlock()
+		return nil, nil, err
+	}
+	if err == nil && cur.exists && !unchanged(old, cur) {
+		return &buckets.Change{PartBytes: cur.size - old.bytes()}, unlock, nil
+	}
+	return nil, unlock, nil
+}
+
+// completeOutcome: a complete happened if its upload is gone and the object
+// differs from what it replaced.
+func (s *store) completeOutcome(ctx context.Context, r buckets.Reservation) (*buckets.Change, func(), error) {
+	unlock1, err := s.locks.uploadExclusive(ctx, r.Bucket, r.Key, r.UploadID)
+	if err != nil {
+		return nil, nil, err
+	}
+	unlock2, err := s.locks.object(ctx, r.Bucket, r.Key)
+	if err != nil {
+		unlock1()
+		return nil, nil, err
+	}
+	unlock := func() { unlock2(); unlock1() }
+	if _, err := s.parts(ctx, r.Bucket, r.Key, r.UploadID); err == nil {
+		return nil, unlock, nil // the upload is still there: the complete did not happen
+	} else if !gone(err) {
+		unlock()
+		return nil, nil, err
+	}
+	old := oldOf(r)
+	cur, err := s.stat(ctx, r.Bucket, r.Key)
+	if err != nil && !gone(err) {
+		unlock()
+		return nil, nil, err
+	}
+	if err == nil && cur.exists && !unchanged(old, cur) {
+		// Every part of the upload left the parts' bytes, the listed
+		// ones into the object, the others dropped.
+		c := objectChange(old, cur.size)
+		c.PartBytes = -r.PartsBytes
+		return &c, unlock, nil
+	}
+	return nil, unlock, nil
 }
 
 // recoverTakenOver settles or releases the puts and copies of one object
