@@ -481,7 +481,7 @@ func (c *client) ic(key, method, path, body string) apitest.Response {
 		req.Body = []byte(body)
 		req.Header.Set("Content-Type", "application/json")
 	}
-	return apitest.NewValidator(c.t, impossiblecloud.Spec()).Do(c.t, c.h, req)
+	return validator(c.t, impossiblecloud.Spec()).Do(c.t, c.h, req)
 }
 
 // icGET is ic for a GET that must answer 200.
