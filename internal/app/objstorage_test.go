@@ -34,8 +34,13 @@ import (
 )
 
 // The test binary's one object store (versitygw's posix store chdirs into
-// its root): every test's buckets have names of their own.
-func TestMain(m *testing.M) { s3gwtest.Main(m) }
+// its root): every test's buckets have names of their own. The package's
+// tests mostly wait (for River's scheduler, the sandbox clock's
+// steps, a cache's expiry): more of them run at once than CPUs.
+func TestMain(m *testing.M) {
+	s3gwtest.Parallel()
+	s3gwtest.Main(m)
+}
 
 // s3App is an app on d with the demo loaded and the S3 server on a free
 // loopback port. The demo is loaded before the S3 server starts, so it

@@ -24,6 +24,7 @@ import (
 func TestObjects(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
 		f := newFixture(t, d)
 		principal, key := f.account(100*mb, false)
 		srv := f.server("node-a")
@@ -174,6 +175,7 @@ func TestObjects(t *testing.T) {
 func TestVirtualHost(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
 		f := newFixture(t, d)
 		_, key := f.account(10*mb, false)
 		srv := f.server("node-vh", func(c *s3gw.Config) { c.VirtualHostDomain = "s3.trellis.test" })
@@ -203,6 +205,7 @@ func TestVirtualHost(t *testing.T) {
 func TestSignatures(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
 		f := newFixture(t, d)
 		_, key := f.account(10*mb, false)
 		srv := f.server("node-sig")
@@ -226,6 +229,7 @@ func TestSignatures(t *testing.T) {
 func TestIsolation(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
 		f := newFixture(t, d)
 		_, keyA := f.account(10*mb, false)
 		_, keyB := f.account(10*mb, false)

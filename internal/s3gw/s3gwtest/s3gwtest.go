@@ -39,10 +39,8 @@ func Backend(tb testing.TB) *s3gw.Backend {
 }
 
 // Main runs the tests and removes the backend's directory; call it from
-// TestMain. Unless -test.parallel is given, up to Parallel tests run at
-// once (see Parallel).
+// TestMain.
 func Main(m *testing.M) {
-	Parallel()
 	code := m.Run()
 	if dir != "" {
 		_ = os.RemoveAll(filepath.Clean(dir))
@@ -57,7 +55,8 @@ const DefaultParallel = 8
 // does not set it; call it from TestMain before m.Run. The default,
 // GOMAXPROCS (2 on the project's machines), suits tests that compute; these
 // tests mostly wait (for River's scheduler, a server's timeout, a cache's
-// expiry), so two at a time left the CPUs idle.
+// expiry), so two at a time left the CPUs idle. (internal/s3gw's tests
+// compute and write more than they wait, and keep the default.)
 func Parallel() {
 	if !flag.Parsed() {
 		flag.Parse()
