@@ -31,6 +31,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/s3gw/s3gwtest"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/dbtest"
+	"github.com/trellis-cloud/trellis/internal/testflags"
 )
 
 // The test binary's one object store (versitygw's posix store chdirs into
@@ -38,7 +39,7 @@ import (
 // tests mostly wait (for River's scheduler, the sandbox clock's
 // steps, a cache's expiry): more of them run at once than CPUs.
 func TestMain(m *testing.M) {
-	s3gwtest.Parallel()
+	testflags.RaiseParallel()
 	s3gwtest.Main(m)
 }
 

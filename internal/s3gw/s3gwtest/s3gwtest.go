@@ -4,11 +4,8 @@
 package s3gwtest
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"sync"
 	"testing"
 
@@ -46,24 +43,4 @@ func Main(m *testing.M) {
 		_ = os.RemoveAll(filepath.Clean(dir))
 	}
 	os.Exit(code)
-}
-
-// DefaultParallel is how many parallel tests Parallel lets run at once.
-const DefaultParallel = 8
-
-// Parallel raises -test.parallel to DefaultParallel when the command line
-// does not set it; call it from TestMain before m.Run. The default,
-// GOMAXPROCS (2 on the project's machines), suits tests that compute; these
-// tests mostly wait (for River's scheduler, a server's timeout, a cache's
-// expiry), so two at a time left the CPUs idle. (internal/s3gw's tests
-// compute and write more than they wait, and keep the default.)
-func Parallel() {
-	if !flag.Parsed() {
-		flag.Parse()
-	}
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
-	if !set {
-		_ = flag.Set("test.parallel", strconv.Itoa(max(DefaultParallel, runtime.GOMAXPROCS(0))))
-	}
 }
