@@ -214,6 +214,9 @@ func TestSignatures(t *testing.T) {
 		}
 		wrong := key
 		wrong.Secret = "x" + key.Secret[1:]
+		if wrong.Secret == key.Secret { // the secret started with x (1 run in 60 failed)
+			wrong.Secret = "y" + key.Secret[1:]
+		}
 		if _, err := client(srv.URL(), wrong).ListBuckets(ctx, &s3.ListBucketsInput{}); code(err) != "SignatureDoesNotMatch" {
 			t.Fatalf("wrong secret: %v", err)
 		}
