@@ -48,9 +48,9 @@ func TestFailedAuthenticationsAreLimited(t *testing.T) {
 			header     func(key string) http.Header
 			good       string
 		}{
-			{"native", native.Prefix + "/orgs", native.Spec30(), bearer, creds["admin_key"]},
+			{"native", native.Prefix + "/orgs", nativeSpec(), bearer, creds["admin_key"]},
 			{"impossiblecloud", impossiblecloud.Prefix + "/contract/list", impossiblecloud.Spec(), bearer, creds["distributor_key"]},
-			{"idcloudhost", idcloudhost.Prefix + "/user-resource/user", idcloudhost.Spec(),
+			{"idcloudhost", idcloudhost.Prefix + "/user-resource/user", idchSpec(),
 				func(key string) http.Header { h := http.Header{}; h.Set("apikey", key); return h }, creds["idcloudhost_key"]},
 			{"itglobal", itglobal.Prefix + "/accounts", itglobal.Spec(), bearer, creds["itglobal_user_key"]},
 			{"infiterra", infiterra.Prefix + "/fields/get", infiterra.Spec(), func(key string) http.Header {
@@ -62,7 +62,7 @@ func TestFailedAuthenticationsAreLimited(t *testing.T) {
 		}
 		for i, dl := range dialects {
 			t.Run(dl.name, func(t *testing.T) {
-				v := apitest.NewValidator(t, dl.spec)
+				v := validator(t, dl.spec)
 				addr := "198.51.100." + string(rune('1'+i)) + ":40000"
 				h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					r.RemoteAddr = addr

@@ -67,7 +67,7 @@ func TestBSSSubscriptionOnS3(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := t.Context()
 		a := newS3App(t, d, clock.NewFake(time.Date(2027, 3, 10, 12, 0, 0, 0, time.UTC)), t.TempDir(), "bss-"+d.Dialect().Name())
-		v := apitest.NewValidator(t, infiterra.Spec())
+		v := validator(t, infiterra.Spec())
 		sys := actor.System("test")
 		if _, err := a.BSS.Authenticate(ctx, a.creds["bss_application_id"], a.creds["bss_api_key"]); err != nil {
 			t.Fatalf("demo installation %q: %v", a.creds["bss_application_id"], err)

@@ -14,7 +14,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/app"
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/httpapi/apitest"
-	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/idcloudhost"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/dbtest"
@@ -30,7 +29,7 @@ type client struct {
 }
 
 func newClient(t *testing.T, h http.Handler) *client {
-	return &client{t: t, h: h, native: apitest.NewValidator(t, native.Spec30()), idch: apitest.NewValidator(t, idcloudhost.Spec())}
+	return &client{t: t, h: h, native: validator(t, nativeSpec()), idch: validator(t, idchSpec())}
 }
 
 // api sends a native API request with a bearer key and a JSON body.

@@ -53,7 +53,7 @@ func TestBSSParallelUpdatesOnTwoNodes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v := apitest.NewValidator(t, infiterra.Spec())
+			v := validator(t, infiterra.Spec())
 			// Each call is bounded: a hung node fails the test, it does
 			// not hang it.
 			const bound = 20 * time.Second
@@ -176,7 +176,7 @@ func TestBSSUpdateOnLockedRowIs503(t *testing.T) {
 	d := dbtest.OpenAt(t, "postgres", url+"&lock_timeout=300ms")
 	holder := dbtest.OpenAt(t, "postgres", url)
 	a, creds := newDemo(t, d, app.Config{DataDir: t.TempDir(), Clock: clock.NewFake(time.Date(2027, 3, 10, 12, 0, 0, 0, time.UTC))})
-	v := apitest.NewValidator(t, infiterra.Spec())
+	v := validator(t, infiterra.Spec())
 	acct := bssCall(t, a, v, creds, "accounts/synchronize", `{"ID":"7201","ExternalID":null,"Name":"Locked AG",
 		"Email":"it@locked.example","SyncOptions":{"username":"it@locked.example"}}`)["Result"].(string)
 	sub := bssCall(t, a, v, creds, "subscriptions/create", fmt.Sprintf(`{"ID":null,"SubscriptionID":"9201",

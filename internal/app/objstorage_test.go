@@ -32,11 +32,17 @@ import (
 	"github.com/trellis-cloud/trellis/internal/s3gw/s3gwtest"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/dbtest"
+	"github.com/trellis-cloud/trellis/internal/testflags"
 )
 
 // The test binary's one object store (versitygw's posix store chdirs into
-// its root): every test's buckets have names of their own.
-func TestMain(m *testing.M) { s3gwtest.Main(m) }
+// its root): every test's buckets have names of their own. The package's
+// tests mostly wait (for River's scheduler, the sandbox clock's
+// steps, a cache's expiry): more of them run at once than CPUs.
+func TestMain(m *testing.M) {
+	testflags.RaiseParallel()
+	s3gwtest.Main(m)
+}
 
 // s3App is an app on d with the demo loaded and the S3 server on a free
 // loopback port. The demo is loaded before the S3 server starts, so it
@@ -482,7 +488,7 @@ func (c *client) ic(key, method, path, body string) apitest.Response {
 		req.Body = []byte(body)
 		req.Header.Set("Content-Type", "application/json")
 	}
-	return apitest.NewValidator(c.t, impossiblecloud.Spec()).Do(c.t, c.h, req)
+	return validator(c.t, impossiblecloud.Spec()).Do(c.t, c.h, req)
 }
 
 // icGET is ic for a GET that must answer 200.

@@ -112,7 +112,7 @@ func TestResellerScenario(t *testing.T) {
 		nc := newClient(t, a.Handler)
 		// The operator sets the partner's time zone (UTC+6, no DST).
 		nc.api(200, "PATCH", "/partners/"+partner+"/reseller-settings", creds["admin_key"], `{"timeZone":"Asia/Omsk"}`)
-		c := &itg{t: t, h: a.Handler, v: apitest.NewValidator(t, itglobal.Spec())}
+		c := &itg{t: t, h: a.Handler, v: validator(t, itglobal.Spec())}
 
 		acct := c.result(200, "POST", "/accounts", user, `{"Email":"scenario@example.com","State":"Active","AdditionalData":{}}`)
 		p := num(t, acct["PersonalProjectId"])
@@ -294,7 +294,7 @@ func TestResellerActivationLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &itg{t: t, h: a.Handler, v: apitest.NewValidator(t, itglobal.Spec())}
+	c := &itg{t: t, h: a.Handler, v: validator(t, itglobal.Spec())}
 	acct := c.result(200, "POST", "/accounts", creds["itglobal_user_key"], `{"Email":"new.customer@example.com","State":"NotActivated"}`)
 	id := acct["Id"].(string)
 	if acct["State"] != "NotActivated" {

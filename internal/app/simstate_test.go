@@ -11,7 +11,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/app"
 	"github.com/trellis-cloud/trellis/internal/clock"
-	"github.com/trellis-cloud/trellis/internal/httpapi/apitest"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/itglobal"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/dbtest"
@@ -103,7 +102,7 @@ func TestSimStateSharedByNodes(t *testing.T) {
 		eventually("package active", func() bool {
 			return column(`SELECT status FROM service_packages WHERE uuid = $1`, pkgUUID) == "active"
 		})
-		itg := &itg{t: t, h: nodeA.Handler, v: apitest.NewValidator(t, itglobal.Spec())}
+		itg := &itg{t: t, h: nodeA.Handler, v: validator(t, itglobal.Spec())}
 		user := creds["itglobal_user_key"]
 		acct := itg.result(200, "POST", "/accounts", user, `{"Email":"shared@example.com","State":"Active","AdditionalData":{}}`)
 		order := itg.result(200, "POST", fmt.Sprintf("/projects/%d/vstack/locations/1/servers", num(t, acct["PersonalProjectId"])),

@@ -11,11 +11,9 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/app"
 	"github.com/trellis-cloud/trellis/internal/httpapi/apitest"
-	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/idcloudhost"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/infiterra"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/itglobal"
-	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/dbtest"
 	"github.com/trellis-cloud/trellis/internal/validate"
@@ -74,9 +72,9 @@ func TestTextProbes(t *testing.T) {
 			header func(op *openapi3.Operation) http.Header
 			path   func(string) string
 		}{
-			{"native", native.Spec30(), func(*openapi3.Operation) http.Header { return bearer(creds["admin_key"]) }, nil},
+			{"native", nativeSpec(), func(*openapi3.Operation) http.Header { return bearer(creds["admin_key"]) }, nil},
 			{"impossiblecloud", impossiblecloud.Spec(), func(*openapi3.Operation) http.Header { return bearer(creds["distributor_key"]) }, nil},
-			{"idcloudhost", idcloudhost.Spec(), func(*openapi3.Operation) http.Header {
+			{"idcloudhost", idchSpec(), func(*openapi3.Operation) http.Header {
 				return http.Header{"Apikey": {creds["idcloudhost_key"]}}
 			}, nil},
 			{"itglobal", itglobal.Spec(), func(op *openapi3.Operation) http.Header {
@@ -99,7 +97,7 @@ func TestTextProbes(t *testing.T) {
 		}
 		for _, dl := range dialects {
 			t.Run(dl.name, func(t *testing.T) {
-				v := apitest.NewValidator(t, dl.spec)
+				v := validator(t, dl.spec)
 				path := func(name string) string {
 					if dl.path != nil {
 						if s := dl.path(name); s != "" {

@@ -73,13 +73,13 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	box, err := sealed.New(key)
 	must(err)
 	f.obj = objstore.NewService(sqlstore.Objstore{Store: f.st}, clk, box)
-	root, err := ten.EnsureRoot(ctx, tenancy.CreateRootInput{Name: "P"})
+	root, err := ten.EnsureRoot(t.Context(), tenancy.CreateRootInput{Name: "P"})
 	must(err)
-	dist, err := ten.CreateOrg(ctx, sys, tenancy.CreateOrgInput{ParentID: root.ID, Name: "D"})
+	dist, err := ten.CreateOrg(t.Context(), sys, tenancy.CreateOrgInput{ParentID: root.ID, Name: "D"})
 	must(err)
-	c, err := ten.CreateContract(ctx, sys, tenancy.CreateContractInput{OrgID: dist.ID, ReservedCapacity: 100_000 * mb, Currency: "EUR", Details: "C"})
+	c, err := ten.CreateContract(t.Context(), sys, tenancy.CreateContractInput{OrgID: dist.ID, ReservedCapacity: 100_000 * mb, Currency: "EUR", Details: "C"})
 	must(err)
-	f.partner, err = ten.CreatePartner(ctx, sys, tenancy.CreatePartnerInput{ContractID: c.ID, Name: "P", AllocatedCapacity: 50_000 * mb})
+	f.partner, err = ten.CreatePartner(t.Context(), sys, tenancy.CreatePartnerInput{ContractID: c.ID, Name: "P", AllocatedCapacity: 50_000 * mb})
 	must(err)
 	f.bk = buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: f.st}, Principals: f.obj, Clock: clk})
 	return f
@@ -88,12 +88,12 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 // account creates a storage account and returns its principal id and key.
 func (f *fixture) account(alloc int64, overdraft bool) (string, objstore.Key) {
 	f.t.Helper()
-	sa, err := f.obj.CreateStorageAccount(ctx, sys, f.partner.ID, objstore.CreateStorageAccountInput{Name: "SA",
+	sa, err := f.obj.CreateStorageAccount(f.t.Context(), sys, f.partner.ID, objstore.CreateStorageAccountInput{Name: "SA",
 		AllocatedCapacity: alloc, AllowOverdraft: overdraft, ContactEmail: rnd() + "@example.com", Password: "Str0ng!pass"})
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	p, keys, err := f.obj.AccountKeys(ctx, sys, f.partner.ID, sa.ID)
+	p, keys, err := f.obj.AccountKeys(f.t.Context(), sys, f.partner.ID, sa.ID)
 	if err != nil || len(keys) != 1 {
 		f.t.Fatalf("principal: %v %d keys", err, len(keys))
 	}
@@ -107,7 +107,7 @@ func (f *fixture) node(id string) *nodes.Lease {
 	if l, ok := f.leases[id]; ok && id != "" {
 		return l
 	}
-	l, err := f.nodes.Register(ctx, nodes.LeaseConfig{ID: id, TTL: leaseTTL, Every: leaseTTL / 3, Logger: testLogger()})
+	l, err := f.nodes.Register(f.t.Context(), nodes.LeaseConfig{ID: id, TTL: leaseTTL, Every: leaseTTL / 3, Logger: testLogger()})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -140,10 +140,10 @@ func (f *fixture) serverOn(lease *nodes.Lease, mod ...func(*s3gw.Config)) *s3gw.
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	if err := srv.Start(ctx); err != nil {
+	if err := srv.Start(f.t.Context()); err != nil {
 		f.t.Fatal(err)
 	}
-	f.t.Cleanup(func() { _ = srv.Stop(ctx) })
+	f.t.Cleanup(func() { _ = srv.Stop(context.Background()) })
 	return srv
 }
 
@@ -156,7 +156,7 @@ func testLogger() *slog.Logger {
 
 func (f *fixture) quota(principal string) (used, reserved int64) {
 	f.t.Helper()
-	used, reserved, _, err := f.st.Quota(ctx, principal)
+	used, reserved, _, err := f.st.Quota(f.t.Context(), principal)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func (f *fixture) quota(principal string) (used, reserved int64) {
 // bucket returns a live bucket's record.
 func (f *fixture) bucket(name string) buckets.Bucket {
 	f.t.Helper()
-	bs, err := f.bk.LiveBuckets(ctx)
+	bs, err := f.bk.LiveBuckets(f.t.Context())
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -130,7 +130,7 @@ func fill(t *testing.T, c *s3.Client, bucket string, n int) int {
 // pending is the reservations left, of every node.
 func (f *fixture) pending() []buckets.Reservation {
 	f.t.Helper()
-	rs, err := f.bk.PendingReservations(ctx)
+	rs, err := f.bk.PendingReservations(f.t.Context())
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -152,6 +152,7 @@ func (f *fixture) pending() []buckets.Reservation {
 func TestNodeRestartLeavesOtherNodesUploads(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
 		f := newFixture(t, d)
 		const alloc, size = 3 * mb, 400_000
 		principal, key := f.account(alloc, false)
@@ -266,6 +267,7 @@ func TestNodeRestartLeavesOtherNodesUploads(t *testing.T) {
 func TestLapsedLeaseRenewsBeforeWriting(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
 		f := newFixture(t, d)
 		_, key := f.account(10*mb, false)
 		lease := f.node("")

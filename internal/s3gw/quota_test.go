@@ -72,6 +72,7 @@ func race(t *testing.T, c *s3.Client, bucket, prefix string, n, size int) (ok []
 func TestQuotaRace(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
 		f := newFixture(t, d)
 		principal, key := f.account(10*mb, false)
 		srv := f.server("node-quota")

@@ -34,6 +34,7 @@ import (
 func TestTwoNodesWriteTheSameKeys(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
 		f := newFixture(t, d)
 		const alloc = 1_500_000
 		principal, key := f.account(alloc, false)
@@ -115,6 +116,7 @@ func TestTwoNodesWriteTheSameKeys(t *testing.T) {
 func TestTwoNodesUploadTheSameParts(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
 		f := newFixture(t, d)
 		principal, key := f.account(100*mb, false)
 		srvs := []*s3gw.Server{f.server(""), f.server("")}
@@ -204,6 +206,7 @@ func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 func TestWriteOverADeadNodesLockedObject(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
 		f := newFixture(t, d)
 		principal, key := f.account(10*mb, false)
 		dead, live := f.node(""), f.node("")

@@ -18,6 +18,7 @@ import (
 // kind of key.
 func TestStatAgreesWithBackend(t *testing.T) {
 	t.Parallel()
+	ctx := t.Context()
 	be := s3gwtest.Backend(t)
 	bkt := bucketName("stat")
 	if err := be.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bkt, CreateBucketConfiguration: &types.CreateBucketConfiguration{}}, []byte(`{"Owner":"x"}`)); err != nil {

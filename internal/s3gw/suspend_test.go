@@ -20,8 +20,8 @@ import (
 // transaction of the caller's.
 func (f *fixture) suspend(id string, on bool) {
 	f.t.Helper()
-	err := sqlstore.Objstore{Store: f.st}.Tx(ctx, func(tx objstore.Store) error {
-		_, err := f.obj.SetSuspendedTx(ctx, tx, sys, f.partner.ID, id, on)
+	err := sqlstore.Objstore{Store: f.st}.Tx(f.t.Context(), func(tx objstore.Store) error {
+		_, err := f.obj.SetSuspendedTx(f.t.Context(), tx, sys, f.partner.ID, id, on)
 		return err
 	})
 	if err != nil {
@@ -36,6 +36,7 @@ func (f *fixture) suspend(id string, on bool) {
 func TestSuspendedAccount(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
 		f := newFixture(t, d)
 		id, key := f.account(10*mb, false)
 		srv := f.server("node-acct-susp", func(c *s3gw.Config) { c.AccessCacheTTL = -1 })
@@ -110,6 +111,7 @@ func TestSuspendedAccount(t *testing.T) {
 func TestResizeBelowStoredBytes(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
 		f := newFixture(t, d)
 		id, key := f.account(10*mb, false)
 		c := client(f.server("node-resize", func(c *s3gw.Config) { c.AccessCacheTTL = -1 }).URL(), key)

@@ -18,6 +18,7 @@ import (
 // timeout still succeeds.
 func TestConnectionTimeouts(t *testing.T) {
 	t.Parallel()
+	ctx := t.Context()
 	f := newFixture(t, dbtest.Open(t, "sqlite"))
 	_, key := f.account(10*mb, false)
 	const timeout = 300 * time.Millisecond

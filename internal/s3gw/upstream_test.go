@@ -39,6 +39,7 @@ func startUpstream(t *testing.T) (url, access, secret string) {
 func TestUpstreamBackend(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
 		f := newFixture(t, d)
 		url, access, secret := startUpstream(t)
 		if _, err := s3gw.OpenUpstream(ctx, s3gw.UpstreamConfig{URL: url, Key: access, Secret: "wrong"}); err == nil ||

@@ -27,7 +27,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/infiterra"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/itglobal"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
-	"github.com/trellis-cloud/trellis/internal/s3gw/s3gwtest"
+	"github.com/trellis-cloud/trellis/internal/testflags"
 )
 
 var binary string
@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build trellis:", err)
 		os.Exit(1)
 	}
-	s3gwtest.Parallel()
+	testflags.RaiseParallel()
 	code := m.Run()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)

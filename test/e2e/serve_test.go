@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -206,7 +207,18 @@ func TestGracefulShutdown(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // the server is now reading the body
 	stopped := make(chan error, 1)
 	go func() { stopped <- n.stop() }()
-	time.Sleep(300 * time.Millisecond)
+	// Shutdown has begun when the listener refuses new connections.
+	host := strings.TrimPrefix(n.URL, "http://")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		conn, err := net.DialTimeout("tcp", host, time.Second)
+		if err != nil {
+			break
+		}
+		_ = conn.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("still accepting connections 10 s after SIGTERM")
+		}
+	}
 	_, _ = pw.Write([]byte(`"name": "Late distributor"}`))
 	_ = pw.Close()
 	r := <-res

@@ -4,11 +4,8 @@
 package s3gwtest
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"sync"
 	"testing"
 
@@ -39,32 +36,11 @@ func Backend(tb testing.TB) *s3gw.Backend {
 }
 
 // Main runs the tests and removes the backend's directory; call it from
-// TestMain. Unless -test.parallel is given, up to Parallel tests run at
-// once (see Parallel).
+// TestMain.
 func Main(m *testing.M) {
-	Parallel()
 	code := m.Run()
 	if dir != "" {
 		_ = os.RemoveAll(filepath.Clean(dir))
 	}
 	os.Exit(code)
-}
-
-// DefaultParallel is how many parallel tests Parallel lets run at once.
-const DefaultParallel = 8
-
-// Parallel raises -test.parallel to DefaultParallel when the command line
-// does not set it; call it from TestMain before m.Run. The default,
-// GOMAXPROCS (2 on the project's machines), suits tests that compute; these
-// tests mostly wait (for River's scheduler, a server's timeout, a cache's
-// expiry), so two at a time left the CPUs idle.
-func Parallel() {
-	if !flag.Parsed() {
-		flag.Parse()
-	}
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
-	if !set {
-		_ = flag.Set("test.parallel", strconv.Itoa(max(DefaultParallel, runtime.GOMAXPROCS(0))))
-	}
 }
