@@ -286,9 +286,6 @@ func (s *server) createVOrg(ctx context.Context, c *call) (any, error) {
 	if err := collect(es[:]...); err != nil {
 		return nil, err
 	}
-	if err := enum("Location", in.Location, "ds1", "am2", "kz", "by"); err != nil {
-		return nil, err
-	}
 	o, err := s.d.Orders.CreateVOrg(ctx, c.a, in)
 	return orderResult(o, err, nil)
 }
@@ -319,11 +316,6 @@ func (s *server) createVDC(ctx context.Context, c *call) (any, error) {
 	veeam, hasVeeam, es[3] = b.boolean("IsVeeamConnected", false)
 	if err := collect(es[:]...); err != nil {
 		return nil, err
-	}
-	if in.Type != "" {
-		if err := enum("Type", in.Type, orders.VDCPublic, orders.VDCPrivate); err != nil {
-			return nil, err
-		}
 	}
 	if hasVeeam {
 		in.IsVeeamConnected = &veeam

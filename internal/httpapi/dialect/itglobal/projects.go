@@ -41,7 +41,7 @@ func (s *server) editProject(ctx context.Context, c *call) (any, error) {
 	}
 	var in reseller.ProjectInput
 	post, hasPost, e1 := b.boolean("IsPostPaid", false)
-	debt, hasDebt, e2 := b.amount("MaxDebt", false, money.NonNegative)
+	debt, hasDebt, e2 := b.amount("MaxDebt", false, money.AnySign)
 	if err := collect(e1, e2); err != nil {
 		return nil, err
 	}
@@ -81,8 +81,6 @@ func (s *server) listCompanies(ctx context.Context, c *call) (any, error) {
 	return ok(companiesOf(list))
 }
 
-var autoInvoiceTypes = []string{"NotGenerate", "StartOfMonth", "DaysBeforeZeroBalance7", "DaysBeforeZeroBalance14"}
-
 // companyEdit reads the fields IT-10 and IT-12 share.
 func companyEdit(b body) (reseller.CompanyEditInput, error) {
 	var in reseller.CompanyEditInput
@@ -92,7 +90,7 @@ func companyEdit(b body) (reseller.CompanyEditInput, error) {
 	in.LegalAddress, _, es[2] = b.str("LegalAddress", true)
 	in.ActualAddress, _, es[3] = b.str("ActualAddress", true)
 	in.KPP, _, es[4] = b.str("KPP", false)
-	in.AutoInvoiceAmount, _, es[5] = b.amount("AutoInvoiceAmount", true, money.NonNegative)
+	in.AutoInvoiceAmount, _, es[5] = b.amount("AutoInvoiceAmount", true, money.AnySign)
 	in.TypeAutoInvoiceGeneration, _, es[6] = b.str("TypeAutoInvoiceGeneration", true)
 	in.Ogrn, _, es[7] = b.str("Ogrn", false)
 	in.Okpo, _, es[8] = b.str("Okpo", false)
@@ -104,14 +102,8 @@ func companyEdit(b body) (reseller.CompanyEditInput, error) {
 	in.SignatoryJob, _, es[14] = b.str("SignatoryJob", false)
 	in.CanUserEditCompanyData, _, es[15] = b.boolean("CanUserEditCompanyData", true)
 	in.FinanceEmail, _, es[16] = b.str("FinanceEmail", true)
-	in.DocDeliveryPeriod, es[17] = b.docDeliveryPeriod("DocDeliveryPeriod")
-	if err := collect(es[:]...); err != nil {
-		return in, err
-	}
-	if err := enum("TypeAutoInvoiceGeneration", in.TypeAutoInvoiceGeneration, autoInvoiceTypes...); err != nil {
-		return in, err
-	}
-	return in, nil
+	in.DocDeliveryPeriod, _, es[17] = b.str("DocDeliveryPeriod", false)
+	return in, collect(es[:]...)
 }
 
 // IT-10: tax ids and per-country mandatory fields are checked by the
@@ -135,9 +127,6 @@ func (s *server) createCompany(ctx context.Context, c *call) (any, error) {
 	in.AgreementDate, _, es[5] = b.dateTime("AgreementDate", true)
 	in.PartnerCompanyID, _, es[6] = b.int32Field("PartnerCompanyId", true)
 	if err := collect(es[:]...); err != nil {
-		return nil, err
-	}
-	if err := enum("CountryTwoLetterCode", in.CountryTwoLetterCode, "RU", "KZ", "BY"); err != nil {
 		return nil, err
 	}
 	if in.CompanyEditInput, err = companyEdit(b); err != nil {
@@ -220,7 +209,7 @@ func (s *server) createInvoice(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	amount, _, err := b.amount("Amount", true, money.Positive)
+	amount, _, err := b.amount("Amount", true, money.AnySign)
 	if err != nil {
 		return nil, err
 	}
