@@ -1,0 +1,96 @@
+package reseller_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/reseller"
+)
+
+// wantMsg checks an Invalid error naming field whose message says msg.
+func wantMsg(t *testing.T, err error, field, msg string) {
+	t.Helper()
+	wantErr(t, err, errs.KindInvalid, field)
+	if !strings.Contains(err.Error(), msg) {
+		t.Fatalf("%s: message %q, want it to say %q", field, err.Error(), msg)
+	}
+}
+
+// TestCompanyRules: the rules a company input obeys are the service's
+// (no dialect repeats them): the choices are checked first, with the
+// allowed values quoted as the Partner API writes them, and before the
+// company's state is read.
+func TestCompanyRules(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		_, p := f.account(t, "rules@example.com")
+		create := func(mod func(*reseller.CompanyInput)) error {
+			in := ruCompany()
+			mod(&in)
+			_, err := f.svc.CreateCompany(ctx, f.a, p.ID, in)
+			return err
+		}
+		wantMsg(t, create(func(c *reseller.CompanyInput) { c.CountryTwoLetterCode = "US" }),
+			"CountryTwoLetterCode", `must be one of "RU", "KZ", "BY"`)
+		wantMsg(t, create(func(c *reseller.CompanyInput) { c.TypeAutoInvoiceGeneration = "Weekly" }),
+			"TypeAutoInvoiceGeneration", `must be one of "NotGenerate", "StartOfMonth", "DaysBeforeZeroBalance7", "DaysBeforeZeroBalance14"`)
+		wantMsg(t, create(func(c *reseller.CompanyInput) { c.DocDeliveryPeriod = "Weekly" }),
+			"DocDeliveryPeriod", `must be one of "null", "Monthly", "Quarterly", "Semiannually", "Annually"`)
+		// A choice is checked before the tax id, the period before the type.
+		wantMsg(t, create(func(c *reseller.CompanyInput) { c.TypeAutoInvoiceGeneration, c.INN = "Weekly", "7838413488" }),
+			"TypeAutoInvoiceGeneration", "must be one of")
+		wantMsg(t, create(func(c *reseller.CompanyInput) { c.TypeAutoInvoiceGeneration, c.DocDeliveryPeriod = "Weekly", "Daily" }),
+			"DocDeliveryPeriod", "must be one of")
+		wantMsg(t, create(func(c *reseller.CompanyInput) { c.AutoInvoiceAmount = -1 }), "AutoInvoiceAmount", "must not be negative")
+		wantMsg(t, create(func(c *reseller.CompanyInput) { c.AutoInvoiceAmount = reseller.MaxAmount + 1 }),
+			"AutoInvoiceAmount", "at most")
+		if list, err := f.svc.ListCompanies(ctx, f.a, p.ID); err != nil || len(list) != 0 {
+			t.Fatalf("refused companies were stored: %+v %v", list, err)
+		}
+
+		// An edit's choices are refused as bad input even for an InActive
+		// company (whose edit is otherwise a conflict).
+		c, err := f.svc.CreateCompany(ctx, f.a, p.ID, ruCompany())
+		must(t, err)
+		_, err = f.svc.DeactivateCompany(ctx, f.a, p.ID, c.ID)
+		must(t, err)
+		edit := ruCompany().CompanyEditInput
+		edit.DocDeliveryPeriod = "Weekly"
+		_, err = f.svc.UpdateCompany(ctx, f.a, p.ID, c.ID, edit)
+		wantMsg(t, err, "DocDeliveryPeriod", "must be one of")
+		edit = ruCompany().CompanyEditInput
+		edit.TypeAutoInvoiceGeneration = ""
+		_, err = f.svc.UpdateCompany(ctx, f.a, p.ID, c.ID, edit)
+		wantMsg(t, err, "TypeAutoInvoiceGeneration", "must be one of")
+		_, err = f.svc.UpdateCompany(ctx, f.a, p.ID, c.ID, ruCompany().CompanyEditInput)
+		wantErr(t, err, errs.KindConflict, "")
+	})
+}
+
+// TestAmountRules: a debt limit may be zero but not negative, an invoice
+// amount must be positive; each names its field.
+func TestAmountRules(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		_, p := f.account(t, "amounts@example.com")
+		neg, zero := int64(-1), int64(0)
+		_, err := f.svc.UpdateProject(ctx, f.a, p.ID, reseller.ProjectInput{MaxDebt: &neg})
+		wantMsg(t, err, "MaxDebt", "must not be negative")
+		big := reseller.MaxAmount + 1
+		_, err = f.svc.UpdateProject(ctx, f.a, p.ID, reseller.ProjectInput{MaxDebt: &big})
+		wantMsg(t, err, "MaxDebt", "at most")
+		up, err := f.svc.UpdateProject(ctx, f.a, p.ID, reseller.ProjectInput{MaxDebt: &zero})
+		must(t, err)
+		if up.MaxDebt != 0 {
+			t.Fatalf("max debt %d, want 0", up.MaxDebt)
+		}
+		c, err := f.svc.CreateCompany(ctx, f.a, p.ID, ruCompany())
+		must(t, err)
+		for _, amount := range []int64{0, -100} {
+			_, err = f.svc.CreateInvoice(ctx, f.a, p.ID, c.ID, amount)
+			wantMsg(t, err, "Amount", "must be positive")
+		}
+		if list, err := f.svc.ListInvoices(ctx, f.a, p.ID, c.ID); err != nil || len(list) != 0 {
+			t.Fatalf("refused invoices were stored: %+v %v", list, err)
+		}
+	})
+}
