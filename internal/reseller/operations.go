@@ -20,6 +20,11 @@ func (s *Service) CreateOperation(ctx context.Context, a actor.Actor, projectID 
 	if err := writer(a); err != nil {
 		return Operation{}, err
 	}
+	// The amount first, then the type (the order the Partner API reports
+	// them in).
+	if amount <= 0 || amount > MaxAmount {
+		return Operation{}, errs.Invalid("Amount", "must be positive")
+	}
 	var lines []line
 	op := Operation{Type: typ}
 	switch typ {
@@ -33,10 +38,7 @@ func (s *Service) CreateOperation(ctx context.Context, a actor.Actor, projectID 
 		lines = []line{{kind: lineBonus, amount: -amount}, {kind: lineRevenue, amount: amount}}
 		op.Bonus = -amount
 	default:
-		return Operation{}, errs.Invalidf("TypeOperation", "must be one of %s, %s, %s", OpDengiOnlinePlus, OpBonusPlus, OpBonusMinus)
-	}
-	if amount <= 0 || amount > MaxAmount {
-		return Operation{}, errs.Invalid("Amount", "must be positive")
+		return Operation{}, oneOf("TypeOperation", typ, []string{OpDengiOnlinePlus, OpBonusPlus, OpBonusMinus})
 	}
 	var out Operation
 	err := s.store.Tx(ctx, func(tx Store) error {

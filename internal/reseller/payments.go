@@ -43,6 +43,9 @@ type OnlinePaymentInput struct {
 }
 
 func paymentNumber(field, v string) (string, error) {
+	if v == "" {
+		return "", errs.Invalid(field, "must not be empty")
+	}
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return "", errs.Invalid(field, "is required")
@@ -55,6 +58,15 @@ func paymentNumber(field, v string) (string, error) {
 		return "", err
 	}
 	return v, nil
+}
+
+// paymentAmount checks a payment's amount (minor units): positive, at most
+// MaxAmount. It is checked first, before the number.
+func paymentAmount(v int64) error {
+	if v <= 0 || v > MaxAmount {
+		return errs.Invalid("Amount", "must be positive")
+	}
+	return nil
 }
 
 // requestHash is the SHA-256 of a payment's canonical fields: a replay has
@@ -82,6 +94,9 @@ var errReplay = errors.New("reseller: payment number taken")
 // 1234567891, which is not even a valid INN.
 func (s *Service) BankPayment(ctx context.Context, a actor.Actor, in BankPaymentInput) (Payment, error) {
 	if err := writer(a); err != nil {
+		return Payment{}, err
+	}
+	if err := paymentAmount(in.Amount); err != nil {
 		return Payment{}, err
 	}
 	num, err := paymentNumber("Number", in.Number)
@@ -143,6 +158,9 @@ func (s *Service) OnlinePayment(ctx context.Context, a actor.Actor, in OnlinePay
 	if err := writer(a); err != nil {
 		return Payment{}, err
 	}
+	if err := paymentAmount(in.Amount); err != nil {
+		return Payment{}, err
+	}
 	num, err := paymentNumber("PaymentId", in.PaymentID)
 	if err != nil {
 		return Payment{}, err
@@ -159,8 +177,8 @@ type paymentCheck func(ctx context.Context, tx Queries, proj Project, p *Payment
 // recorded before answers as a replay (the first payment, or 409 if its
 // body differed).
 func (s *Service) pay(ctx context.Context, a actor.Actor, p Payment, check paymentCheck) (Payment, error) {
-	if p.Amount <= 0 || p.Amount > MaxAmount {
-		return Payment{}, errs.Invalid("Amount", "must be positive")
+	if err := paymentAmount(p.Amount); err != nil {
+		return Payment{}, err
 	}
 	if p.ProjectID <= 0 {
 		return Payment{}, errs.Invalid("ProjectId", "must be a positive whole number")

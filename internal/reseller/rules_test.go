@@ -94,3 +94,32 @@ func TestAmountRules(t *testing.T) {
 		}
 	})
 }
+
+// TestChoiceAndPaymentRules: an account's state and an operation's type
+// are choices quoted as the Partner API writes them; a payment's or an
+// operation's amount is checked before anything else about it; an empty
+// payment number is "empty", not merely "required".
+func TestChoiceAndPaymentRules(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		_, err := f.svc.CreateAccount(ctx, f.a, reseller.CreateAccountInput{Email: "not-an-email", State: "Pending"})
+		wantMsg(t, err, "State", `must be one of "NotActivated", "Active"`)
+		_, p := f.account(t, "pay@example.com")
+		_, err = f.svc.CreateOperation(ctx, f.a, p.ID, "Bonus", 100)
+		wantMsg(t, err, "TypeOperation", `must be one of "DengiOnlinePlus", "BonusPlus", "BonusMinus"`)
+		_, err = f.svc.CreateOperation(ctx, f.a, p.ID, "Bonus", 0)
+		wantMsg(t, err, "Amount", "must be positive")
+		_, err = f.svc.BankPayment(ctx, f.a, reseller.BankPaymentInput{Number: "", TIN: "7838413489", Amount: 100, ProjectID: p.ID})
+		wantMsg(t, err, "Number", "must not be empty")
+		_, err = f.svc.BankPayment(ctx, f.a, reseller.BankPaymentInput{Number: " ", TIN: "7838413489", Amount: 100, ProjectID: p.ID})
+		wantMsg(t, err, "Number", "is required")
+		_, err = f.svc.BankPayment(ctx, f.a, reseller.BankPaymentInput{Number: "", TIN: "", Amount: 0, ProjectID: p.ID})
+		wantMsg(t, err, "Amount", "must be positive")
+		_, err = f.svc.OnlinePayment(ctx, f.a, reseller.OnlinePaymentInput{PaymentID: "", Amount: 100, ProjectID: p.ID})
+		wantMsg(t, err, "PaymentId", "must not be empty")
+		_, err = f.svc.OnlinePayment(ctx, f.a, reseller.OnlinePaymentInput{PaymentID: "", Amount: -1, ProjectID: p.ID})
+		wantMsg(t, err, "Amount", "must be positive")
+		if list, err := f.svc.ListPayments(ctx, f.a); err != nil || len(list) != 0 {
+			t.Fatalf("refused payments were stored: %+v %v", list, err)
+		}
+	})
+}
