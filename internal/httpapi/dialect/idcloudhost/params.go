@@ -8,10 +8,10 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/decode"
 	"github.com/trellis-cloud/trellis/internal/httpapi/problem"
 	"github.com/trellis-cloud/trellis/internal/money"
 )
@@ -20,24 +20,24 @@ import (
 // outer body limit bounds the whole).
 const maxMultipartMemory = 1 << 20
 
-// params is the one parameter bag of a request (ID-amb-2): the query
-// string, the form body (url-encoded or multipart, on every method — Go's
-// ParseForm ignores DELETE and GET bodies), the JSON body and the path
-// values, merged with precedence path > JSON > form > query. Values are
-// strings (query, form, path) or what a JSON object member decodes to with
-// UseNumber (json.Number, bool, string, nil, objects, arrays).
-type params struct {
-	vals map[string]any
-}
+// loose decodes the dialect's parameters into request structs: texts
+// converted to the field's type, booleans as true/false/yes/no/1/0 in any
+// letter case (ID-amb-5), integers as whole numbers, a JSON number taken
+// as a string's text (a phone number sent as a number).
+var loose = decode.Rules{Loose: true}
 
-// readParams builds the bag of r. pathNames are the path parameters of the
-// route (they win over everything).
-func readParams(r *http.Request, pathNames ...string) (params, error) {
-	p := params{vals: map[string]any{}}
+// readParams builds the one parameter bag of a request (ID-amb-2): the
+// query string, the form body (url-encoded or multipart, on every method —
+// Go's ParseForm ignores DELETE and GET bodies), the JSON body and the
+// path values, merged with precedence path > JSON > form > query. Query,
+// form and path values are texts; JSON members are JSON values (numbers
+// exact). pathNames are the path parameters of the route.
+func readParams(r *http.Request, pathNames ...string) (decode.Values, error) {
+	p := decode.Values{}
 	setAll := func(v url.Values) {
 		for k, vs := range v {
 			if len(vs) > 0 {
-				p.vals[k] = vs[len(vs)-1]
+				p[k] = decode.Text(vs[len(vs)-1])
 			}
 		}
 	}
@@ -67,20 +67,12 @@ func readParams(r *http.Request, pathNames ...string) (params, error) {
 			defer func() { _ = form.RemoveAll() }()
 			setAll(form.Value)
 		case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-			obj, err := decodeObject(body)
-			if err != nil && !json.Valid(body) {
-				// The seed writes some JSON bodies with Python literals
-				// ("is_multi_node": True); a client pasting them gets
-				// what they mean (ID-amb-5).
-				if o, err2 := decodeObject(pythonLiteralsToJSON(body)); err2 == nil {
-					obj, err = o, nil
-				}
-			}
+			obj, err := jsonObject(body)
 			if err != nil {
 				return p, err
 			}
-			for k, v := range obj {
-				p.vals[k] = v
+			for k, raw := range obj {
+				p[k] = decode.JSON(raw)
 			}
 		default:
 			return p, errs.Invalidf("Content-Type", "must be application/x-www-form-urlencoded, multipart/form-data or application/json, not %q", mt)
@@ -88,10 +80,33 @@ func readParams(r *http.Request, pathNames ...string) (params, error) {
 	}
 	for _, n := range pathNames {
 		if v := r.PathValue(n); v != "" {
-			p.vals[n] = v
+			p[n] = decode.Text(v)
 		}
 	}
 	return p, nil
+}
+
+// jsonObject decodes a JSON body. The seed writes some JSON bodies with
+// Python literals ("is_multi_node": True); a client pasting them gets what
+// they mean (ID-amb-5).
+func jsonObject(body []byte) (decode.Object, error) {
+	obj, err := decode.ParseObject(body)
+	if err != nil && !json.Valid(body) {
+		if o, err2 := decode.ParseObject(pythonLiteralsToJSON(body)); err2 == nil {
+			obj, err = o, nil
+		}
+	}
+	return obj, err
+}
+
+// decode reads the call's parameters into dst, a request struct.
+func (c *call) decode(dst any) error { return loose.Decode(c.p, dst) }
+
+// path returns a path parameter (path values win over every other source,
+// so it is always a text).
+func (c *call) path(name string) string {
+	s, _ := c.p[name].Str()
+	return s
 }
 
 // readBody reads the whole body and puts it back (the idempotency
@@ -111,180 +126,107 @@ func readBody(r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
-// has reports whether name was sent at all (with any value, even empty:
-// show_shadow takes any value).
-func (p params) has(name string) bool {
-	_, ok := p.vals[name]
-	return ok
+// ---- the parameter types the handlers share ----
+
+// accountParam is billing_account_id: absent is 0, which the services
+// resolve to the restricted token's account or the user's default.
+type accountParam struct {
+	BillingAccountID int64 `wire:"billing_account_id"`
 }
 
-// str returns a string parameter. JSON numbers are taken as their text
-// (a phone number sent as a number); other JSON types are refused.
-func (p params) str(name string) (string, bool, error) {
-	v, ok := p.vals[name]
-	if !ok {
-		return "", false, nil
-	}
-	switch v := v.(type) {
-	case string:
-		return v, true, nil
-	case json.Number:
-		return v.String(), true, nil
-	case nil:
-		return "", true, nil
-	}
-	return "", true, errs.Invalid(name, "must be a string")
+// vmParam is the VM's uuid.
+type vmParam struct {
+	UUID string `wire:"uuid,nonblank"`
 }
 
-// optStr returns a pointer to a string parameter, nil when absent.
-func (p params) optStr(name string) (*string, error) {
-	s, ok, err := p.str(name)
-	if err != nil || !ok {
-		return nil, err
+// gbSize is a size in GB that may come as a whole number or its text;
+// "" (and null) is 0, absent (disks, block-storage size_gb).
+type gbSize int64
+
+// DecodeWire implements decode.Unmarshaler.
+func (g *gbSize) DecodeWire(field string, v decode.Value) error {
+	if s, ok := v.Str(); (ok && strings.TrimSpace(s) == "") || v.IsNull() {
+		*g = 0
+		return nil
 	}
-	return &s, nil
+	var n int64
+	if err := loose.Into(field, v, &n); err != nil {
+		return errs.Invalid(field, "must be a whole number of GB")
+	}
+	*g = gbSize(n)
+	return nil
 }
 
-// whole returns a "whole number" parameter: an integer ≥ 0, a decimal
-// string in form and query data, a JSON integer in JSON bodies.
-func (p params) whole(name string) (int64, bool, error) {
-	v, ok := p.vals[name]
-	if !ok {
-		return 0, false, nil
+// portParam is a port: a whole number, a number in a string too.
+type portParam int64
+
+// DecodeWire implements decode.Unmarshaler.
+func (p *portParam) DecodeWire(field string, v decode.Value) error {
+	var n int64
+	if err := loose.Into(field, v, &n); err != nil {
+		return errs.Invalid(field, "must be a port number between 1 and 65535")
 	}
-	var s string
-	switch v := v.(type) {
-	case string:
-		s = strings.TrimSpace(v)
-	case json.Number:
-		s = v.String()
-	default:
-		return 0, true, errs.Invalid(name, "must be a whole number")
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 || strings.HasPrefix(s, "+") {
-		return 0, true, errs.Invalid(name, "must be a whole number")
-	}
-	return n, true, nil
+	*p = portParam(n)
+	return nil
 }
 
-// requiredWhole returns a whole-number parameter that must be present.
-func (p params) requiredWhole(name string) (int64, error) {
-	n, ok, err := p.whole(name)
-	if err == nil && !ok {
-		err = errs.Invalid(name, "is required")
-	}
-	return n, err
-}
-
-// optWhole returns a pointer to a whole-number parameter, nil when absent.
-func (p params) optWhole(name string) (*int64, error) {
-	n, ok, err := p.whole(name)
-	if err != nil || !ok {
-		return nil, err
-	}
-	return &n, nil
-}
-
-// boolean returns a boolean parameter (ID-amb-5): a JSON boolean, or
-// true/false/yes/no/1/0 in any letter case.
-func (p params) boolean(name string) (bool, bool, error) {
-	v, ok := p.vals[name]
-	if !ok {
-		return false, false, nil
-	}
-	switch v := v.(type) {
-	case bool:
-		return v, true, nil
-	case string:
-		switch strings.ToLower(strings.TrimSpace(v)) {
-		case "true", "yes", "1":
-			return true, true, nil
-		case "false", "no", "0":
-			return false, true, nil
-		}
-	case json.Number:
-		switch v.String() {
-		case "1":
-			return true, true, nil
-		case "0":
-			return false, true, nil
-		}
-	}
-	return false, true, errs.Invalid(name, "must be true or false")
-}
-
-// optBool returns a pointer to a boolean parameter, nil when absent.
-func (p params) optBool(name string) (*bool, error) {
-	b, ok, err := p.boolean(name)
-	if err != nil || !ok {
-		return nil, err
-	}
-	return &b, nil
-}
-
-// amount returns a money parameter in cur: a decimal string ("100.00",
-// "10") or a JSON number, with at most cur's decimals and the sign allowed.
-func (p params) amount(name string, cur money.Currency, sign money.Sign) (money.Amount, bool, error) {
-	v, ok := p.vals[name]
-	if !ok {
-		return money.Amount{}, false, nil
-	}
-	var a money.Amount
-	var err error
-	switch v := v.(type) {
-	case string:
-		a, err = money.ParseIDCHFormAmount(name, strings.TrimSpace(v), cur, sign)
-	case json.Number:
-		a, err = money.ParseIDCHMoney(name, v, cur, sign)
-	default:
-		err = errs.Invalid(name, "must be a number")
-	}
-	return a, true, err
-}
-
-// decimalString returns a decimal parameter as a plain decimal string for
+// decimalText is a decimal parameter as a plain decimal string for
 // services that parse amounts themselves: a form or query value as sent
-// (trimmed), a JSON number in plain notation.
-func (p params) decimalString(name string) (string, bool, error) {
-	v, ok := p.vals[name]
+// (or a JSON string) trimmed, a JSON number in plain notation.
+type decimalText string
+
+// DecodeWire implements decode.Unmarshaler.
+func (d *decimalText) DecodeWire(field string, v decode.Value) error {
+	if s, ok := v.Str(); ok {
+		*d = decimalText(strings.TrimSpace(s))
+		return nil
+	}
+	n, ok := v.Number()
 	if !ok {
-		return "", false, nil
+		return errs.Invalid(field, "must be a number")
 	}
-	switch v := v.(type) {
-	case string:
-		return strings.TrimSpace(v), true, nil
-	case json.Number:
-		d, err := money.ParseJSONNumber(name, v)
-		if err != nil {
-			return "", true, err
+	x, err := money.ParseJSONNumber(field, n)
+	if err != nil {
+		return err
+	}
+	*d = decimalText(x.String())
+	return nil
+}
+
+// moneyParam reads a money parameter in cur: a decimal text or JSON string
+// ("100.00", "10") or a JSON number, with at most cur's decimals and the sign
+// allowed. The currency is the account's, known after decoding.
+func moneyParam(field string, v decode.Value, cur money.Currency, sign money.Sign) (money.Amount, error) {
+	if s, ok := v.Str(); ok {
+		return money.ParseIDCHFormAmount(field, strings.TrimSpace(s), cur, sign)
+	}
+	n, ok := v.Number()
+	if !ok {
+		return money.Amount{}, errs.Invalid(field, "must be a number")
+	}
+	return money.ParseIDCHMoney(field, n, cur, sign)
+}
+
+// jsonParam decodes a JSON-typed parameter into dst: a JSON value in a
+// JSON body, or a string holding JSON (form and query data, or a JSON
+// string). Null and a blank string are absent; shape describes what is
+// expected.
+func jsonParam(field string, v decode.Value, dst any, shape string) error {
+	var b []byte
+	if s, ok := v.Str(); ok {
+		if strings.TrimSpace(s) == "" {
+			return nil
 		}
-		return d.String(), true, nil
+		b = []byte(s)
+	} else if v.IsNull() {
+		return nil
+	} else {
+		b = v.Raw()
 	}
-	return "", true, errs.Invalid(name, "must be a number")
-}
-
-// optDecimalString is decimalString as a pointer, nil when absent.
-func (p params) optDecimalString(name string) (*string, error) {
-	s, ok, err := p.decimalString(name)
-	if err != nil || !ok {
-		return nil, err
+	if err := json.Unmarshal(b, dst); err != nil {
+		return errs.Invalidf(field, "must be %s", shape)
 	}
-	return &s, nil
-}
-
-// decodeObject decodes one JSON object with UseNumber.
-func decodeObject(body []byte) (map[string]any, error) {
-	var obj map[string]any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&obj); err != nil || obj == nil {
-		return nil, errs.Invalid("body", "must be a JSON object")
-	}
-	if dec.More() {
-		return nil, errs.Invalid("body", "must be one JSON object")
-	}
-	return obj, nil
+	return nil
 }
 
 // pythonLiteralsToJSON replaces the bare words True, False and None outside

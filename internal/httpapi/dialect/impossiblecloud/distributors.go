@@ -6,8 +6,8 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/decode"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud/icapi"
-	"github.com/trellis-cloud/trellis/internal/httpapi/jsonbody"
 	"github.com/trellis-cloud/trellis/internal/tenancy"
 )
 
@@ -48,25 +48,21 @@ func (s *server) CreatePartner(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, http.StatusCreated, partnerOut(p), err)
 }
 
+// createPartnerRequest is the body of a partner's creation.
+type createPartnerRequest struct {
+	AllocatedCapacity int64  `wire:"allocatedCapacity,required"`
+	ContractID        string `wire:"distributorContractId,required"`
+	Name              string `wire:"name,required"`
+	AllowOverdraft    bool   `wire:"allowOverdraft"`
+}
+
 func decodeCreatePartner(r *http.Request) (tenancy.CreatePartnerInput, error) {
-	var in tenancy.CreatePartnerInput
-	b, err := jsonbody.Read(r)
-	if err != nil {
-		return in, err
+	var req createPartnerRequest
+	if err := wire.Body(r, &req); err != nil {
+		return tenancy.CreatePartnerInput{}, err
 	}
-	if in.AllocatedCapacity, _, err = b.Int64("allocatedCapacity", true); err != nil {
-		return in, err
-	}
-	if in.ContractID, _, err = b.String("distributorContractId", true); err != nil {
-		return in, err
-	}
-	if in.Name, _, err = b.String("name", true); err != nil {
-		return in, err
-	}
-	if in.AllowOverdraft, _, err = b.Bool("allowOverdraft", false); err != nil {
-		return in, err
-	}
-	return in, nil
+	return tenancy.CreatePartnerInput{AllocatedCapacity: req.AllocatedCapacity, ContractID: req.ContractID,
+		Name: req.Name, AllowOverdraft: req.AllowOverdraft}, nil
 }
 
 func (s *server) GetPartner(w http.ResponseWriter, r *http.Request, partnerID string) {
@@ -84,28 +80,23 @@ func (s *server) UpdatePartner(w http.ResponseWriter, r *http.Request, partnerID
 	s.reply(w, r, http.StatusOK, partnerOut(p), err)
 }
 
-// decodeUpdatePartner reads the partial PUT body: fields left out stay as
-// they are (the vendor's PUT merges).
+// updatePartnerRequest is the partial PUT body: fields left out stay as
+// they are (the vendor's PUT merges). The contract cannot change.
+type updatePartnerRequest struct {
+	ContractID        *decode.Value `wire:"distributorContractId"`
+	AllocatedCapacity *int64        `wire:"allocatedCapacity"`
+	Name              *string       `wire:"name"`
+}
+
 func decodeUpdatePartner(r *http.Request) (tenancy.UpdatePartnerInput, error) {
-	var in tenancy.UpdatePartnerInput
-	b, err := jsonbody.Read(r)
-	if err != nil {
-		return in, err
+	var req updatePartnerRequest
+	if err := wire.Body(r, &req); err != nil {
+		return tenancy.UpdatePartnerInput{}, err
 	}
-	if b.Has("distributorContractId") {
-		return in, errs.Invalid("distributorContractId", "cannot be changed; create the partner under the other contract instead")
+	if req.ContractID != nil {
+		return tenancy.UpdatePartnerInput{}, errs.Invalid("distributorContractId", "cannot be changed; create the partner under the other contract instead")
 	}
-	if n, ok, err := b.Int64("allocatedCapacity", false); err != nil {
-		return in, err
-	} else if ok {
-		in.AllocatedCapacity = &n
-	}
-	if name, ok, err := b.String("name", false); err != nil {
-		return in, err
-	} else if ok {
-		in.Name = &name
-	}
-	return in, nil
+	return tenancy.UpdatePartnerInput{AllocatedCapacity: req.AllocatedCapacity, Name: req.Name}, nil
 }
 
 func (s *server) DeletePartner(w http.ResponseWriter, r *http.Request, partnerID openapi_types.UUID) {
@@ -116,12 +107,7 @@ func (s *server) DeletePartner(w http.ResponseWriter, r *http.Request, partnerID
 // ---- members ----
 
 func (s *server) CreatePartnerMember(w http.ResponseWriter, r *http.Request, partnerID openapi_types.UUID) {
-	b, err := jsonbody.Read(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	in, err := decodeMember(b)
+	in, err := decodeMember(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -2,11 +2,12 @@ package impossiblecloud
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/trellis-cloud/trellis/internal/access"
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/decode"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud/icapi"
-	"github.com/trellis-cloud/trellis/internal/httpapi/jsonbody"
 	"github.com/trellis-cloud/trellis/internal/metering"
 	"github.com/trellis-cloud/trellis/internal/objstore"
 )
@@ -68,32 +69,29 @@ func (s *server) createAccount(w http.ResponseWriter, r *http.Request, partnerID
 	s.reply(w, r, http.StatusCreated, accountOut(sa), err)
 }
 
+// createAccountRequest is the body of a storage account's creation.
+type createAccountRequest struct {
+	AllocatedCapacity int64  `wire:"allocatedCapacity,required"`
+	AllowOverdraft    bool   `wire:"allowOverdraft,required"`
+	Name              string `wire:"name,required"`
+	ClientAccount     struct {
+		ContactEmail string `wire:"contactEmail,required"`
+		Password     string `wire:"password,required"`
+	} `wire:"clientAccount,required"`
+}
+
 func decodeCreateAccount(r *http.Request) (objstore.CreateStorageAccountInput, error) {
-	var in objstore.CreateStorageAccountInput
-	b, err := jsonbody.Read(r)
-	if err != nil {
-		return in, err
+	var req createAccountRequest
+	if err := wire.Body(r, &req); err != nil {
+		return objstore.CreateStorageAccountInput{}, err
 	}
-	if in.AllocatedCapacity, _, err = b.Int64("allocatedCapacity", true); err != nil {
-		return in, err
-	}
-	if in.AllowOverdraft, _, err = b.Bool("allowOverdraft", true); err != nil {
-		return in, err
-	}
-	if in.Name, _, err = b.String("name", true); err != nil {
-		return in, err
-	}
-	ca, _, err := b.Object("clientAccount", true)
-	if err != nil {
-		return in, err
-	}
-	if in.ContactEmail, _, err = ca.String("contactEmail", true); err != nil {
-		return in, err
-	}
-	if in.Password, _, err = ca.String("password", true); err != nil {
-		return in, err
-	}
-	return in, nil
+	return objstore.CreateStorageAccountInput{
+		AllocatedCapacity: req.AllocatedCapacity,
+		AllowOverdraft:    req.AllowOverdraft,
+		Name:              req.Name,
+		ContactEmail:      req.ClientAccount.ContactEmail,
+		Password:          req.ClientAccount.Password,
+	}, nil
 }
 
 func (s *server) getAccount(w http.ResponseWriter, r *http.Request, partnerID, id string) {
@@ -101,20 +99,24 @@ func (s *server) getAccount(w http.ResponseWriter, r *http.Request, partnerID, i
 	s.reply(w, r, http.StatusOK, accountOut(sa), err)
 }
 
+// patchAccountRequest schedules a deletion (a time) or cancels it (null).
+type patchAccountRequest struct {
+	PendingDeletedAt decode.Nullable[time.Time] `wire:"pendingDeletedAt"`
+}
+
 func (s *server) patchAccount(w http.ResponseWriter, r *http.Request, partnerID, id string) {
-	b, err := jsonbody.Read(r)
-	if err != nil {
+	var req patchAccountRequest
+	if err := wire.Body(r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	at, ok, err := b.NullableTime("pendingDeletedAt", false)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if !ok {
+	if !req.PendingDeletedAt.Set {
 		s.writeError(w, r, errs.Invalid("pendingDeletedAt", "is required: a future time to schedule the deletion, or null to cancel it"))
 		return
+	}
+	var at *time.Time
+	if !req.PendingDeletedAt.Null {
+		at = &req.PendingDeletedAt.Value
 	}
 	sa, err := s.d.Objstore.SetPendingDeletion(r.Context(), who(r), partnerID, id, at)
 	s.reply(w, r, http.StatusOK, accountOut(sa), err)
@@ -145,20 +147,18 @@ func (s *server) partnerUsage(w http.ResponseWriter, r *http.Request, partnerID,
 	s.reply(w, r, http.StatusOK, mapSlice(us, usageOut), err)
 }
 
-func decodeMember(b jsonbody.Object) (access.CreateMemberInput, error) {
-	var in access.CreateMemberInput
-	var err error
-	if in.Email, _, err = b.String("email", true); err != nil {
-		return in, err
+// memberRequest is the body of a member's creation.
+type memberRequest struct {
+	Email    string `wire:"email,required"`
+	Name     string `wire:"name"`
+	Password string `wire:"password,required"`
+	Role     string `wire:"role,required"`
+}
+
+func decodeMember(r *http.Request) (access.CreateMemberInput, error) {
+	var req memberRequest
+	if err := wire.Body(r, &req); err != nil {
+		return access.CreateMemberInput{}, err
 	}
-	if in.Name, _, err = b.String("name", false); err != nil {
-		return in, err
-	}
-	if in.Password, _, err = b.String("password", true); err != nil {
-		return in, err
-	}
-	if in.Role, _, err = b.String("role", true); err != nil {
-		return in, err
-	}
-	return in, nil
+	return access.CreateMemberInput{Email: req.Email, Name: req.Name, Password: req.Password, Role: req.Role}, nil
 }

@@ -2,9 +2,11 @@ package itglobal
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/decode"
 	"github.com/trellis-cloud/trellis/internal/reseller"
 )
 
@@ -27,46 +29,44 @@ func (s *server) listAccounts(ctx context.Context, c *call) (any, error) {
 	return ok(accountsOf(list))
 }
 
+// createAccountRequest is IT-2's body.
+type createAccountRequest struct {
+	Email          string           `wire:"Email,required"`
+	State          string           `wire:"State,required,enum=NotActivated|Active"`
+	AdditionalData decode.RawObject `wire:"AdditionalData"`
+}
+
 // IT-2.
 func (s *server) createAccount(ctx context.Context, c *call) (any, error) {
-	b, err := readBody(c.r)
-	if err != nil {
+	var req createAccountRequest
+	if err := wire.Body(c.r, &req); err != nil {
 		return nil, err
 	}
-	var in reseller.CreateAccountInput
-	var e1, e2, e3 error
-	in.Email, _, e1 = b.str("Email", true)
-	in.State, _, e2 = b.str("State", true)
-	in.AdditionalData, e3 = b.object("AdditionalData")
-	if err := collect(e1, e2, e3); err != nil {
-		return nil, err
-	}
-	if err := enum("State", in.State, reseller.StateNotActivated, reseller.StateActive); err != nil {
-		return nil, err
-	}
-	acc, err := s.d.Reseller.CreateAccount(ctx, c.a, in)
+	acc, err := s.d.Reseller.CreateAccount(ctx, c.a, reseller.CreateAccountInput{
+		Email: req.Email, State: req.State, AdditionalData: json.RawMessage(req.AdditionalData)})
 	if err != nil {
 		return nil, err
 	}
 	return ok(accountOf(acc))
 }
 
-// IT-3 (deprecated): integer ids, int64 because the seed's own sample
-// overflows int32 (IT-amb-6); answered with Deprecation: true (IT-amb-23).
+// createSimpleOneLegacyRequest is IT-3's body: integer ids, int64
+// because the seed's own sample overflows int32 (IT-amb-6).
+type createSimpleOneLegacyRequest struct {
+	CompanyID int64  `wire:"CompanyId,required,min=1"`
+	UserID    int64  `wire:"UserId,required,min=1"`
+	Email     string `wire:"Email,required"`
+}
+
+// IT-3 (deprecated): answered with Deprecation: true (IT-amb-23).
 func (s *server) createSimpleOneLegacy(ctx context.Context, c *call) (any, error) {
-	b, err := readBody(c.r)
-	if err != nil {
-		return nil, err
-	}
-	company, _, e1 := b.integer("CompanyId", true, 1, maxInt64)
-	user, _, e2 := b.integer("UserId", true, 1, maxInt64)
-	email, _, e3 := b.str("Email", true)
-	if err := collect(e1, e2, e3); err != nil {
+	var req createSimpleOneLegacyRequest
+	if err := wire.Body(c.r, &req); err != nil {
 		return nil, err
 	}
 	c.w.Header().Set("Deprecation", "true")
 	acc, err := s.d.Reseller.CreateSimpleOneAccount(ctx, c.a, reseller.CreateSimpleOneInput{
-		CompanyID: itoa(company), UserID: itoa(user), Email: email})
+		CompanyID: itoa(req.CompanyID), UserID: itoa(req.UserID), Email: req.Email})
 	if err != nil {
 		return nil, err
 	}
@@ -101,21 +101,21 @@ func (s *server) listSimpleOne(ctx context.Context, c *call) (any, error) {
 	return ok(accountsOf(list))
 }
 
-// IT-18: string ids.
+// createSimpleOneRequest is IT-18's body: string ids.
+type createSimpleOneRequest struct {
+	CompanyID string `wire:"SimpleOneCompanyId,required"`
+	UserID    string `wire:"SimpleOneUserId,required"`
+	Email     string `wire:"Email,required"`
+}
+
+// IT-18.
 func (s *server) createSimpleOne(ctx context.Context, c *call) (any, error) {
-	b, err := readBody(c.r)
-	if err != nil {
+	var req createSimpleOneRequest
+	if err := wire.Body(c.r, &req); err != nil {
 		return nil, err
 	}
-	var in reseller.CreateSimpleOneInput
-	var e1, e2, e3 error
-	in.CompanyID, _, e1 = b.str("SimpleOneCompanyId", true)
-	in.UserID, _, e2 = b.str("SimpleOneUserId", true)
-	in.Email, _, e3 = b.str("Email", true)
-	if err := collect(e1, e2, e3); err != nil {
-		return nil, err
-	}
-	acc, err := s.d.Reseller.CreateSimpleOneAccount(ctx, c.a, in)
+	acc, err := s.d.Reseller.CreateSimpleOneAccount(ctx, c.a, reseller.CreateSimpleOneInput{
+		CompanyID: req.CompanyID, UserID: req.UserID, Email: req.Email})
 	if err != nil {
 		return nil, err
 	}
@@ -142,18 +142,16 @@ func (s *server) deleteSimpleOne(ctx context.Context, c *call) (any, error) {
 
 // IT-21: a DELETE with a JSON body.
 func (s *server) deleteSimpleOneByUser(ctx context.Context, c *call) (any, error) {
-	b, err := readBody(c.r)
-	if err != nil {
+	var req struct {
+		UserID string `wire:"SimpleOneUserId,required"`
+	}
+	if err := wire.Body(c.r, &req); err != nil {
 		return nil, err
 	}
-	user, _, err := b.str("SimpleOneUserId", true)
-	if err != nil {
+	if err := s.d.Reseller.DeleteSimpleOneAccountByUser(ctx, c.a, req.UserID); err != nil {
 		return nil, err
 	}
-	if err := s.d.Reseller.DeleteSimpleOneAccountByUser(ctx, c.a, user); err != nil {
-		return nil, err
-	}
-	return ok(deletedDTO{SimpleOneUserId: user, Deleted: true})
+	return ok(deletedDTO{SimpleOneUserId: req.UserID, Deleted: true})
 }
 
 // IT-22: projectId is a string of digits here (IT-amb-22).
@@ -162,15 +160,13 @@ func (s *server) changeSimpleOneCompany(ctx context.Context, c *call) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	b, err := readBody(c.r)
-	if err != nil {
+	var req struct {
+		CompanyID string `wire:"NewSimpleOneCompanyId,required"`
+	}
+	if err := wire.Body(c.r, &req); err != nil {
 		return nil, err
 	}
-	company, _, err := b.str("NewSimpleOneCompanyId", true)
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.d.Reseller.ChangeSimpleOneCompany(ctx, c.a, id, company)
+	p, err := s.d.Reseller.ChangeSimpleOneCompany(ctx, c.a, id, req.CompanyID)
 	if err != nil {
 		return nil, err
 	}

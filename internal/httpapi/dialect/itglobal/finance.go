@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/trellis-cloud/trellis/internal/errs"
-	"github.com/trellis-cloud/trellis/internal/money"
+	"github.com/trellis-cloud/trellis/internal/httpapi/decode"
 	"github.com/trellis-cloud/trellis/internal/reseller"
 )
 
@@ -19,53 +19,57 @@ func (s *server) listPayments(ctx context.Context, c *call) (any, error) {
 	return ok(paymentsOf(list))
 }
 
-// IT-30: InvoiceNumber is required but nullable, a number or a string of
-// digits (IT-amb-7). A replay of Number with the same body returns the
-// first payment (the service decides).
+// bankPaymentRequest is IT-30's body. InvoiceNumber is required but
+// nullable (IT-amb-7).
+type bankPaymentRequest struct {
+	Number        string                         `wire:"Number,required"`
+	TIN           string                         `wire:"TIN,required"`
+	Amount        amount                         `wire:"Amount,required"`
+	InvoiceNumber decode.Nullable[invoiceNumber] `wire:"InvoiceNumber"`
+	CompanyID     int32                          `wire:"CompanyId,required"`
+	ProjectID     int32                          `wire:"ProjectId,required"`
+}
+
+// IT-30: a replay of Number with the same body returns the first payment
+// (the service decides).
 func (s *server) bankPayment(ctx context.Context, c *call) (any, error) {
-	b, err := readBody(c.r)
-	if err != nil {
+	var req bankPaymentRequest
+	if err := wire.Body(c.r, &req); err != nil {
 		return nil, err
 	}
-	var in reseller.BankPaymentInput
-	var es [6]error
-	in.Number, _, es[0] = b.str("Number", true)
-	in.TIN, _, es[1] = b.str("TIN", true)
-	in.Amount, _, es[2] = b.amount("Amount", true, money.Positive)
-	in.InvoiceNumber, es[3] = b.invoiceNumber("InvoiceNumber")
-	in.CompanyID, _, es[4] = b.int32Field("CompanyId", true)
-	in.ProjectID, _, es[5] = b.int32Field("ProjectId", true)
-	if err := collect(es[:]...); err != nil {
-		return nil, err
+	if !req.InvoiceNumber.Set {
+		return nil, errs.Invalid("InvoiceNumber", "is required (null when there is no invoice)")
 	}
-	if in.Number == "" {
+	if req.Number == "" {
 		return nil, errs.Invalid("Number", "must not be empty")
 	}
-	p, err := s.d.Reseller.BankPayment(ctx, c.a, in)
+	p, err := s.d.Reseller.BankPayment(ctx, c.a, reseller.BankPaymentInput{
+		Number: req.Number, TIN: req.TIN, Amount: int64(req.Amount), InvoiceNumber: string(req.InvoiceNumber.Value),
+		CompanyID: int64(req.CompanyID), ProjectID: int64(req.ProjectID)})
 	if err != nil {
 		return nil, err
 	}
 	return ok(paymentOf(p))
 }
 
+// onlinePaymentRequest is IT-31's body.
+type onlinePaymentRequest struct {
+	PaymentID string `wire:"PaymentId,required"`
+	Amount    amount `wire:"Amount,required"`
+	ProjectID int32  `wire:"ProjectId,required"`
+}
+
 // IT-31.
 func (s *server) onlinePayment(ctx context.Context, c *call) (any, error) {
-	b, err := readBody(c.r)
-	if err != nil {
+	var req onlinePaymentRequest
+	if err := wire.Body(c.r, &req); err != nil {
 		return nil, err
 	}
-	var in reseller.OnlinePaymentInput
-	var es [3]error
-	in.PaymentID, _, es[0] = b.str("PaymentId", true)
-	in.Amount, _, es[1] = b.amount("Amount", true, money.Positive)
-	in.ProjectID, _, es[2] = b.int32Field("ProjectId", true)
-	if err := collect(es[:]...); err != nil {
-		return nil, err
-	}
-	if in.PaymentID == "" {
+	if req.PaymentID == "" {
 		return nil, errs.Invalid("PaymentId", "must not be empty")
 	}
-	p, err := s.d.Reseller.OnlinePayment(ctx, c.a, in)
+	p, err := s.d.Reseller.OnlinePayment(ctx, c.a, reseller.OnlinePaymentInput{
+		PaymentID: req.PaymentID, Amount: int64(req.Amount), ProjectID: int64(req.ProjectID)})
 	if err != nil {
 		return nil, err
 	}
@@ -81,19 +85,14 @@ func (s *server) createOperation(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := readBody(c.r)
-	if err != nil {
+	var req struct {
+		Type   string `wire:"TypeOperation,required,enum=DengiOnlinePlus|BonusPlus|BonusMinus"`
+		Amount amount `wire:"Amount,required"`
+	}
+	if err := wire.Body(c.r, &req); err != nil {
 		return nil, err
 	}
-	typ, _, e1 := b.str("TypeOperation", true)
-	amount, _, e2 := b.amount("Amount", true, money.Positive)
-	if err := collect(e1, e2); err != nil {
-		return nil, err
-	}
-	if err := enum("TypeOperation", typ, reseller.OpDengiOnlinePlus, reseller.OpBonusPlus, reseller.OpBonusMinus); err != nil {
-		return nil, err
-	}
-	if _, err := s.d.Reseller.CreateOperation(ctx, c.a, id, typ, amount); err != nil {
+	if _, err := s.d.Reseller.CreateOperation(ctx, c.a, id, req.Type, int64(req.Amount)); err != nil {
 		return nil, err
 	}
 	return empty{}, nil
