@@ -40,9 +40,6 @@ func (s *server) bankPayment(ctx context.Context, c *call) (any, error) {
 	if !req.InvoiceNumber.Set {
 		return nil, errs.Invalid("InvoiceNumber", "is required (null when there is no invoice)")
 	}
-	if req.Number == "" {
-		return nil, errs.Invalid("Number", "must not be empty")
-	}
 	p, err := s.d.Reseller.BankPayment(ctx, c.a, reseller.BankPaymentInput{
 		Number: req.Number, TIN: req.TIN, Amount: int64(req.Amount), InvoiceNumber: string(req.InvoiceNumber.Value),
 		CompanyID: int64(req.CompanyID), ProjectID: int64(req.ProjectID)})
@@ -65,9 +62,6 @@ func (s *server) onlinePayment(ctx context.Context, c *call) (any, error) {
 	if err := wire.Body(c.r, &req); err != nil {
 		return nil, err
 	}
-	if req.PaymentID == "" {
-		return nil, errs.Invalid("PaymentId", "must not be empty")
-	}
 	p, err := s.d.Reseller.OnlinePayment(ctx, c.a, reseller.OnlinePaymentInput{
 		PaymentID: req.PaymentID, Amount: int64(req.Amount), ProjectID: int64(req.ProjectID)})
 	if err != nil {
@@ -86,7 +80,7 @@ func (s *server) createOperation(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	var req struct {
-		Type   string `wire:"TypeOperation,required,enum=DengiOnlinePlus|BonusPlus|BonusMinus"`
+		Type   string `wire:"TypeOperation,required"`
 		Amount amount `wire:"Amount,required"`
 	}
 	if err := wire.Body(c.r, &req); err != nil {
