@@ -61,7 +61,7 @@ func (s *Service) CreateOperation(ctx context.Context, a actor.Actor, projectID 
 // (one project unless projectID is 0; a named project always gets its
 // entry, empty or not).
 func (s *Service) Report(ctx context.Context, a actor.Actor, projectID int64, from, toExclusive time.Time) ([]ProjectPeriod, error) {
-	ops, err := s.reportOps(ctx, a, projectID, from, toExclusive, "dateToUtc")
+	ops, err := s.reportOps(ctx, a, projectID, from, toExclusive, "dateFromUtc", "dateToUtc")
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func (s *Service) Report(ctx context.Context, a actor.Actor, projectID int64, fr
 // project and by the partner-local day they happened on, ordered by
 // project then day.
 func (s *Service) ReportByDay(ctx context.Context, a actor.Actor, projectID int64, from, toExclusive time.Time) ([]ProjectPeriod, error) {
-	ops, err := s.reportOps(ctx, a, projectID, from, toExclusive, "dateTo")
+	ops, err := s.reportOps(ctx, a, projectID, from, toExclusive, "dateFrom", "dateTo")
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,9 @@ func (s *Service) ReportByDay(ctx context.Context, a actor.Actor, projectID int6
 	return out, nil
 }
 
-func (s *Service) reportOps(ctx context.Context, a actor.Actor, projectID int64, from, to time.Time, toField string) ([]Operation, error) {
+// reportOps reads the operations of a non-empty period; errors name its
+// bounds fromField and toField.
+func (s *Service) reportOps(ctx context.Context, a actor.Actor, projectID int64, from, to time.Time, fromField, toField string) ([]Operation, error) {
 	if err := reader(a); err != nil {
 		return nil, err
 	}
@@ -134,7 +136,7 @@ func (s *Service) reportOps(ctx context.Context, a actor.Actor, projectID int64,
 		return nil, errs.Invalid(toField, "both bounds are required")
 	}
 	if !from.Before(to) {
-		return nil, errs.Invalid(toField, "must not be before the start of the period")
+		return nil, errs.Invalidf(toField, "must not be before %s", fromField)
 	}
 	if projectID < 0 {
 		return nil, errs.Invalid("id", "must be a positive whole number")

@@ -3,6 +3,7 @@ package reseller_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/reseller"
@@ -121,5 +122,17 @@ func TestChoiceAndPaymentRules(t *testing.T) {
 		if list, err := f.svc.ListPayments(ctx, f.a); err != nil || len(list) != 0 {
 			t.Fatalf("refused payments were stored: %+v %v", list, err)
 		}
+	})
+}
+
+// TestReportPeriod: a report's period must not end before it starts; the
+// error names the end and the start by the report's own names.
+func TestReportPeriod(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		from, to := t0, t0.Add(-time.Hour)
+		_, err := f.svc.Report(ctx, f.a, 0, from, to)
+		wantMsg(t, err, "dateToUtc", "must not be before dateFromUtc")
+		_, err = f.svc.ReportByDay(ctx, f.a, 0, from, from)
+		wantMsg(t, err, "dateTo", "must not be before dateFrom")
 	})
 }

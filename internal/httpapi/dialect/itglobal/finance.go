@@ -2,6 +2,7 @@ package itglobal
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -94,7 +95,8 @@ func (s *server) createOperation(ctx context.Context, c *call) (any, error) {
 
 // period reads the inclusive [from, to] query parameters as [from,
 // toExclusive) in loc (IT-amb-4). Both are required; names are
-// case-sensitive (IT-amb-5).
+// case-sensitive (IT-amb-5). That the period does not end before it
+// starts is the service's rule.
 func period(r *http.Request, fromName string, toNames []string, loc *time.Location) (time.Time, time.Time, error) {
 	fromS, err := requiredQuery(r, fromName)
 	if err != nil {
@@ -117,9 +119,6 @@ func period(r *http.Request, fromName string, toNames []string, loc *time.Locati
 	to, err := reseller.ParseReportDate(toName, toS, loc, true)
 	if err != nil {
 		return time.Time{}, time.Time{}, err
-	}
-	if !from.Before(to) {
-		return time.Time{}, time.Time{}, errs.Invalidf(toName, "must not be before %s", fromName)
 	}
 	return from, to, nil
 }
@@ -204,7 +203,7 @@ func (s *server) projectReportByDay(ctx context.Context, c *call) (any, error) {
 	}
 	list, err := s.d.Reseller.ReportByDay(ctx, c.a, id, from, to)
 	if err != nil {
-		return nil, err
+		return nil, aliasTo(c.r, err)
 	}
 	out := projectByDayDTO{ProjectId: id, TimeZone: loc.String(), Days: []projectDayDTO{}}
 	for _, p := range list {
@@ -213,4 +212,16 @@ func (s *server) projectReportByDay(ctx context.Context, c *call) (any, error) {
 		}
 	}
 	return ok(out)
+}
+
+// aliasTo names the end of IT-36's period as the request did: the
+// service's dateTo, or its alias dateToUtc when only that was sent.
+func aliasTo(r *http.Request, err error) error {
+	var e *errs.Error
+	if v, _ := query(r, "dateTo"); v != "" || !errors.As(err, &e) || e.Field != "dateTo" {
+		return err
+	}
+	c := *e
+	c.Field = "dateToUtc"
+	return &c
 }
