@@ -62,7 +62,7 @@ type request struct {
 	Price    cents               `wire:"price"`
 	PriceOpt *cents              `wire:"priceOpt"`
 	common
-	untagged string
+	Untagged string // no wire tag: never read
 }
 
 const base = `"name": "n", "id": "i"`
@@ -127,7 +127,7 @@ func TestStrictValues(t *testing.T) {
 		"bounded": 10, "on": true, "opt": 0, "when": "2026-01-31T12:00:00.5+01:00", "clear": null,
 		"state": "Active", "inner": {"email": "e", "level": 3, "unknown": 1}, "list": [1, 2],
 		"objects": [{"a": 1}], "extra": [1, {"b": 2}], "any": {"n": 12345678901234567890},
-		"raw": "x", "price": 12.3, "priceOpt": 7, "note": "  hi  ", "untagged": "no"}`)
+		"raw": "x", "price": 12.3, "priceOpt": 7, "note": "  hi  ", "Untagged": "no"}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,6 +139,9 @@ func TestStrictValues(t *testing.T) {
 		Objects: []RawObject{RawObject(`{"a": 1}`)}, Extra: json.RawMessage(`[1, {"b": 2}]`),
 		Any: map[string]any{"n": json.Number("12345678901234567890")},
 		Raw: JSON(json.RawMessage(`"x"`)), Price: 1230, PriceOpt: &price, common: common{Note: "hi"}}
+	if in.Untagged != "" {
+		t.Errorf("an untagged field was read: %q", in.Untagged)
+	}
 	if !in.When.Equal(want.When) {
 		t.Errorf("When = %v, want %v", in.When, want.When)
 	}

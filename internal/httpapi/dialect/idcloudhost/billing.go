@@ -9,6 +9,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/billing"
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/decode"
 	"github.com/trellis-cloud/trellis/internal/money"
 	"github.com/trellis-cloud/trellis/internal/payment"
 )
@@ -312,13 +313,14 @@ func (s *server) billingOps() []op {
 
 // accountID reads billing_account_id: absent is 0, which the services
 // resolve to the restricted token's account or the user's default.
-func accountID(p params) (int64, error) {
-	id, _, err := p.whole("billing_account_id")
-	return id, err
+func (c *call) accountID() (int64, error) {
+	var p accountParam
+	err := c.decode(&p)
+	return p.BillingAccountID, err
 }
 
 func (s *server) resolvedAccountOut(ctx context.Context, c *call) (any, error) {
-	id, err := accountID(c.p)
+	id, err := c.accountID()
 	if err != nil {
 		return nil, err
 	}
@@ -331,7 +333,7 @@ func (s *server) resolvedAccountOut(ctx context.Context, c *call) (any, error) {
 
 // ID-76.
 func (s *server) deleteBillingAccount(ctx context.Context, c *call) (any, error) {
-	id, err := accountID(c.p)
+	id, err := c.accountID()
 	if err != nil {
 		return nil, err
 	}
@@ -346,28 +348,33 @@ func (s *server) getBillingAccount(ctx context.Context, c *call) (any, error) {
 	return s.resolvedAccountOut(ctx, c)
 }
 
+// updateAccountRequest is ID-78's parameters.
+type updateAccountRequest struct {
+	accountParam
+	Title            string `wire:"title"`
+	Email            string `wire:"email"`
+	CompanyName      string `wire:"company_name"`
+	CompanyRegCode   string `wire:"company_reg_code"`
+	CompanyVATNumber string `wire:"company_vat_number"`
+	AddressLine1     string `wire:"address_line1"`
+	City             string `wire:"city"`
+	County           string `wire:"county"`
+	Country          string `wire:"country"`
+	PostIndex        string `wire:"post_index"`
+	SendInvoiceEmail bool   `wire:"send_invoice_email"`
+}
+
 // ID-78: a full replace (ID-amb-17): absent fields are cleared, except the
 // e-mail (kept when absent) and the recurring fields (not data).
 func (s *server) updateBillingAccount(ctx context.Context, c *call) (any, error) {
-	id, err := accountID(c.p)
-	if err != nil {
+	var req updateAccountRequest
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	var d billing.AccountData
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"title", &d.Title}, {"email", &d.Email}, {"company_name", &d.CompanyName}, {"company_reg_code", &d.CompanyRegCode},
-		{"company_vat_number", &d.CompanyVATNumber}, {"address_line1", &d.AddressLine1}, {"city", &d.City},
-		{"county", &d.County}, {"country", &d.Country}, {"post_index", &d.PostIndex}} {
-		if *f.dst, _, err = c.p.str(f.name); err != nil {
-			return nil, err
-		}
-	}
-	if d.SendInvoiceEmail, _, err = c.p.boolean("send_invoice_email"); err != nil {
-		return nil, err
-	}
-	acct, err := s.d.Billing.UpdateAccount(ctx, c.a, id, d)
+	acct, err := s.d.Billing.UpdateAccount(ctx, c.a, req.BillingAccountID, billing.AccountData{
+		Title: req.Title, Email: req.Email, CompanyName: req.CompanyName, CompanyRegCode: req.CompanyRegCode,
+		CompanyVATNumber: req.CompanyVATNumber, AddressLine1: req.AddressLine1, City: req.City,
+		County: req.County, Country: req.Country, PostIndex: req.PostIndex, SendInvoiceEmail: req.SendInvoiceEmail})
 	if err != nil {
 		return nil, err
 	}
@@ -386,21 +393,17 @@ type paymentReportJSON struct {
 
 // ID-79: the account in the path; absent parameters keep their values.
 func (s *server) configureRecurringPayment(ctx context.Context, c *call) (any, error) {
-	in := payment.RecurringInput{}
-	var err error
-	if in.AccountID, err = c.p.requiredWhole("billing_account_id"); err != nil {
+	var req struct {
+		AccountID int64        `wire:"billing_account_id,required"`
+		Enabled   *bool        `wire:"is_recurring_payment_enabled"`
+		Amount    *decimalText `wire:"recurring_payment_amount"`
+		Threshold *decimalText `wire:"recurring_payment_threshold"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if in.Enabled, err = c.p.optBool("is_recurring_payment_enabled"); err != nil {
-		return nil, err
-	}
-	if in.Amount, err = c.p.optDecimalString("recurring_payment_amount"); err != nil {
-		return nil, err
-	}
-	if in.Threshold, err = c.p.optDecimalString("recurring_payment_threshold"); err != nil {
-		return nil, err
-	}
-	acct, rep, err := s.d.Payments.ConfigureRecurring(ctx, c.a, in)
+	acct, rep, err := s.d.Payments.ConfigureRecurring(ctx, c.a, payment.RecurringInput{AccountID: req.AccountID,
+		Enabled: req.Enabled, Amount: (*string)(req.Amount), Threshold: (*string)(req.Threshold)})
 	if err != nil {
 		return nil, err
 	}
@@ -417,7 +420,13 @@ func (s *server) configureRecurringPayment(ctx context.Context, c *call) (any, e
 
 // ID-80: show_shadow with any value (even empty) adds deleted accounts.
 func (s *server) listBillingAccounts(ctx context.Context, c *call) (any, error) {
-	list, err := s.d.Billing.ListAccounts(ctx, c.a, c.p.has("show_shadow"))
+	var req struct {
+		ShowShadow *decode.Value `wire:"show_shadow"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	list, err := s.d.Billing.ListAccounts(ctx, c.a, req.ShowShadow != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -434,11 +443,13 @@ func (s *server) listBillingAccounts(ctx context.Context, c *call) (any, error) 
 
 // ID-81.
 func (s *server) setDefaultBillingAccount(ctx context.Context, c *call) (any, error) {
-	id, err := c.p.requiredWhole("billing_account_id")
-	if err != nil {
+	var req struct {
+		AccountID int64 `wire:"billing_account_id,required"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if err := s.d.Billing.SetDefault(ctx, c.a, id); err != nil {
+	if err := s.d.Billing.SetDefault(ctx, c.a, req.AccountID); err != nil {
 		return nil, err
 	}
 	return successJSON{Success: true}, nil
@@ -450,7 +461,7 @@ type unpaidJSON struct {
 
 // ID-82: the number under "message" (ID-amb-32).
 func (s *server) getUnpaidAmount(ctx context.Context, c *call) (any, error) {
-	id, err := accountID(c.p)
+	id, err := c.accountID()
 	if err != nil {
 		return nil, err
 	}
@@ -467,7 +478,7 @@ func (s *server) getUnpaidAmount(ctx context.Context, c *call) (any, error) {
 
 // ID-89: newest first.
 func (s *server) listCredit(ctx context.Context, c *call) (any, error) {
-	id, err := accountID(c.p)
+	id, err := c.accountID()
 	if err != nil {
 		return nil, err
 	}
@@ -488,18 +499,21 @@ func (s *server) listCredit(ctx context.Context, c *call) (any, error) {
 
 // ID-91: a top-up invoice for a bank transfer, e-mailed to the account.
 func (s *server) requestCreditInvoice(ctx context.Context, c *call) (any, error) {
-	id, err := accountID(c.p)
+	var req struct {
+		accountParam
+		Amount *decode.Value `wire:"amount"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	acct, err := s.d.Billing.ResolveAccount(ctx, c.a, req.BillingAccountID)
 	if err != nil {
 		return nil, err
 	}
-	acct, err := s.d.Billing.ResolveAccount(ctx, c.a, id)
-	if err != nil {
-		return nil, err
+	if req.Amount == nil {
+		return nil, errs.Invalid("amount", "is required")
 	}
-	amount, ok, err := c.p.amount("amount", acct.Cur(), money.Positive)
-	if err == nil && !ok {
-		err = errs.Invalid("amount", "is required")
-	}
+	amount, err := moneyParam("amount", *req.Amount, acct.Cur(), money.Positive)
 	if err != nil {
 		return nil, err
 	}
@@ -509,13 +523,18 @@ func (s *server) requestCreditInvoice(ctx context.Context, c *call) (any, error)
 	return successJSON{Success: true}, nil
 }
 
+// invoiceParam names an invoice.
+type invoiceParam struct {
+	InvoiceID int64 `wire:"invoice_id,required"`
+}
+
 // ID-92.
 func (s *server) getInvoice(ctx context.Context, c *call) (any, error) {
-	id, err := c.p.requiredWhole("invoice_id")
-	if err != nil {
+	var req invoiceParam
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	inv, err := s.d.Billing.GetInvoice(ctx, c.a, id)
+	inv, err := s.d.Billing.GetInvoice(ctx, c.a, req.InvoiceID)
 	if err != nil {
 		return nil, err
 	}
@@ -524,7 +543,7 @@ func (s *server) getInvoice(ctx context.Context, c *call) (any, error) {
 
 // ID-93: newest first.
 func (s *server) listInvoices(ctx context.Context, c *call) (any, error) {
-	id, err := accountID(c.p)
+	id, err := c.accountID()
 	if err != nil {
 		return nil, err
 	}

@@ -95,7 +95,7 @@ func (s *server) getPricingPolicy(ctx context.Context, _ *call) (any, error) {
 // ID-99: the account's usage of the current month so far, per resource
 // configuration.
 func (s *server) getUsage(ctx context.Context, c *call) (any, error) {
-	id, err := accountID(c.p)
+	id, err := c.accountID()
 	if err != nil {
 		return nil, err
 	}

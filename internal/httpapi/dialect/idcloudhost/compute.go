@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/compute"
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/decode"
 )
 
 // Compute is what the dialect needs of the compute service (VMs, their
@@ -232,35 +232,14 @@ func (s *server) computeOps() []op {
 	}
 }
 
-// str returns a string parameter ("" when absent).
-func (p params) strOr(name string) (string, error) {
-	v, _, err := p.str(name)
-	return v, err
-}
-
-// required returns a string parameter that must be present and not blank.
-func (p params) required(name string) (string, error) {
-	v, ok, err := p.str(name)
-	if err != nil {
-		return "", err
-	}
-	if !ok || strings.TrimSpace(v) == "" {
-		return "", errs.Invalid(name, "is required")
-	}
-	return strings.TrimSpace(v), nil
-}
-
-// vmUUID reads the VM's uuid parameter.
-func vmUUID(p params) (string, error) { return p.required("uuid") }
-
 // vmAction serves an operation that takes only the VM's uuid.
 func (s *server) vmAction(f func(Compute, context.Context, actor.Actor, string, string) (compute.VM, error)) func(context.Context, *call) (any, error) {
 	return func(ctx context.Context, c *call) (any, error) {
-		uuid, err := vmUUID(c.p)
-		if err != nil {
+		var req vmParam
+		if err := c.decode(&req); err != nil {
 			return nil, err
 		}
-		v, err := f(s.d.Compute, ctx, c.a, c.location.Slug, uuid)
+		v, err := f(s.d.Compute, ctx, c.a, c.location.Slug, req.UUID)
 		if err != nil {
 			return nil, err
 		}
@@ -270,11 +249,11 @@ func (s *server) vmAction(f func(Compute, context.Context, actor.Actor, string, 
 
 // ID-8.
 func (s *server) deleteVM(ctx context.Context, c *call) (any, error) {
-	uuid, err := vmUUID(c.p)
-	if err != nil {
+	var req vmParam
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if err := s.d.Compute.Delete(ctx, c.a, c.location.Slug, uuid); err != nil {
+	if err := s.d.Compute.Delete(ctx, c.a, c.location.Slug, req.UUID); err != nil {
 		return nil, err
 	}
 	return success, nil
@@ -282,32 +261,20 @@ func (s *server) deleteVM(ctx context.Context, c *call) (any, error) {
 
 // ID-9.
 func (s *server) getVM(ctx context.Context, c *call) (any, error) {
-	uuid, err := vmUUID(c.p)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.d.Compute.GetVM(ctx, c.a, c.location.Slug, uuid)
-	if err != nil {
-		return nil, err
-	}
-	return vmOut(v), nil
+	return s.vmAction(Compute.GetVM)(ctx, c)
 }
 
 // ID-10.
 func (s *server) changeVMPassword(ctx context.Context, c *call) (any, error) {
-	uuid, err := vmUUID(c.p)
-	if err != nil {
+	var req struct {
+		vmParam
+		Username string `wire:"username"`
+		Password string `wire:"password"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	username, err := c.p.strOr("username")
-	if err != nil {
-		return nil, err
-	}
-	pw, err := c.p.strOr("password")
-	if err != nil {
-		return nil, err
-	}
-	if err := s.d.Compute.SetPassword(ctx, c.a, c.location.Slug, uuid, username, pw); err != nil {
+	if err := s.d.Compute.SetPassword(ctx, c.a, c.location.Slug, req.UUID, req.Username, req.Password); err != nil {
 		return nil, err
 	}
 	return success, nil
@@ -315,100 +282,89 @@ func (s *server) changeVMPassword(ctx context.Context, c *call) (any, error) {
 
 // ID-11.
 func (s *server) modifyVM(ctx context.Context, c *call) (any, error) {
-	uuid, err := vmUUID(c.p)
-	if err != nil {
+	var req struct {
+		vmParam
+		Name  *string `wire:"name"`
+		VCPU  *int64  `wire:"vcpu"`
+		RAMMB *int64  `wire:"ram"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	in := compute.ModifyVMInput{UUID: uuid}
-	if in.Name, err = c.p.optStr("name"); err != nil {
-		return nil, err
-	}
-	if in.VCPU, err = c.p.optWhole("vcpu"); err != nil {
-		return nil, err
-	}
-	if in.RAMMB, err = c.p.optWhole("ram"); err != nil {
-		return nil, err
-	}
-	v, err := s.d.Compute.Modify(ctx, c.a, c.location.Slug, in)
+	v, err := s.d.Compute.Modify(ctx, c.a, c.location.Slug, compute.ModifyVMInput{
+		UUID: req.UUID, Name: req.Name, VCPU: req.VCPU, RAMMB: req.RAMMB})
 	if err != nil {
 		return nil, err
 	}
 	return vmOut(v), nil
 }
 
-// sizeParam reads a size that may come as a whole number or its text
-// (disks, block-storage size_gb); "" is 0 (absent).
-func sizeParam(p params, name string) (int64, error) {
-	if s, ok, err := p.str(name); err == nil && ok && strings.TrimSpace(s) == "" {
-		return 0, nil
+// cloudInitParam is cloud_init: a JSON-encoded string, or an object in a
+// JSON body, kept as JSON text; null is none.
+type cloudInitParam string
+
+// DecodeWire implements decode.Unmarshaler.
+func (ci *cloudInitParam) DecodeWire(field string, v decode.Value) error {
+	if s, ok := v.Str(); ok {
+		*ci = cloudInitParam(s)
+		return nil
 	}
-	n, _, err := p.whole(name)
-	if err != nil {
-		return 0, errs.Invalid(name, "must be a whole number of GB")
+	switch v.Kind() {
+	case "null":
+		*ci = ""
+	case "object":
+		var obj any
+		if err := loose.Into(field, v, &obj); err != nil {
+			return errs.Invalid(field, "must be a JSON object")
+		}
+		b, err := json.Marshal(obj)
+		if err != nil {
+			return errs.Invalid(field, "must be a JSON object")
+		}
+		*ci = cloudInitParam(b)
+	default:
+		return errs.Invalid(field, "must be a JSON object")
 	}
-	return n, nil
+	return nil
 }
 
-// cloudInit reads cloud_init: a JSON-encoded string, or an object in a
-// JSON body.
-func cloudInit(p params) (string, error) {
-	v, ok := p.vals["cloud_init"]
-	if !ok || v == nil {
-		return "", nil
-	}
-	switch v := v.(type) {
-	case string:
-		return v, nil
-	case map[string]any:
-		b, err := json.Marshal(v)
-		if err != nil {
-			return "", errs.Invalid("cloud_init", "must be a JSON object")
-		}
-		return string(b), nil
-	}
-	return "", errs.Invalid("cloud_init", "must be a JSON object")
+// createVMRequest is ID-12's parameters.
+type createVMRequest struct {
+	accountParam
+	Name            string         `wire:"name"`
+	Description     string         `wire:"description"`
+	OSName          string         `wire:"os_name"`
+	OSVersion       string         `wire:"os_version"`
+	Password        string         `wire:"password"`
+	PublicKey       string         `wire:"public_key"`
+	PoolUUID        string         `wire:"designated_pool_uuid"`
+	NetworkUUID     string         `wire:"network_uuid"`
+	SourceUUID      string         `wire:"source_uuid"`
+	SourceReplica   string         `wire:"source_replica"`
+	DiskUUID        string         `wire:"disk_uuid"`
+	Username        *string        `wire:"username"`
+	DiskGB          gbSize         `wire:"disks"`
+	VCPU            int64          `wire:"vcpu"`
+	RAMMB           int64          `wire:"ram"`
+	Backup          bool           `wire:"backup"`
+	ReservePublicIP *bool          `wire:"reserve_public_ip"` // default true
+	CloudInit       cloudInitParam `wire:"cloud_init"`
 }
 
 // ID-12.
 func (s *server) createVM(ctx context.Context, c *call) (any, error) {
-	in := compute.CreateVMInput{Location: c.location.Slug, ReservePublicIP: true}
-	var err error
-	if in.BillingAccountID, err = accountID(c.p); err != nil {
+	var req createVMRequest
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	for _, f := range []struct {
-		name string
-		v    *string
-	}{{"name", &in.Name}, {"description", &in.Description}, {"os_name", &in.OSName}, {"os_version", &in.OSVersion},
-		{"password", &in.Password}, {"public_key", &in.PublicKey}, {"designated_pool_uuid", &in.PoolUUID},
-		{"network_uuid", &in.NetworkUUID}, {"source_uuid", &in.SourceUUID}, {"source_replica", &in.SourceReplica},
-		{"disk_uuid", &in.DiskUUID}} {
-		if *f.v, err = c.p.strOr(f.name); err != nil {
-			return nil, err
-		}
-	}
-	if in.Username, in.HasUsername, err = c.p.str("username"); err != nil {
-		return nil, err
-	}
-	if in.DiskGB, err = sizeParam(c.p, "disks"); err != nil {
-		return nil, err
-	}
-	if in.VCPU, _, err = c.p.whole("vcpu"); err != nil {
-		return nil, err
-	}
-	if in.RAMMB, _, err = c.p.whole("ram"); err != nil {
-		return nil, err
-	}
-	if in.Backup, _, err = c.p.boolean("backup"); err != nil {
-		return nil, err
-	}
-	if b, ok, err := c.p.boolean("reserve_public_ip"); err != nil {
-		return nil, err
-	} else if ok {
-		in.ReservePublicIP = b
-	}
-	if in.CloudInit, err = cloudInit(c.p); err != nil {
-		return nil, err
+	in := compute.CreateVMInput{Location: c.location.Slug, BillingAccountID: req.BillingAccountID,
+		Name: req.Name, Description: req.Description, OSName: req.OSName, OSVersion: req.OSVersion,
+		Password: req.Password, PublicKey: req.PublicKey, PoolUUID: req.PoolUUID, NetworkUUID: req.NetworkUUID,
+		SourceUUID: req.SourceUUID, SourceReplica: req.SourceReplica, DiskUUID: req.DiskUUID,
+		DiskGB: int64(req.DiskGB), VCPU: req.VCPU, RAMMB: req.RAMMB, Backup: req.Backup,
+		ReservePublicIP: req.ReservePublicIP == nil || *req.ReservePublicIP, CloudInit: string(req.CloudInit)}
+	if req.Username != nil {
+		in.Username, in.HasUsername = *req.Username, true
 	}
 	v, err := s.d.Compute.CreateVM(ctx, c.a, in)
 	if err != nil {
@@ -419,19 +375,15 @@ func (s *server) createVM(ctx context.Context, c *call) (any, error) {
 
 // ID-14.
 func (s *server) reinstallVM(ctx context.Context, c *call) (any, error) {
-	uuid, err := vmUUID(c.p)
-	if err != nil {
+	var req struct {
+		vmParam
+		OSName    *string `wire:"os_name"`
+		OSVersion *string `wire:"os_version"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	osName, err := c.p.optStr("os_name")
-	if err != nil {
-		return nil, err
-	}
-	osVersion, err := c.p.optStr("os_version")
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.d.Compute.Reinstall(ctx, c.a, c.location.Slug, uuid, osName, osVersion)
+	v, err := s.d.Compute.Reinstall(ctx, c.a, c.location.Slug, req.UUID, req.OSName, req.OSVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -440,15 +392,14 @@ func (s *server) reinstallVM(ctx context.Context, c *call) (any, error) {
 
 // ID-16.
 func (s *server) cloneVM(ctx context.Context, c *call) (any, error) {
-	uuid, err := vmUUID(c.p)
-	if err != nil {
+	var req struct {
+		vmParam
+		Name string `wire:"name"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	name, err := c.p.strOr("name")
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.d.Compute.Clone(ctx, c.a, c.location.Slug, uuid, name)
+	v, err := s.d.Compute.Clone(ctx, c.a, c.location.Slug, req.UUID, req.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -466,15 +417,14 @@ func (s *server) listVMs(ctx context.Context, c *call) (any, error) {
 
 // ID-20.
 func (s *server) rebuildVM(ctx context.Context, c *call) (any, error) {
-	uuid, err := vmUUID(c.p)
-	if err != nil {
+	var req struct {
+		vmParam
+		ReplicaUUID string `wire:"replica_uuid,nonblank"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	rep, err := c.p.required("replica_uuid")
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.d.Compute.Rebuild(ctx, c.a, c.location.Slug, uuid, rep)
+	v, err := s.d.Compute.Rebuild(ctx, c.a, c.location.Slug, req.UUID, req.ReplicaUUID)
 	if err != nil {
 		return nil, err
 	}
@@ -483,11 +433,13 @@ func (s *server) rebuildVM(ctx context.Context, c *call) (any, error) {
 
 // ID-21.
 func (s *server) deleteReplica(ctx context.Context, c *call) (any, error) {
-	rep, err := c.p.required("replica_uuid")
-	if err != nil {
+	var req struct {
+		ReplicaUUID string `wire:"replica_uuid,nonblank"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if err := s.d.Compute.DeleteReplica(ctx, c.a, c.location.Slug, rep); err != nil {
+	if err := s.d.Compute.DeleteReplica(ctx, c.a, c.location.Slug, req.ReplicaUUID); err != nil {
 		return nil, err
 	}
 	return success, nil
@@ -495,15 +447,14 @@ func (s *server) deleteReplica(ctx context.Context, c *call) (any, error) {
 
 // ID-22.
 func (s *server) listReplicas(ctx context.Context, c *call) (any, error) {
-	uuid, err := vmUUID(c.p)
-	if err != nil {
+	var req struct {
+		vmParam
+		Type string `wire:"r_type"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	rType, err := c.p.strOr("r_type")
-	if err != nil {
-		return nil, err
-	}
-	reps, err := s.d.Compute.ListReplicas(ctx, c.a, c.location.Slug, uuid, rType)
+	reps, err := s.d.Compute.ListReplicas(ctx, c.a, c.location.Slug, req.UUID, req.Type)
 	if err != nil {
 		return nil, err
 	}
@@ -512,11 +463,11 @@ func (s *server) listReplicas(ctx context.Context, c *call) (any, error) {
 
 // ID-23.
 func (s *server) createReplica(ctx context.Context, c *call) (any, error) {
-	uuid, err := vmUUID(c.p)
-	if err != nil {
+	var req vmParam
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	d, err := s.d.Compute.CreateSnapshot(ctx, c.a, c.location.Slug, uuid)
+	d, err := s.d.Compute.CreateSnapshot(ctx, c.a, c.location.Slug, req.UUID)
 	if err != nil {
 		return nil, err
 	}
@@ -525,248 +476,16 @@ func (s *server) createReplica(ctx context.Context, c *call) (any, error) {
 
 // ID-25.
 func (s *server) stopVM(ctx context.Context, c *call) (any, error) {
-	uuid, err := vmUUID(c.p)
-	if err != nil {
+	var req struct {
+		vmParam
+		Force bool `wire:"force"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	force, _, err := c.p.boolean("force")
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.d.Compute.Stop(ctx, c.a, c.location.Slug, uuid, force)
-	if err != nil {
-		return nil, err
-	}
-	return vmOut(v), nil
-}
-
-// ID-27.
-func (s *server) addVMDisk(ctx context.Context, c *call) (any, error) {
-	uuid, err := vmUUID(c.p)
-	if err != nil {
-		return nil, err
-	}
-	size, err := c.p.requiredWhole("size_gb")
-	if err != nil {
-		return nil, err
-	}
-	d, err := s.d.Compute.AddDisk(ctx, c.a, c.location.Slug, uuid, size)
-	if err != nil {
-		return nil, err
-	}
-	return storageOut(d), nil
-}
-
-// ID-28.
-func (s *server) modifyVMDisk(ctx context.Context, c *call) (any, error) {
-	uuid, err := vmUUID(c.p)
-	if err != nil {
-		return nil, err
-	}
-	disk, err := c.p.required("disk_uuid")
-	if err != nil {
-		return nil, err
-	}
-	size, err := c.p.requiredWhole("size_gb")
-	if err != nil {
-		return nil, err
-	}
-	d, err := s.d.Compute.ResizeVMDisk(ctx, c.a, c.location.Slug, uuid, disk, size)
-	if err != nil {
-		return nil, err
-	}
-	return storageOut(d), nil
-}
-
-// storageOp reads uuid and storage_uuid.
-func storageOp(p params) (vm, disk string, err error) {
-	if vm, err = vmUUID(p); err != nil {
-		return "", "", err
-	}
-	disk, err = p.required("storage_uuid")
-	return vm, disk, err
-}
-
-// ID-29.
-func (s *server) deleteVMDisk(ctx context.Context, c *call) (any, error) {
-	vm, disk, err := storageOp(c.p)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.d.Compute.DeleteVMDisk(ctx, c.a, c.location.Slug, vm, disk); err != nil {
-		return nil, err
-	}
-	return success, nil
-}
-
-// ID-35.
-func (s *server) attachDisk(ctx context.Context, c *call) (any, error) {
-	vm, disk, err := storageOp(c.p)
-	if err != nil {
-		return nil, err
-	}
-	d, err := s.d.Compute.Attach(ctx, c.a, c.location.Slug, vm, disk)
-	if err != nil {
-		return nil, err
-	}
-	return storageOut(d), nil
-}
-
-// ID-36.
-func (s *server) detachDisk(ctx context.Context, c *call) (any, error) {
-	vm, disk, err := storageOp(c.p)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.d.Compute.Detach(ctx, c.a, c.location.Slug, vm, disk); err != nil {
-		return nil, err
-	}
-	return success, nil
-}
-
-// ID-30.
-func (s *server) createDisk(ctx context.Context, c *call) (any, error) {
-	in := compute.CreateDiskInput{Location: c.location.Slug}
-	var err error
-	if in.BillingAccountID, err = accountID(c.p); err != nil {
-		return nil, err
-	}
-	if in.SizeGB, err = sizeParam(c.p, "size_gb"); err != nil {
-		return nil, err
-	}
-	if in.SourceImageType, err = c.p.strOr("source_image_type"); err != nil {
-		return nil, err
-	}
-	if in.SourceImage, err = c.p.strOr("source_image"); err != nil {
-		return nil, err
-	}
-	d, err := s.d.Compute.CreateDisk(ctx, c.a, in)
-	if err != nil {
-		return nil, err
-	}
-	return diskOut(d), nil
-}
-
-// ID-31.
-func (s *server) getDisk(ctx context.Context, c *call) (any, error) {
-	uuid, _ := c.p.strOr("disk_uuid")
-	d, err := s.d.Compute.GetDisk(ctx, c.a, c.location.Slug, uuid)
-	if err != nil {
-		return nil, err
-	}
-	return diskOut(d), nil
-}
-
-// ID-32.
-func (s *server) listDisks(ctx context.Context, c *call) (any, error) {
-	ds, err := s.d.Compute.ListDisks(ctx, c.a, c.location.Slug)
-	if err != nil {
-		return nil, err
-	}
-	return mapSlice(ds, diskOut), nil
-}
-
-// ID-33.
-func (s *server) updateDisk(ctx context.Context, c *call) (any, error) {
-	uuid, _ := c.p.strOr("disk_uuid")
-	id, err := c.p.requiredWhole("billing_account_id")
-	if err != nil {
-		return nil, err
-	}
-	d, err := s.d.Compute.SetDiskBillingAccount(ctx, c.a, c.location.Slug, uuid, id)
-	if err != nil {
-		return nil, err
-	}
-	return diskOut(d), nil
-}
-
-// ID-34.
-func (s *server) deleteDisk(ctx context.Context, c *call) (any, error) {
-	uuid, _ := c.p.strOr("disk_uuid")
-	if err := s.d.Compute.DeleteDisk(ctx, c.a, c.location.Slug, uuid); err != nil {
-		return nil, err
-	}
-	return noContent{}, nil
-}
-
-// resourceType reads resource_type: "vm", the default, is the only type
-// documented.
-func resourceType(p params) error {
-	t, ok, err := p.str("resource_type")
-	if err != nil {
-		return err
-	}
-	if ok && t != "vm" {
-		return errs.Invalid("resource_type", `must be "vm"`)
-	}
-	return nil
-}
-
-// ID-74: the VMs billed to an account in the location.
-func (s *server) listBillingResources(ctx context.Context, c *call) (any, error) {
-	id, _, err := c.p.whole("id")
-	if err != nil {
-		return nil, err
-	}
-	if id == 0 {
-		// Clients that name the account as every other route does
-		// (billing_account_id) get that account, not the default one.
-		if id, _, err = c.p.whole("billing_account_id"); err != nil {
-			return nil, err
-		}
-	}
-	if err := resourceType(c.p); err != nil {
-		return nil, err
-	}
-	if s.d.Compute == nil {
-		// No compute service wired (tests of the other families): the
-		// account check only, and no resources.
-		if _, err := s.d.Billing.ResolveAccount(ctx, c.a, id); err != nil {
-			return nil, renameField(err, "billing_account_id", "id")
-		}
-		return []vmJSON{}, nil
-	}
-	vms, err := s.d.Compute.BillingResources(ctx, c.a, c.location.Slug, id)
-	if err != nil {
-		return nil, renameField(err, "billing_account_id", "id")
-	}
-	return mapSlice(vms, vmOut), nil
-}
-
-// ID-75: moves a VM (with its disks and their replicas) to another of the
-// user's accounts.
-func (s *server) setResourceBilling(ctx context.Context, c *call) (any, error) {
-	id, err := accountID(c.p)
-	if err != nil {
-		return nil, err
-	}
-	if err := resourceType(c.p); err != nil {
-		return nil, err
-	}
-	uuid, err := vmUUID(c.p)
-	if err != nil {
-		return nil, err
-	}
-	if s.d.Compute == nil {
-		if _, err := s.d.Billing.ResolveAccount(ctx, c.a, id); err != nil {
-			return nil, err
-		}
-		return nil, errs.New(errs.KindNotFound, "No such virtual machine exists. "+uuid)
-	}
-	v, err := s.d.Compute.SetBillingAccount(ctx, c.a, c.location.Slug, uuid, id)
+	v, err := s.d.Compute.Stop(ctx, c.a, c.location.Slug, req.UUID, req.Force)
 	if err != nil {
 		return nil, err
 	}
 	return vmOut(v), nil
-}
-
-// renameField gives an error's field this operation's parameter name.
-func renameField(err error, from, to string) error {
-	var e *errs.Error
-	if errs.FieldOf(err) != from || !asErr(err, &e) {
-		return err
-	}
-	c := *e
-	c.Field = to
-	return &c
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi/authn"
+	"github.com/trellis-cloud/trellis/internal/httpapi/decode"
 	"github.com/trellis-cloud/trellis/internal/httpapi/idempotency"
 	"github.com/trellis-cloud/trellis/internal/httpapi/middleware"
 	"github.com/trellis-cloud/trellis/internal/httpapi/problem"
@@ -65,7 +66,7 @@ type server struct {
 type call struct {
 	r        *http.Request
 	a        actor.Actor
-	p        params
+	p        decode.Values
 	location catalog.Location
 }
 
@@ -270,11 +271,11 @@ func (s *server) serve(o op) http.HandlerFunc {
 // or read the account under another name (billing_resources' id). A
 // malformed id is left to the handler, which names the field it expects.
 func (s *server) checkAccount(ctx context.Context, c *call) error {
-	id, ok, err := c.p.whole("billing_account_id")
-	if err != nil || !ok || id == 0 || s.d.Billing == nil {
+	var p accountParam
+	if err := c.decode(&p); err != nil || p.BillingAccountID == 0 || s.d.Billing == nil {
 		return nil
 	}
-	_, err = s.d.Billing.ResolveAccount(ctx, c.a, id)
+	_, err := s.d.Billing.ResolveAccount(ctx, c.a, p.BillingAccountID)
 	return err
 }
 

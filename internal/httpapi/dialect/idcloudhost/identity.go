@@ -153,19 +153,17 @@ func (s *server) getUser(ctx context.Context, c *call) (any, error) {
 
 // ID-2: every parameter is optional; an absent one keeps its value.
 func (s *server) updateUserProfile(ctx context.Context, c *call) (any, error) {
-	var in access.ProfileInput
-	for _, f := range []struct {
-		name string
-		dst  **string
-	}{{"first_name", &in.FirstName}, {"last_name", &in.LastName}, {"phone_number", &in.PhoneNumber},
-		{"personal_id_number", &in.PersonalIDNumber}} {
-		v, err := c.p.optStr(f.name)
-		if err != nil {
-			return nil, err
-		}
-		*f.dst = v
+	var req struct {
+		FirstName        *string `wire:"first_name"`
+		LastName         *string `wire:"last_name"`
+		PhoneNumber      *string `wire:"phone_number"`
+		PersonalIDNumber *string `wire:"personal_id_number"`
 	}
-	u, err := s.d.Identity.UpdateProfile(ctx, c.a, in)
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	u, err := s.d.Identity.UpdateProfile(ctx, c.a, access.ProfileInput{FirstName: req.FirstName,
+		LastName: req.LastName, PhoneNumber: req.PhoneNumber, PersonalIDNumber: req.PersonalIDNumber})
 	if err != nil {
 		return nil, err
 	}
@@ -174,11 +172,13 @@ func (s *server) updateUserProfile(ctx context.Context, c *call) (any, error) {
 
 // ID-3.
 func (s *server) deleteToken(ctx context.Context, c *call) (any, error) {
-	id, err := c.p.requiredWhole("token_id")
-	if err != nil {
+	var req struct {
+		TokenID int64 `wire:"token_id,required"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if err := s.d.Identity.DeleteToken(ctx, c.a, id); err != nil {
+	if err := s.d.Identity.DeleteToken(ctx, c.a, req.TokenID); err != nil {
 		return nil, err
 	}
 	return successJSON{Success: true}, nil
@@ -187,21 +187,17 @@ func (s *server) deleteToken(ctx context.Context, c *call) (any, error) {
 // ID-4: absent parameters keep their values; restricted is a boolean
 // (ID-amb-6).
 func (s *server) updateToken(ctx context.Context, c *call) (any, error) {
-	var in access.UpdateIDCHTokenInput
-	var err error
-	if in.ID, err = c.p.requiredWhole("token_id"); err != nil {
+	var req struct {
+		TokenID          int64   `wire:"token_id,required"`
+		Description      *string `wire:"description"`
+		Restricted       *bool   `wire:"restricted"`
+		BillingAccountID *int64  `wire:"billing_account_id"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if in.Description, err = c.p.optStr("description"); err != nil {
-		return nil, err
-	}
-	if in.Restricted, err = c.p.optBool("restricted"); err != nil {
-		return nil, err
-	}
-	if in.BillingAccountID, err = c.p.optWhole("billing_account_id"); err != nil {
-		return nil, err
-	}
-	t, err := s.d.Identity.UpdateToken(ctx, c.a, in)
+	t, err := s.d.Identity.UpdateToken(ctx, c.a, access.UpdateIDCHTokenInput{ID: req.TokenID,
+		Description: req.Description, Restricted: req.Restricted, BillingAccountID: req.BillingAccountID})
 	if err != nil {
 		return nil, err
 	}
@@ -211,18 +207,16 @@ func (s *server) updateToken(ctx context.Context, c *call) (any, error) {
 // ID-5: answers with all of the user's tokens (ID-amb-7); the new one
 // carries its secret, shown this once.
 func (s *server) createToken(ctx context.Context, c *call) (any, error) {
-	var in access.CreateIDCHTokenInput
-	var err error
-	if in.Description, _, err = c.p.str("description"); err != nil {
+	var req struct {
+		Description string `wire:"description"`
+		Restricted  bool   `wire:"restricted"`
+		accountParam
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if in.Restricted, _, err = c.p.boolean("restricted"); err != nil {
-		return nil, err
-	}
-	if in.BillingAccountID, _, err = c.p.whole("billing_account_id"); err != nil {
-		return nil, err
-	}
-	created, err := s.d.Identity.CreateToken(ctx, c.a, in)
+	created, err := s.d.Identity.CreateToken(ctx, c.a, access.CreateIDCHTokenInput{Description: req.Description,
+		Restricted: req.Restricted, BillingAccountID: req.BillingAccountID})
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/decode"
 	"github.com/trellis-cloud/trellis/internal/network"
 )
 
@@ -224,11 +225,6 @@ func (s *server) networkOps() []op {
 	}
 }
 
-func (c *call) path(name string) string {
-	v, _, _ := c.p.str(name)
-	return v
-}
-
 // ---- networks (ID-47..52) ----
 
 // ID-47.
@@ -253,13 +249,19 @@ func (s *server) listNetworks(ctx context.Context, c *call) (any, error) {
 	return out, nil
 }
 
+// nameParam is an optional name (nil when absent).
+type nameParam struct {
+	Name *string `wire:"name"`
+}
+
 // ID-49: name in the query (or the body); absent or empty = the default
 // network.
 func (s *server) createNetwork(ctx context.Context, c *call) (any, error) {
-	name, err := c.p.optStr("name")
-	if err != nil {
+	var req nameParam
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
+	name := req.Name
 	if name != nil && strings.TrimSpace(*name) == "" {
 		name = nil
 	}
@@ -289,11 +291,11 @@ func (s *server) setDefaultNetwork(ctx context.Context, c *call) (any, error) {
 
 // ID-52.
 func (s *server) renameNetwork(ctx context.Context, c *call) (any, error) {
-	name, err := c.p.optStr("name")
-	if err != nil {
+	var req nameParam
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	n, err := s.d.Network.RenameNetwork(ctx, c.a, c.location.Slug, c.path("network_uuid"), name)
+	n, err := s.d.Network.RenameNetwork(ctx, c.a, c.location.Slug, c.path("network_uuid"), req.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -304,15 +306,15 @@ func (s *server) renameNetwork(ctx context.Context, c *call) (any, error) {
 
 // ID-53.
 func (s *server) createFloatingIP(ctx context.Context, c *call) (any, error) {
-	id, err := accountID(c.p)
-	if err != nil {
+	var req struct {
+		accountParam
+		Name string `wire:"name"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	name, _, err := c.p.str("name")
-	if err != nil {
-		return nil, err
-	}
-	f, err := s.d.Network.CreateFloatingIP(ctx, c.a, network.CreateFloatingIP{Location: c.location.Slug, BillingAccountID: id, Name: name})
+	f, err := s.d.Network.CreateFloatingIP(ctx, c.a, network.CreateFloatingIP{Location: c.location.Slug,
+		BillingAccountID: req.BillingAccountID, Name: req.Name})
 	if err != nil {
 		return nil, err
 	}
@@ -321,15 +323,15 @@ func (s *server) createFloatingIP(ctx context.Context, c *call) (any, error) {
 
 // ID-54.
 func (s *server) listFloatingIPs(ctx context.Context, c *call) (any, error) {
-	id, err := accountID(c.p)
-	if err != nil {
+	var req struct {
+		accountParam
+		VMUUID string `wire:"vm_uuid"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	vm, _, err := c.p.str("vm_uuid")
-	if err != nil {
-		return nil, err
-	}
-	list, err := s.d.Network.ListFloatingIPs(ctx, c.a, c.location.Slug, network.FloatingIPFilter{BillingAccountID: id, VMUUID: vm})
+	list, err := s.d.Network.ListFloatingIPs(ctx, c.a, c.location.Slug,
+		network.FloatingIPFilter{BillingAccountID: req.BillingAccountID, VMUUID: req.VMUUID})
 	if err != nil {
 		return nil, err
 	}
@@ -351,15 +353,15 @@ func (s *server) getFloatingIP(ctx context.Context, c *call) (any, error) {
 
 // ID-56.
 func (s *server) updateFloatingIP(ctx context.Context, c *call) (any, error) {
-	var in network.UpdateFloatingIP
-	var err error
-	if in.BillingAccountID, err = c.p.optWhole("billing_account_id"); err != nil {
+	var req struct {
+		BillingAccountID *int64  `wire:"billing_account_id"`
+		Name             *string `wire:"name"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if in.Name, err = c.p.optStr("name"); err != nil {
-		return nil, err
-	}
-	f, err := s.d.Network.UpdateFloatingIP(ctx, c.a, c.location.Slug, c.path("public_ipv4_address"), in)
+	f, err := s.d.Network.UpdateFloatingIP(ctx, c.a, c.location.Slug, c.path("public_ipv4_address"),
+		network.UpdateFloatingIP{BillingAccountID: req.BillingAccountID, Name: req.Name})
 	if err != nil {
 		return nil, err
 	}
@@ -376,14 +378,13 @@ func (s *server) deleteFloatingIP(ctx context.Context, c *call) (any, error) {
 
 // ID-58.
 func (s *server) assignFloatingIP(ctx context.Context, c *call) (any, error) {
-	vm, ok, err := c.p.str("vm_uuid")
-	if err != nil {
+	var req struct {
+		VMUUID string `wire:"vm_uuid,nonempty"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if !ok || vm == "" {
-		return nil, errs.Invalid("vm_uuid", "is required")
-	}
-	f, err := s.d.Network.AssignFloatingIP(ctx, c.a, c.location.Slug, c.path("public_ipv4_address"), vm)
+	f, err := s.d.Network.AssignFloatingIP(ctx, c.a, c.location.Slug, c.path("public_ipv4_address"), req.VMUUID)
 	if err != nil {
 		return nil, err
 	}
@@ -423,37 +424,6 @@ func (s *server) getLoadBalancer(ctx context.Context, c *call) (any, error) {
 	return lbOut(lb), nil
 }
 
-// jsonParam decodes a JSON-typed parameter: a JSON value in a JSON body,
-// or a string holding JSON (form and query data).
-func jsonParam(p params, name string, v any) (bool, error) {
-	raw, ok := p.vals[name]
-	if !ok || raw == nil {
-		return false, nil
-	}
-	var b []byte
-	switch r := raw.(type) {
-	case string:
-		if strings.TrimSpace(r) == "" {
-			return false, nil
-		}
-		b = []byte(r)
-	default:
-		var err error
-		if b, err = json.Marshal(r); err != nil {
-			return true, errs.Invalid(name, "must be JSON")
-		}
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return true, errs.Invalidf(name, "must be %s", jsonShape[name])
-	}
-	return true, nil
-}
-
-var jsonShape = map[string]string{
-	"rules":   `a JSON array of {"source_port": <port>, "target_port": <port>}`,
-	"targets": `a JSON array of {"target_uuid": "<vm uuid>", "target_type": "vm"}`,
-}
-
 // portNumber is a port given as a JSON number or a string (the seed types
 // it "string" and sends integers).
 type portNumber struct {
@@ -473,58 +443,63 @@ func (p *portNumber) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// port reads a port parameter (whole number, a number in a string too).
-func port(p params, name string) (int64, error) {
-	n, ok, err := p.whole(name)
-	if err != nil {
-		return 0, errs.Invalid(name, "must be a port number between 1 and 65535")
-	}
-	if !ok {
-		return 0, errs.Invalid(name, "is required")
-	}
-	return n, nil
-}
+// lbRules is the rules parameter of a new load balancer (a JSON-typed
+// parameter, see jsonParam).
+type lbRules []network.RuleInput
 
-// ID-62.
-func (s *server) createLoadBalancer(ctx context.Context, c *call) (any, error) {
-	in := network.CreateLB{Location: c.location.Slug}
-	var err error
-	if in.BillingAccountID, err = accountID(c.p); err != nil {
-		return nil, err
-	}
-	if in.DisplayName, _, err = c.p.str("display_name"); err != nil {
-		return nil, err
-	}
-	if in.NetworkUUID, _, err = c.p.str("network_uuid"); err != nil {
-		return nil, err
-	}
-	if in.ReservePublicIP, _, err = c.p.boolean("reserve_public_ip"); err != nil {
-		return nil, err
-	}
+// DecodeWire implements decode.Unmarshaler.
+func (r *lbRules) DecodeWire(field string, v decode.Value) error {
 	var rules []struct {
 		SourcePort portNumber `json:"source_port"`
 		TargetPort portNumber `json:"target_port"`
 	}
-	if _, err := jsonParam(c.p, "rules", &rules); err != nil {
-		return nil, err
+	if err := jsonParam(field, v, &rules, `a JSON array of {"source_port": <port>, "target_port": <port>}`); err != nil {
+		return err
 	}
-	for _, r := range rules {
-		if !r.SourcePort.set || !r.TargetPort.set {
-			return nil, errs.Invalid("rules", "every rule needs source_port and target_port")
+	for _, x := range rules {
+		if !x.SourcePort.set || !x.TargetPort.set {
+			return errs.Invalid(field, "every rule needs source_port and target_port")
 		}
-		in.Rules = append(in.Rules, network.RuleInput{SourcePort: r.SourcePort.n, TargetPort: r.TargetPort.n})
+		*r = append(*r, network.RuleInput{SourcePort: x.SourcePort.n, TargetPort: x.TargetPort.n})
 	}
+	return nil
+}
+
+// lbTargets is the targets parameter of a new load balancer (a JSON-typed
+// parameter, see jsonParam).
+type lbTargets []network.TargetInput
+
+// DecodeWire implements decode.Unmarshaler.
+func (t *lbTargets) DecodeWire(field string, v decode.Value) error {
 	var targets []struct {
 		TargetUUID string `json:"target_uuid"`
 		TargetType string `json:"target_type"`
 	}
-	if _, err := jsonParam(c.p, "targets", &targets); err != nil {
+	if err := jsonParam(field, v, &targets, `a JSON array of {"target_uuid": "<vm uuid>", "target_type": "vm"}`); err != nil {
+		return err
+	}
+	for _, x := range targets {
+		*t = append(*t, network.TargetInput{TargetUUID: x.TargetUUID, TargetType: x.TargetType})
+	}
+	return nil
+}
+
+// ID-62.
+func (s *server) createLoadBalancer(ctx context.Context, c *call) (any, error) {
+	var req struct {
+		accountParam
+		DisplayName     string    `wire:"display_name"`
+		NetworkUUID     string    `wire:"network_uuid"`
+		ReservePublicIP bool      `wire:"reserve_public_ip"`
+		Rules           lbRules   `wire:"rules"`
+		Targets         lbTargets `wire:"targets"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	for _, t := range targets {
-		in.Targets = append(in.Targets, network.TargetInput{TargetUUID: t.TargetUUID, TargetType: t.TargetType})
-	}
-	lb, err := s.d.Network.CreateLB(ctx, c.a, in)
+	lb, err := s.d.Network.CreateLB(ctx, c.a, network.CreateLB{Location: c.location.Slug,
+		BillingAccountID: req.BillingAccountID, DisplayName: req.DisplayName, NetworkUUID: req.NetworkUUID,
+		ReservePublicIP: req.ReservePublicIP, Rules: req.Rules, Targets: req.Targets})
 	if err != nil {
 		return nil, err
 	}
@@ -533,11 +508,13 @@ func (s *server) createLoadBalancer(ctx context.Context, c *call) (any, error) {
 
 // ID-63.
 func (s *server) renameLoadBalancer(ctx context.Context, c *call) (any, error) {
-	name, err := c.p.optStr("display_name")
-	if err != nil {
+	var req struct {
+		DisplayName *string `wire:"display_name"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	lb, err := s.d.Network.RenameLB(ctx, c.a, c.location.Slug, c.path("lb_uuid"), name)
+	lb, err := s.d.Network.RenameLB(ctx, c.a, c.location.Slug, c.path("lb_uuid"), req.DisplayName)
 	if err != nil {
 		return nil, err
 	}
@@ -554,21 +531,15 @@ func (s *server) deleteLoadBalancer(ctx context.Context, c *call) (any, error) {
 
 // ID-65.
 func (s *server) addLoadBalancerTarget(ctx context.Context, c *call) (any, error) {
-	uuid, ok, err := c.p.str("target_uuid")
-	if err != nil {
+	var req struct {
+		TargetUUID string `wire:"target_uuid,nonempty"`
+		TargetType string `wire:"target_type,nonempty"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if !ok || uuid == "" {
-		return nil, errs.Invalid("target_uuid", "is required")
-	}
-	typ, ok, err := c.p.str("target_type")
-	if err != nil {
-		return nil, err
-	}
-	if !ok || typ == "" {
-		return nil, errs.Invalid("target_type", "is required")
-	}
-	t, err := s.d.Network.AddLBTarget(ctx, c.a, c.location.Slug, c.path("lb_uuid"), network.TargetInput{TargetUUID: uuid, TargetType: typ})
+	t, err := s.d.Network.AddLBTarget(ctx, c.a, c.location.Slug, c.path("lb_uuid"),
+		network.TargetInput{TargetUUID: req.TargetUUID, TargetType: req.TargetType})
 	if err != nil {
 		return nil, err
 	}
@@ -586,15 +557,15 @@ func (s *server) removeLoadBalancerTarget(ctx context.Context, c *call) (any, er
 // ID-67: the answer is the whole rule (ID-amb-22), a superset of the
 // sample's two fields.
 func (s *server) addForwardingRule(ctx context.Context, c *call) (any, error) {
-	src, err := port(c.p, "source_port")
-	if err != nil {
+	var req struct {
+		SourcePort portParam `wire:"source_port,required"`
+		TargetPort portParam `wire:"target_port,required"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	dst, err := port(c.p, "target_port")
-	if err != nil {
-		return nil, err
-	}
-	r, err := s.d.Network.AddLBRule(ctx, c.a, c.location.Slug, c.path("lb_uuid"), network.RuleInput{SourcePort: src, TargetPort: dst})
+	r, err := s.d.Network.AddLBRule(ctx, c.a, c.location.Slug, c.path("lb_uuid"),
+		network.RuleInput{SourcePort: int64(req.SourcePort), TargetPort: int64(req.TargetPort)})
 	if err != nil {
 		return nil, err
 	}
@@ -611,11 +582,13 @@ func (s *server) removeForwardingRule(ctx context.Context, c *call) (any, error)
 
 // ID-69.
 func (s *server) setLoadBalancerBillingAccount(ctx context.Context, c *call) (any, error) {
-	id, err := c.p.requiredWhole("set_id")
-	if err != nil {
+	var req struct {
+		SetID int64 `wire:"set_id,required"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	lb, err := s.d.Network.SetLBBillingAccount(ctx, c.a, c.location.Slug, c.path("lb_uuid"), id)
+	lb, err := s.d.Network.SetLBBillingAccount(ctx, c.a, c.location.Slug, c.path("lb_uuid"), req.SetID)
 	if err != nil {
 		return nil, err
 	}

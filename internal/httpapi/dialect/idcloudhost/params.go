@@ -102,10 +102,13 @@ func jsonObject(body []byte) (decode.Object, error) {
 // decode reads the call's parameters into dst, a request struct.
 func (c *call) decode(dst any) error { return loose.Decode(c.p, dst) }
 
-// path returns a path parameter (path values win over every other source,
-// so it is always a text).
+// path returns a path parameter as a string ("" when absent or not a
+// string; path values win over every other source).
 func (c *call) path(name string) string {
-	s, _ := c.p[name].Str()
+	var s string
+	if v, ok := c.p[name]; ok {
+		_ = loose.Into(name, v, &s)
+	}
 	return s
 }
 

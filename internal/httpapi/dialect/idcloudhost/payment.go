@@ -7,7 +7,6 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/billing"
-	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi/idempotency"
 	"github.com/trellis-cloud/trellis/internal/money"
 	"github.com/trellis-cloud/trellis/internal/payment"
@@ -104,7 +103,7 @@ func (s *server) paymentOps() []op {
 
 // ID-83: the new method stays unverified until an operator verifies it.
 func (s *server) applyForInvoicePayment(ctx context.Context, c *call) (any, error) {
-	id, err := accountID(c.p)
+	id, err := c.accountID()
 	if err != nil {
 		return nil, err
 	}
@@ -115,11 +114,20 @@ func (s *server) applyForInvoicePayment(ctx context.Context, c *call) (any, erro
 	return paymentObjectOut(o), nil
 }
 
-func paymentObjectID(p params) (int64, error) { return p.requiredWhole("payment_object_id") }
+// paymentObjectParam names a payment method.
+type paymentObjectParam struct {
+	PaymentObjectID int64 `wire:"payment_object_id,required"`
+}
+
+func (c *call) paymentObjectID() (int64, error) {
+	var p paymentObjectParam
+	err := c.decode(&p)
+	return p.PaymentObjectID, err
+}
 
 // ID-84.
 func (s *server) deleteCard(ctx context.Context, c *call) (any, error) {
-	id, err := paymentObjectID(c.p)
+	id, err := c.paymentObjectID()
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +139,7 @@ func (s *server) deleteCard(ctx context.Context, c *call) (any, error) {
 
 // ID-85.
 func (s *server) getCard(ctx context.Context, c *call) (any, error) {
-	id, err := paymentObjectID(c.p)
+	id, err := c.paymentObjectID()
 	if err != nil {
 		return nil, err
 	}
@@ -145,15 +153,14 @@ func (s *server) getCard(ctx context.Context, c *call) (any, error) {
 // ID-86: token is the processor's one-time card token; answers the
 // payment object (ID-amb-19).
 func (s *server) addCard(ctx context.Context, c *call) (any, error) {
-	var in payment.AddCardInput
-	var err error
-	if in.AccountID, err = accountID(c.p); err != nil {
+	var req struct {
+		accountParam
+		Token string `wire:"token"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if in.Token, _, err = c.p.str("token"); err != nil {
-		return nil, err
-	}
-	o, err := s.d.Payments.AddCard(ctx, c.a, in)
+	o, err := s.d.Payments.AddCard(ctx, c.a, payment.AddCardInput{AccountID: req.BillingAccountID, Token: req.Token})
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +170,7 @@ func (s *server) addCard(ctx context.Context, c *call) (any, error) {
 // ID-87: every payment method of the account (cards and the invoice
 // method).
 func (s *server) listCards(ctx context.Context, c *call) (any, error) {
-	id, err := accountID(c.p)
+	id, err := c.accountID()
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +183,7 @@ func (s *server) listCards(ctx context.Context, c *call) (any, error) {
 
 // ID-88: only a verified method becomes primary.
 func (s *server) setPrimaryCard(ctx context.Context, c *call) (any, error) {
-	id, err := paymentObjectID(c.p)
+	id, err := c.paymentObjectID()
 	if err != nil {
 		return nil, err
 	}
@@ -193,36 +200,32 @@ func idemKey(c *call) string { return c.r.Header.Get(idempotency.Header) }
 
 // ID-90.
 func (s *server) buyCredit(ctx context.Context, c *call) (any, error) {
-	in := payment.BuyCreditInput{IdempotencyKey: idemKey(c)}
-	var err error
-	if in.AccountID, err = accountID(c.p); err != nil {
+	var req struct {
+		accountParam
+		paymentObjectParam
+		amountParam
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if in.PaymentObjectID, err = paymentObjectID(c.p); err != nil {
-		return nil, err
-	}
-	if in.Amount, err = requiredAmount(c.p); err != nil {
-		return nil, err
-	}
+	in := payment.BuyCreditInput{IdempotencyKey: idemKey(c), AccountID: req.BillingAccountID,
+		PaymentObjectID: req.PaymentObjectID, Amount: string(req.Amount)}
 	if _, err := s.d.Payments.BuyCredit(ctx, c.a, in); err != nil {
 		return nil, err
 	}
 	return successJSON{Success: true}, nil
 }
 
-func requiredAmount(p params) (string, error) {
-	s, ok, err := p.decimalString("amount")
-	if err == nil && !ok {
-		err = errs.Invalid("amount", "is required")
-	}
-	return s, err
+// amountParam is a required amount the payment service parses.
+type amountParam struct {
+	Amount decimalText `wire:"amount,required"`
 }
 
 // ID-94: pays every unpaid invoice, oldest first, with the primary card.
 func (s *server) payAll(ctx context.Context, c *call) (any, error) {
 	in := payment.PayInput{IdempotencyKey: idemKey(c)}
 	var err error
-	if in.AccountID, err = accountID(c.p); err != nil {
+	if in.AccountID, err = c.accountID(); err != nil {
 		return nil, err
 	}
 	r, err := s.d.Payments.PayAll(ctx, c.a, in)
@@ -235,15 +238,15 @@ func (s *server) payAll(ctx context.Context, c *call) (any, error) {
 // ID-95: the ID-95 result shape, also for a declined card (success false
 // and the decline in error_log) when the service reports it so.
 func (s *server) payAmount(ctx context.Context, c *call) (any, error) {
-	in := payment.PayInput{IdempotencyKey: idemKey(c)}
-	var err error
-	if in.AccountID, err = accountID(c.p); err != nil {
+	var req struct {
+		accountParam
+		amountParam
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if in.Amount, err = requiredAmount(c.p); err != nil {
-		return nil, err
-	}
-	r, err := s.d.Payments.PayAmount(ctx, c.a, in)
+	r, err := s.d.Payments.PayAmount(ctx, c.a, payment.PayInput{IdempotencyKey: idemKey(c),
+		AccountID: req.BillingAccountID, Amount: string(req.Amount)})
 	if err != nil {
 		return nil, err
 	}
@@ -252,12 +255,11 @@ func (s *server) payAmount(ctx context.Context, c *call) (any, error) {
 
 // ID-96.
 func (s *server) payInvoice(ctx context.Context, c *call) (any, error) {
-	in := payment.PayInvoiceInput{IdempotencyKey: idemKey(c)}
-	var err error
-	if in.InvoiceID, err = c.p.requiredWhole("invoice_id"); err != nil {
+	var req invoiceParam
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	r, err := s.d.Payments.PayInvoice(ctx, c.a, in)
+	r, err := s.d.Payments.PayInvoice(ctx, c.a, payment.PayInvoiceInput{IdempotencyKey: idemKey(c), InvoiceID: req.InvoiceID})
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
+	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/decode"
 	"github.com/trellis-cloud/trellis/internal/money"
 	"github.com/trellis-cloud/trellis/internal/services"
 )
@@ -147,40 +149,49 @@ func servicePackageOut(p services.Package) servicePackageJSON {
 
 // ---- handlers ----
 
+// createPackageRequest is ID-100's parameters. package_parameters is a
+// JSON object, or a string holding one (the seed sends a string,
+// ID-amb-27), kept as JSON; the service decodes either.
+type createPackageRequest struct {
+	accountParam
+	Service     string  `wire:"service"`
+	Version     string  `wire:"version"`
+	DisplayName string  `wire:"display_name"`
+	VMCPU       int64   `wire:"vm_cpu,required"`
+	VMRAMMB     int64   `wire:"vm_ram,required"`
+	VMDiskGB    int64   `wire:"vm_disk_gb,required"`
+	Parameters  jsonDoc `wire:"package_parameters"`
+	IsMultiNode bool    `wire:"is_multi_node"`
+}
+
+// jsonDoc is a parameter kept as JSON: a JSON value re-encoded (numbers
+// exact), a text as a JSON string.
+type jsonDoc json.RawMessage
+
+// DecodeWire implements decode.Unmarshaler.
+func (d *jsonDoc) DecodeWire(field string, v decode.Value) error {
+	var x any
+	if err := loose.Into(field, v, &x); err != nil {
+		return err
+	}
+	b, err := json.Marshal(x)
+	if err != nil {
+		return errs.Invalid(field, "must be JSON")
+	}
+	*d = b
+	return nil
+}
+
 // createServicePackage is ID-100.
 func (s *server) createServicePackage(ctx context.Context, c *call) (any, error) {
-	in := services.CreateInput{Location: c.location.Slug}
-	var err error
-	if in.BillingAccountID, _, err = c.p.whole("billing_account_id"); err != nil {
+	var req createPackageRequest
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	for _, f := range []struct {
-		name string
-		to   *string
-	}{{"service", &in.Service}, {"version", &in.Version}, {"display_name", &in.DisplayName}} {
-		if *f.to, _, err = c.p.str(f.name); err != nil {
-			return nil, err
-		}
-	}
-	for _, f := range []struct {
-		name string
-		to   *int64
-	}{{"vm_cpu", &in.VMCPU}, {"vm_ram", &in.VMRAMMB}, {"vm_disk_gb", &in.VMDiskGB}} {
-		if *f.to, err = c.p.requiredWhole(f.name); err != nil {
-			return nil, err
-		}
-	}
-	// package_parameters: a JSON object, or a string holding one (the
-	// seed sends a string, ID-amb-27); the service decodes either.
-	if v, ok := c.p.vals["package_parameters"]; ok {
-		if in.Parameters, err = json.Marshal(v); err != nil {
-			return nil, err
-		}
-	}
-	if in.IsMultiNode, _, err = c.p.boolean("is_multi_node"); err != nil {
-		return nil, err
-	}
-	p, err := s.d.Services.Create(ctx, c.a, in)
+	p, err := s.d.Services.Create(ctx, c.a, services.CreateInput{Location: c.location.Slug,
+		BillingAccountID: req.BillingAccountID, Service: req.Service, Version: req.Version,
+		DisplayName: req.DisplayName, VMCPU: req.VMCPU, VMRAMMB: req.VMRAMMB, VMDiskGB: req.VMDiskGB,
+		Parameters: json.RawMessage(req.Parameters), IsMultiNode: req.IsMultiNode})
 	if err != nil {
 		return nil, err
 	}
@@ -200,14 +211,9 @@ func (s *server) listServicePackages(ctx context.Context, c *call) (any, error) 
 	return out, nil
 }
 
-func (c *call) packageUUID(name string) string {
-	v, _, _ := c.p.str(name)
-	return v
-}
-
 // getServicePackage is ID-102.
 func (s *server) getServicePackage(ctx context.Context, c *call) (any, error) {
-	p, err := s.d.Services.Get(ctx, c.a, c.location.Slug, c.packageUUID("service_package_uuid"))
+	p, err := s.d.Services.Get(ctx, c.a, c.location.Slug, c.path("service_package_uuid"))
 	if err != nil {
 		return nil, err
 	}
@@ -217,15 +223,15 @@ func (s *server) getServicePackage(ctx context.Context, c *call) (any, error) {
 // updateServicePackage is ID-103. A body "uuid" (the seed's curl sends
 // one) is ignored: the path names the package (ID-amb-28).
 func (s *server) updateServicePackage(ctx context.Context, c *call) (any, error) {
-	var in services.UpdateInput
-	var err error
-	if in.BillingAccountID, err = c.p.optWhole("billing_account_id"); err != nil {
+	var req struct {
+		BillingAccountID *int64  `wire:"billing_account_id"`
+		DisplayName      *string `wire:"display_name"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if in.DisplayName, err = c.p.optStr("display_name"); err != nil {
-		return nil, err
-	}
-	p, err := s.d.Services.Update(ctx, c.a, c.location.Slug, c.packageUUID("service_package_uuid"), in)
+	p, err := s.d.Services.Update(ctx, c.a, c.location.Slug, c.path("service_package_uuid"),
+		services.UpdateInput{BillingAccountID: req.BillingAccountID, DisplayName: req.DisplayName})
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +240,7 @@ func (s *server) updateServicePackage(ctx context.Context, c *call) (any, error)
 
 // deleteServicePackage is ID-105.
 func (s *server) deleteServicePackage(ctx context.Context, c *call) (any, error) {
-	p, err := s.d.Services.Delete(ctx, c.a, c.location.Slug, c.packageUUID("service_package_uuid"))
+	p, err := s.d.Services.Delete(ctx, c.a, c.location.Slug, c.path("service_package_uuid"))
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +253,7 @@ type serviceSecretsJSON struct {
 
 // getServiceSecrets is ID-104.
 func (s *server) getServiceSecrets(ctx context.Context, c *call) (any, error) {
-	sec, err := s.d.Services.Secrets(ctx, c.a, c.location.Slug, c.packageUUID("service_package_uuid"))
+	sec, err := s.d.Services.Secrets(ctx, c.a, c.location.Slug, c.path("service_package_uuid"))
 	if err != nil {
 		return nil, err
 	}
@@ -256,23 +262,28 @@ func (s *server) getServiceSecrets(ctx context.Context, c *call) (any, error) {
 
 // getServiceWhitelist is ID-106.
 func (s *server) getServiceWhitelist(ctx context.Context, c *call) (any, error) {
-	return s.d.Services.Whitelist(ctx, c.a, c.location.Slug, c.packageUUID("service_uuid"))
+	return s.d.Services.Whitelist(ctx, c.a, c.location.Slug, c.path("service_uuid"))
+}
+
+// whitelistParam is a whitelist entry.
+type whitelistParam struct {
+	IPAddress string `wire:"ip_address"`
 }
 
 // addServiceWhitelist is ID-107.
 func (s *server) addServiceWhitelist(ctx context.Context, c *call) (any, error) {
-	entry, _, err := c.p.str("ip_address")
-	if err != nil {
+	var req whitelistParam
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	return s.d.Services.AddWhitelist(ctx, c.a, c.location.Slug, c.packageUUID("service_uuid"), entry)
+	return s.d.Services.AddWhitelist(ctx, c.a, c.location.Slug, c.path("service_uuid"), req.IPAddress)
 }
 
 // deleteServiceWhitelist is ID-108.
 func (s *server) deleteServiceWhitelist(ctx context.Context, c *call) (any, error) {
-	entry, _, err := c.p.str("ip_address")
-	if err != nil {
+	var req whitelistParam
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	return s.d.Services.RemoveWhitelist(ctx, c.a, c.location.Slug, c.packageUUID("service_uuid"), entry)
+	return s.d.Services.RemoveWhitelist(ctx, c.a, c.location.Slug, c.path("service_uuid"), req.IPAddress)
 }

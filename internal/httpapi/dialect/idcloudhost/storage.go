@@ -152,16 +152,16 @@ func (s *server) userRef(ctx context.Context, c *call) (objstore.UserRef, error)
 	return objstore.UserRef{ID: u.ID, OrgID: c.a.OrgID, OrgPath: c.a.OrgPath, Email: u.Email, Name: name}, nil
 }
 
+// bucketParam is the bucket's name.
+type bucketParam struct {
+	Name string `wire:"name,nonempty"`
+}
+
 // bucketName reads the required "name" parameter.
-func bucketName(p params) (string, error) {
-	name, ok, err := p.str("name")
-	if err != nil {
-		return "", err
-	}
-	if !ok || name == "" {
-		return "", errs.Invalid("name", "is required")
-	}
-	return name, nil
+func (c *call) bucketName() (string, error) {
+	var p bucketParam
+	err := c.decode(&p)
+	return p.Name, err
 }
 
 type s3InfoJSON struct {
@@ -186,11 +186,11 @@ func (s *server) getS3Info(_ context.Context, _ *call) (any, error) {
 // ID-38: billing_account_id is required unless the token is restricted
 // (its account then; ID-amb-24) — the service decides.
 func (s *server) createBucket(ctx context.Context, c *call) (any, error) {
-	name, err := bucketName(c.p)
+	name, err := c.bucketName()
 	if err != nil {
 		return nil, err
 	}
-	id, err := accountID(c.p)
+	id, err := c.accountID()
 	if err != nil {
 		return nil, err
 	}
@@ -207,14 +207,14 @@ func (s *server) createBucket(ctx context.Context, c *call) (any, error) {
 
 // ID-39: moves the bucket to another billing account (the only change).
 func (s *server) modifyBucket(ctx context.Context, c *call) (any, error) {
-	name, err := bucketName(c.p)
-	if err != nil {
+	var req struct {
+		bucketParam
+		BillingAccountID int64 `wire:"billing_account_id,required"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	id, err := c.p.requiredWhole("billing_account_id")
-	if err != nil {
-		return nil, err
-	}
+	name, id := req.Name, req.BillingAccountID
 	u, err := s.userRef(ctx, c)
 	if err != nil {
 		return nil, err
@@ -228,7 +228,7 @@ func (s *server) modifyBucket(ctx context.Context, c *call) (any, error) {
 
 // ID-40: 204 (ID-amb-21); a bucket that holds anything is refused (409).
 func (s *server) deleteBucket(ctx context.Context, c *call) (any, error) {
-	name, err := bucketName(c.p)
+	name, err := c.bucketName()
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +244,7 @@ func (s *server) deleteBucket(ctx context.Context, c *call) (any, error) {
 
 // ID-41.
 func (s *server) getBucket(ctx context.Context, c *call) (any, error) {
-	name, err := bucketName(c.p)
+	name, err := c.bucketName()
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +261,7 @@ func (s *server) getBucket(ctx context.Context, c *call) (any, error) {
 
 // ID-42: billing_account_id, when given, filters.
 func (s *server) listBuckets(ctx context.Context, c *call) (any, error) {
-	id, err := accountID(c.p)
+	id, err := c.accountID()
 	if err != nil {
 		return nil, err
 	}
@@ -291,13 +291,13 @@ func (s *server) getS3User(ctx context.Context, c *call) (any, error) {
 
 // ID-44: answers the remaining keys (ID-amb-30).
 func (s *server) deleteS3Key(ctx context.Context, c *call) (any, error) {
-	key, ok, err := c.p.str("access_key")
-	if err != nil {
+	var req struct {
+		AccessKey string `wire:"access_key,nonempty"`
+	}
+	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if !ok || key == "" {
-		return nil, errs.Invalid("access_key", "is required")
-	}
+	key := req.AccessKey
 	u, err := s.userRef(ctx, c)
 	if err != nil {
 		return nil, err

@@ -3,9 +3,7 @@ package itglobal
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 
-	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi/decode"
 	"github.com/trellis-cloud/trellis/internal/reseller"
 )
@@ -13,16 +11,14 @@ import (
 // IT-1: every account, SimpleOne ones included; email is a substring; withAnInternalRole=true keeps only accounts
 // with an internal role, false or absent applies no filter (IT-amb-10).
 func (s *server) listAccounts(ctx context.Context, c *call) (any, error) {
-	f := reseller.AccountFilter{}
-	f.Email, _ = query(c.r, "email")
-	if v, ok := query(c.r, "withAnInternalRole"); ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, errs.Invalid("withAnInternalRole", "must be true or false")
-		}
-		f.InternalOnly = b
+	var req struct {
+		Email        string `wire:"email"`
+		InternalOnly bool   `wire:"withAnInternalRole"`
 	}
-	list, err := s.d.Reseller.ListAccounts(ctx, c.a, f)
+	if err := wire.Decode(queryValues(c.r), &req); err != nil {
+		return nil, err
+	}
+	list, err := s.d.Reseller.ListAccounts(ctx, c.a, reseller.AccountFilter{Email: req.Email, InternalOnly: req.InternalOnly})
 	if err != nil {
 		return nil, err
 	}

@@ -122,6 +122,8 @@ func TestBadInput(t *testing.T) {
 			{"invoice amount as a string", fin, "POST", co + "/invoices", []byte(`{"Amount":"1234"}`), "Amount", true},
 			{"bank payment zero", fin, "POST", "/payments/bank", edit(t, "createBankPayment", map[string]any{"Number": "900", "Amount": 0}), "Amount", true},
 			{"bank payment invoice number", fin, "POST", "/payments/bank", edit(t, "createBankPayment", map[string]any{"Number": "901", "InvoiceNumber": "15a"}), "InvoiceNumber", true},
+			{"bank payment empty number", fin, "POST", "/payments/bank", edit(t, "createBankPayment", map[string]any{"Number": ""}), "Number", false},
+			{"online payment zero", fin, "POST", "/payments/online", []byte(`{"PaymentId":"X2","Amount":0,"ProjectId":1427}`), "Amount", true},
 			{"bank payment empty TIN", fin, "POST", "/payments/bank", edit(t, "createBankPayment", map[string]any{"Number": "902", "TIN": ""}), "TIN", false},
 			{"online payment three decimals", fin, "POST", "/payments/online", []byte(`{"PaymentId":"X1","Amount":20.215,"ProjectId":1427}`), "Amount", false},
 			{"max debt negative", u, "PUT", "/projects/" + id(projVOrg), []byte(`{"MaxDebt":-1}`), "MaxDebt", true},

@@ -85,6 +85,18 @@ func positiveID(r *http.Request, name string) (int64, error) {
 	return n, err
 }
 
+// queryValues is the query string as a decode source: the first value of
+// each name, names case-sensitive (IT-amb-5).
+func queryValues(r *http.Request) decode.Values {
+	out := decode.Values{}
+	for k, v := range r.URL.Query() {
+		if len(v) > 0 {
+			out[k] = decode.Text(v[0])
+		}
+	}
+	return out
+}
+
 // query returns a query parameter by its exact (case-sensitive) name
 // (IT-amb-5: datefromutc is not dateFromUtc).
 func query(r *http.Request, name string) (string, bool) {

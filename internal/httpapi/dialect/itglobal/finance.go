@@ -34,16 +34,11 @@ type bankPaymentRequest struct {
 // IT-30: a replay of Number with the same body returns the first payment
 // (the service decides).
 func (s *server) bankPayment(ctx context.Context, c *call) (any, error) {
-	var req bankPaymentRequest
-	if err := wire.Body(c.r, &req); err != nil {
+	in, err := decodeBankPayment(c.r)
+	if err != nil {
 		return nil, err
 	}
-	if !req.InvoiceNumber.Set {
-		return nil, errs.Invalid("InvoiceNumber", "is required (null when there is no invoice)")
-	}
-	p, err := s.d.Reseller.BankPayment(ctx, c.a, reseller.BankPaymentInput{
-		Number: req.Number, TIN: req.TIN, Amount: int64(req.Amount), InvoiceNumber: string(req.InvoiceNumber.Value),
-		CompanyID: int64(req.CompanyID), ProjectID: int64(req.ProjectID)})
+	p, err := s.d.Reseller.BankPayment(ctx, c.a, in)
 	if err != nil {
 		return nil, err
 	}
@@ -55,6 +50,18 @@ type onlinePaymentRequest struct {
 	PaymentID string `wire:"PaymentId,required"`
 	Amount    amount `wire:"Amount,required"`
 	ProjectID int32  `wire:"ProjectId,required"`
+}
+
+func decodeBankPayment(r *http.Request) (reseller.BankPaymentInput, error) {
+	var req bankPaymentRequest
+	if err := wire.Body(r, &req); err != nil {
+		return reseller.BankPaymentInput{}, err
+	}
+	if !req.InvoiceNumber.Set {
+		return reseller.BankPaymentInput{}, errs.Invalid("InvoiceNumber", "is required (null when there is no invoice)")
+	}
+	return reseller.BankPaymentInput{Number: req.Number, TIN: req.TIN, Amount: int64(req.Amount),
+		InvoiceNumber: string(req.InvoiceNumber.Value), CompanyID: int64(req.CompanyID), ProjectID: int64(req.ProjectID)}, nil
 }
 
 // IT-31.
