@@ -134,5 +134,26 @@ func TestReportPeriod(t *testing.T) {
 		wantMsg(t, err, "dateToUtc", "must not be before dateFromUtc")
 		_, err = f.svc.ReportByDay(ctx, f.a, 0, from, from)
 		wantMsg(t, err, "dateTo", "must not be before dateFrom")
+
+		// The bounds as a request sends them: parsed by the service, each
+		// mistake naming its bound.
+		_, err = f.svc.PeriodReport(ctx, f.a, 0, "2019-13-45", "2019-07-10")
+		wantMsg(t, err, "dateFromUtc", "must be a date")
+		_, err = f.svc.PeriodReport(ctx, f.a, 0, "2019-07-10", "2019-07-01")
+		wantMsg(t, err, "dateToUtc", "must not be before dateFromUtc")
+		_, err = f.svc.DailyReport(ctx, f.a, 0, "2021-11-01", "01.12.2021")
+		wantMsg(t, err, "dateTo", "must be a date")
+		_, err = f.svc.DailyReport(ctx, f.a, 0, "2021-11-02", "2021-11-01")
+		wantMsg(t, err, "dateTo", "must not be before dateFrom")
+		r, err := f.svc.DailyReport(ctx, f.a, 0, "2021-11-01", "2021-11-01")
+		must(t, err)
+		if r.TimeZone == nil || r.Days == nil {
+			t.Fatalf("daily report %+v", r)
+		}
+		list, err := f.svc.PeriodReport(ctx, f.a, 0, "2021-11-01", "2021-11-01")
+		must(t, err)
+		if list == nil {
+			t.Fatal("period report: nil list")
+		}
 	})
 }

@@ -51,8 +51,8 @@ type Reseller interface {
 	OnlinePayment(ctx context.Context, a actor.Actor, in reseller.OnlinePaymentInput) (reseller.Payment, error)
 
 	CreateOperation(ctx context.Context, a actor.Actor, projectID int64, typ string, amount int64) (reseller.Operation, error)
-	Report(ctx context.Context, a actor.Actor, projectID int64, from, toExclusive time.Time) ([]reseller.ProjectPeriod, error)
-	ReportByDay(ctx context.Context, a actor.Actor, projectID int64, from, toExclusive time.Time) ([]reseller.ProjectPeriod, error)
+	PeriodReport(ctx context.Context, a actor.Actor, projectID int64, from, to string) ([]reseller.ProjectPeriod, error)
+	DailyReport(ctx context.Context, a actor.Actor, projectID int64, from, to string) (reseller.DayReport, error)
 }
 
 // Orders is the catalogs and orders service (implemented by
