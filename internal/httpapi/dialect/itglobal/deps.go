@@ -3,7 +3,6 @@ package itglobal
 import (
 	"context"
 	"encoding/json"
-	"time"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/orders"
@@ -20,7 +19,6 @@ type Authenticator interface {
 // *reseller.Service).
 type Reseller interface {
 	RequireFeature(ctx context.Context, a actor.Actor, f string) error
-	PartnerLocation(ctx context.Context, a actor.Actor) (*time.Location, error)
 
 	ListAccounts(ctx context.Context, a actor.Actor, f reseller.AccountFilter) ([]reseller.Account, error)
 	CreateAccount(ctx context.Context, a actor.Actor, in reseller.CreateAccountInput) (reseller.Account, error)
@@ -76,7 +74,7 @@ type Orders interface {
 
 // Support is tickets and reviews (implemented by *support.Service).
 type Support interface {
-	ListTickets(ctx context.Context, a actor.Actor, kind string, from, toExclusive *time.Time) ([]support.Ticket, error)
+	ListTicketsIn(ctx context.Context, a actor.Actor, kind string, p support.TicketPeriod) ([]support.Ticket, error)
 	GetTicket(ctx context.Context, a actor.Actor, kind string, id int64) (support.Ticket, error)
 	Reviews(ctx context.Context, count int) ([]support.Review, error)
 }
