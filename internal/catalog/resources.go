@@ -125,7 +125,8 @@ type UpdateHostPoolInput struct {
 	IsDefault *bool
 }
 
-// Validate checks the input (idcloudhost wire names).
+// Validate checks the input (idcloudhost wire names); an update of an
+// existing pool must also change something (checked once it is found).
 func (in *UpdateHostPoolInput) Validate() error {
 	u, ok := ids.Normalize(in.UUID)
 	if !ok {
@@ -168,6 +169,9 @@ func (s *Service) updateHostPool(ctx context.Context, a actor.Actor, in UpdateHo
 		p, err := tx.GetHostPool(ctx, in.UUID)
 		if err != nil {
 			return err
+		}
+		if in.Name == nil && in.Description == nil && in.IsDefault == nil {
+			return errs.Invalid("body", "nothing to change: give name, description or isDefault")
 		}
 		if location != "" && location != p.Location {
 			return errs.Invalid("location", "a host pool cannot move to another location")

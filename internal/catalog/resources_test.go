@@ -186,6 +186,7 @@ func TestHostPools(t *testing.T) {
 			field string
 		}{
 			{catalog.UpdateHostPoolInput{UUID: "x"}, errs.KindInvalid, "uuid"},
+			{catalog.UpdateHostPoolInput{UUID: b.UUID}, errs.KindInvalid, "body"}, // nothing to change
 			{catalog.UpdateHostPoolInput{UUID: b.UUID, Name: &empty}, errs.KindInvalid, "name"},
 			{catalog.UpdateHostPoolInput{UUID: b.UUID, Description: &long}, errs.KindInvalid, "description"},
 			{catalog.UpdateHostPoolInput{UUID: b.UUID, IsDefault: &no}, errs.KindInvalid, "is_default_designated"},

@@ -30,6 +30,16 @@ type HourlyStore interface {
 	// HourlyUsageAccounts returns the distinct billing accounts with a
 	// record with from ≤ period_start < to, ascending.
 	HourlyUsageAccounts(ctx context.Context, from, to time.Time) ([]int64, error)
+	// BillingAccountUser returns the user and the deleted state of a
+	// billing account in scope (KindNotFound when there is none).
+	BillingAccountUser(ctx context.Context, scope string, id int64) (AccountUser, error)
+}
+
+// AccountUser is what an operator's usage record needs of its billing
+// account.
+type AccountUser struct {
+	UserID  int64
+	Deleted bool
 }
 
 // UsageGroup is one row of HourlyUsageGroups.

@@ -343,108 +343,151 @@ func unique[T comparable](field string, ids []T) error {
 	return nil
 }
 
+// checkCatalog checks a decoded catalog document by its kind.
 func checkCatalog(v any) error {
 	switch c := v.(type) {
 	case *[]OneCConfiguration:
-		var ids []int64
-		for i, x := range *c {
-			ids = append(ids, x.Id)
-			if err := checkPrices(fmt.Sprintf("[%d].PricePerMonth", i), x.PricePerMonth); err != nil {
-				return err
-			}
-		}
-		return unique("Id", ids)
+		return checkOneCConfigurations(*c)
 	case *OneCTariffs:
-		if err := checkPrices("UserPricePerMonth", c.UserPricePerMonth, c.RdpUserPricePerMonth,
-			c.DefaultConfigurationPricePerMonth); err != nil {
-			return err
-		}
-		return checkTariffs(c.Tariffs)
+		return c.check()
 	case *Tariffs:
 		return checkTariffs(c.Tariffs)
 	case *KubernetesTariffs:
-		if len(c.Versions) == 0 || len(c.Locations) == 0 {
-			return errs.Invalid("Versions", "Kubernetes needs at least one version and one location")
-		}
-		var ids []int64
-		for _, l := range c.Locations {
-			ids = append(ids, l.Id)
-		}
-		if err := unique("Locations", ids); err != nil {
-			return err
-		}
-		if err := checkPrices("ClusterPricePerMonth", c.ClusterPricePerMonth, c.HighAvailabilityPricePerMonth,
-			c.CpuCorePricePerMonth, c.RamGbPricePerMonth); err != nil {
-			return err
-		}
-		return checkTariffs(c.Tariffs)
+		return c.check()
 	case *VStackCatalog:
-		var ids []int64
-		for i, l := range c.Locations {
-			ids = append(ids, l.Id)
-			f := fmt.Sprintf("Locations[%d]", i)
-			if len(l.Templates) == 0 || len(l.Prices.VolumeGbPerMonth) == 0 || l.MaxCpu <= 0 || l.MaxRamMb <= 0 {
-				return errs.Invalid(f, "a vStack location needs templates, volume prices and positive limits")
-			}
-			if err := checkPrices(f+".Prices", l.Prices.CpuCorePerMonth, l.Prices.RamGbPerMonth,
-				l.Prices.Bandwidth10MbpsPerMonth); err != nil {
-				return err
-			}
-			if err := checkPriceMap(f+".Prices.VolumeGbPerMonth", l.Prices.VolumeGbPerMonth); err != nil {
-				return err
-			}
-		}
-		return unique("Locations", ids)
+		return c.check()
 	case *IaaSCatalog:
-		var ids []string
-		for i, l := range c.Locations {
-			ids = append(ids, l.Id)
-			f := fmt.Sprintf("Locations[%d]", i)
-			if l.Id == "" || len(l.Images) == 0 || l.MinCpu <= 0 || l.MaxCpu < l.MinCpu || l.MinRamMb <= 0 ||
-				l.MaxRamMb < l.MinRamMb || l.MinHddGb <= 0 || l.MaxHddGb < l.MinHddGb {
-				return errs.Invalid(f, "an IaaS location needs an id, images and consistent limits")
-			}
-			for _, t := range l.HddTypes {
-				if t != "SSD" && t != "SAS" {
-					return errs.Invalidf(f+".HddTypes", "unknown HDD type %q", t)
-				}
-				if _, ok := l.Prices.HddGbPerMonth[t]; !ok {
-					return errs.Invalidf(f+".Prices.HddGbPerMonth", "no price for %s", t)
-				}
-			}
-			if err := checkPrices(f+".Prices", l.Prices.CpuCorePerMonth, l.Prices.RamGbPerMonth,
-				l.Prices.BandwidthMbpsPerMonth, l.Prices.BackupGbPerMonth); err != nil {
-				return err
-			}
-			if err := checkPriceMap(f+".Prices.HddGbPerMonth", l.Prices.HddGbPerMonth); err != nil {
-				return err
-			}
-		}
-		return unique("Locations", ids)
+		return c.check()
 	case *SSLCatalog:
-		var ids []int64
-		for i, p := range c.Products {
-			ids = append(ids, p.Id)
-			if err := checkPrices(fmt.Sprintf("Products[%d].PricePerYear", i), p.PricePerYear); err != nil {
-				return err
-			}
-		}
-		return unique("Products", ids)
+		return c.check()
 	case *CloudDirectorCatalog:
-		for _, l := range c.VOrgLocations {
-			if !slices.Contains(vorgLocations, l.Id) {
-				return errs.Invalidf("VOrgLocations", "location %q is not one of %v", l.Id, vorgLocations)
-			}
-		}
-		for _, t := range []string{VDCPublic, VDCPrivate} {
-			if _, ok := c.VdcPricePerMonth[t]; !ok {
-				return errs.Invalidf("VdcPricePerMonth", "no price for %s", t)
-			}
-		}
-		if err := checkPrices("VOrgPricePerMonth", c.VOrgPricePerMonth, c.VeeamPricePerMonth); err != nil {
-			return err
-		}
-		return checkPriceMap("VdcPricePerMonth", c.VdcPricePerMonth)
+		return c.check()
 	}
 	return nil
+}
+
+// checkOneCConfigurations: unique ids, valid prices.
+func checkOneCConfigurations(cs []OneCConfiguration) error {
+	var ids []int64
+	for i, x := range cs {
+		ids = append(ids, x.Id)
+		if err := checkPrices(fmt.Sprintf("[%d].PricePerMonth", i), x.PricePerMonth); err != nil {
+			return err
+		}
+	}
+	return unique("Id", ids)
+}
+
+func (c *OneCTariffs) check() error {
+	if err := checkPrices("UserPricePerMonth", c.UserPricePerMonth, c.RdpUserPricePerMonth,
+		c.DefaultConfigurationPricePerMonth); err != nil {
+		return err
+	}
+	return checkTariffs(c.Tariffs)
+}
+
+// check: at least one version and one location, unique locations.
+func (c *KubernetesTariffs) check() error {
+	if len(c.Versions) == 0 || len(c.Locations) == 0 {
+		return errs.Invalid("Versions", "Kubernetes needs at least one version and one location")
+	}
+	var ids []int64
+	for _, l := range c.Locations {
+		ids = append(ids, l.Id)
+	}
+	if err := unique("Locations", ids); err != nil {
+		return err
+	}
+	if err := checkPrices("ClusterPricePerMonth", c.ClusterPricePerMonth, c.HighAvailabilityPricePerMonth,
+		c.CpuCorePricePerMonth, c.RamGbPricePerMonth); err != nil {
+		return err
+	}
+	return checkTariffs(c.Tariffs)
+}
+
+func (c *VStackCatalog) check() error {
+	var ids []int64
+	for i, l := range c.Locations {
+		ids = append(ids, l.Id)
+		if err := l.check(fmt.Sprintf("Locations[%d]", i)); err != nil {
+			return err
+		}
+	}
+	return unique("Locations", ids)
+}
+
+// check: templates, volume prices and positive limits; f names the
+// location in errors.
+func (l VStackLocation) check(f string) error {
+	if len(l.Templates) == 0 || len(l.Prices.VolumeGbPerMonth) == 0 || l.MaxCpu <= 0 || l.MaxRamMb <= 0 {
+		return errs.Invalid(f, "a vStack location needs templates, volume prices and positive limits")
+	}
+	if err := checkPrices(f+".Prices", l.Prices.CpuCorePerMonth, l.Prices.RamGbPerMonth,
+		l.Prices.Bandwidth10MbpsPerMonth); err != nil {
+		return err
+	}
+	return checkPriceMap(f+".Prices.VolumeGbPerMonth", l.Prices.VolumeGbPerMonth)
+}
+
+func (c *IaaSCatalog) check() error {
+	var ids []string
+	for i, l := range c.Locations {
+		ids = append(ids, l.Id)
+		if err := l.check(fmt.Sprintf("Locations[%d]", i)); err != nil {
+			return err
+		}
+	}
+	return unique("Locations", ids)
+}
+
+// check: an id, images, consistent limits and a price for every HDD type
+// offered; f names the location in errors.
+func (l IaaSLocation) check(f string) error {
+	if l.Id == "" || len(l.Images) == 0 || l.MinCpu <= 0 || l.MaxCpu < l.MinCpu || l.MinRamMb <= 0 ||
+		l.MaxRamMb < l.MinRamMb || l.MinHddGb <= 0 || l.MaxHddGb < l.MinHddGb {
+		return errs.Invalid(f, "an IaaS location needs an id, images and consistent limits")
+	}
+	for _, t := range l.HddTypes {
+		if t != "SSD" && t != "SAS" {
+			return errs.Invalidf(f+".HddTypes", "unknown HDD type %q", t)
+		}
+		if _, ok := l.Prices.HddGbPerMonth[t]; !ok {
+			return errs.Invalidf(f+".Prices.HddGbPerMonth", "no price for %s", t)
+		}
+	}
+	if err := checkPrices(f+".Prices", l.Prices.CpuCorePerMonth, l.Prices.RamGbPerMonth,
+		l.Prices.BandwidthMbpsPerMonth, l.Prices.BackupGbPerMonth); err != nil {
+		return err
+	}
+	return checkPriceMap(f+".Prices.HddGbPerMonth", l.Prices.HddGbPerMonth)
+}
+
+func (c *SSLCatalog) check() error {
+	var ids []int64
+	for i, p := range c.Products {
+		ids = append(ids, p.Id)
+		if err := checkPrices(fmt.Sprintf("Products[%d].PricePerYear", i), p.PricePerYear); err != nil {
+			return err
+		}
+	}
+	return unique("Products", ids)
+}
+
+// check: VOrg locations among the four the API knows, a VDC price for
+// both types.
+func (c *CloudDirectorCatalog) check() error {
+	for _, l := range c.VOrgLocations {
+		if !slices.Contains(vorgLocations, l.Id) {
+			return errs.Invalidf("VOrgLocations", "location %q is not one of %v", l.Id, vorgLocations)
+		}
+	}
+	for _, t := range []string{VDCPublic, VDCPrivate} {
+		if _, ok := c.VdcPricePerMonth[t]; !ok {
+			return errs.Invalidf("VdcPricePerMonth", "no price for %s", t)
+		}
+	}
+	if err := checkPrices("VOrgPricePerMonth", c.VOrgPricePerMonth, c.VeeamPricePerMonth); err != nil {
+		return err
+	}
+	return checkPriceMap("VdcPricePerMonth", c.VdcPricePerMonth)
 }

@@ -257,8 +257,8 @@ func (s *Service) CreateVOrg(ctx context.Context, a actor.Actor, in VOrgInput) (
 	if err := a.Require(actor.Staff); err != nil {
 		return Order{}, err
 	}
-	if in.ProjectID <= 0 {
-		return Order{}, errs.Invalid("ProjectId", "must be a positive project id")
+	if err := in.check(); err != nil {
+		return Order{}, err
 	}
 	return createFrom(ctx, s, a, CatalogCloudDirector, in.ProjectID, in.draft)
 }
@@ -267,6 +267,9 @@ func (s *Service) CreateVOrg(ctx context.Context, a actor.Actor, in VOrgInput) (
 // charged to the VOrg's project.
 func (s *Service) CreateVDC(ctx context.Context, a actor.Actor, in VDCInput) (Order, error) {
 	if err := a.Require(actor.Staff); err != nil {
+		return Order{}, err
+	}
+	if err := in.check(); err != nil {
 		return Order{}, err
 	}
 	cat, err := s.CloudDirector(ctx)

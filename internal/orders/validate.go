@@ -372,9 +372,21 @@ type vorgSpec struct {
 	AdminUsername string `json:"AdminUsername"`
 }
 
-func (in VOrgInput) draft(cat CloudDirectorCatalog) (draft, error) {
+// check holds what needs no catalog: the location is one of the four the
+// API knows, the project an id.
+func (in VOrgInput) check() error {
 	if !slices.Contains(vorgLocations, in.Location) {
-		return draft{}, errs.Invalid("Location", `must be one of "ds1", "am2", "kz", "by"`)
+		return errs.Invalid("Location", `must be one of "ds1", "am2", "kz", "by"`)
+	}
+	if in.ProjectID <= 0 {
+		return errs.Invalid("ProjectId", "must be a positive project id")
+	}
+	return nil
+}
+
+func (in VOrgInput) draft(cat CloudDirectorCatalog) (draft, error) {
+	if err := in.check(); err != nil {
+		return draft{}, err
 	}
 	if !slices.ContainsFunc(cat.VOrgLocations, func(l StringIdName) bool { return l.Id == in.Location }) {
 		return draft{}, errs.Invalidf("Location", "location %q is not available", in.Location)
@@ -404,17 +416,26 @@ type vdcSpec struct {
 	IsVeeamConnected bool   `json:"IsVeeamConnected"`
 }
 
+// check holds what is checked before the VOrg is looked up: the type,
+// when given, is Public or Private.
+func (in VDCInput) check() error {
+	if in.Type != "" && in.Type != VDCPublic && in.Type != VDCPrivate {
+		return errs.Invalid("Type", `must be one of "Public", "Private"`)
+	}
+	return nil
+}
+
 // draft checks the VDC's own fields; the VOrg is checked by the service.
 func (in VDCInput) draft(cat CloudDirectorCatalog, vorg Order) (draft, error) {
+	if err := in.check(); err != nil {
+		return draft{}, err
+	}
 	if err := checkName("VcloudVdcName", in.VcloudVdcName, MaxName); err != nil {
 		return draft{}, err
 	}
 	typ := in.Type
 	if typ == "" {
 		typ = VDCPublic
-	}
-	if typ != VDCPublic && typ != VDCPrivate {
-		return draft{}, errs.Invalid("Type", `must be "Public" or "Private"`)
 	}
 	veeam := in.IsVeeamConnected != nil && *in.IsVeeamConnected
 	m := mustPrice(cat.VdcPricePerMonth[typ])

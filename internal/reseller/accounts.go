@@ -51,15 +51,17 @@ type CreateAccountInput struct {
 	PartnerID string
 }
 
+// validate checks the state (a choice, first), the email and the
+// additional data.
 func (in *CreateAccountInput) validate() error {
+	if err := oneOf("State", in.State, []string{StateNotActivated, StateActive}); err != nil {
+		return err
+	}
 	e, err := validate.Email("Email", in.Email)
 	if err != nil {
 		return err
 	}
 	in.Email = e
-	if in.State != StateNotActivated && in.State != StateActive {
-		return errs.Invalidf("State", "must be %s or %s", StateNotActivated, StateActive)
-	}
 	ad, err := objectJSON("AdditionalData", in.AdditionalData)
 	if err != nil {
 		return err

@@ -54,13 +54,19 @@ type CompanyInput struct {
 	PartnerCompanyID     int64
 }
 
+// oneOf checks v against the allowed values; the message quotes them as
+// the Partner API writes them.
 func oneOf(field, v string, allowed []string) error {
 	for _, a := range allowed {
 		if v == a {
 			return nil
 		}
 	}
-	return errs.Invalidf(field, "must be one of %s", strings.Join(allowed, ", "))
+	q := make([]string, len(allowed))
+	for i, a := range allowed {
+		q[i] = strconv.Quote(a)
+	}
+	return errs.Invalidf(field, "must be one of %s", strings.Join(q, ", "))
 }
 
 func text(field, v string, required bool) (string, error) {
@@ -99,8 +105,26 @@ func digits(field, v string, lengths ...int) error {
 	return errs.Invalidf(field, "must have %s digits", strings.Join(ls, " or "))
 }
 
+// checkChoices checks the fields with a fixed set of values (the delivery
+// period, then the auto-invoice type); they hold for a company of any
+// country and state, so they are checked before anything is read.
+func (in *CompanyEditInput) checkChoices() error {
+	if in.DocDeliveryPeriod == "null" {
+		in.DocDeliveryPeriod = ""
+	}
+	if in.DocDeliveryPeriod != "" {
+		if err := oneOf("DocDeliveryPeriod", in.DocDeliveryPeriod, append([]string{"null"}, docPeriods...)); err != nil {
+			return err
+		}
+	}
+	return oneOf("TypeAutoInvoiceGeneration", in.TypeAutoInvoiceGeneration, autoInvoiceTypes)
+}
+
 // validate checks the editable fields for a company of country.
 func (in *CompanyEditInput) validate(country string) error {
+	if err := in.checkChoices(); err != nil {
+		return err
+	}
 	var err error
 	for _, f := range []struct {
 		name     string
@@ -117,22 +141,11 @@ func (in *CompanyEditInput) validate(country string) error {
 			return err
 		}
 	}
-	if in.AutoInvoiceAmount < 0 || in.AutoInvoiceAmount > MaxAmount {
-		return errs.Invalid("AutoInvoiceAmount", "must be zero or positive")
-	}
-	if err := oneOf("TypeAutoInvoiceGeneration", in.TypeAutoInvoiceGeneration, autoInvoiceTypes); err != nil {
+	if err := amountLimit("AutoInvoiceAmount", in.AutoInvoiceAmount); err != nil {
 		return err
 	}
 	if in.FinanceEmail, err = validate.Email("FinanceEmail", in.FinanceEmail); err != nil {
 		return err
-	}
-	if in.DocDeliveryPeriod == "null" {
-		in.DocDeliveryPeriod = ""
-	}
-	if in.DocDeliveryPeriod != "" {
-		if err := oneOf("DocDeliveryPeriod", in.DocDeliveryPeriod, append([]string{"null"}, docPeriods...)); err != nil {
-			return err
-		}
 	}
 	// Country-specific fields: RU only (KPP, Ogrn, Okpo), KZ only (Kbe).
 	if country != "RU" {
@@ -160,8 +173,16 @@ func (in *CompanyEditInput) validate(country string) error {
 	return digits("Bik", in.Bik, 9)
 }
 
+// Countries a company can be registered in, each with its tax id.
+var companyCountries = []string{"RU", "KZ", "BY"}
+
+// validate checks a new company: the country, the choices, the country's
+// tax id (and no other), the editable fields, then the agreement.
 func (in *CompanyInput) validate() error {
-	if err := oneOf("CountryTwoLetterCode", in.CountryTwoLetterCode, []string{"RU", "KZ", "BY"}); err != nil {
+	if err := oneOf("CountryTwoLetterCode", in.CountryTwoLetterCode, companyCountries); err != nil {
+		return err
+	}
+	if err := in.CompanyEditInput.checkChoices(); err != nil {
 		return err
 	}
 	c := in.CountryTwoLetterCode
@@ -266,6 +287,9 @@ func (s *Service) GetCompany(ctx context.Context, a actor.Actor, projectID, comp
 // InActive company is a KindConflict.
 func (s *Service) UpdateCompany(ctx context.Context, a actor.Actor, projectID, companyID int64, in CompanyEditInput) (Company, error) {
 	if err := writer(a); err != nil {
+		return Company{}, err
+	}
+	if err := in.checkChoices(); err != nil {
 		return Company{}, err
 	}
 	var out Company

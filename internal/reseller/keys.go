@@ -15,6 +15,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ids"
 	"github.com/trellis-cloud/trellis/internal/money"
+	"github.com/trellis-cloud/trellis/internal/tenancy"
 	"github.com/trellis-cloud/trellis/internal/validate"
 )
 
@@ -340,10 +341,22 @@ func requireFeature(ctx context.Context, q Queries, partnerID, f string) error {
 // PartnerLocation returns the time zone of the actor's partner (UTC for
 // operators and partners without one).
 func (s *Service) PartnerLocation(ctx context.Context, a actor.Actor) (*time.Location, error) {
+	return PartnerLocation(ctx, s.store, a)
+}
+
+// OrgReader reads an org in scope.
+type OrgReader interface {
+	GetOrg(ctx context.Context, scope, id string) (tenancy.Org, error)
+}
+
+// PartnerLocation returns the time zone of a's partner org read through
+// q (UTC for operators and partners without one): the zone the Partner
+// API's dates are in.
+func PartnerLocation(ctx context.Context, q OrgReader, a actor.Actor) (*time.Location, error) {
 	if a.OrgKind != actor.Partner {
 		return time.UTC, nil
 	}
-	org, err := s.store.GetOrg(ctx, a.Scope(), a.OrgID)
+	org, err := q.GetOrg(ctx, a.Scope(), a.OrgID)
 	if err != nil {
 		return nil, err
 	}

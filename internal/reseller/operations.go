@@ -20,6 +20,11 @@ func (s *Service) CreateOperation(ctx context.Context, a actor.Actor, projectID 
 	if err := writer(a); err != nil {
 		return Operation{}, err
 	}
+	// The amount first, then the type (the order the Partner API reports
+	// them in).
+	if amount <= 0 || amount > MaxAmount {
+		return Operation{}, errs.Invalid("Amount", "must be positive")
+	}
 	var lines []line
 	op := Operation{Type: typ}
 	switch typ {
@@ -33,10 +38,7 @@ func (s *Service) CreateOperation(ctx context.Context, a actor.Actor, projectID 
 		lines = []line{{kind: lineBonus, amount: -amount}, {kind: lineRevenue, amount: amount}}
 		op.Bonus = -amount
 	default:
-		return Operation{}, errs.Invalidf("TypeOperation", "must be one of %s, %s, %s", OpDengiOnlinePlus, OpBonusPlus, OpBonusMinus)
-	}
-	if amount <= 0 || amount > MaxAmount {
-		return Operation{}, errs.Invalid("Amount", "must be positive")
+		return Operation{}, oneOf("TypeOperation", typ, []string{OpDengiOnlinePlus, OpBonusPlus, OpBonusMinus})
 	}
 	var out Operation
 	err := s.store.Tx(ctx, func(tx Store) error {
@@ -59,7 +61,7 @@ func (s *Service) CreateOperation(ctx context.Context, a actor.Actor, projectID 
 // (one project unless projectID is 0; a named project always gets its
 // entry, empty or not).
 func (s *Service) Report(ctx context.Context, a actor.Actor, projectID int64, from, toExclusive time.Time) ([]ProjectPeriod, error) {
-	ops, err := s.reportOps(ctx, a, projectID, from, toExclusive, "dateToUtc")
+	ops, err := s.reportOps(ctx, a, projectID, from, toExclusive, "dateFromUtc", "dateToUtc")
 	if err != nil {
 		return nil, err
 	}
@@ -85,15 +87,62 @@ func (s *Service) Report(ctx context.Context, a actor.Actor, projectID int64, fr
 	return out, nil
 }
 
+// PeriodReport is Report over the inclusive bounds a Partner API request
+// sends (ParseReportDate's forms, UTC unless they name a zone); errors
+// name them dateFromUtc and dateToUtc (IT-32, IT-33).
+func (s *Service) PeriodReport(ctx context.Context, a actor.Actor, projectID int64, from, to string) ([]ProjectPeriod, error) {
+	f, t, err := reportBounds(from, to, "dateFromUtc", "dateToUtc", time.UTC)
+	if err != nil {
+		return nil, err
+	}
+	return s.Report(ctx, a, projectID, f, t)
+}
+
+// DayReport is a report by partner-local day and the partner's time zone.
+type DayReport struct {
+	TimeZone *time.Location
+	Days     []ProjectPeriod
+}
+
+// DailyReport is ReportByDay over the inclusive bounds a Partner API
+// request sends, read in the partner's time zone unless they name a
+// zone; errors name them dateFrom and dateTo (IT-35, IT-36).
+func (s *Service) DailyReport(ctx context.Context, a actor.Actor, projectID int64, from, to string) (DayReport, error) {
+	loc, err := s.PartnerLocation(ctx, a)
+	if err != nil {
+		return DayReport{}, err
+	}
+	f, t, err := reportBounds(from, to, "dateFrom", "dateTo", loc)
+	if err != nil {
+		return DayReport{}, err
+	}
+	days, err := s.reportByDay(ctx, a, projectID, f, t, loc)
+	return DayReport{TimeZone: loc, Days: days}, err
+}
+
+// reportBounds parses a report's inclusive bounds into [from, toExclusive).
+func reportBounds(from, to, fromField, toField string, loc *time.Location) (time.Time, time.Time, error) {
+	f, err := ParseReportDate(fromField, from, loc, false)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	t, err := ParseReportDate(toField, to, loc, true)
+	return f, t, err
+}
+
 // ReportByDay returns the operations of [from, toExclusive) grouped by
 // project and by the partner-local day they happened on, ordered by
 // project then day.
 func (s *Service) ReportByDay(ctx context.Context, a actor.Actor, projectID int64, from, toExclusive time.Time) ([]ProjectPeriod, error) {
-	ops, err := s.reportOps(ctx, a, projectID, from, toExclusive, "dateTo")
+	loc, err := s.PartnerLocation(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	loc, err := s.PartnerLocation(ctx, a)
+	return s.reportByDay(ctx, a, projectID, from, toExclusive, loc)
+}
+
+func (s *Service) reportByDay(ctx context.Context, a actor.Actor, projectID int64, from, toExclusive time.Time, loc *time.Location) ([]ProjectPeriod, error) {
+	ops, err := s.reportOps(ctx, a, projectID, from, toExclusive, "dateFrom", "dateTo")
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +173,9 @@ func (s *Service) ReportByDay(ctx context.Context, a actor.Actor, projectID int6
 	return out, nil
 }
 
-func (s *Service) reportOps(ctx context.Context, a actor.Actor, projectID int64, from, to time.Time, toField string) ([]Operation, error) {
+// reportOps reads the operations of a non-empty period; errors name its
+// bounds fromField and toField.
+func (s *Service) reportOps(ctx context.Context, a actor.Actor, projectID int64, from, to time.Time, fromField, toField string) ([]Operation, error) {
 	if err := reader(a); err != nil {
 		return nil, err
 	}
@@ -132,7 +183,7 @@ func (s *Service) reportOps(ctx context.Context, a actor.Actor, projectID int64,
 		return nil, errs.Invalid(toField, "both bounds are required")
 	}
 	if !from.Before(to) {
-		return nil, errs.Invalid(toField, "must not be before the start of the period")
+		return nil, errs.Invalidf(toField, "must not be before %s", fromField)
 	}
 	if projectID < 0 {
 		return nil, errs.Invalid("id", "must be a positive whole number")

@@ -43,6 +43,9 @@ type OnlinePaymentInput struct {
 }
 
 func paymentNumber(field, v string) (string, error) {
+	if v == "" {
+		return "", errs.Invalid(field, "must not be empty")
+	}
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return "", errs.Invalid(field, "is required")
@@ -55,6 +58,15 @@ func paymentNumber(field, v string) (string, error) {
 		return "", err
 	}
 	return v, nil
+}
+
+// paymentAmount checks a payment's amount (minor units): positive, at most
+// MaxAmount. It is checked first, before the number.
+func paymentAmount(v int64) error {
+	if v <= 0 || v > MaxAmount {
+		return errs.Invalid("Amount", "must be positive")
+	}
+	return nil
 }
 
 // requestHash is the SHA-256 of a payment's canonical fields: a replay has
@@ -82,6 +94,9 @@ var errReplay = errors.New("reseller: payment number taken")
 // 1234567891, which is not even a valid INN.
 func (s *Service) BankPayment(ctx context.Context, a actor.Actor, in BankPaymentInput) (Payment, error) {
 	if err := writer(a); err != nil {
+		return Payment{}, err
+	}
+	if err := paymentAmount(in.Amount); err != nil {
 		return Payment{}, err
 	}
 	num, err := paymentNumber("Number", in.Number)
@@ -143,6 +158,9 @@ func (s *Service) OnlinePayment(ctx context.Context, a actor.Actor, in OnlinePay
 	if err := writer(a); err != nil {
 		return Payment{}, err
 	}
+	if err := paymentAmount(in.Amount); err != nil {
+		return Payment{}, err
+	}
 	num, err := paymentNumber("PaymentId", in.PaymentID)
 	if err != nil {
 		return Payment{}, err
@@ -151,44 +169,31 @@ func (s *Service) OnlinePayment(ctx context.Context, a actor.Actor, in OnlinePay
 	return s.pay(ctx, a, p, nil)
 }
 
-// pay records p and credits its project. check runs inside the
-// transaction, after the project is locked and before anything is written.
-func (s *Service) pay(ctx context.Context, a actor.Actor, p Payment,
-	check func(ctx context.Context, tx Queries, proj Project, p *Payment) error) (Payment, error) {
-	numField := "Number"
-	if p.Kind == PaymentOnline {
-		numField = "PaymentId"
-	}
-	if p.Amount <= 0 || p.Amount > MaxAmount {
-		return Payment{}, errs.Invalid("Amount", "must be positive")
+// paymentCheck is a payment kind's own check, run inside the
+// transaction after the project is locked and before anything is written.
+type paymentCheck func(ctx context.Context, tx Queries, proj Project, p *Payment) error
+
+// pay records p and credits its project; a payment whose number was
+// recorded before answers as a replay (the first payment, or 409 if its
+// body differed).
+func (s *Service) pay(ctx context.Context, a actor.Actor, p Payment, check paymentCheck) (Payment, error) {
+	if err := paymentAmount(p.Amount); err != nil {
+		return Payment{}, err
 	}
 	if p.ProjectID <= 0 {
 		return Payment{}, errs.Invalid("ProjectId", "must be a positive whole number")
 	}
 	p.RequestHash = requestHash(p)
-	replay := func(prev Payment) (Payment, error) {
-		if prev.RequestHash != p.RequestHash {
-			return Payment{}, &errs.Error{Kind: errs.KindConflict, Field: numField,
-				Msg: fmt.Sprintf("payment %s was recorded before with a different body", p.Number)}
-		}
-		return prev, nil
-	}
 	var out Payment
 	var prev *Payment
 	partner := ""
 	err := s.store.Tx(ctx, func(tx Store) error {
 		prev = nil
-		proj, err := tx.GetResellerProject(ctx, a.Scope(), p.ProjectID)
-		if errs.Is(err, errs.KindNotFound) {
-			return &errs.Error{Kind: errs.KindNotFound, Field: "ProjectId", Msg: "project not found"}
-		}
+		proj, err := lockPaymentProject(ctx, tx, a, p.ProjectID)
 		if err != nil {
 			return err
 		}
 		partner = proj.PartnerID
-		if proj, err = tx.LockResellerProject(ctx, proj.ID); err != nil {
-			return err
-		}
 		if old, err := tx.GetResellerPayment(ctx, proj.PartnerID, p.Kind, p.Number); err == nil {
 			prev = &old
 			return nil
@@ -201,63 +206,108 @@ func (s *Service) pay(ctx context.Context, a actor.Actor, p Payment,
 				return err
 			}
 		}
-		// After the replay check, so that a replay is not counted again;
-		// a racer's replay rolls this back with the rest.
-		if err := s.intakeTx(ctx, tx, proj, "Amount", q.Amount, s.now()); err != nil {
-			return err
-		}
-		id, err := tx.NextNumber(ctx, CounterPayment)
-		if err != nil {
-			return err
-		}
-		key := "reseller:payment:" + proj.PartnerID + ":" + q.Kind + ":" + q.Number
-		typ := OpBankPayment
-		if q.Kind == PaymentOnline {
-			typ = OpOnlinePayment
-		}
-		op, err := s.operationTx(ctx, tx, a, proj, Operation{Type: typ, Money: q.Amount,
-			Description: "payment " + q.Number, Reference: q.Number}, key,
-			[]line{{kind: lineClearing, amount: -q.Amount}, {kind: lineMoney, amount: q.Amount}})
-		if err != nil {
-			return err
-		}
-		q.ID, q.PartnerID, q.PartnerPath, q.Currency, q.CreatedAt, q.LedgerTxID = id, proj.PartnerID, proj.PartnerPath,
-			proj.Currency, op.CreatedAt, op.LedgerTxID
-		if q.InvoiceNumber != "" {
-			_, paid, err := tx.PayResellerInvoice(ctx, proj.PartnerID, q.InvoiceNumber, q.Amount, q.CreatedAt)
-			if err != nil {
-				return err
-			}
-			q.InvoicePaid = paid
-		}
-		ok, err := tx.InsertResellerPayment(ctx, q)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errReplay
-		}
-		out = q
-		return tx.AppendAudit(ctx, audit.New(a, q.CreatedAt, "payment.create", "reseller_payment",
-			strconv.FormatInt(q.ID, 10), proj.PartnerPath, fmt.Sprintf("kind=%s number=%q project=%d amount=%d invoice=%q paid=%t",
-				q.Kind, q.Number, proj.ID, q.Amount, q.InvoiceNumber, q.InvoicePaid)))
+		out, err = s.recordPaymentTx(ctx, tx, a, proj, q)
+		return err
 	})
-	if prev != nil && err == nil {
-		return replay(*prev)
-	}
-	if err == nil {
+	switch {
+	case err == nil && prev != nil:
+		return replayOf(p, *prev)
+	case err == nil:
 		return out, nil
+	case partner != "":
+		return s.afterRace(ctx, p, partner, err)
 	}
-	// A racer with the same number (possibly for another project, so not
-	// serialised by our project lock) committed first: its ledger key or
-	// its payment row made ours fail. Answer as a replay would.
-	if partner != "" && (errors.Is(err, errReplay) || errs.Is(err, errs.KindConflict)) {
-		if old, gerr := s.store.GetResellerPayment(ctx, partner, p.Kind, p.Number); gerr == nil {
-			return replay(old)
+	return Payment{}, err
+}
+
+// paymentNumberField names a payment's number as the API does.
+func paymentNumberField(kind string) string {
+	if kind == PaymentOnline {
+		return "PaymentId"
+	}
+	return "Number"
+}
+
+// replayOf answers a payment whose number prev took first: prev itself if
+// the bodies match, else a KindConflict.
+func replayOf(p, prev Payment) (Payment, error) {
+	if prev.RequestHash != p.RequestHash {
+		return Payment{}, &errs.Error{Kind: errs.KindConflict, Field: paymentNumberField(p.Kind),
+			Msg: fmt.Sprintf("payment %s was recorded before with a different body", p.Number)}
+	}
+	return prev, nil
+}
+
+// lockPaymentProject finds the payment's project in the caller's scope
+// (not found names ProjectId) and locks it.
+func lockPaymentProject(ctx context.Context, tx Store, a actor.Actor, id int64) (Project, error) {
+	proj, err := tx.GetResellerProject(ctx, a.Scope(), id)
+	if errs.Is(err, errs.KindNotFound) {
+		return Project{}, &errs.Error{Kind: errs.KindNotFound, Field: "ProjectId", Msg: "project not found"}
+	}
+	if err != nil {
+		return Project{}, err
+	}
+	return tx.LockResellerProject(ctx, proj.ID)
+}
+
+// recordPaymentTx credits q to the locked project: the intake limit, the
+// ledger operation, the invoice it pays, the payment row and its audit.
+func (s *Service) recordPaymentTx(ctx context.Context, tx Store, a actor.Actor, proj Project, q Payment) (Payment, error) {
+	// After the replay check, so that a replay is not counted again;
+	// a racer's replay rolls this back with the rest.
+	if err := s.intakeTx(ctx, tx, proj, "Amount", q.Amount, s.now()); err != nil {
+		return Payment{}, err
+	}
+	id, err := tx.NextNumber(ctx, CounterPayment)
+	if err != nil {
+		return Payment{}, err
+	}
+	key := "reseller:payment:" + proj.PartnerID + ":" + q.Kind + ":" + q.Number
+	typ := OpBankPayment
+	if q.Kind == PaymentOnline {
+		typ = OpOnlinePayment
+	}
+	op, err := s.operationTx(ctx, tx, a, proj, Operation{Type: typ, Money: q.Amount,
+		Description: "payment " + q.Number, Reference: q.Number}, key,
+		[]line{{kind: lineClearing, amount: -q.Amount}, {kind: lineMoney, amount: q.Amount}})
+	if err != nil {
+		return Payment{}, err
+	}
+	q.ID, q.PartnerID, q.PartnerPath, q.Currency, q.CreatedAt, q.LedgerTxID = id, proj.PartnerID, proj.PartnerPath,
+		proj.Currency, op.CreatedAt, op.LedgerTxID
+	if q.InvoiceNumber != "" {
+		_, paid, err := tx.PayResellerInvoice(ctx, proj.PartnerID, q.InvoiceNumber, q.Amount, q.CreatedAt)
+		if err != nil {
+			return Payment{}, err
 		}
-		if errors.Is(err, errReplay) {
-			return Payment{}, &errs.Error{Kind: errs.KindConflict, Field: numField, Msg: "payment number in use"}
-		}
+		q.InvoicePaid = paid
+	}
+	ok, err := tx.InsertResellerPayment(ctx, q)
+	if err != nil {
+		return Payment{}, err
+	}
+	if !ok {
+		return Payment{}, errReplay
+	}
+	return q, tx.AppendAudit(ctx, audit.New(a, q.CreatedAt, "payment.create", "reseller_payment",
+		strconv.FormatInt(q.ID, 10), proj.PartnerPath, fmt.Sprintf("kind=%s number=%q project=%d amount=%d invoice=%q paid=%t",
+			q.Kind, q.Number, proj.ID, q.Amount, q.InvoiceNumber, q.InvoicePaid)))
+}
+
+// afterRace answers a payment whose transaction failed with err. A racer
+// with the same number (possibly for another project, so not serialised by
+// our project lock) committed first: its ledger key or its payment row made
+// ours fail. Answer as a replay would.
+func (s *Service) afterRace(ctx context.Context, p Payment, partner string, err error) (Payment, error) {
+	if !errors.Is(err, errReplay) && !errs.Is(err, errs.KindConflict) {
+		return Payment{}, err
+	}
+	if old, gerr := s.store.GetResellerPayment(ctx, partner, p.Kind, p.Number); gerr == nil {
+		return replayOf(p, old)
+	}
+	if errors.Is(err, errReplay) {
+		return Payment{}, &errs.Error{Kind: errs.KindConflict, Field: paymentNumberField(p.Kind), Msg: "payment number in use"}
 	}
 	return Payment{}, err
 }

@@ -18,6 +18,18 @@ import (
 // never overflows.
 const MaxAmount int64 = 10_000_000_000_000
 
+// amountLimit checks a money input that may be zero (a debt limit, an
+// auto-invoice threshold): not negative and at most MaxAmount.
+func amountLimit(field string, v int64) error {
+	switch {
+	case v < 0:
+		return errs.Invalid(field, "must not be negative")
+	case v > MaxAmount:
+		return errs.Invalid(field, "must be at most the maximum amount (10^13 minor units)")
+	}
+	return nil
+}
+
 // createProjectTx creates a project: a billing account of the partner org
 // (no VAT on the billing row, not a default account), its ledger accounts
 // (billing's set plus the money account) and the reseller row.
@@ -106,8 +118,10 @@ func (s *Service) UpdateProject(ctx context.Context, a actor.Actor, id int64, in
 	if err := writer(a); err != nil {
 		return Project{}, err
 	}
-	if in.MaxDebt != nil && (*in.MaxDebt < 0 || *in.MaxDebt > MaxAmount) {
-		return Project{}, errs.Invalid("MaxDebt", "must be zero or positive (a magnitude)")
+	if in.MaxDebt != nil {
+		if err := amountLimit("MaxDebt", *in.MaxDebt); err != nil {
+			return Project{}, err
+		}
 	}
 	var out Project
 	err := s.store.Tx(ctx, func(tx Store) error {

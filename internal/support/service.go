@@ -92,6 +92,45 @@ func (s *Service) ListTickets(ctx context.Context, a actor.Actor, kind string, f
 	return s.store.ListSupportTickets(ctx, TicketFilter{Scope: a.Scope(), Kind: kind, From: from, ToExclusive: toExclusive})
 }
 
+// TicketPeriod is the optional inclusive bounds of a ticket list as the
+// Partner API sends them (nil when absent; ParseReportDate's forms), in
+// the partner's time zone unless they name one (IT-51, IT-53).
+type TicketPeriod struct {
+	From, To *string
+}
+
+// ListTicketsIn is ListTickets over the bounds a request sends; errors
+// name them createdFrom and createdTo, and an end before the start is
+// refused.
+func (s *Service) ListTicketsIn(ctx context.Context, a actor.Actor, kind string, p TicketPeriod) ([]Ticket, error) {
+	var from, to *time.Time
+	if p.From != nil || p.To != nil {
+		loc, err := reseller.PartnerLocation(ctx, s.store, a)
+		if err != nil {
+			return nil, err
+		}
+		if p.From != nil {
+			t, err := reseller.ParseReportDate("createdFrom", *p.From, loc, false)
+			if err != nil {
+				return nil, err
+			}
+			from = &t
+		}
+		if p.To != nil {
+			t, err := reseller.ParseReportDate("createdTo", *p.To, loc, true)
+			if err != nil {
+				return nil, err
+			}
+			to = &t
+		}
+		// Inclusive bounds: the end's exclusive instant must pass the start.
+		if from != nil && to != nil && !from.Before(*to) {
+			return nil, errs.Invalid("createdTo", "must not be before createdFrom")
+		}
+	}
+	return s.ListTickets(ctx, a, kind, from, to)
+}
+
 // GetTicket returns a ticket of kind with its messages (IT-52, IT-54).
 func (s *Service) GetTicket(ctx context.Context, a actor.Actor, kind string, id int64) (Ticket, error) {
 	if err := a.Require(actor.Viewer); err != nil {

@@ -137,3 +137,13 @@ func (s *Store) HourlyUsageAccounts(ctx context.Context, from, to time.Time) ([]
 		return id, err
 	})
 }
+
+// BillingAccountUser implements metering.HourlyStore (GetBillingAccount's
+// query).
+func (m MeteringHourly) BillingAccountUser(ctx context.Context, scope string, id int64) (metering.AccountUser, error) {
+	a, err := m.GetBillingAccount(ctx, scope, id)
+	if err != nil {
+		return metering.AccountUser{}, err
+	}
+	return metering.AccountUser{UserID: a.UserID, Deleted: a.Deleted()}, nil
+}

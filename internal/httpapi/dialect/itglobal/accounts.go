@@ -28,7 +28,7 @@ func (s *server) listAccounts(ctx context.Context, c *call) (any, error) {
 // createAccountRequest is IT-2's body.
 type createAccountRequest struct {
 	Email          string           `wire:"Email,required"`
-	State          string           `wire:"State,required,enum=NotActivated|Active"`
+	State          string           `wire:"State,required"`
 	AdditionalData decode.RawObject `wire:"AdditionalData"`
 }
 

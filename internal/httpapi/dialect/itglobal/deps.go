@@ -3,7 +3,6 @@ package itglobal
 import (
 	"context"
 	"encoding/json"
-	"time"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/orders"
@@ -20,7 +19,6 @@ type Authenticator interface {
 // *reseller.Service).
 type Reseller interface {
 	RequireFeature(ctx context.Context, a actor.Actor, f string) error
-	PartnerLocation(ctx context.Context, a actor.Actor) (*time.Location, error)
 
 	ListAccounts(ctx context.Context, a actor.Actor, f reseller.AccountFilter) ([]reseller.Account, error)
 	CreateAccount(ctx context.Context, a actor.Actor, in reseller.CreateAccountInput) (reseller.Account, error)
@@ -51,8 +49,8 @@ type Reseller interface {
 	OnlinePayment(ctx context.Context, a actor.Actor, in reseller.OnlinePaymentInput) (reseller.Payment, error)
 
 	CreateOperation(ctx context.Context, a actor.Actor, projectID int64, typ string, amount int64) (reseller.Operation, error)
-	Report(ctx context.Context, a actor.Actor, projectID int64, from, toExclusive time.Time) ([]reseller.ProjectPeriod, error)
-	ReportByDay(ctx context.Context, a actor.Actor, projectID int64, from, toExclusive time.Time) ([]reseller.ProjectPeriod, error)
+	PeriodReport(ctx context.Context, a actor.Actor, projectID int64, from, to string) ([]reseller.ProjectPeriod, error)
+	DailyReport(ctx context.Context, a actor.Actor, projectID int64, from, to string) (reseller.DayReport, error)
 }
 
 // Orders is the catalogs and orders service (implemented by
@@ -76,7 +74,7 @@ type Orders interface {
 
 // Support is tickets and reviews (implemented by *support.Service).
 type Support interface {
-	ListTickets(ctx context.Context, a actor.Actor, kind string, from, toExclusive *time.Time) ([]support.Ticket, error)
+	ListTicketsIn(ctx context.Context, a actor.Actor, kind string, p support.TicketPeriod) ([]support.Ticket, error)
 	GetTicket(ctx context.Context, a actor.Actor, kind string, id int64) (support.Ticket, error)
 	Reviews(ctx context.Context, count int) ([]support.Review, error)
 }

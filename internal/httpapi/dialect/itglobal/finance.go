@@ -2,8 +2,8 @@ package itglobal
 
 import (
 	"context"
+	"errors"
 	"net/http"
-	"time"
 
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi/decode"
@@ -59,9 +59,6 @@ func decodeBankPayment(r *http.Request) (reseller.BankPaymentInput, error) {
 	if !req.InvoiceNumber.Set {
 		return reseller.BankPaymentInput{}, errs.Invalid("InvoiceNumber", "is required (null when there is no invoice)")
 	}
-	if req.Number == "" {
-		return reseller.BankPaymentInput{}, errs.Invalid("Number", "must not be empty")
-	}
 	return reseller.BankPaymentInput{Number: req.Number, TIN: req.TIN, Amount: int64(req.Amount),
 		InvoiceNumber: string(req.InvoiceNumber.Value), CompanyID: int64(req.CompanyID), ProjectID: int64(req.ProjectID)}, nil
 }
@@ -71,9 +68,6 @@ func (s *server) onlinePayment(ctx context.Context, c *call) (any, error) {
 	var req onlinePaymentRequest
 	if err := decoder.Body(c.r, &req); err != nil {
 		return nil, err
-	}
-	if req.PaymentID == "" {
-		return nil, errs.Invalid("PaymentId", "must not be empty")
 	}
 	p, err := s.d.Reseller.OnlinePayment(ctx, c.a, reseller.OnlinePaymentInput{
 		PaymentID: req.PaymentID, Amount: int64(req.Amount), ProjectID: int64(req.ProjectID)})
@@ -93,7 +87,7 @@ func (s *server) createOperation(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	var req struct {
-		Type   string `wire:"TypeOperation,required,enum=DengiOnlinePlus|BonusPlus|BonusMinus"`
+		Type   string `wire:"TypeOperation,required"`
 		Amount amount `wire:"Amount,required"`
 	}
 	if err := decoder.Body(c.r, &req); err != nil {
@@ -105,47 +99,29 @@ func (s *server) createOperation(ctx context.Context, c *call) (any, error) {
 	return empty{}, nil
 }
 
-// period reads the inclusive [from, to] query parameters as [from,
-// toExclusive) in loc (IT-amb-4). Both are required; names are
-// case-sensitive (IT-amb-5).
-func period(r *http.Request, fromName string, toNames []string, loc *time.Location) (time.Time, time.Time, error) {
-	fromS, err := requiredQuery(r, fromName)
+// bounds reads a report's inclusive [from, to] query parameters as sent
+// (the service reads them, IT-amb-4). Both are required; names are
+// case-sensitive (IT-amb-5); the end is the first of toNames sent.
+func bounds(r *http.Request, fromName string, toNames ...string) (string, string, error) {
+	from, err := requiredQuery(r, fromName)
 	if err != nil {
-		return time.Time{}, time.Time{}, err
+		return "", "", err
 	}
-	toName, toS := toNames[0], ""
 	for _, n := range toNames {
 		if v, ok := query(r, n); ok && v != "" {
-			toName, toS = n, v
-			break
+			return from, v, nil
 		}
 	}
-	if toS == "" {
-		return time.Time{}, time.Time{}, errs.Invalidf(toNames[0], "is required (query parameter names are case-sensitive)")
-	}
-	from, err := reseller.ParseReportDate(fromName, fromS, loc, false)
-	if err != nil {
-		return time.Time{}, time.Time{}, err
-	}
-	to, err := reseller.ParseReportDate(toName, toS, loc, true)
-	if err != nil {
-		return time.Time{}, time.Time{}, err
-	}
-	if !from.Before(to) {
-		return time.Time{}, time.Time{}, errs.Invalidf(toName, "must not be before %s", fromName)
-	}
-	return from, to, nil
+	return "", "", errs.Invalidf(toNames[0], "is required (query parameter names are case-sensitive)")
 }
-
-var utcTo = []string{"dateToUtc"}
 
 // IT-32: every project over the UTC period.
 func (s *server) report(ctx context.Context, c *call) (any, error) {
-	from, to, err := period(c.r, "dateFromUtc", utcTo, time.UTC)
+	from, to, err := bounds(c.r, "dateFromUtc", "dateToUtc")
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.d.Reseller.Report(ctx, c.a, 0, from, to)
+	list, err := s.d.Reseller.PeriodReport(ctx, c.a, 0, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -156,21 +132,22 @@ func (s *server) report(ctx context.Context, c *call) (any, error) {
 	return ok(out)
 }
 
-// IT-33: one project over the UTC period (an object, as the seed shows).
+// IT-33: one project over the UTC period (an object, as the seed shows;
+// the service always answers the named project).
 func (s *server) projectReport(ctx context.Context, c *call) (any, error) {
 	id, err := positiveID(c.r, "id")
 	if err != nil {
 		return nil, err
 	}
-	from, to, err := period(c.r, "dateFromUtc", utcTo, time.UTC)
+	from, to, err := bounds(c.r, "dateFromUtc", "dateToUtc")
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.d.Reseller.Report(ctx, c.a, id, from, to)
+	list, err := s.d.Reseller.PeriodReport(ctx, c.a, id, from, to)
 	if err != nil {
 		return nil, err
 	}
-	p := reseller.ProjectPeriod{ProjectID: id, From: from, To: to}
+	var p reseller.ProjectPeriod
 	for _, x := range list {
 		if x.ProjectID == id {
 			p = x
@@ -181,20 +158,16 @@ func (s *server) projectReport(ctx context.Context, c *call) (any, error) {
 
 // IT-35: every project, by day in the partner's time zone.
 func (s *server) reportByDay(ctx context.Context, c *call) (any, error) {
-	loc, err := s.d.Reseller.PartnerLocation(ctx, c.a)
+	from, to, err := bounds(c.r, "dateFrom", "dateTo")
 	if err != nil {
 		return nil, err
 	}
-	from, to, err := period(c.r, "dateFrom", []string{"dateTo"}, loc)
+	r, err := s.d.Reseller.DailyReport(ctx, c.a, 0, from, to)
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.d.Reseller.ReportByDay(ctx, c.a, 0, from, to)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]projectDayDTO, len(list))
-	for i, p := range list {
+	out := make([]projectDayDTO, len(r.Days))
+	for i, p := range r.Days {
 		out[i] = projectDayOf(p)
 	}
 	return ok(out)
@@ -207,23 +180,31 @@ func (s *server) projectReportByDay(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	loc, err := s.d.Reseller.PartnerLocation(ctx, c.a)
+	from, to, err := bounds(c.r, "dateFrom", "dateTo", "dateToUtc")
 	if err != nil {
 		return nil, err
 	}
-	from, to, err := period(c.r, "dateFrom", []string{"dateTo", "dateToUtc"}, loc)
+	r, err := s.d.Reseller.DailyReport(ctx, c.a, id, from, to)
 	if err != nil {
-		return nil, err
+		return nil, aliasTo(c.r, err)
 	}
-	list, err := s.d.Reseller.ReportByDay(ctx, c.a, id, from, to)
-	if err != nil {
-		return nil, err
-	}
-	out := projectByDayDTO{ProjectId: id, TimeZone: loc.String(), Days: []projectDayDTO{}}
-	for _, p := range list {
+	out := projectByDayDTO{ProjectId: id, TimeZone: r.TimeZone.String(), Days: []projectDayDTO{}}
+	for _, p := range r.Days {
 		if p.ProjectID == id {
 			out.Days = append(out.Days, projectDayOf(p))
 		}
 	}
 	return ok(out)
+}
+
+// aliasTo names the end of IT-36's period as the request did: the
+// service's dateTo, or its alias dateToUtc when only that was sent.
+func aliasTo(r *http.Request, err error) error {
+	var e *errs.Error
+	if v, _ := query(r, "dateTo"); v != "" || !errors.As(err, &e) || e.Field != "dateTo" {
+		return err
+	}
+	c := *e
+	c.Field = "dateToUtc"
+	return &c
 }

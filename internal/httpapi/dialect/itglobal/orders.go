@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/httpapi/decode"
 	"github.com/trellis-cloud/trellis/internal/orders"
 )
 
@@ -133,26 +134,64 @@ func orderResult(o orders.Order, err error, location func(orders.Order) any) (an
 	return ok(dto)
 }
 
+// objects is a required array of JSON objects kept as sent (IT-amb-20),
+// non-nil when sent.
+type objects []decode.RawObject
+
+func (o objects) raw() []json.RawMessage {
+	out := make([]json.RawMessage, len(o))
+	for i, x := range o {
+		out[i] = json.RawMessage(x)
+	}
+	return out
+}
+
+// int32Ptr widens an optional int32.
+func int32Ptr(p *int32) *int64 {
+	if p == nil {
+		return nil
+	}
+	n := int64(*p)
+	return &n
+}
+
+// oneCRequest is IT-25's body.
+type oneCRequest struct {
+	IsRdpAccess    bool    `wire:"IsRdpAccess,required"`
+	Configurations objects `wire:"Configurations,required"`
+	Users          objects `wire:"Users,required"`
+}
+
 // IT-25.
 func (s *server) create1C(ctx context.Context, c *call) (any, error) {
 	id, err := positiveID(c.r, "id")
 	if err != nil {
 		return nil, err
 	}
-	b, err := readBody(c.r)
-	if err != nil {
+	var req oneCRequest
+	if err := decoder.Body(c.r, &req); err != nil {
 		return nil, err
 	}
-	in := orders.OneCInput{ProjectID: id}
-	var e1, e2, e3 error
-	in.IsRdpAccess, _, e1 = b.boolean("IsRdpAccess", true)
-	in.Configurations, _, e2 = b.objects("Configurations", true)
-	in.Users, _, e3 = b.objects("Users", true)
-	if err := collect(e1, e2, e3); err != nil {
-		return nil, err
-	}
-	o, err := s.d.Orders.Create1C(ctx, c.a, in)
+	o, err := s.d.Orders.Create1C(ctx, c.a, orders.OneCInput{ProjectID: id, IsRdpAccess: req.IsRdpAccess,
+		Configurations: req.Configurations.raw(), Users: req.Users.raw()})
 	return orderResult(o, err, nil)
+}
+
+// vmwareServerRequest is IT-28's body.
+type vmwareServerRequest struct {
+	Name             string  `wire:"Name,required"`
+	CPU              int32   `wire:"CPU,required"`
+	RAM              int32   `wire:"RAM,required"`
+	HDD              int32   `wire:"HDD,required"`
+	HDDType          string  `wire:"HDDType,required"`
+	NetworkID        *int32  `wire:"NetworkId"`
+	NetworkBandwidth *int32  `wire:"NetworkBandwidth"`
+	ImageID          int32   `wire:"ImageID,required"`
+	ISPSoftID        *int32  `wire:"ISPSoftID"`
+	IsBackupActive   bool    `wire:"IsBackupActive,required"`
+	BackupPeriod     int32   `wire:"BackupPeriod,required"`
+	SshKeys          []int32 `wire:"SshKeys"`
+	IsNeedSysprep    bool    `wire:"IsNeedSysprep"`
 }
 
 // IT-28: Name ≤ 50, HDDType, BackupPeriod always (IT-amb-11),
@@ -163,39 +202,33 @@ func (s *server) createVMwareServer(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := readBody(c.r)
-	if err != nil {
+	var req vmwareServerRequest
+	if err := decoder.Body(c.r, &req); err != nil {
 		return nil, err
 	}
-	in := orders.VMwareServerInput{ProjectID: id, LocationID: c.r.PathValue("location_id")}
-	var es [13]error
-	in.Name, _, es[0] = b.str("Name", true)
-	in.CPU, _, es[1] = b.int32Field("CPU", true)
-	in.RAM, _, es[2] = b.int32Field("RAM", true)
-	in.HDD, _, es[3] = b.int32Field("HDD", true)
-	in.HDDType, _, es[4] = b.str("HDDType", true)
-	in.NetworkID, es[5] = b.optInt32("NetworkId")
-	in.NetworkBandwidth, es[6] = b.optInt32("NetworkBandwidth")
-	in.ImageID, _, es[7] = b.int32Field("ImageID", true)
-	in.ISPSoftID, es[8] = b.optInt32("ISPSoftID")
-	in.IsBackupActive, _, es[9] = b.boolean("IsBackupActive", true)
-	in.BackupPeriod, _, es[10] = b.int32Field("BackupPeriod", true)
-	in.SshKeys, es[11] = b.int32s("SshKeys")
-	in.IsNeedSysprep, _, es[12] = b.boolean("IsNeedSysprep", false)
-	if err := collect(es[:]...); err != nil {
-		return nil, err
+	in := orders.VMwareServerInput{ProjectID: id, LocationID: c.r.PathValue("location_id"), Name: req.Name,
+		CPU: int64(req.CPU), RAM: int64(req.RAM), HDD: int64(req.HDD), HDDType: req.HDDType,
+		NetworkID: int32Ptr(req.NetworkID), NetworkBandwidth: int32Ptr(req.NetworkBandwidth), ImageID: int64(req.ImageID),
+		ISPSoftID: int32Ptr(req.ISPSoftID), IsBackupActive: req.IsBackupActive, BackupPeriod: int64(req.BackupPeriod),
+		IsNeedSysprep: req.IsNeedSysprep}
+	if req.SshKeys != nil {
+		in.SshKeys = make([]int64, len(req.SshKeys))
+		for i, k := range req.SshKeys {
+			in.SshKeys[i] = int64(k)
+		}
 	}
 	o, err := s.d.Orders.CreateVMwareServer(ctx, c.a, in)
 	return orderResult(o, err, func(o orders.Order) any { return o.Location })
 }
 
-// optInt32 reads an optional int32 as a pointer (nil when absent or null).
-func (b body) optInt32(field string) (*int64, error) {
-	n, ok, err := b.int32Field(field, false)
-	if err != nil || !ok {
-		return nil, err
-	}
-	return &n, nil
+// vstackServerRequest is IT-38's body.
+type vstackServerRequest struct {
+	Name          string  `wire:"Name,required"`
+	Cpu           int32   `wire:"Cpu,required"`
+	RamMb         int32   `wire:"RamMb,required"`
+	TemplateID    string  `wire:"TemplateId,required"`
+	Volumes       objects `wire:"Volumes,required"`
+	BandwidthMbps int32   `wire:"BandwidthMbps,required"`
 }
 
 // IT-38: location_id is an integer here (IT-amb-13); BandwidthMbps > 0
@@ -209,22 +242,13 @@ func (s *server) createVStackServer(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := readBody(c.r)
-	if err != nil {
+	var req vstackServerRequest
+	if err := decoder.Body(c.r, &req); err != nil {
 		return nil, err
 	}
-	in := orders.VStackServerInput{ProjectID: id, LocationID: loc}
-	var es [6]error
-	in.Name, _, es[0] = b.str("Name", true)
-	in.Cpu, _, es[1] = b.int32Field("Cpu", true)
-	in.RamMb, _, es[2] = b.int32Field("RamMb", true)
-	in.TemplateID, _, es[3] = b.str("TemplateId", true)
-	in.Volumes, _, es[4] = b.objects("Volumes", true)
-	in.BandwidthMbps, _, es[5] = b.int32Field("BandwidthMbps", true)
-	if err := collect(es[:]...); err != nil {
-		return nil, err
-	}
-	o, err := s.d.Orders.CreateVStackServer(ctx, c.a, in)
+	o, err := s.d.Orders.CreateVStackServer(ctx, c.a, orders.VStackServerInput{ProjectID: id, LocationID: loc,
+		Name: req.Name, Cpu: int64(req.Cpu), RamMb: int64(req.RamMb), TemplateID: req.TemplateID,
+		Volumes: req.Volumes.raw(), BandwidthMbps: int64(req.BandwidthMbps)})
 	return orderResult(o, err, intLocation)
 }
 
@@ -236,27 +260,28 @@ func intLocation(o orders.Order) any {
 	return nil
 }
 
+// kubernetesRequest is IT-44's body.
+type kubernetesRequest struct {
+	Name               string  `wire:"Name,required"`
+	Version            string  `wire:"Version,required"`
+	LocationID         int32   `wire:"LocationId,required"`
+	IsHighAvailability bool    `wire:"IsHighAvailability,required"`
+	NodesGroups        objects `wire:"NodesGroups,required"`
+}
+
 // IT-44.
 func (s *server) createKubernetes(ctx context.Context, c *call) (any, error) {
 	id, err := positiveID(c.r, "id")
 	if err != nil {
 		return nil, err
 	}
-	b, err := readBody(c.r)
-	if err != nil {
+	var req kubernetesRequest
+	if err := decoder.Body(c.r, &req); err != nil {
 		return nil, err
 	}
-	in := orders.KubernetesInput{ProjectID: id}
-	var es [5]error
-	in.Name, _, es[0] = b.str("Name", true)
-	in.Version, _, es[1] = b.str("Version", true)
-	in.LocationID, _, es[2] = b.int32Field("LocationId", true)
-	in.IsHighAvailability, _, es[3] = b.boolean("IsHighAvailability", true)
-	in.NodesGroups, _, es[4] = b.objects("NodesGroups", true)
-	if err := collect(es[:]...); err != nil {
-		return nil, err
-	}
-	o, err := s.d.Orders.CreateKubernetesCluster(ctx, c.a, in)
+	o, err := s.d.Orders.CreateKubernetesCluster(ctx, c.a, orders.KubernetesInput{ProjectID: id, Name: req.Name,
+		Version: req.Version, LocationID: int64(req.LocationID), IsHighAvailability: req.IsHighAvailability,
+		NodesGroups: req.NodesGroups.raw()})
 	return orderResult(o, err, nil)
 }
 
@@ -270,26 +295,24 @@ func (s *server) getVOrg(ctx context.Context, c *call) (any, error) {
 	return orderResult(o, err, nil)
 }
 
-// IT-48: the password is hashed by the service and never answered.
+// vorgRequest is IT-48's body.
+type vorgRequest struct {
+	ProjectID     int32  `wire:"ProjectId,required"`
+	Location      string `wire:"Location,required"`
+	VcloudOrgName string `wire:"VcloudOrgName,required"`
+	AdminUsername string `wire:"AdminUsername,required"`
+	AdminPassword string `wire:"AdminPassword,required"`
+}
+
+// IT-48: the location is one of four (the service's rule); the password
+// is hashed by the service and never answered.
 func (s *server) createVOrg(ctx context.Context, c *call) (any, error) {
-	b, err := readBody(c.r)
-	if err != nil {
+	var req vorgRequest
+	if err := decoder.Body(c.r, &req); err != nil {
 		return nil, err
 	}
-	var in orders.VOrgInput
-	var es [5]error
-	in.ProjectID, _, es[0] = b.int32Field("ProjectId", true)
-	in.Location, _, es[1] = b.str("Location", true)
-	in.VcloudOrgName, _, es[2] = b.str("VcloudOrgName", true)
-	in.AdminUsername, _, es[3] = b.str("AdminUsername", true)
-	in.AdminPassword, _, es[4] = b.str("AdminPassword", true)
-	if err := collect(es[:]...); err != nil {
-		return nil, err
-	}
-	if err := enum("Location", in.Location, "ds1", "am2", "kz", "by"); err != nil {
-		return nil, err
-	}
-	o, err := s.d.Orders.CreateVOrg(ctx, c.a, in)
+	o, err := s.d.Orders.CreateVOrg(ctx, c.a, orders.VOrgInput{ProjectID: int64(req.ProjectID), Location: req.Location,
+		VcloudOrgName: req.VcloudOrgName, AdminUsername: req.AdminUsername, AdminPassword: req.AdminPassword})
 	return orderResult(o, err, nil)
 }
 
@@ -303,31 +326,22 @@ func (s *server) getVDC(ctx context.Context, c *call) (any, error) {
 	return orderResult(o, err, nil)
 }
 
-// IT-50: Type defaults to Public, IsVeeamConnected to false.
+// vdcRequest is IT-50's body.
+type vdcRequest struct {
+	OrgID            int32  `wire:"OrgId,required"`
+	VcloudVdcName    string `wire:"VcloudVdcName,required"`
+	Type             string `wire:"Type"`
+	IsVeeamConnected *bool  `wire:"IsVeeamConnected"`
+}
+
+// IT-50: Type Public or Private, defaulting to Public, IsVeeamConnected to
+// false (the service's rules and defaults).
 func (s *server) createVDC(ctx context.Context, c *call) (any, error) {
-	b, err := readBody(c.r)
-	if err != nil {
+	var req vdcRequest
+	if err := decoder.Body(c.r, &req); err != nil {
 		return nil, err
 	}
-	var in orders.VDCInput
-	var es [4]error
-	var veeam bool
-	var hasVeeam bool
-	in.OrgID, _, es[0] = b.int32Field("OrgId", true)
-	in.VcloudVdcName, _, es[1] = b.str("VcloudVdcName", true)
-	in.Type, _, es[2] = b.str("Type", false)
-	veeam, hasVeeam, es[3] = b.boolean("IsVeeamConnected", false)
-	if err := collect(es[:]...); err != nil {
-		return nil, err
-	}
-	if in.Type != "" {
-		if err := enum("Type", in.Type, orders.VDCPublic, orders.VDCPrivate); err != nil {
-			return nil, err
-		}
-	}
-	if hasVeeam {
-		in.IsVeeamConnected = &veeam
-	}
-	o, err := s.d.Orders.CreateVDC(ctx, c.a, in)
+	o, err := s.d.Orders.CreateVDC(ctx, c.a, orders.VDCInput{OrgID: int64(req.OrgID), VcloudVdcName: req.VcloudVdcName,
+		Type: req.Type, IsVeeamConnected: req.IsVeeamConnected})
 	return orderResult(o, err, nil)
 }

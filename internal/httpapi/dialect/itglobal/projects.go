@@ -2,8 +2,8 @@ package itglobal
 
 import (
 	"context"
+	"time"
 
-	"github.com/trellis-cloud/trellis/internal/money"
 	"github.com/trellis-cloud/trellis/internal/reseller"
 )
 
@@ -29,29 +29,25 @@ func (s *server) getProject(ctx context.Context, c *call) (any, error) {
 	return ok(projectOf(p))
 }
 
-// IT-8: both fields optional; MaxDebt ≥ 0 with two decimals (IT-amb-8).
+// projectRequest is IT-8's body: both fields optional.
+type projectRequest struct {
+	IsPostPaid *bool   `wire:"IsPostPaid"`
+	MaxDebt    *amount `wire:"MaxDebt"`
+}
+
+// IT-8: MaxDebt ≥ 0 with two decimals (IT-amb-8; the sign is the
+// service's rule).
 func (s *server) editProject(ctx context.Context, c *call) (any, error) {
 	id, err := positiveID(c.r, "id")
 	if err != nil {
 		return nil, err
 	}
-	b, err := readBody(c.r)
-	if err != nil {
+	var req projectRequest
+	if err := decoder.Body(c.r, &req); err != nil {
 		return nil, err
 	}
-	var in reseller.ProjectInput
-	post, hasPost, e1 := b.boolean("IsPostPaid", false)
-	debt, hasDebt, e2 := b.amount("MaxDebt", false, money.NonNegative)
-	if err := collect(e1, e2); err != nil {
-		return nil, err
-	}
-	if hasPost {
-		in.IsPostPaid = &post
-	}
-	if hasDebt {
-		in.MaxDebt = &debt
-	}
-	p, err := s.d.Reseller.UpdateProject(ctx, c.a, id, in)
+	p, err := s.d.Reseller.UpdateProject(ctx, c.a, id, reseller.ProjectInput{IsPostPaid: req.IsPostPaid,
+		MaxDebt: (*int64)(req.MaxDebt)})
 	if err != nil {
 		return nil, err
 	}
@@ -81,69 +77,66 @@ func (s *server) listCompanies(ctx context.Context, c *call) (any, error) {
 	return ok(companiesOf(list))
 }
 
-var autoInvoiceTypes = []string{"NotGenerate", "StartOfMonth", "DaysBeforeZeroBalance7", "DaysBeforeZeroBalance14"}
-
-// companyEdit reads the fields IT-10 and IT-12 share.
-func companyEdit(b body) (reseller.CompanyEditInput, error) {
-	var in reseller.CompanyEditInput
-	var es [18]error
-	in.CompanyName, _, es[0] = b.str("CompanyName", false)
-	in.Kbe, _, es[1] = b.str("Kbe", false)
-	in.LegalAddress, _, es[2] = b.str("LegalAddress", true)
-	in.ActualAddress, _, es[3] = b.str("ActualAddress", true)
-	in.KPP, _, es[4] = b.str("KPP", false)
-	in.AutoInvoiceAmount, _, es[5] = b.amount("AutoInvoiceAmount", true, money.NonNegative)
-	in.TypeAutoInvoiceGeneration, _, es[6] = b.str("TypeAutoInvoiceGeneration", true)
-	in.Ogrn, _, es[7] = b.str("Ogrn", false)
-	in.Okpo, _, es[8] = b.str("Okpo", false)
-	in.CheckingAccount, _, es[9] = b.str("CheckingAccount", false)
-	in.CorrespondentAccount, _, es[10] = b.str("CorrespondentAccount", false)
-	in.Bank, _, es[11] = b.str("Bank", false)
-	in.Bik, _, es[12] = b.str("Bik", false)
-	in.SignatoryName, _, es[13] = b.str("SignatoryName", false)
-	in.SignatoryJob, _, es[14] = b.str("SignatoryJob", false)
-	in.CanUserEditCompanyData, _, es[15] = b.boolean("CanUserEditCompanyData", true)
-	in.FinanceEmail, _, es[16] = b.str("FinanceEmail", true)
-	in.DocDeliveryPeriod, es[17] = b.docDeliveryPeriod("DocDeliveryPeriod")
-	if err := collect(es[:]...); err != nil {
-		return in, err
-	}
-	if err := enum("TypeAutoInvoiceGeneration", in.TypeAutoInvoiceGeneration, autoInvoiceTypes...); err != nil {
-		return in, err
-	}
-	return in, nil
+// companyEditRequest is the body IT-10 and IT-12 share; the values are
+// the service's to check (choices, tax ids, per-country fields).
+type companyEditRequest struct {
+	CompanyName               string `wire:"CompanyName"`
+	Kbe                       string `wire:"Kbe"`
+	LegalAddress              string `wire:"LegalAddress,required"`
+	ActualAddress             string `wire:"ActualAddress,required"`
+	KPP                       string `wire:"KPP"`
+	AutoInvoiceAmount         amount `wire:"AutoInvoiceAmount,required"`
+	TypeAutoInvoiceGeneration string `wire:"TypeAutoInvoiceGeneration,required"`
+	Ogrn                      string `wire:"Ogrn"`
+	Okpo                      string `wire:"Okpo"`
+	CheckingAccount           string `wire:"CheckingAccount"`
+	CorrespondentAccount      string `wire:"CorrespondentAccount"`
+	Bank                      string `wire:"Bank"`
+	Bik                       string `wire:"Bik"`
+	SignatoryName             string `wire:"SignatoryName"`
+	SignatoryJob              string `wire:"SignatoryJob"`
+	CanUserEditCompanyData    bool   `wire:"CanUserEditCompanyData,required"`
+	FinanceEmail              string `wire:"FinanceEmail,required"`
+	// DocDeliveryPeriod: null, absent and "null" all mean none (IT-amb-9).
+	DocDeliveryPeriod string `wire:"DocDeliveryPeriod"`
 }
 
-// IT-10: tax ids and per-country mandatory fields are checked by the
-// service (internal/taxid).
+func (r companyEditRequest) input() reseller.CompanyEditInput {
+	return reseller.CompanyEditInput{CompanyName: r.CompanyName, Kbe: r.Kbe, LegalAddress: r.LegalAddress,
+		ActualAddress: r.ActualAddress, KPP: r.KPP, AutoInvoiceAmount: int64(r.AutoInvoiceAmount),
+		TypeAutoInvoiceGeneration: r.TypeAutoInvoiceGeneration, Ogrn: r.Ogrn, Okpo: r.Okpo,
+		CheckingAccount: r.CheckingAccount, CorrespondentAccount: r.CorrespondentAccount, Bank: r.Bank, Bik: r.Bik,
+		SignatoryName: r.SignatoryName, SignatoryJob: r.SignatoryJob, CanUserEditCompanyData: r.CanUserEditCompanyData,
+		FinanceEmail: r.FinanceEmail, DocDeliveryPeriod: r.DocDeliveryPeriod}
+}
+
+// companyRequest is IT-10's body: its own fields, then the editable ones.
+type companyRequest struct {
+	CountryTwoLetterCode string    `wire:"CountryTwoLetterCode,required"`
+	INN                  string    `wire:"INN"`
+	UNP                  string    `wire:"UNP"`
+	BIN                  string    `wire:"BIN"`
+	AgreementNumber      string    `wire:"AgreementNumber,required"`
+	AgreementDate        time.Time `wire:"AgreementDate,required"`
+	PartnerCompanyID     int32     `wire:"PartnerCompanyId,required"`
+	companyEditRequest
+}
+
+// IT-10: the country, tax ids and per-country mandatory fields are
+// checked by the service (internal/taxid).
 func (s *server) createCompany(ctx context.Context, c *call) (any, error) {
 	id, err := positiveID(c.r, "id")
 	if err != nil {
 		return nil, err
 	}
-	b, err := readBody(c.r)
-	if err != nil {
+	var req companyRequest
+	if err := decoder.Body(c.r, &req); err != nil {
 		return nil, err
 	}
-	var in reseller.CompanyInput
-	var es [7]error
-	in.CountryTwoLetterCode, _, es[0] = b.str("CountryTwoLetterCode", true)
-	in.INN, _, es[1] = b.str("INN", false)
-	in.UNP, _, es[2] = b.str("UNP", false)
-	in.BIN, _, es[3] = b.str("BIN", false)
-	in.AgreementNumber, _, es[4] = b.str("AgreementNumber", true)
-	in.AgreementDate, _, es[5] = b.dateTime("AgreementDate", true)
-	in.PartnerCompanyID, _, es[6] = b.int32Field("PartnerCompanyId", true)
-	if err := collect(es[:]...); err != nil {
-		return nil, err
-	}
-	if err := enum("CountryTwoLetterCode", in.CountryTwoLetterCode, "RU", "KZ", "BY"); err != nil {
-		return nil, err
-	}
-	if in.CompanyEditInput, err = companyEdit(b); err != nil {
-		return nil, err
-	}
-	co, err := s.d.Reseller.CreateCompany(ctx, c.a, id, in)
+	co, err := s.d.Reseller.CreateCompany(ctx, c.a, id, reseller.CompanyInput{
+		CompanyEditInput: req.input(), CountryTwoLetterCode: req.CountryTwoLetterCode,
+		INN: req.INN, UNP: req.UNP, BIN: req.BIN, AgreementNumber: req.AgreementNumber,
+		AgreementDate: req.AgreementDate.UTC(), PartnerCompanyID: int64(req.PartnerCompanyID)})
 	if err != nil {
 		return nil, err
 	}
@@ -169,15 +162,11 @@ func (s *server) editCompany(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := readBody(c.r)
-	if err != nil {
+	var req companyEditRequest
+	if err := decoder.Body(c.r, &req); err != nil {
 		return nil, err
 	}
-	in, err := companyEdit(b)
-	if err != nil {
-		return nil, err
-	}
-	got, err := s.d.Reseller.UpdateCompany(ctx, c.a, id, co, in)
+	got, err := s.d.Reseller.UpdateCompany(ctx, c.a, id, co, req.input())
 	if err != nil {
 		return nil, err
 	}
@@ -210,21 +199,19 @@ func (s *server) listInvoices(ctx context.Context, c *call) (any, error) {
 	return ok(invoicesOf(list))
 }
 
-// IT-15: Amount > 0, two decimals, VAT included.
+// IT-15: Amount > 0 (the service's rule), two decimals, VAT included.
 func (s *server) createInvoice(ctx context.Context, c *call) (any, error) {
 	id, co, err := projectCompany(c)
 	if err != nil {
 		return nil, err
 	}
-	b, err := readBody(c.r)
-	if err != nil {
+	var req struct {
+		Amount amount `wire:"Amount,required"`
+	}
+	if err := decoder.Body(c.r, &req); err != nil {
 		return nil, err
 	}
-	amount, _, err := b.amount("Amount", true, money.Positive)
-	if err != nil {
-		return nil, err
-	}
-	inv, err := s.d.Reseller.CreateInvoice(ctx, c.a, id, co, amount)
+	inv, err := s.d.Reseller.CreateInvoice(ctx, c.a, id, co, int64(req.Amount))
 	if err != nil {
 		return nil, err
 	}

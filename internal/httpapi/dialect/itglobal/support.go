@@ -2,10 +2,7 @@ package itglobal
 
 import (
 	"context"
-	"time"
 
-	"github.com/trellis-cloud/trellis/internal/errs"
-	"github.com/trellis-cloud/trellis/internal/reseller"
 	"github.com/trellis-cloud/trellis/internal/support"
 )
 
@@ -56,33 +53,14 @@ func ticketOf(t support.Ticket) ticketDTO {
 // partner's time zone (yyyy-MM-dd or yyyy-MM-ddThh:mm:ss).
 func (s *server) listTickets(kind string) func(context.Context, *call) (any, error) {
 	return func(ctx context.Context, c *call) (any, error) {
-		fromS, hasFrom := query(c.r, "createdFrom")
-		toS, hasTo := query(c.r, "createdTo")
-		var from, to *time.Time
-		if hasFrom || hasTo {
-			loc, err := s.d.Reseller.PartnerLocation(ctx, c.a)
-			if err != nil {
-				return nil, err
-			}
-			if hasFrom {
-				t, err := reseller.ParseReportDate("createdFrom", fromS, loc, false)
-				if err != nil {
-					return nil, err
-				}
-				from = &t
-			}
-			if hasTo {
-				t, err := reseller.ParseReportDate("createdTo", toS, loc, true)
-				if err != nil {
-					return nil, err
-				}
-				to = &t
-			}
-			if from != nil && to != nil && !from.Before(*to) {
-				return nil, errs.Invalid("createdTo", "must not be before createdFrom")
-			}
+		var p support.TicketPeriod
+		if v, ok := query(c.r, "createdFrom"); ok {
+			p.From = &v
 		}
-		list, err := s.d.Support.ListTickets(ctx, c.a, kind, from, to)
+		if v, ok := query(c.r, "createdTo"); ok {
+			p.To = &v
+		}
+		list, err := s.d.Support.ListTicketsIn(ctx, c.a, kind, p)
 		if err != nil {
 			return nil, err
 		}

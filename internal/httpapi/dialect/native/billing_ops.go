@@ -10,7 +10,6 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/billing"
-	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/httpapi/wire"
 	"github.com/trellis-cloud/trellis/internal/ledger"
 	"github.com/trellis-cloud/trellis/internal/metering"
@@ -278,31 +277,8 @@ func (s *server) registerBillingOps(api huma.API) {
 func (s *server) recordHourly(ctx context.Context, in *recordHourlyInput) (*output[list[hourlyRecordOut]], error) {
 	return call(ctx, s, func(a actor.Actor) ([]metering.HourlyRecord, error) {
 		ins := make([]metering.RecordInput, len(in.Body.Records))
-		users := map[int64]int64{} // billing account → its user
 		for i, r := range in.Body.Records {
-			// The account must be a live one in the caller's tree; its user
-			// is the usage's user_id unless the record names it.
-			field := "records[" + strconv.Itoa(i) + "].billingAccountId"
-			user, seen := users[r.BillingAccountID]
-			if !seen {
-				acct, err := s.d.Billing.GetAccount(ctx, a, r.BillingAccountID)
-				if errs.Is(err, errs.KindNotFound) {
-					return nil, &errs.Error{Kind: errs.KindNotFound, Field: field, Msg: "billing account not found"}
-				}
-				if err != nil {
-					return nil, err
-				}
-				if acct.Deleted() {
-					return nil, &errs.Error{Kind: errs.KindPrecondition, Field: field, Msg: "the billing account is deleted"}
-				}
-				user, users[r.BillingAccountID] = acct.UserID, acct.UserID
-			}
-			if r.UserID == 0 {
-				r.UserID = user
-			} else if r.UserID != user {
-				return nil, errs.Invalidf("records["+strconv.Itoa(i)+"].userId", "must be the billing account's user (%d) or left out", user)
-			}
-			q := money.DecimalFromInt(1)
+			q := money.DecimalFromInt(1) // an hour, when left out
 			if r.Quantity != "" {
 				d, err := money.ParseDecimal("records["+strconv.Itoa(i)+"].quantity", r.Quantity)
 				if err != nil {
@@ -310,15 +286,11 @@ func (s *server) recordHourly(ctx context.Context, in *recordHourlyInput) (*outp
 				}
 				q = d
 			}
-			owner := r.OwnerUUID
-			if owner == "" {
-				owner = r.ResourceID
-			}
 			ins[i] = metering.RecordInput{ResourceID: r.ResourceID, Meter: pricing.Meter(r.Meter), PeriodStart: r.PeriodStart.UTC(),
-				BillingAccountID: r.BillingAccountID, LocationSlug: r.LocationSlug, OwnerUUID: owner, UserID: r.UserID,
+				BillingAccountID: r.BillingAccountID, LocationSlug: r.LocationSlug, OwnerUUID: r.OwnerUUID, UserID: r.UserID,
 				Config: r.Config, Quantity: q}
 		}
-		out, err := s.d.Hourly.RecordBatch(ctx, a, ins)
+		out, err := s.d.Hourly.RecordForAccounts(ctx, a, ins)
 		return out, renameFields(err, meteringFields)
 	}, func(rs []metering.HourlyRecord) list[hourlyRecordOut] {
 		return list[hourlyRecordOut]{Items: wire.Map(rs, hourlyFrom)}

@@ -251,9 +251,6 @@ func (s *server) getHostPool(ctx context.Context, in *idParam) (*output[hostPool
 func (s *server) updateHostPool(ctx context.Context, in *updateHostPoolInput) (*output[hostPool], error) {
 	b := in.Body
 	return call(ctx, s, func(a actor.Actor) (catalog.HostPool, error) {
-		if b.Name == nil && b.Description == nil && b.IsDefault == nil {
-			return catalog.HostPool{}, errs.Invalid("body", "nothing to change: give name, description or isDefault")
-		}
 		p, err := s.d.Catalog.UpdateHostPool(ctx, a, catalog.UpdateHostPoolInput{UUID: in.ID, Name: b.Name,
 			Description: b.Description, IsDefault: b.IsDefault})
 		return p, renameFields(err, hostPoolFieldNames)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/jobs"
 )
 
 // Sandbox is the movable clock of a sandbox instance. Advance moves it to
@@ -60,30 +61,9 @@ func (s *server) advanceClock(ctx context.Context, in *advanceInput) (*output[cl
 		if s.d.Sandbox == nil {
 			return clockState{}, errs.New(errs.KindPrecondition, "the clock can only be moved in sandbox mode (trellis serve --sandbox or --demo)")
 		}
-		now := s.d.Sandbox.Now()
-		var to time.Time
-		switch {
-		case in.Body.Advance != "" && in.Body.To != nil:
-			return clockState{}, errs.Invalid("advance", "give advance or to, not both")
-		case in.Body.Advance != "":
-			d, err := time.ParseDuration(in.Body.Advance)
-			if err != nil || d <= 0 {
-				return clockState{}, errs.Invalid("advance", "must be a positive Go duration such as 720h")
-			}
-			if d > maxAdvance {
-				return clockState{}, errs.Invalid("advance", "moves at most 8784h (a leap year) at once")
-			}
-			to = now.Add(d)
-		case in.Body.To != nil:
-			to = in.Body.To.UTC()
-			if to.Before(now) {
-				return clockState{}, errs.Invalid("to", "is before the current time "+now.Format(time.RFC3339)+"; time never moves back")
-			}
-			if to.Sub(now) > maxAdvance {
-				return clockState{}, errs.Invalid("to", "is more than 8784h (a leap year) ahead")
-			}
-		default:
-			return clockState{}, errs.Invalid("advance", "give advance or to")
+		to, err := jobs.AdvanceRequest{Advance: in.Body.Advance, To: in.Body.To}.Target(s.d.Sandbox.Now())
+		if err != nil {
+			return clockState{}, err
 		}
 		stops, err := s.d.Sandbox.Advance(ctx, to)
 		if err != nil {
@@ -92,6 +72,3 @@ func (s *server) advanceClock(ctx context.Context, in *advanceInput) (*output[cl
 		return clockState{Now: s.d.Sandbox.Now().UTC(), Sandbox: true, Stops: stops}, nil
 	}, func(c clockState) clockState { return c })
 }
-
-// maxAdvance bounds one request's catch-up work.
-const maxAdvance = 8784 * time.Hour
