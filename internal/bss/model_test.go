@@ -11,6 +11,7 @@ import (
 // The reference's subscription example decodes, enums read as names or
 // integers, and results encode with the SDK's names and nulls.
 func TestWireModel(t *testing.T) {
+	t.Parallel()
 	body := `{"ID":null,"SubscriptionID":"8812","ServiceType":"ImpossibleCloudStorage","ProductID":"ic-storage-standard",
 	 "ActionType":"Provision","Quantity":5,"Account":{"ID":"1187","ExternalID":"a-2c41d0","ContactDetails":{"FirstName":"Jana"}},
 	 "AttributeList":{"ICPlan":{"ID":"ICPlan","Name":"Plan","Value":"Standard","Code":"ICPlan_Standard","QuantityLinked":false,"ExtraParameters":null}},

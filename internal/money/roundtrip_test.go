@@ -33,6 +33,7 @@ func roundTripIters() int {
 }
 
 func TestRoundTripIC(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 1))
 	for range roundTripIters() {
 		m := randInt64(rng)
@@ -52,6 +53,7 @@ func TestRoundTripIC(t *testing.T) {
 }
 
 func TestRoundTripITGlobal(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(2, 2))
 	curs := []Currency{RUB, KZT, BYN, EUR, JPY, KWD}
 	for range roundTripIters() {
@@ -75,6 +77,7 @@ func TestRoundTripITGlobal(t *testing.T) {
 }
 
 func TestRoundTripIDCH(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 3))
 	for range roundTripIters() {
 		// Money: Python-float text and form-data text.
@@ -106,6 +109,7 @@ func TestRoundTripIDCH(t *testing.T) {
 }
 
 func TestRoundTripJSONNumberHelpers(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(4, 4))
 	for range roundTripIters() {
 		d := newDecimal(randInt64(rng), int32(rng.IntN(30)-20))
@@ -129,6 +133,7 @@ func TestRoundTripJSONNumberHelpers(t *testing.T) {
 
 // Amount ↔ Decimal is exact both ways for every currency.
 func TestRoundTripAmountDecimal(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(5, 5))
 	for range roundTripIters() {
 		cur := Currencies()[rng.IntN(len(Currencies()))]

@@ -6,6 +6,7 @@ import (
 )
 
 func TestHashVerify(t *testing.T) {
+	t.Parallel()
 	h, err := Hash("S3cret!pass")
 	if err != nil {
 		t.Fatal(err)

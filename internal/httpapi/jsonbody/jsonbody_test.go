@@ -10,6 +10,7 @@ import (
 )
 
 func TestInt64(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		body    string
 		want    int64
@@ -45,6 +46,7 @@ func TestInt64(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
+	t.Parallel()
 	for _, body := range []string{``, `   `, `null`, `[]`, `"x"`, `{"a":`, `{"a":1}{"b":2}`, `{"a":1} x`} {
 		_, err := Parse([]byte(body))
 		if err == nil || errs.FieldOf(err) != "body" || !errs.Is(err, errs.KindInvalid) {
@@ -54,6 +56,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestFields(t *testing.T) {
+	t.Parallel()
 	o, err := Parse([]byte(`{"s": "x", "b": false, "o": {"e": 7}, "t": null, "t2": "2026-01-31T12:00:00Z", "t3": "yesterday"}`))
 	if err != nil {
 		t.Fatal(err)
