@@ -37,7 +37,7 @@ func newIDCHFixture(t *testing.T, d *db.DB) *idchFixture {
 	t.Helper()
 	st := sqlstore.New(d)
 	clk := clock.NewFake(idchT0)
-	f := &idchFixture{ctx: context.Background(), st: st, clk: clk, s: access.NewIdentity(sqlstore.Identity{Store: st}, clk)}
+	f := &idchFixture{ctx: t.Context(), st: st, clk: clk, s: access.NewIdentity(sqlstore.Identity{Store: st}, clk)}
 	now := db.Micro(idchT0)
 	org := func(kind actor.OrgKind, parent *tenancy.Org) tenancy.Org {
 		id := ids.New()
@@ -75,8 +75,10 @@ func newIDCHFixture(t *testing.T, d *db.DB) *idchFixture {
 }
 
 func TestIDCHUsersAndTokens(t *testing.T) {
+	t.Parallel()
 	secretRE := regexp.MustCompile(`^[A-Za-z0-9]{32}$`)
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newIDCHFixture(t, d)
 		ctx := f.ctx
 
@@ -208,7 +210,9 @@ func TestIDCHUsersAndTokens(t *testing.T) {
 // TestIDCHTokenNumbersUnderConcurrency: tokens created in parallel get
 // distinct, gapless numbers.
 func TestIDCHTokenNumbersUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newIDCHFixture(t, d)
 		u, err := f.s.CreateUser(f.ctx, f.operator, access.CreateIDCHUserInput{OrgID: f.custA.ID, Email: "a@example.com"})
 		if err != nil {
@@ -242,6 +246,7 @@ func TestIDCHTokenNumbersUnderConcurrency(t *testing.T) {
 }
 
 func TestIDCHSecretAlphabet(t *testing.T) {
+	t.Parallel()
 	counts := map[rune]int{}
 	for i := 0; i < 2000; i++ {
 		s := access.NewIDCHTokenSecret()
@@ -265,7 +270,9 @@ func TestIDCHSecretAlphabet(t *testing.T) {
 }
 
 func TestIDCHDemo(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newIDCHFixture(t, d)
 		if _, err := f.s.LoadDemoTokens(f.ctx); err == nil {
 			t.Fatal("demo tokens without the demo user")

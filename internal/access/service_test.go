@@ -1,7 +1,6 @@
 package access_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +16,10 @@ import (
 )
 
 func TestKeys(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		t.Parallel()
+		ctx := t.Context()
 		clk := clock.NewFake(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 		st := sqlstore.New(d)
 		ten := tenancy.NewService(sqlstore.Tenancy{Store: st}, clk)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestScopeAndRoles(t *testing.T) {
+	t.Parallel()
 	var zero Actor
 	if strings.HasPrefix("/any/path/", zero.Scope()) || zero.Sees("/any/") {
 		t.Fatal("a zero actor's scope matches an org path")

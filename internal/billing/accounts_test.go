@@ -14,7 +14,10 @@ import (
 )
 
 func TestAccounts(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		a := f.account(20, 0, 1000)
 		b := f.account(20, 0, 0)
@@ -195,7 +198,10 @@ func TestAccounts(t *testing.T) {
 // Many goroutines move the default between a user's accounts at once: in
 // the end exactly one account is the default.
 func TestSetDefaultRace(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		var accts []billing.Account
 		for range 6 {
@@ -256,7 +262,10 @@ func TestSetDefaultRace(t *testing.T) {
 // become a second default — created first, after, in parallel, or made the
 // default.
 func TestOneDefaultWithUserlessAccounts(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		defaults := func() []int64 {
 			t.Helper()

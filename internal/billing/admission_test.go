@@ -12,7 +12,10 @@ import (
 )
 
 func TestAdmission(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		a := f.account(20, 0, 0)
 		b := f.account(20, 0, 0)

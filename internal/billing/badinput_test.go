@@ -16,6 +16,7 @@ import (
 // invoices, credit records, e-mails and counters.
 func state(t *testing.T, d *db.DB) string {
 	t.Helper()
+	ctx := t.Context()
 	var b strings.Builder
 	for _, q := range []string{
 		`SELECT id || ':' || balance || ':' || seq FROM ledger_accounts ORDER BY id`,
@@ -47,7 +48,10 @@ func state(t *testing.T, d *db.DB) string {
 // malformed fields, non-positive amounts — gets an error naming the field
 // and changes nothing at all.
 func TestBadInputChangesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		a := f.account(20, 0, 500)
 		b := f.account(20, 0, 0)

@@ -21,8 +21,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/tenancy"
 )
 
-var ctx = context.Background()
-
 // feb is the month most tests bill: February 2026.
 var feb = time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
 
@@ -97,7 +95,7 @@ func (r resources) ActiveResourcesTx(_ context.Context, _ billing.Store, id int6
 }
 
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	st       *sqlstore.Store
 	svc      *billing.Service
 	ledger   *ledger.Service
@@ -110,8 +108,9 @@ type fixture struct {
 	cust     actor.Actor // the customer's own key
 }
 
-func newFixture(t *testing.T, d *db.DB) *fixture {
+func newFixture(t testing.TB, d *db.DB) *fixture {
 	t.Helper()
+	ctx := t.Context()
 	st := sqlstore.New(d)
 	f := &fixture{t: t, st: st, clock: clock.NewFake(feb.Add(10 * 24 * time.Hour)), usage: newUsage(), res: resources{}}
 	f.ledger = ledger.NewService(sqlstore.Ledger{Store: st}, f.clock)
@@ -129,6 +128,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 }
 
 func (f *fixture) org(parent tenancy.Org) tenancy.Org {
+	ctx := f.t.Context()
 	now := db.Micro(f.clock.Now())
 	id := ids.New()
 	o := tenancy.Org{ID: id, Kind: actor.Customer, ParentID: parent.ID, Path: parent.Path + id + "/", Name: "C",
@@ -140,6 +140,7 @@ func (f *fixture) org(parent tenancy.Org) tenancy.Org {
 // account creates an account of the fixture's customer (user 8).
 func (f *fixture) account(vat, discount int, welcome int64) billing.Account {
 	f.t.Helper()
+	ctx := f.t.Context()
 	a, err := f.svc.CreateAccount(ctx, f.op, billing.CreateAccountInput{OrgID: f.customer.ID, UserID: 8,
 		Data:          billing.AccountData{Title: "konto", Email: "user@example.com", City: "Küla", Country: "EE"},
 		VATPercentage: vat, DiscountPercentage: discount, WelcomeCredit: welcome})
@@ -150,6 +151,7 @@ func (f *fixture) account(vat, discount int, welcome int64) billing.Account {
 // balances returns every ledger balance of an account by kind.
 func (f *fixture) balances(id int64) map[ledger.Kind]int64 {
 	f.t.Helper()
+	ctx := f.t.Context()
 	accts, err := f.ledger.Accounts(ctx, billing.LedgerOwner(id))
 	must(f.t, err)
 	out := map[ledger.Kind]int64{}
@@ -162,6 +164,7 @@ func (f *fixture) balances(id int64) map[ledger.Kind]int64 {
 // trialBalanceZero checks Σ balances = 0 in every currency.
 func (f *fixture) trialBalanceZero() {
 	f.t.Helper()
+	ctx := f.t.Context()
 	tb, err := f.ledger.TrialBalance(ctx)
 	must(f.t, err)
 	for _, c := range tb {
@@ -171,7 +174,7 @@ func (f *fixture) trialBalanceZero() {
 	}
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

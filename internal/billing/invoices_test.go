@@ -26,7 +26,10 @@ var closeFeb = feb.AddDate(0, 1, 0).Add(time.Hour)
 // a 10 % discount, 0.10 of credit and 20 % VAT: subtotal 1.23, discount
 // 0.12, credit −0.10, VAT 0.20, total 1.21.
 func TestInvoiceReproducesSeedTotals(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		a := f.account(20, 10, 10)
 		seed := []billing.UsageLine{
@@ -122,7 +125,10 @@ func TestInvoiceReproducesSeedTotals(t *testing.T) {
 // The totals of the seed's list samples (ID-amb-13), and edge cases, each
 // written out by hand.
 func TestInvoiceTotalsByHand(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		cases := []struct {
 			name                             string
@@ -203,7 +209,10 @@ func (p *autoPayer) AutoPay(_ context.Context, inv billing.Invoice) error {
 // meanwhile: every account gets exactly one invoice for the month, and the
 // invoice numbers are exactly 1 … N, without gaps or repeats.
 func TestInvoiceNumbersConcurrent(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		pay := &autoPayer{decline: map[int64]bool{}}
 		f.svc.SetAutoPayer(pay)
@@ -294,7 +303,10 @@ func TestInvoiceNumbersConcurrent(t *testing.T) {
 }
 
 func TestTopUpInvoice(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		a := f.account(20, 10, 0)
 		before := f.balances(a.ID)
@@ -355,7 +367,10 @@ func TestTopUpInvoice(t *testing.T) {
 }
 
 func TestDunning(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		a := f.account(20, 0, 0)
 		b := f.account(20, 0, 0)
@@ -459,7 +474,10 @@ func TestDunning(t *testing.T) {
 }
 
 func TestRunningTotalsAndUsage(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		a := f.account(20, 10, 50)
 		mar := feb.AddDate(0, 1, 0)

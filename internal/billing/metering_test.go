@@ -20,7 +20,10 @@ import (
 // disk. The invoice's records are metering's lines, its totals money.Totals
 // of them with the account's credit, and the ledger balances.
 func TestInvoiceFromHourlyMetering(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		st := sqlstore.New(d)
 		prices := pricing.NewService(sqlstore.Pricing{Store: st}, f.clock)

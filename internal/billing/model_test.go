@@ -7,6 +7,7 @@ import (
 )
 
 func TestPaddedID(t *testing.T) {
+	t.Parallel()
 	for id, want := range map[int64]string{1: "001", 6: "006", 99: "099", 999: "999", 1000: "001000",
 		3782543: "003782543", 123456789: "123456789", 1234567890: "001234567890"} {
 		if got := billing.PaddedID(id); got != want {
@@ -19,12 +20,14 @@ func TestPaddedID(t *testing.T) {
 }
 
 func TestLedgerOwner(t *testing.T) {
+	t.Parallel()
 	if got := billing.LedgerOwner(6); got != "billing_account:6" {
 		t.Fatalf("LedgerOwner(6) = %q", got)
 	}
 }
 
 func TestInvoiceUnpaid(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		inv  billing.Invoice
 		want int64
@@ -40,6 +43,7 @@ func TestInvoiceUnpaid(t *testing.T) {
 }
 
 func TestAccountDataValidate(t *testing.T) {
+	t.Parallel()
 	ok := []billing.AccountData{{}, {Email: "user@example.com", Country: "EE", City: "Küla"}}
 	for _, d := range ok {
 		if err := d.Validate(); err != nil {

@@ -9,6 +9,7 @@ import (
 // The snapshot is written as Python's json.dumps writes it (the seed's
 // account_snapshot): sorted keys, ", " and ": ", ASCII only.
 func TestAccountSnapshotFormat(t *testing.T) {
+	t.Parallel()
 	a := Account{ID: 6, UserID: 8, Title: "konto", City: "Küla", Email: "user@example.com", Country: "EE", County: "Moldaavia",
 		AddressLine1: "Puiestee", CompanyName: "Firma \"Q\"\n😀", CompanyRegCode: "232", CompanyVATNumber: "235235", PostIndex: "314243123",
 		CreatedAt: time.Unix(1519219377, 0).UTC(), Currency: "EUR"}

@@ -12,6 +12,7 @@ import (
 // integers, and string enums encode with the SDK's names (the result
 // envelope is the dialect's: infiterra TestEnvelope).
 func TestWireModel(t *testing.T) {
+	t.Parallel()
 	body := `{"ID":null,"SubscriptionID":"8812","ServiceType":"ImpossibleCloudStorage","ProductID":"ic-storage-standard",
 	 "ActionType":"Provision","Quantity":5,"Account":{"ID":"1187","ExternalID":"a-2c41d0","ContactDetails":{"FirstName":"Jana"}},
 	 "AttributeList":{"ICPlan":{"ID":"ICPlan","Name":"Plan","Value":"Standard","Code":"ICPlan_Standard","QuantityLinked":false,"ExtraParameters":null}},

@@ -53,7 +53,7 @@ func (k keys) Authenticate(ctx context.Context, key, requestID string) (actor.Ac
 
 func setup(t *testing.T, d *db.DB, reserved int64) *env {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	clk := clock.NewFake(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
 	st := sqlstore.New(d)
 	e := &env{t: t, ctx: ctx, st: st}
@@ -172,7 +172,9 @@ func subDef(id, subID, accountExt string, q int64) bss.ServiceDefinition {
 }
 
 func TestInstallations(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := setup(t, d, 100*tb)
 		key := e.inst.APIKey
 		b64 := base64.StdEncoding.EncodeToString([]byte(key))
@@ -236,7 +238,9 @@ func TestInstallations(t *testing.T) {
 
 // TestWalkThrough is the acceptance scenario at service level.
 func TestWalkThrough(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := setup(t, d, 100*tb)
 		c := e.call
 		sys := actor.System("")
@@ -418,7 +422,9 @@ func (e *env) state() string {
 // TestEveryCallTwice delivers each call of the lifecycle twice: the answers
 // and the state after the repeat are those of the first delivery.
 func TestEveryCallTwice(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := setup(t, d, 100*tb)
 		c := e.call
 		twice := func(what string, call func() res) res {
@@ -475,7 +481,9 @@ func TestEveryCallTwice(t *testing.T) {
 
 // TestConcurrentCreates: 40 creates at once against room for 25 TB.
 func TestConcurrentCreates(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := setup(t, d, 25*tb)
 		rr := do(e.svc.SynchronizeAccount(e.ctx, e.call, reseller()))
 		wantCode(t, "sync", rr, 0)
@@ -528,7 +536,9 @@ func TestConcurrentCreates(t *testing.T) {
 
 // TestBadInput: refusals are Code -1 with a message and change nothing.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := setup(t, d, 10*tb)
 		c := e.call
 		rr := do(e.svc.SynchronizeAccount(e.ctx, c, reseller()))

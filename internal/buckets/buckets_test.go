@@ -1,7 +1,6 @@
 package buckets_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"sync"
@@ -27,7 +26,6 @@ import (
 )
 
 var (
-	ctx = context.Background()
 	sys = actor.System("")
 	t0  = time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
 )
@@ -49,6 +47,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, d *db.DB) *fixture {
 	t.Helper()
+	ctx := t.Context()
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -93,6 +92,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 // account creates a storage account and returns its principal id.
 func (f *fixture) account(t *testing.T, email string, alloc int64, overdraft bool) string {
 	t.Helper()
+	ctx := t.Context()
 	sa, err := f.obj.CreateStorageAccount(ctx, sys, f.partner.ID, objstore.CreateStorageAccountInput{Name: "SA",
 		AllocatedCapacity: alloc, AllowOverdraft: overdraft, ContactEmail: email, Password: "Str0ng!pass"})
 	if err != nil {
@@ -107,6 +107,7 @@ func (f *fixture) account(t *testing.T, email string, alloc int64, overdraft boo
 
 func (f *fixture) quota(t *testing.T, principal string) (used, reserved int64) {
 	t.Helper()
+	ctx := t.Context()
 	used, reserved, _, err := f.st.Quota(ctx, principal)
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +118,10 @@ func (f *fixture) quota(t *testing.T, principal string) (used, reserved int64) {
 // 32 writes of 1 MB race for a 10 MB allocation: exactly 10 are reserved;
 // after 3 deletes exactly 3 more fit. With overdraft all 32 are.
 func TestQuotaRace(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		for _, tc := range []struct {
 			name      string
@@ -194,7 +198,10 @@ func TestQuotaRace(t *testing.T) {
 // A released reservation gives its bytes back; settling twice counts once;
 // reservations are listed per node until settled.
 func TestReservationLifecycle(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		p := f.account(t, "life@example.com", 5*mb, false)
 		if _, err := f.svc.RegisterBucket(ctx, "life", p); err != nil {
@@ -238,7 +245,10 @@ func TestReservationLifecycle(t *testing.T) {
 // Writes are refused while the bucket is suspended (reads too) or the
 // storage account is scheduled for deletion, and allowed again after.
 func TestSuspension(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		p := f.account(t, "susp@example.com", 5*mb, false)
 		if _, err := f.svc.RegisterBucket(ctx, "susp", p); err != nil {
@@ -288,7 +298,10 @@ func TestSuspension(t *testing.T) {
 // "the storage account is suspended" (before the pending-deletion reason),
 // all allowed again once it is resumed.
 func TestAccountSuspension(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		p := f.account(t, "acct-susp@example.com", 5*mb, false)
 		if _, err := f.svc.RegisterBucket(ctx, "acct-susp", p); err != nil {
@@ -338,7 +351,10 @@ func TestAccountSuspension(t *testing.T) {
 // Hours are billed at the most a bucket held in them; the days of a storage
 // account record what its buckets held at the end of the day.
 func TestUsageHoursAndDays(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		// A user's bucket, billed.
 		if _, _, err := f.obj.UserPrincipal(ctx, f.cust, f.user); err != nil {
@@ -420,6 +436,7 @@ func TestUsageHoursAndDays(t *testing.T) {
 
 func mustBucketID(t *testing.T, f *fixture, name string) string {
 	t.Helper()
+	ctx := t.Context()
 	b, err := f.st.GetLiveBucket(ctx, name)
 	if err != nil {
 		t.Fatal(err)
@@ -430,7 +447,10 @@ func mustBucketID(t *testing.T, f *fixture, name string) string {
 // Concurrent accounting calls share transactions; one that fails does not
 // fail the others, and its writes are rolled back.
 func TestGroupCommit(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		p := f.account(t, "group@example.com", 5*mb, false)
 		boom := errors.New("boom")

@@ -1,7 +1,6 @@
 package buckets_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -27,8 +26,10 @@ import (
 // usage outside the month must not count; days that have not ended do not
 // count.
 func TestContractExcessFebruary(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		t.Parallel()
+		ctx := t.Context()
 		sys := actor.System("")
 		const gb = 1_000_000_000
 		clk := clock.NewFake(time.Date(2028, 2, 29, 10, 0, 0, 0, time.UTC))
@@ -149,6 +150,7 @@ func TestContractExcessFebruary(t *testing.T) {
 }
 
 func TestParseMonth(t *testing.T) {
+	t.Parallel()
 	for _, m := range []string{"", "2028", "2028-2", "2028-13", "2028-00", "2028-02-01", "28-02", "feb 2028", " 2028-02"} {
 		if _, err := buckets.ParseMonth(m); errs.FieldOf(err) != "month" || !errs.Is(err, errs.KindInvalid) {
 			t.Errorf("ParseMonth(%q) = %v", m, err)

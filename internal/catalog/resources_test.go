@@ -1,7 +1,6 @@
 package catalog_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -31,7 +30,7 @@ var (
 func demo(t *testing.T, d *db.DB) *catalog.Service {
 	t.Helper()
 	s := newService(t, d)
-	ctx := context.Background()
+	ctx := t.Context()
 	if err := s.LoadDemo(ctx, sys); err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +44,7 @@ func demo(t *testing.T, d *db.DB) *catalog.Service {
 // requests change nothing.
 func snapshot(t *testing.T, s *catalog.Service) string {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	var b strings.Builder
 	for _, loc := range []string{"cyc01", "bus02", "zzz09"} {
 		ps, err := s.ListHostPools(ctx, loc)
@@ -83,8 +82,10 @@ func deref[T any](p *T) any {
 func p64(v int64) *int64 { return &v }
 
 func TestHostPools(t *testing.T) {
-	ctx := context.Background()
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		s := demo(t, d)
 		// The demo: the seed's pools in cyc01, the same classes in bus02.
 		ps, err := s.ListHostPools(ctx, "cyc01")
@@ -267,8 +268,10 @@ func TestHostPools(t *testing.T) {
 }
 
 func TestImages(t *testing.T) {
-	ctx := context.Background()
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		s := demo(t, d)
 		all, err := s.ListImages(ctx, catalog.AllImages)
 		if err != nil {
@@ -388,8 +391,10 @@ var seedCreate = catalog.VMSpec{Name: "Ubuntu-16-04", OSName: "ubuntu", OSVersio
 	Username: "example", HasUsername: true, Password: "Password123"}
 
 func TestVMRules(t *testing.T) {
-	ctx := context.Background()
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		s := demo(t, d)
 		r, err := s.VMRules(ctx)
 		if err != nil {
@@ -519,8 +524,10 @@ func TestVMRules(t *testing.T) {
 }
 
 func TestVMParamsEditable(t *testing.T) {
-	ctx := context.Background()
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		s := demo(t, d)
 		// Operators change the rules; enforcement follows.
 		p, err := s.PutVMParam(ctx, staff, catalog.PutParamInput{Parameter: "disks", Description: "Main disk (GB).", Mandatory: true,
@@ -633,8 +640,10 @@ func TestVMParamsEditable(t *testing.T) {
 }
 
 func TestLoadDemoResourcesIdempotent(t *testing.T) {
-	ctx := context.Background()
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		s := demo(t, d)
 		first := snapshot(t, s)
 		if err := s.LoadDemoResources(ctx, sys); err != nil {

@@ -1,7 +1,6 @@
 package catalog_test
 
 import (
-	"context"
 	"sync"
 	"testing"
 	"time"
@@ -22,7 +21,7 @@ func newService(t *testing.T, d *db.DB) *catalog.Service {
 
 func defaults(t *testing.T, s *catalog.Service) []string {
 	t.Helper()
-	ls, err := s.Locations(context.Background())
+	ls, err := s.Locations(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,9 +35,11 @@ func defaults(t *testing.T, s *catalog.Service) []string {
 }
 
 func TestLocations(t *testing.T) {
-	ctx := context.Background()
+	t.Parallel()
+	ctx := t.Context()
 	sys := actor.System("")
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		s := newService(t, d)
 		if _, err := s.DefaultLocation(ctx); !errs.Is(err, errs.KindNotFound) {
 			t.Fatalf("default of an empty catalog: %v", err)

@@ -9,6 +9,7 @@ import (
 // The seed's look-ahead expressions, checked as conjunctions, agree with a
 // plain reading of their meaning on many strings.
 func TestCompileRuleLookAheads(t *testing.T) {
+	t.Parallel()
 	pw, err := compileRule(`^(?=.*[a-z])(?=.*[A-Z])(?=.*\d).{8,}$`)
 	if err != nil {
 		t.Fatal(err)
@@ -75,6 +76,7 @@ func TestCompileRuleLookAheads(t *testing.T) {
 }
 
 func TestClosingParen(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		s    string
 		want int

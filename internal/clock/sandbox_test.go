@@ -6,6 +6,7 @@ import (
 )
 
 func TestSandboxMovesForwardOnly(t *testing.T) {
+	t.Parallel()
 	real := NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	s := NewSandbox(real)
 	if got := s.Now(); !got.Equal(real.Now()) {

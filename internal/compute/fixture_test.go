@@ -1,7 +1,6 @@
 package compute_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -26,7 +25,6 @@ import (
 )
 
 var (
-	ctx = context.Background()
 	t0  = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 	sys = actor.System("")
 )
@@ -59,6 +57,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, d *db.DB) *fixture {
 	t.Helper()
+	ctx := t.Context()
 	f := &fixture{clk: clock.NewFake(t0), jobs: &jobRec{}, sim: sim.New(0)}
 	f.st = sqlstore.New(d).WithJobs(f.jobs)
 	must := func(err error) {
@@ -117,6 +116,7 @@ func seedVM() compute.CreateVMInput {
 
 func (f *fixture) createVM(t *testing.T) compute.VM {
 	t.Helper()
+	ctx := t.Context()
 	v, err := f.svc.CreateVM(ctx, f.cust, seedVM())
 	if err != nil {
 		t.Fatalf("create: %v", err)
@@ -127,6 +127,7 @@ func (f *fixture) createVM(t *testing.T) compute.VM {
 // open returns the open usage segments of a resource at the fixture's now.
 func (f *fixture) open(t *testing.T, id string) []metering.StoredSegment {
 	t.Helper()
+	ctx := t.Context()
 	now := f.clk.Now()
 	segs, err := f.st.UsageSegmentsIn(ctx, now.Add(-365*24*time.Hour), now.Add(time.Hour))
 	if err != nil {
@@ -144,6 +145,7 @@ func (f *fixture) open(t *testing.T, id string) []metering.StoredSegment {
 // all returns every usage segment of a resource.
 func (f *fixture) all(t *testing.T, id string) []metering.StoredSegment {
 	t.Helper()
+	ctx := t.Context()
 	now := f.clk.Now()
 	segs, err := f.st.UsageSegmentsIn(ctx, now.Add(-365*24*time.Hour), now.Add(time.Hour))
 	if err != nil {

@@ -14,7 +14,10 @@ import (
 )
 
 func TestCreateVM(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		v := f.createVM(t)
 		if v.Status != compute.StatusRunning || v.ID == 0 || v.BillingAccountID != f.acct || v.PoolName != "Performance" ||
@@ -77,7 +80,10 @@ func TestCreateVM(t *testing.T) {
 }
 
 func TestVMLifecycle(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		v := f.createVM(t)
 		four, ram := int64(4), int64(4096)
@@ -179,7 +185,10 @@ func strPtr(s string) *string { return &s }
 var replicaRE = regexp.MustCompile(`^[0-9a-f-]{36}\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}$`)
 
 func TestReplicasCloneRebuild(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		v := f.createVM(t)
 		disk, err := f.svc.CreateSnapshot(ctx, f.cust, "cyc01", v.UUID)
@@ -249,7 +258,10 @@ func TestReplicasCloneRebuild(t *testing.T) {
 }
 
 func TestDisks(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		v := f.createVM(t)
 		add, err := f.svc.AddDisk(ctx, f.cust, "cyc01", v.UUID, 50)
@@ -314,7 +326,10 @@ func TestDisks(t *testing.T) {
 }
 
 func TestBlockStorage(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		// A global token must name the account.
 		_, err := f.svc.CreateDisk(ctx, f.cust, compute.CreateDiskInput{Location: "cyc01", SizeGB: 50})
@@ -404,7 +419,10 @@ func TestBlockStorage(t *testing.T) {
 // TestProviderFailure: a failed step leaves the VM in error, not billed;
 // the job retries; a later success completes it and billing starts then.
 func TestProviderFailure(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		f.sim.FailNext(sim.StepCreateVM, 2)
 		v := f.createVM(t)
@@ -465,7 +483,10 @@ func TestProviderFailure(t *testing.T) {
 // TestAdmission: a restricted account or one below its floor creates and
 // grows nothing.
 func TestAdmission(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		v := f.createVM(t)
 		_, err := f.st.SetBillingAccountRestriction(ctx, f.acct, "", "FROZEN", "unpaid", t0)
@@ -502,7 +523,10 @@ func TestAdmission(t *testing.T) {
 }
 
 func TestCreateVMBadInput(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		cases := []struct {
 			name  string
@@ -551,7 +575,10 @@ func TestCreateVMBadInput(t *testing.T) {
 }
 
 func TestBillingMoveAndResources(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		v := f.createVM(t)
 		add, err := f.svc.AddDisk(ctx, f.cust, "cyc01", v.UUID, 10)
@@ -581,7 +608,10 @@ func TestBillingMoveAndResources(t *testing.T) {
 }
 
 func TestBackups(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		v := f.createVM(t)
 		n, err := f.svc.RunBackups(ctx, f.clk.Now())

@@ -13,6 +13,7 @@ import (
 // address, so a Prometheus elsewhere can scrape); /healthz and /readyz stay
 // public.
 func TestMetricsProtected(t *testing.T) {
+	t.Parallel()
 	send := func(h http.Handler, path, remote, token string) int {
 		t.Helper()
 		req := httptest.NewRequest("GET", path, nil)

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -17,7 +16,7 @@ import (
 
 func newApp(t *testing.T, cfg app.Config) (*app.App, string) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	cfg.DataDir = t.TempDir()
 	a, err := app.New(ctx, dbtest.Open(t, "sqlite"), cfg)
 	if err != nil {
@@ -46,6 +45,7 @@ func get(t *testing.T, h http.Handler, path, key string) *httptest.ResponseRecor
 }
 
 func TestPlumbing(t *testing.T) {
+	t.Parallel()
 	a, key := newApp(t, app.Config{})
 	h := a.Handler
 	for _, tc := range []struct {
@@ -106,6 +106,7 @@ func TestPlumbing(t *testing.T) {
 // The per-key rate limit answers 429 with Retry-After, in the vendor's
 // error shape and as the spec documents.
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	a, key := newApp(t, app.Config{RateLimit: 1, RateBurst: 3})
 	v := apitest.NewValidator(t, impossiblecloud.Spec())
 	h := http.Header{"Authorization": {"Bearer " + key}}
@@ -132,6 +133,7 @@ func TestRateLimit(t *testing.T) {
 // Bodies over the limit are refused with 413 naming the body, through the
 // whole stack.
 func TestBodyLimit(t *testing.T) {
+	t.Parallel()
 	a, key := newApp(t, app.Config{BodyLimit: 1024})
 	body := `{"name": "` + strings.Repeat("x", 2000) + `", "allocatedCapacity": 1, "distributorContractId": "606f031c-0f85-4444-8c7d-4a8f1ede7cd3"}`
 	v := apitest.NewValidator(t, impossiblecloud.Spec())
@@ -145,6 +147,7 @@ func TestBodyLimit(t *testing.T) {
 // A mutation leaves an audit row naming the principal, the action, the
 // object and the request id the client saw.
 func TestAuditRowPerMutation(t *testing.T) {
+	t.Parallel()
 	a, key := newApp(t, app.Config{})
 	v := apitest.NewValidator(t, impossiblecloud.Spec())
 	resp := v.Do(t, a.Handler, apitest.Request{Method: "POST", Path: "/impossiblecloud/v1/partner",
@@ -155,11 +158,11 @@ func TestAuditRowPerMutation(t *testing.T) {
 	}
 	var p struct{ ID string }
 	_ = json.Unmarshal(resp.Body, &p)
-	who, err := a.Access.Authenticate(context.Background(), key, "")
+	who, err := a.Access.Authenticate(t.Context(), key, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries, err := a.Store.ListAudit(context.Background(), "/", "", 1000)
+	entries, err := a.Store.ListAudit(t.Context(), "/", "", 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

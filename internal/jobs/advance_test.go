@@ -11,6 +11,7 @@ import (
 )
 
 func TestAdvanceStopsAtEveryStepInOrder(t *testing.T) {
+	t.Parallel()
 	start := time.Date(2026, 1, 31, 22, 30, 0, 0, time.UTC)
 	clk := clock.NewFake(start)
 	var log []string
@@ -28,7 +29,7 @@ func TestAdvanceStopsAtEveryStepInOrder(t *testing.T) {
 		}},
 	}
 	to := time.Date(2026, 2, 1, 0, 45, 0, 0, time.UTC)
-	n, err := Advance(context.Background(), clk, to, time.Hour, work, nil)
+	n, err := Advance(t.Context(), clk, to, time.Hour, work, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +48,7 @@ func TestAdvanceStopsAtEveryStepInOrder(t *testing.T) {
 }
 
 func TestAdvanceStopsOnErrorAndRefusesThePast(t *testing.T) {
+	t.Parallel()
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(start)
 	boom := errors.New("boom")
@@ -58,19 +60,20 @@ func TestAdvanceStopsOnErrorAndRefusesThePast(t *testing.T) {
 		}
 		return nil
 	}}}
-	n, err := Advance(context.Background(), clk, start.Add(5*time.Hour), time.Hour, work, nil)
+	n, err := Advance(t.Context(), clk, start.Add(5*time.Hour), time.Hour, work, nil)
 	if !errors.Is(err, boom) || n != 2 || calls != 2 {
 		t.Fatalf("got n=%d calls=%d err=%v; want the advance to stop at the failing second stop", n, calls, err)
 	}
 	if !clk.Now().Equal(start.Add(2 * time.Hour)) {
 		t.Fatalf("clock at %v; want it left at the failing stop", clk.Now())
 	}
-	if _, err := Advance(context.Background(), clk, start, time.Hour, work, nil); err == nil {
+	if _, err := Advance(t.Context(), clk, start, time.Hour, work, nil); err == nil {
 		t.Fatal("moving the clock back was accepted")
 	}
 }
 
 func TestRunAtRunsEachStepOnItsOwn(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	boom := errors.New("boom")
 	var ran []string
@@ -80,7 +83,7 @@ func TestRunAtRunsEachStepOnItsOwn(t *testing.T) {
 			return err
 		}}
 	}
-	err := RunAt(context.Background(), at, []Timed{
+	err := RunAt(t.Context(), at, []Timed{
 		step("meter", boom), step("other", nil), step("invoice", nil, "meter", "other"),
 		step("pay", nil, "invoice"), step("dunning", nil)}, nil)
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "invoice") || !strings.Contains(err.Error(), "pay") {

@@ -34,8 +34,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestQueue(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		t.Parallel()
+		ctx := t.Context()
 		clk := clock.NewFake(time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC))
 		q, err := jobs.NewQueue(d, jobs.QueueConfig{Clock: clk, Movable: true, PollInterval: 20 * time.Millisecond})
 		if err != nil {

@@ -35,9 +35,10 @@ type env struct {
 func each(t *testing.T, fn func(e *env)) {
 	t.Helper()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		st := sqlstore.New(d)
 		clk := clock.NewFake(t0)
-		fn(&env{t: t, d: d, st: st, svc: ledger.NewService(sqlstore.Ledger{Store: st}, clk), clk: clk, ctx: context.Background()})
+		fn(&env{t: t, d: d, st: st, svc: ledger.NewService(sqlstore.Ledger{Store: st}, clk), clk: clk, ctx: t.Context()})
 	})
 }
 
@@ -160,6 +161,7 @@ func (e *env) consistent() {
 }
 
 func TestAccounts(t *testing.T) {
+	t.Parallel()
 	each(t, func(e *env) {
 		owner := ids.New()
 		spec := ledger.AccountSpec{Owner: owner, Kind: ledger.KindBalance, Currency: "EUR", Floor: ledger.AtLeast(-500)}
@@ -222,6 +224,7 @@ func TestAccounts(t *testing.T) {
 }
 
 func TestPostValidation(t *testing.T) {
+	t.Parallel()
 	each(t, func(e *env) {
 		eur1 := e.account(ledger.KindBalance, "EUR", ledger.NoFloor())
 		eur2 := e.account(ledger.KindRevenue, "EUR", ledger.NoFloor())
@@ -294,6 +297,7 @@ func TestPostValidation(t *testing.T) {
 }
 
 func TestFloors(t *testing.T) {
+	t.Parallel()
 	each(t, func(e *env) {
 		clearing := e.account(ledger.KindPaymentClearing, "EUR", ledger.NoFloor())
 		prepaid := e.account(ledger.KindBalance, "EUR", ledger.AtLeast(0))
@@ -364,6 +368,7 @@ func contains(s, sub string) bool {
 }
 
 func TestIdempotency(t *testing.T) {
+	t.Parallel()
 	each(t, func(e *env) {
 		a := e.account(ledger.KindBalance, "EUR", ledger.NoFloor())
 		b := e.account(ledger.KindRevenue, "EUR", ledger.NoFloor())
@@ -426,6 +431,7 @@ func TestIdempotency(t *testing.T) {
 // Many goroutines post the same key at once: one transaction, every caller
 // gets it.
 func TestConcurrentSameKey(t *testing.T) {
+	t.Parallel()
 	each(t, func(e *env) {
 		a := e.account(ledger.KindBalance, "EUR", ledger.NoFloor())
 		b := e.account(ledger.KindRevenue, "EUR", ledger.NoFloor())
@@ -476,6 +482,7 @@ func TestConcurrentSameKey(t *testing.T) {
 // interleaving, no balance goes below its floor, every currency sums to 0,
 // sequences have no gaps and balances equal the sums of their postings.
 func TestConcurrentTransfers(t *testing.T) {
+	t.Parallel()
 	each(t, func(e *env) {
 		src := e.account(ledger.KindPaymentClearing, "EUR", ledger.NoFloor())
 		var accts []ledger.Account
@@ -557,6 +564,7 @@ func TestConcurrentTransfers(t *testing.T) {
 // PostTx joins the caller's transaction: rolled back with it, and refused
 // outside one.
 func TestPostInCallersTransaction(t *testing.T) {
+	t.Parallel()
 	each(t, func(e *env) {
 		a := e.account(ledger.KindBalance, "EUR", ledger.NoFloor())
 		b := e.account(ledger.KindRevenue, "EUR", ledger.NoFloor())
@@ -606,6 +614,7 @@ func TestPostInCallersTransaction(t *testing.T) {
 }
 
 func TestStatement(t *testing.T) {
+	t.Parallel()
 	each(t, func(e *env) {
 		a := e.account(ledger.KindBalance, "EUR", ledger.NoFloor())
 		b := e.account(ledger.KindRevenue, "EUR", ledger.NoFloor())

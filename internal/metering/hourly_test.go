@@ -46,12 +46,13 @@ type env struct {
 
 func each(t *testing.T, fn func(e *env)) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		st := sqlstore.New(d)
 		clk := clock.NewFake(t0)
 		prices := pricing.NewService(sqlstore.Pricing{Store: st}, clk)
-		must(t, prices.EnsureDefault(context.Background()))
+		must(t, prices.EnsureDefault(t.Context()))
 		hs := sqlstore.MeteringHourly{Store: st}
-		fn(&env{t: t, ctx: context.Background(), clk: clk, prices: prices, store: hs,
+		fn(&env{t: t, ctx: t.Context(), clk: clk, prices: prices, store: hs,
 			svc: metering.NewHourlyService(hs, prices, clk)})
 	})
 }
@@ -111,6 +112,7 @@ func (e *env) stored(in metering.RecordInput) metering.HourlyRecord {
 }
 
 func TestRecordRules(t *testing.T) {
+	t.Parallel()
 	each(t, func(e *env) {
 		t := e.t
 		in := vmInput(6, "vm-1", hour, ubuntu(), "1")
@@ -217,6 +219,7 @@ func TestRecordRules(t *testing.T) {
 }
 
 func TestCloseGraceConfigurable(t *testing.T) {
+	t.Parallel()
 	each(t, func(e *env) {
 		svc := e.svc.WithCloseGrace(0)
 		if svc.CloseGrace() != 0 || e.svc.CloseGrace() != metering.CloseGrace {
@@ -234,6 +237,7 @@ func TestCloseGraceConfigurable(t *testing.T) {
 }
 
 func TestRecordBatch(t *testing.T) {
+	t.Parallel()
 	each(t, func(e *env) {
 		t := e.t
 		closed := hour.Add(-2 * time.Hour)
@@ -272,6 +276,7 @@ func TestRecordBatch(t *testing.T) {
 // TestConcurrentWriters races many writers of one key: one row at the end,
 // equal to one of the writes.
 func TestConcurrentWriters(t *testing.T) {
+	t.Parallel()
 	each(t, func(e *env) {
 		const writers = 32
 		qtys := make([]string, writers)
@@ -309,6 +314,7 @@ func TestConcurrentWriters(t *testing.T) {
 // effective at its hour's start, even when written after a newer version
 // took effect.
 func TestPriceVersionAtPeriodStart(t *testing.T) {
+	t.Parallel()
 	each(t, func(e *env) {
 		t := e.t
 		change := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
@@ -338,6 +344,7 @@ func TestPriceVersionAtPeriodStart(t *testing.T) {
 // middle, a stop, a null-disk configuration that prices the same, and a
 // bucket; amounts exact.
 func TestLines(t *testing.T) {
+	t.Parallel()
 	each(t, func(e *env) {
 		t := e.t
 		const acct = 6
@@ -433,6 +440,7 @@ func TestLines(t *testing.T) {
 // TestLinesSumProperty: for random usage, Σ line amounts = Σ record
 // quantity × unit price exactly, and Σ line quantities = Σ quantities.
 func TestLinesSumProperty(t *testing.T) {
+	t.Parallel()
 	each(t, func(e *env) {
 		t := e.t
 		rng := rand.New(rand.NewPCG(3, 14))
@@ -494,14 +502,16 @@ func TestLinesSumProperty(t *testing.T) {
 // TestNoPolicy: without a price version effective at the hour, nothing can
 // be rated, and nothing is written.
 func TestNoPolicy(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		st := sqlstore.New(d)
 		clk := clock.NewFake(t0)
 		hs := sqlstore.MeteringHourly{Store: st}
 		svc := metering.NewHourlyService(hs, pricing.NewService(sqlstore.Pricing{Store: st}, clk), clk)
-		_, err := svc.Record(context.Background(), system, vmInput(6, "vm-1", hour, ubuntu(), "1"))
+		_, err := svc.Record(t.Context(), system, vmInput(6, "vm-1", hour, ubuntu(), "1"))
 		wantErr(t, err, errs.KindPrecondition, "")
-		_, err = hs.GetHourlyUsage(context.Background(), "vm-1", pricing.MeterVM, hour)
+		_, err = hs.GetHourlyUsage(t.Context(), "vm-1", pricing.MeterVM, hour)
 		if errs.KindOf(err) != errs.KindNotFound {
 			t.Fatalf("record written without a policy: %v", err)
 		}

@@ -16,6 +16,7 @@ import (
 // configuration, written once however often and by however many sweepers
 // it runs, and nothing for hours without a segment.
 func TestMeterSegments(t *testing.T) {
+	t.Parallel()
 	each(t, func(e *env) {
 		st := sqlstore.New(e.store.(sqlstore.MeteringHourly).DB())
 		sweep := metering.NewSegmentMeter(st, e.svc, nil)

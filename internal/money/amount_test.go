@@ -9,6 +9,7 @@ import (
 )
 
 func TestCurrencyTable(t *testing.T) {
+	t.Parallel()
 	want := map[string]int32{"EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "IDR": 2, "RUB": 2, "KZT": 2, "BYN": 2, "JPY": 0, "KWD": 3}
 	if got := len(Currencies()); got != len(want) {
 		t.Fatalf("Currencies() has %d entries, want %d", got, len(want))
@@ -50,6 +51,7 @@ func TestCurrencyTable(t *testing.T) {
 }
 
 func TestAmountArithmetic(t *testing.T) {
+	t.Parallel()
 	a := NewAmount(1234, EUR)
 	b := NewAmount(-34, EUR)
 	if got, err := a.Add(b); err != nil || got != NewAmount(1200, EUR) {
@@ -82,6 +84,7 @@ func TestAmountArithmetic(t *testing.T) {
 }
 
 func TestAmountOverflow(t *testing.T) {
+	t.Parallel()
 	hi, lo := NewAmount(math.MaxInt64, EUR), NewAmount(math.MinInt64, EUR)
 	one, minusOne := NewAmount(1, EUR), NewAmount(-1, EUR)
 	cases := []struct {
@@ -121,6 +124,7 @@ func TestAmountOverflow(t *testing.T) {
 }
 
 func TestAmountCurrencyMismatch(t *testing.T) {
+	t.Parallel()
 	eur, rub := NewAmount(100, EUR), NewAmount(100, RUB)
 	checks := map[string]error{}
 	_, checks["Add"] = eur.Add(rub)

@@ -17,6 +17,7 @@ func dec(t testing.TB, s string) Decimal {
 }
 
 func TestRounding(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		in     string
 		places int32
@@ -55,6 +56,7 @@ func TestRounding(t *testing.T) {
 }
 
 func TestToAmount(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		in    string
 		cur   Currency
@@ -103,6 +105,7 @@ func TestToAmount(t *testing.T) {
 }
 
 func TestFormatJSONNumber(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		in     string
 		places int32

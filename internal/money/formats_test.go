@@ -19,6 +19,7 @@ func wantInvalid(t *testing.T, what string, err error, field string) {
 }
 
 func TestParseJSONNumberGrammar(t *testing.T) {
+	t.Parallel()
 	ok := map[string]string{
 		"0": "0", "-0": "0", "1": "1", "-3.44": "-3.44", "2.0": "2", "3.42e-05": "0.0000342",
 		"3.42E-05": "0.0000342", "1e2": "100", "1E+2": "100", "0.001645": "0.001645",
@@ -61,6 +62,7 @@ func TestParseJSONNumberGrammar(t *testing.T) {
 // ITGLOBAL: seed 002 request samples "MaxDebt": 12.34, "AutoInvoiceAmount":
 // 444, "Amount": 1234, "Amount": 556, "Amount": 20.21.
 func TestITGlobal(t *testing.T) {
+	t.Parallel()
 	samples := []struct {
 		field, text string
 		minor       int64
@@ -166,6 +168,7 @@ func TestITGlobal(t *testing.T) {
 // FormatIDCHFloat against CPython's repr(float(x)), generated once with
 // python3 and pasted here; the first group are seed 003 values.
 func TestIDCHFloatMatchesPythonRepr(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ in, want string }{
 		// seed 003 money and rates
 		{"2.0", "2.0"}, {"-3.44", "-3.44"}, {"59.96", "59.96"}, {"17.0", "17.0"}, {"10.0", "10.0"},
@@ -189,6 +192,7 @@ func TestIDCHFloatMatchesPythonRepr(t *testing.T) {
 // re-encoded: every float-typed money value comes back byte-identical except
 // the hand-written "-0.10", which FormatJSONNumber(d, 2) reproduces instead.
 func TestIDCHInvoiceSampleRoundTrip(t *testing.T) {
+	t.Parallel()
 	body := `{"records_list": [
 	  {"amount": 0.02602, "item_price": 0.02602, "qty": 1},
 	  {"amount": 0.87927, "item_price": 0.04187, "qty": 21},
@@ -266,6 +270,7 @@ func TestIDCHInvoiceSampleRoundTrip(t *testing.T) {
 }
 
 func TestIDCHMoney(t *testing.T) {
+	t.Parallel()
 	// seed 003: credit_amount 2.0, credit list -3.44 -0.15 -2.64 -3.77 10.0,
 	// unpaid_amount message 59.96, recurring_payment_amount 52, amount_used 10.0.
 	for in, minor := range map[string]int64{
@@ -286,6 +291,7 @@ func TestIDCHMoney(t *testing.T) {
 // Form data: credit/buy and request_invoice "amount=100.00", pay_amount
 // "amount=10" (seed 003).
 func TestIDCHFormAmount(t *testing.T) {
+	t.Parallel()
 	for in, minor := range map[string]int64{"100.00": 10000, "10": 1000, "0.01": 1, "10.5": 1050} {
 		a, err := ParseIDCHFormAmount("amount", in, EUR, Positive)
 		if err != nil || a != NewAmount(minor, EUR) {

@@ -33,6 +33,7 @@ func roundTripIters() int {
 }
 
 func TestRoundTripITGlobal(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(2, 2))
 	curs := []Currency{RUB, KZT, BYN, EUR, JPY, KWD}
 	for range roundTripIters() {
@@ -56,6 +57,7 @@ func TestRoundTripITGlobal(t *testing.T) {
 }
 
 func TestRoundTripIDCH(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 3))
 	for range roundTripIters() {
 		// Money: Python-float text and form-data text.
@@ -82,6 +84,7 @@ func TestRoundTripIDCH(t *testing.T) {
 }
 
 func TestRoundTripJSONNumberHelpers(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(4, 4))
 	for range roundTripIters() {
 		d := newDecimal(randInt64(rng), int32(rng.IntN(30)-20))
@@ -105,6 +108,7 @@ func TestRoundTripJSONNumberHelpers(t *testing.T) {
 
 // Amount ↔ Decimal is exact both ways for every currency.
 func TestRoundTripAmountDecimal(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(5, 5))
 	for range roundTripIters() {
 		cur := Currencies()[rng.IntN(len(Currencies()))]

@@ -12,6 +12,7 @@ import (
 // discount_percentage, vat_percentage, totals.credit, and the published
 // totals.
 func TestTotalsSeedInvoices(t *testing.T) {
+	t.Parallel()
 	inv1 := []string{"0.02602", "0.87927", "0.08646", "0.1441", "0.08646"}
 	cases := []struct {
 		name                           string
@@ -29,6 +30,7 @@ func TestTotalsSeedInvoices(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			lines := make([]Decimal, len(c.lines))
 			sum := Decimal{}
 			for i, l := range c.lines {
@@ -68,6 +70,7 @@ func TestTotalsSeedInvoices(t *testing.T) {
 }
 
 func TestTotalsErrors(t *testing.T) {
+	t.Parallel()
 	one := []Decimal{dec(t, "1")}
 	cases := []struct {
 		name      string
@@ -126,6 +129,7 @@ func ratHalfUpInt(r *big.Rat) *big.Int {
 // cent, the subtotal to be within one cent above Σ lines, and the total to be
 // exactly the sum of its parts.
 func TestTotalsPropertyBigRat(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(13, 2024))
 	iters := 20000
 	if testing.Short() {

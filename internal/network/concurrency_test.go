@@ -19,6 +19,7 @@ import (
 // (254 usable) with four exclusions.
 func pool250(t *testing.T, f *fixture) {
 	t.Helper()
+	ctx := t.Context()
 	ranges, err := f.net.ListPoolRanges(ctx, sys, f.locA)
 	if err != nil {
 		t.Fatal(err)
@@ -39,6 +40,7 @@ func pool250(t *testing.T, f *fixture) {
 // per node), and returns the addresses and the errors.
 func race(t *testing.T, f *fixture, svcs []*network.Service, n int) ([]string, []error) {
 	t.Helper()
+	ctx := t.Context()
 	var mu sync.Mutex
 	var addrs []string
 	var errList []error
@@ -93,6 +95,7 @@ func checkExhausted(t *testing.T, errList []error, want int) {
 // pool addresses, each floating IP on its own claimed address.
 func consistent(t *testing.T, f *fixture, want int) {
 	t.Helper()
+	ctx := t.Context()
 	list, err := f.net.ListFloatingIPs(ctx, f.cust, f.locA, network.FloatingIPFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +118,9 @@ func consistent(t *testing.T, f *fixture, want int) {
 // TestConcurrentReservations200: 200 parallel creations against a pool of
 // 250 give 200 distinct addresses.
 func TestConcurrentReservations200(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		pool250(t, f)
 		addrs, errList := race(t, f, []*network.Service{f.net}, 200)
@@ -131,7 +136,10 @@ func TestConcurrentReservations200(t *testing.T) {
 // successes and 50 "pool exhausted" errors; releasing and reallocating
 // concurrently keeps every address unique.
 func TestConcurrentReservations300(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		pool250(t, f)
 		addrs, errList := race(t, f, []*network.Service{f.net}, 300)
@@ -177,6 +185,8 @@ func TestConcurrentReservations300(t *testing.T) {
 // TestTwoNodes: two separate connection pools on one PostgreSQL database
 // (two "nodes"), the requests split between them.
 func TestTwoNodes(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	if !slicesContains(dbtest.Kinds(), "postgres") {
 		t.Skip("needs " + dbtest.EnvPostgres)
 	}
@@ -184,6 +194,7 @@ func TestTwoNodes(t *testing.T) {
 		n, ok int
 	}{{200, 200}, {300, 250}} {
 		t.Run(fmt.Sprint(c.n), func(t *testing.T) {
+			t.Parallel()
 			u := dbtest.NewPostgresDatabase(t)
 			d1, d2 := openNode(t, u), openNode(t, u)
 			if err := migrations.Up(ctx, d1); err != nil {
@@ -215,6 +226,7 @@ func slicesContains(s []string, v string) bool {
 // openNode opens a pool on the PostgreSQL database at u.
 func openNode(t *testing.T, u string) *db.DB {
 	t.Helper()
+	ctx := t.Context()
 	d, pool, err := pgdriver.Open(ctx, u)
 	if err != nil {
 		t.Fatal(err)

@@ -25,7 +25,6 @@ import (
 )
 
 var (
-	ctx = context.Background()
 	t0  = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 	sys = actor.System("")
 )
@@ -85,6 +84,7 @@ func (r recStore) InsertUsageSegment(_ context.Context, id string, s metering.Se
 }
 
 type fixture struct {
+	ctx  context.Context // the test's
 	d    *db.DB
 	st   *sqlstore.Store
 	clk  *clock.Fake
@@ -112,7 +112,8 @@ type fixture struct {
 // /24 pool in location A (254 addresses) and a /28 in B.
 func newFixture(t *testing.T, d *db.DB) *fixture {
 	t.Helper()
-	f := &fixture{d: d, clk: clock.NewFake(t0), jobs: &jobRec{}, segs: &segRec{segs: map[string][]metering.Segment{}},
+	ctx := t.Context()
+	f := &fixture{ctx: ctx, d: d, clk: clock.NewFake(t0), jobs: &jobRec{}, segs: &segRec{segs: map[string][]metering.Segment{}},
 		locA: "cyc01", locB: "bus02"}
 	f.st = sqlstore.New(d).WithJobs(f.jobs)
 	must := func(err error) {
@@ -182,6 +183,7 @@ func (f *fixture) restricted(id int64) actor.Actor {
 // part, in its own transaction).
 func (f *fixture) attach(t *testing.T, a actor.Actor, loc, networkUUID string) (string, network.VMAddress) {
 	t.Helper()
+	ctx := t.Context()
 	vm := ids.New()
 	org, uid := f.custOrg.ID, f.userID
 	if a.OrgID == f.otherOrg.ID {
@@ -201,5 +203,5 @@ func (f *fixture) attach(t *testing.T, a actor.Actor, loc, networkUUID string) (
 
 // inTx runs fn in a transaction of the network store.
 func (f *fixture) inTx(fn func(tx network.Store) error) error {
-	return recStore{Network: sqlstore.Network{Store: f.st}, rec: f.segs}.Tx(ctx, fn)
+	return recStore{Network: sqlstore.Network{Store: f.st}, rec: f.segs}.Tx(f.ctx, fn)
 }

@@ -23,7 +23,10 @@ func wantErr(t *testing.T, err error, kind errs.Kind, field string) {
 func ptr[T any](v T) *T { return &v }
 
 func TestNetworks(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		// No name, no network: "Default network", the default.
 		def, err := f.net.CreateNetwork(ctx, f.cust, f.locA, nil)
@@ -145,7 +148,10 @@ func TestNetworks(t *testing.T) {
 }
 
 func TestNetworkConcurrentDefault(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		// 20 concurrent first creates: one default, distinct subnets.
 		errc := make(chan error, 20)
@@ -175,7 +181,10 @@ func TestNetworkConcurrentDefault(t *testing.T) {
 }
 
 func TestFloatingIPs(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		// A global token must name the account.
 		_, err := f.net.CreateFloatingIP(ctx, f.cust, network.CreateFloatingIP{Location: f.locA, Name: "my_ip"})
@@ -293,7 +302,10 @@ func TestFloatingIPs(t *testing.T) {
 }
 
 func TestContract(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		// No network: AttachVMTx creates the default one.
 		vm1, a1 := f.attach(t, f.cust, f.locA, "")
@@ -399,7 +411,10 @@ func TestContract(t *testing.T) {
 }
 
 func TestLoadBalancers(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		vm1, a1 := f.attach(t, f.cust, f.locA, "")
 		vm2, a2 := f.attach(t, f.cust, f.locA, "")
@@ -544,7 +559,10 @@ func TestLoadBalancers(t *testing.T) {
 // "error"; the job's retries run the same step, and a later success makes
 // it active. Nothing is half-made: the object is complete and readable.
 func TestProviderFailure(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		f.sim.FailNext(sim.StepApplyLB, 2)
 		f.sim.FailNext(sim.StepCreateNetwork, 1)
@@ -610,7 +628,10 @@ func TestProviderFailure(t *testing.T) {
 }
 
 func TestPools(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		for _, c := range []struct {
 			in    network.AddPoolRange

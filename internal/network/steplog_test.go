@@ -16,7 +16,10 @@ import (
 // fails is retried by its job, and leaves a log line naming the resource
 // and the step (it was dropped without one).
 func TestInlineStepFailureIsLogged(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		var buf bytes.Buffer
 		f.networkConfig.Logger = slog.New(slog.NewTextHandler(&buf, nil))

@@ -1,7 +1,6 @@
 package nodelock_test
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -13,8 +12,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/store/dbtest"
 	"github.com/trellis-cloud/trellis/internal/store/sqlstore"
 )
-
-var ctx = context.Background()
 
 const leaseTTL = 30 * time.Second
 
@@ -35,7 +32,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 // for it that waits at most wait.
 func (f *fixture) node(wait time.Duration) (*nodes.Lease, *nodelock.Locker) {
 	f.t.Helper()
-	l, err := f.reg.Register(ctx, nodes.LeaseConfig{TTL: leaseTTL, Every: leaseTTL / 3})
+	l, err := f.reg.Register(f.t.Context(), nodes.LeaseConfig{TTL: leaseTTL, Every: leaseTTL / 3})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -45,6 +42,7 @@ func (f *fixture) node(wait time.Duration) (*nodes.Lease, *nodelock.Locker) {
 
 func mustLock(t *testing.T, l *nodelock.Locker, name string, m nodelock.Mode) func() {
 	t.Helper()
+	ctx := t.Context()
 	unlock, _, err := l.Lock(ctx, name, m)
 	if err != nil {
 		t.Fatalf("lock %s mode %d: %v", name, m, err)
@@ -56,6 +54,7 @@ func mustLock(t *testing.T, l *nodelock.Locker, name string, m nodelock.Mode) fu
 // holder.
 func takeOver(t *testing.T, l *nodelock.Locker, name string, m nodelock.Mode) {
 	t.Helper()
+	ctx := t.Context()
 	unlock, took, err := l.Lock(ctx, name, m)
 	if err != nil || !took {
 		t.Fatalf("lock %s mode %d: took over %v, %v", name, m, took, err)
@@ -65,6 +64,7 @@ func takeOver(t *testing.T, l *nodelock.Locker, name string, m nodelock.Mode) {
 
 func busy(t *testing.T, l *nodelock.Locker, name string, m nodelock.Mode) {
 	t.Helper()
+	ctx := t.Context()
 	if unlock, _, err := l.Lock(ctx, name, m); !errors.Is(err, nodelock.ErrBusy) {
 		if err == nil {
 			unlock()
@@ -76,7 +76,10 @@ func busy(t *testing.T, l *nodelock.Locker, name string, m nodelock.Mode) {
 // An exclusive lock is one node's at a time, across nodes; a shared one is
 // several nodes' at once, and excludes ExclusiveOfShared both ways.
 func TestModes(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		_, a := f.node(50 * time.Millisecond)
 		_, b := f.node(50 * time.Millisecond)
@@ -108,7 +111,10 @@ func TestModes(t *testing.T) {
 // waiter fences it); so is a lock of a live node whose expiry passed (a
 // release that never reached the database). A live holder's lock is not.
 func TestTakeOver(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		la, a := f.node(50 * time.Millisecond)
 		lb, b := f.node(50 * time.Millisecond)

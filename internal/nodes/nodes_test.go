@@ -1,7 +1,6 @@
 package nodes_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -14,12 +13,13 @@ import (
 	"github.com/trellis-cloud/trellis/internal/store/sqlstore"
 )
 
-var ctx = context.Background()
-
 // The lease's life: fresh ids, a live id refused, renewal, death by
 // expiry (fenced, final) or by a clean stop, and the next incarnation.
 func TestLease(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		clk := clock.NewFake(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC))
 		reg := nodes.NewRegistry(sqlstore.Nodes{Store: sqlstore.New(d)}, clk)
 		cfg := nodes.LeaseConfig{TTL: 30 * time.Second, Every: 10 * time.Second}

@@ -1,7 +1,6 @@
 package objstore_test
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -22,8 +21,10 @@ import (
 // partner's capacity, and two nodes purging at once delete each account
 // exactly once.
 func TestScheduledDeletion(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		t.Parallel()
+		ctx := t.Context()
 		clk := clock.NewFake(time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC))
 		st := sqlstore.New(d)
 		ten := tenancy.NewService(sqlstore.Tenancy{Store: st}, clk)

@@ -22,7 +22,7 @@ import (
 // reserved more in flight, as the S3 server's accounting would.
 func (w txWorld) setStored(t *testing.T, saID string, used, reserved int64) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	p, err := w.st.GetPrincipalByStorageAccount(ctx, saID)
 	if err != nil {
 		t.Fatal(err)
@@ -37,6 +37,7 @@ func (w txWorld) setStored(t *testing.T, saID string, used, reserved int64) {
 }
 
 type txWorld struct {
+	ctx context.Context // the test's
 	clk *clock.Fake
 	st  *sqlstore.Store
 	ten *tenancy.Service
@@ -48,7 +49,7 @@ type txWorld struct {
 // newTxWorld: a contract of 100 bytes and a pay-per-use partner under it.
 func newTxWorld(t *testing.T, d *db.DB) txWorld {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	clk := clock.NewFake(time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC))
 	st := sqlstore.New(d)
 	ten := tenancy.NewService(sqlstore.Tenancy{Store: st}, clk)
@@ -64,13 +65,13 @@ func newTxWorld(t *testing.T, d *db.DB) txWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return txWorld{clk: clk, st: st, ten: ten, obj: obj, c: c, p: p}
+	return txWorld{ctx: t.Context(), clk: clk, st: st, ten: ten, obj: obj, c: c, p: p}
 }
 
 // tx runs fn with both services' stores bound to one transaction, as a
 // caller composing them (the BSS) does.
 func (w txWorld) tx(fn func(ten tenancy.Store, obj objstore.Store) error) error {
-	return sqlstore.Objstore{Store: w.st}.Tx(context.Background(), func(tx objstore.Store) error {
+	return sqlstore.Objstore{Store: w.st}.Tx(w.ctx, func(tx objstore.Store) error {
 		s := tx.(sqlstore.Objstore).Store
 		return fn(sqlstore.Tenancy{Store: s}, tx)
 	})
@@ -78,7 +79,7 @@ func (w txWorld) tx(fn func(ten tenancy.Store, obj objstore.Store) error) error 
 
 func (w txWorld) partner(t *testing.T) tenancy.Org {
 	t.Helper()
-	p, err := w.ten.GetPartner(context.Background(), actor.System(""), w.p.ID)
+	p, err := w.ten.GetPartner(t.Context(), actor.System(""), w.p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func (w txWorld) partner(t *testing.T) tenancy.Org {
 
 func (w txWorld) account(t *testing.T, id string) objstore.StorageAccount {
 	t.Helper()
-	sa, err := w.obj.GetStorageAccount(context.Background(), actor.System(""), w.p.ID, id)
+	sa, err := w.obj.GetStorageAccount(t.Context(), actor.System(""), w.p.ID, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func (w txWorld) account(t *testing.T, id string) objstore.StorageAccount {
 
 func (w txWorld) audits(t *testing.T, action string) int {
 	t.Helper()
-	es, err := w.st.ListAudit(context.Background(), "/", "", 1000)
+	es, err := w.st.ListAudit(t.Context(), "/", "", 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,9 +118,11 @@ func saInput(email string, capacity int64) objstore.CreateStorageAccountInput {
 // the contract, then a strict account takes that capacity and gets its S3
 // principal and key. A failure later in the transaction leaves nothing.
 func TestCreateStorageAccountTx(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		w := newTxWorld(t, d)
-		ctx := context.Background()
+		ctx := t.Context()
 		sys := actor.System("")
 		var sa objstore.StorageAccount
 		err := w.tx(func(ten tenancy.Store, obj objstore.Store) error {
@@ -210,9 +213,11 @@ func TestCreateStorageAccountTx(t *testing.T) {
 // within the partner, never below what the account stores (unless it is
 // scheduled for deletion); an overdraft account moves nothing.
 func TestResizeStorageAccountTx(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		w := newTxWorld(t, d)
-		ctx := context.Background()
+		ctx := t.Context()
 		sys := actor.System("")
 		if _, err := w.ten.UpdatePartner(ctx, sys, w.p.ID, tenancy.UpdatePartnerInput{AllocatedCapacity: ptr(int64(50))}); err != nil {
 			t.Fatal(err)
@@ -308,9 +313,11 @@ func TestResizeStorageAccountTx(t *testing.T) {
 
 // Suspension is set and lifted, idempotently (one audit row per change).
 func TestSetSuspendedTx(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		w := newTxWorld(t, d)
-		ctx := context.Background()
+		ctx := t.Context()
 		sys := actor.System("")
 		sa, err := w.obj.CreateStorageAccount(ctx, sys, w.p.ID, saInput("a@example.com", 0))
 		if err != nil {
@@ -358,9 +365,11 @@ func TestSetSuspendedTx(t *testing.T) {
 // ScheduleDeletionTx returns the account with its date; a second call keeps
 // the first date.
 func TestScheduleDeletionTx(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		w := newTxWorld(t, d)
-		ctx := context.Background()
+		ctx := t.Context()
 		sys := actor.System("")
 		sa, err := w.obj.CreateStorageAccount(ctx, sys, w.p.ID, saInput("a@example.com", 0))
 		if err != nil {

@@ -1,7 +1,6 @@
 package orders_test
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -22,8 +21,7 @@ import (
 )
 
 var (
-	ctx = context.Background()
-	t0  = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	t0 = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 )
 
 type env struct {
@@ -54,6 +52,7 @@ func wantErr(t *testing.T, err error, kind errs.Kind, field string) {
 
 func newEnv(t *testing.T, d *db.DB, delay time.Duration) *env {
 	t.Helper()
+	ctx := t.Context()
 	e := &env{clk: clock.NewFake(t0), jobs: &jobstest.Recorder{}, prov: sim.New(delay)}
 	e.st = sqlstore.New(d).WithJobs(e.jobs)
 	led := ledger.NewService(sqlstore.Ledger{Store: e.st}, e.clk)
@@ -89,6 +88,7 @@ func newEnv(t *testing.T, d *db.DB, delay time.Duration) *env {
 // project, credited with amount minor units (0: none).
 func (e *env) project(t *testing.T, a actor.Actor, amount int64) int64 {
 	t.Helper()
+	ctx := t.Context()
 	acct, err := e.res.CreateAccount(ctx, a, reseller.CreateAccountInput{Email: ids.New()[:8] + "@example.com",
 		State: reseller.StateActive})
 	must(t, err)
@@ -100,12 +100,14 @@ func (e *env) project(t *testing.T, a actor.Actor, amount int64) int64 {
 
 func (e *env) credit(t *testing.T, a actor.Actor, project, amount int64) {
 	t.Helper()
+	ctx := t.Context()
 	_, err := e.res.CreateOperation(ctx, a, project, reseller.OpDengiOnlinePlus, amount)
 	must(t, err)
 }
 
 func (e *env) balance(t *testing.T, project int64) int64 {
 	t.Helper()
+	ctx := t.Context()
 	m, _, err := e.res.Balance(ctx, project)
 	must(t, err)
 	return m
@@ -113,6 +115,7 @@ func (e *env) balance(t *testing.T, project int64) int64 {
 
 func (e *env) blocked(t *testing.T, project int64) bool {
 	t.Helper()
+	ctx := t.Context()
 	p, err := e.res.GetProject(ctx, e.op, project)
 	must(t, err)
 	return p.Blocked
@@ -120,6 +123,7 @@ func (e *env) blocked(t *testing.T, project int64) bool {
 
 func (e *env) count(t *testing.T, table string) int {
 	t.Helper()
+	ctx := t.Context()
 	var n int
 	must(t, e.st.DB().Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n))
 	return n
@@ -127,6 +131,7 @@ func (e *env) count(t *testing.T, table string) int {
 
 func (e *env) state(t *testing.T, id int64) string {
 	t.Helper()
+	ctx := t.Context()
 	o, err := e.svc.GetOrder(ctx, e.op, id)
 	must(t, err)
 	return o.State

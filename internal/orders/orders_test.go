@@ -16,6 +16,7 @@ import (
 )
 
 func TestDailyPrice(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		monthly string
 		want    int64
@@ -39,7 +40,10 @@ func TestDailyPrice(t *testing.T) {
 }
 
 func TestCatalogs(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, 0)
 		for _, k := range orders.CatalogKinds() {
 			body, err := e.svc.GetCatalog(ctx, k)
@@ -125,7 +129,10 @@ func TestCatalogs(t *testing.T) {
 // TestValidation: each documented rule is refused naming the field, and
 // nothing changes (no order, no charge, no job).
 func TestValidation(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, 0)
 		pid := e.project(t, e.pa, 1_000_000)
 		vm := func(f func(*orders.VMwareServerInput)) error {
@@ -245,7 +252,10 @@ func TestValidation(t *testing.T) {
 // TestOrdersChargedDaily: the first day is paid with the order, then one
 // day per ChargeDue period, exactly, once.
 func TestOrdersChargedDaily(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, 0)
 		pid := e.project(t, e.pa, 1_000_000) // 10 000.00
 		o, err := e.svc.CreateVStackServer(ctx, e.pa, vstack(pid))
@@ -343,7 +353,10 @@ func TestOrdersChargedDaily(t *testing.T) {
 // go Blocked and are not charged; new orders are refused; a payment
 // unblocks it and charging resumes from then.
 func TestBlockedProject(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, 0)
 		pid := e.project(t, e.pa, 20_000) // 200.00: the first day and a bit
 		o, err := e.svc.CreateVStackServer(ctx, e.pa, vstack(pid))
@@ -411,7 +424,10 @@ func TestBlockedProject(t *testing.T) {
 // TestChargeDueConcurrent: many ChargeDue runs at once charge every day of
 // every order exactly once.
 func TestChargeDueConcurrent(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, 0)
 		const days = 10
 		var pids []int64
@@ -474,7 +490,10 @@ func TestChargeDueConcurrent(t *testing.T) {
 // step job runs; failures go Error and are retried; deleting stops
 // charging.
 func TestStepsAndDelete(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, time.Minute)
 		pid := e.project(t, e.pa, 1_000_000)
 		o, err := e.svc.CreateKubernetesCluster(ctx, e.pa, orders.KubernetesInput{ProjectID: pid, Name: "fish",

@@ -18,7 +18,10 @@ import (
 // fails is retried by its job, and leaves a log line naming the order and
 // the step (it was dropped without one).
 func TestInlineStepFailureIsLogged(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, 0)
 		var buf bytes.Buffer
 		e.svc = orders.NewService(sqlstore.Orders{Store: e.st}, e.res, e.prov, e.clk,

@@ -8,6 +8,7 @@ import (
 )
 
 func TestHash(t *testing.T) {
+	t.Parallel()
 	h, err := Hash("S3cret!pass")
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 
 // The test vectors of Drepper's specification (SHA-512 part).
 func TestSHA512CryptVectors(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		salt, key string
 		rounds    int

@@ -94,6 +94,7 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	bill := billing.NewService(sqlstore.Billing{Store: st}, led, clk, billing.Config{Usage: u})
 	proc := testprocessor.New(clk)
 	pay := payment.NewService(sqlstore.Payment{Store: st}, led, bill, proc, clk, payment.Config{})
+	// Not t.Context(): the cleanup below checks the ledger after it is cancelled.
 	e := &env{t: t, ctx: context.Background(), st: st, clk: clk, led: led, bill: bill, proc: proc, pay: pay, usage: u}
 	now := db.Micro(start)
 	rid := ids.New()

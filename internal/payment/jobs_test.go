@@ -17,7 +17,9 @@ import (
 // decline leaves the invoice unpaid; the sweep catches invoices the hook
 // missed and never charges an invoice twice.
 func TestAutoPay(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d)
 		cust := e.customer()
 		good := e.account(cust, 0)
@@ -87,7 +89,9 @@ func TestAutoPay(t *testing.T) {
 // at once when configured (ID-79's payment_report) and by the job, at most
 // once a day.
 func TestRecurringTopUp(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d)
 		cust := e.customer()
 		acct := e.account(cust, 200) // 2.00 credit
@@ -156,7 +160,9 @@ func TestRecurringTopUp(t *testing.T) {
 
 // A declined recurring top-up is reported in payment_report.errors.
 func TestRecurringTopUpDeclined(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d)
 		cust := e.customer()
 		acct := e.account(cust, 0)
@@ -177,7 +183,9 @@ func TestRecurringTopUpDeclined(t *testing.T) {
 // reservation; the recovery job (or a replay) finishes it with one
 // processor charge.
 func TestResolvePending(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d)
 		cust := e.customer()
 		acct := e.account(cust, 0)
@@ -255,7 +263,9 @@ func receivablesID(e *env, acct billing.Account) string {
 
 // Paying the overdue invoice lifts the dunning restriction.
 func TestPaymentLiftsRestriction(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d)
 		cust := e.customer()
 		acct := e.account(cust, 0)

@@ -13,7 +13,9 @@ import (
 )
 
 func TestCards(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d)
 		cust := e.customer()
 		acct := e.account(cust, 0)
@@ -89,7 +91,9 @@ func TestCards(t *testing.T) {
 }
 
 func TestInvoiceMethod(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d)
 		cust := e.customer()
 		acct := e.account(cust, 0)
@@ -141,7 +145,9 @@ func TestInvoiceMethod(t *testing.T) {
 
 // Racing set-primary calls leave exactly one primary.
 func TestSetPrimaryRace(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d)
 		cust := e.customer()
 		acct := e.account(cust, 0)
@@ -184,7 +190,9 @@ func TestSetPrimaryRace(t *testing.T) {
 }
 
 func TestTopUpInvoiceAndBankPayment(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d)
 		cust := e.customer()
 		acct := e.account(cust, 0)

@@ -19,7 +19,9 @@ import (
 )
 
 func TestPayAmountOldestFirstAndPartial(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d)
 		cust := e.customer()
 		acct := e.account(cust, 0)
@@ -105,7 +107,9 @@ func TestPayAmountOldestFirstAndPartial(t *testing.T) {
 }
 
 func TestPayAmountSampleMessage(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d)
 		cust := e.customer()
 		acct := e.account(cust, 0)
@@ -132,7 +136,9 @@ func TestPayAmountSampleMessage(t *testing.T) {
 // overpay an invoice, pay oldest first, and Σ applied = Σ charged at the
 // processor = the ledger's movement.
 func TestPayAmountConcurrent(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d)
 		cust := e.customer()
 		acct := e.account(cust, 0)
@@ -223,7 +229,9 @@ func TestPayAmountConcurrent(t *testing.T) {
 // 50 concurrent replays of one payment request (same idempotency key)
 // produce one processor charge and one result.
 func TestReplaysChargeOnce(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d)
 		cust := e.customer()
 		acct := e.account(cust, 0)
@@ -307,7 +315,9 @@ func TestReplaysChargeOnce(t *testing.T) {
 
 // A declined card changes nothing: not at attach, not at charge.
 func TestDeclinedChangesNothing(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d)
 		cust := e.customer()
 		acct := e.account(cust, 700)
@@ -360,7 +370,9 @@ func TestDeclinedChangesNothing(t *testing.T) {
 
 // Bad input gets an error naming the field and leaves the ledger unchanged.
 func TestBadInputChangesNothing(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d)
 		cust := e.customer()
 		acct := e.account(cust, 0)
@@ -486,7 +498,9 @@ func bank(e *env, invoice int64, amount, ref string) func() error {
 
 // Without a card a payment is refused, unless there is nothing to pay.
 func TestPayWithoutCard(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d)
 		cust := e.customer()
 		acct := e.account(cust, 0)

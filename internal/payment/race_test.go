@@ -21,7 +21,9 @@ import (
 // recovery) and lost processor replies. Afterwards every invoice and every
 // ledger account agrees with the charges, and nothing is overpaid.
 func TestMixedRace(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d)
 		cust := e.customer()
 		acct := e.account(cust, 1500)

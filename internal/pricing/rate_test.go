@@ -34,6 +34,7 @@ func defaultPolicy() pricing.Policy {
 // TestDefaultIsTheSeedSample checks the built-in policy against the seed's
 // getPricingPolicy sample, value by value and exactly (3.42e-05 included).
 func TestDefaultIsTheSeedSample(t *testing.T) {
+	t.Parallel()
 	f, err := os.Open("../httpapi/dialect/idcloudhost/testdata/samples/getPricingPolicy.json")
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +96,7 @@ func TestDefaultIsTheSeedSample(t *testing.T) {
 }
 
 func TestRate(t *testing.T) {
+	t.Parallel()
 	vmTypes := []string{"VM_COMPUTE", "VM_RUNNING", "MAIN_STORAGE"}
 	noSnapshot := defaultPolicy()
 	noSnapshot.Version.Items = nil
@@ -178,6 +180,7 @@ func TestRate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			p := tc.policy
 			if p.Version.Items == nil {
 				p = defaultPolicy()
@@ -211,6 +214,7 @@ func TestRate(t *testing.T) {
 }
 
 func TestValidateItems(t *testing.T) {
+	t.Parallel()
 	base := pricing.DefaultItems
 	tests := []struct {
 		name  string
@@ -234,6 +238,7 @@ func TestValidateItems(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			err := pricing.ValidateItems(tc.edit(base()))
 			if errs.KindOf(err) != errs.KindInvalid || errs.FieldOf(err) != tc.field {
 				t.Fatalf("got %v (field %q), want Invalid on %q", err, errs.FieldOf(err), tc.field)
@@ -243,6 +248,7 @@ func TestValidateItems(t *testing.T) {
 }
 
 func TestValidateMultipliers(t *testing.T) {
+	t.Parallel()
 	ok := []pricing.Multiplier{{ResourceType: pricing.CPU, PriceMultiplier: d("2.5")}}
 	if err := pricing.ValidateMultipliers("postgresql", ok); err != nil {
 		t.Fatal(err)
@@ -270,6 +276,7 @@ func TestValidateMultipliers(t *testing.T) {
 }
 
 func TestRateFloatingIPAndLoadBalancer(t *testing.T) {
+	t.Parallel()
 	p := defaultPolicy()
 	r, err := pricing.Rate(p, pricing.MeterFloatingIP, pricing.Config{Name: "103.1.2.3"})
 	if err != nil || !r.UnitPrice.Equal(d("0.00274")) || r.Description != "103.1.2.3, floating IP" {

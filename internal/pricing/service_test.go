@@ -1,7 +1,6 @@
 package pricing_test
 
 import (
-	"context"
 	"sync"
 	"testing"
 	"time"
@@ -45,14 +44,16 @@ var cmpDecimal = cmp.Comparer(func(a, b money.Decimal) bool { return a.Equal(b) 
 
 func each(t *testing.T, fn func(t *testing.T, svc *pricing.Service, clk *clock.Fake)) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		clk := clock.NewFake(t0)
 		fn(t, pricing.NewService(sqlstore.Pricing{Store: sqlstore.New(d)}, clk), clk)
 	})
 }
 
 func TestEnsureDefault(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, svc *pricing.Service, _ *clock.Fake) {
-		ctx := context.Background()
+		ctx := t.Context()
 		_, err := svc.Current(ctx, t0)
 		wantKind(t, err, errs.KindNotFound)
 		// Many nodes starting at once install it once.
@@ -91,8 +92,9 @@ func TestEnsureDefault(t *testing.T) {
 }
 
 func TestVersions(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, svc *pricing.Service, clk *clock.Fake) {
-		ctx := context.Background()
+		ctx := t.Context()
 		must(t, svc.EnsureDefault(ctx))
 		items := pricing.DefaultItems()
 		items[0].Price = d("0.01") // CPU doubled (roughly)
@@ -161,8 +163,9 @@ func TestVersions(t *testing.T) {
 }
 
 func TestMultipliers(t *testing.T) {
+	t.Parallel()
 	each(t, func(t *testing.T, svc *pricing.Service, _ *clock.Fake) {
-		ctx := context.Background()
+		ctx := t.Context()
 		must(t, svc.EnsureDefault(ctx))
 		ms := []pricing.Multiplier{{ResourceType: pricing.CPU, PriceMultiplier: d("2")}, {ResourceType: pricing.Storage, ServiceNameInUptime: "main", PriceMultiplier: d("1.5")}}
 		_, err := svc.SetMultipliers(ctx, customer, "redis", ms)

@@ -20,7 +20,6 @@ import (
 )
 
 var (
-	ctx = context.Background()
 	t0  = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 	sys = actor.System("")
 )
@@ -67,6 +66,7 @@ func (b *blockRec) ProjectBlockChangedTx(_ context.Context, tx reseller.Queries,
 }
 
 type fixture struct {
+	ctx      context.Context // the test's
 	billing  *billing.Service
 	st       *sqlstore.Store
 	svc      *reseller.Service
@@ -83,12 +83,13 @@ type fixture struct {
 
 func newFixture(t *testing.T, d *db.DB) *fixture {
 	t.Helper()
+	ctx := t.Context()
 	st := sqlstore.New(d)
 	clk := clock.NewFake(t0)
 	l := ledger.NewService(sqlstore.Ledger{Store: st}, clk)
 	b := billing.NewService(sqlstore.Billing{Store: st}, l, clk, billing.Config{})
 	svc := reseller.NewService(sqlstore.Reseller{Store: st}, b, l, clk, reseller.Config{})
-	f := &fixture{billing: b, st: st, svc: svc, ledger: l, clk: clk, services: &counter{n: map[int64]int{}},
+	f := &fixture{ctx: ctx, billing: b, st: st, svc: svc, ledger: l, clk: clk, services: &counter{n: map[int64]int{}},
 		tickets: &counter{n: map[int64]int{}}, blocks: &blockRec{}}
 	svc.SetServices(f.services)
 	svc.SetTickets(f.tickets)
@@ -140,6 +141,7 @@ func wantErr(t testing.TB, err error, k errs.Kind, field string) {
 // account creates an Active account and returns it with its project.
 func (f *fixture) account(t testing.TB, email string) (reseller.Account, reseller.Project) {
 	t.Helper()
+	ctx := t.Context()
 	acct, err := f.svc.CreateAccount(ctx, f.a, reseller.CreateAccountInput{Email: email, State: reseller.StateActive})
 	must(t, err)
 	p, err := f.svc.GetProject(ctx, f.a, acct.PersonalProjectID)
@@ -161,12 +163,16 @@ func ruCompany() reseller.CompanyInput {
 
 // each runs fn on every database.
 func each(t *testing.T, fn func(t *testing.T, f *fixture)) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) { fn(t, newFixture(t, d)) })
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
+		fn(t, newFixture(t, d))
+	})
 }
 
 // trial checks that the ledger balances.
 func (f *fixture) trial(t *testing.T) {
 	t.Helper()
+	ctx := t.Context()
 	tb, err := f.ledger.TrialBalance(ctx)
 	must(t, err)
 	for _, c := range tb {
@@ -180,9 +186,9 @@ func (f *fixture) trial(t *testing.T) {
 func (f *fixture) charge(projectID, amount int64, key string) (reseller.Operation, bool, error) {
 	var op reseller.Operation
 	var isNew bool
-	err := sqlstore.Reseller{Store: f.st}.Tx(ctx, func(tx reseller.Store) error {
+	err := sqlstore.Reseller{Store: f.st}.Tx(f.ctx, func(tx reseller.Store) error {
 		var err error
-		op, isNew, err = f.svc.ChargeTx(ctx, tx, reseller.ChargeInput{ProjectID: projectID, Amount: amount, Key: key,
+		op, isNew, err = f.svc.ChargeTx(f.ctx, tx, reseller.ChargeInput{ProjectID: projectID, Amount: amount, Key: key,
 			Description: "a day", Reference: "order"})
 		return err
 	})

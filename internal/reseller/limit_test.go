@@ -21,6 +21,7 @@ func (f *fixture) operator(depth int, kind actor.OrgKind, role actor.Role) actor
 
 func (f *fixture) setLimit(t *testing.T, v int64) {
 	t.Helper()
+	ctx := t.Context()
 	_, err := f.svc.UpdateSettings(ctx, f.operator(1, actor.Provider, actor.Admin), f.partner.ID,
 		reseller.SettingsInput{MonthlyLimit: &v})
 	must(t, err)
@@ -28,6 +29,7 @@ func (f *fixture) setLimit(t *testing.T, v int64) {
 
 func (f *fixture) intake(t *testing.T) int64 {
 	t.Helper()
+	ctx := t.Context()
 	n, err := f.st.ResellerIntake(ctx, f.partner.ID, f.clk.Now().UTC().Format("2006-01"), "RUB")
 	must(t, err)
 	return n
@@ -38,6 +40,8 @@ func (f *fixture) intake(t *testing.T) int64 {
 // provider's limit; BonusMinus and replays do not count; a new month
 // starts from zero.
 func TestMonthlyLimit(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	each(t, func(t *testing.T, f *fixture) {
 		_, p1 := f.account(t, "l1@example.com")
 		_, p2 := f.account(t, "l2@example.com")
@@ -122,6 +126,8 @@ func TestMonthlyLimit(t *testing.T) {
 // TestMonthlyLimitDefault: a partner without a limit of its own gets the
 // configured default.
 func TestMonthlyLimitDefault(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	each(t, func(t *testing.T, f *fixture) {
 		_, p := f.account(t, "d@example.com")
 		must(t, func() error {
@@ -136,6 +142,8 @@ func TestMonthlyLimitDefault(t *testing.T) {
 // TestMonthlyLimitRace: 32 parallel payments of 100.00 into two projects
 // of one partner against a limit of 1,000.00: exactly ten are recorded.
 func TestMonthlyLimitRace(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	each(t, func(t *testing.T, f *fixture) {
 		_, p1 := f.account(t, "r1@example.com")
 		_, p2 := f.account(t, "r2@example.com")
@@ -182,6 +190,8 @@ func TestMonthlyLimitRace(t *testing.T) {
 
 // TestMonthlyLimitWho: only a provider admin sets a partner's limit.
 func TestMonthlyLimitWho(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	each(t, func(t *testing.T, f *fixture) {
 		v := int64(reseller.Unlimited)
 		for _, a := range []actor.Actor{f.a, f.operator(2, actor.Distributor, actor.Admin),
@@ -203,6 +213,7 @@ func TestMonthlyLimitWho(t *testing.T) {
 // TestParseMonthlyLimit: the flag's and the native API's grammar, exact
 // minor units, and the way back.
 func TestParseMonthlyLimit(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]int64{"1000000.00": reseller.DefaultMonthlyLimit, "0": 0, "0.01": 1, "5000.5": 500050,
 		"unlimited": reseller.Unlimited, "92233720368547758.07": 1<<63 - 1} {
 		got, err := reseller.ParseMonthlyLimit("f", in)
@@ -223,6 +234,8 @@ func TestParseMonthlyLimit(t *testing.T) {
 // grants itself, so raising it above the partner's monthly limit is refused;
 // lowering it, or raising it within the limit, is not; unlimited lifts it.
 func TestDebtLimitBoundedByMonthlyLimit(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	each(t, func(t *testing.T, f *fixture) {
 		_, p := f.account(t, "debt@example.com")
 		f.setLimit(t, 50000)

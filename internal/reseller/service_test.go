@@ -16,6 +16,8 @@ import (
 )
 
 func TestKeysAndSettings(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	each(t, func(t *testing.T, f *fixture) {
 		k, err := f.svc.CreateKey(ctx, sys, f.partner.ID, reseller.RoleUser, "user key", "")
 		must(t, err)
@@ -83,6 +85,8 @@ func TestKeysAndSettings(t *testing.T) {
 }
 
 func TestAccounts(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	each(t, func(t *testing.T, f *fixture) {
 		acct, err := f.svc.CreateAccount(ctx, f.a, reseller.CreateAccountInput{Email: "Jack.Brown@Example.com",
 			State: reseller.StateNotActivated, AdditionalData: json.RawMessage(`{"b": 2, "a": [1]}`)})
@@ -173,6 +177,8 @@ func TestAccounts(t *testing.T) {
 // TestDeleteAccountGuards checks IT-5's three guards one at a time, each
 // failing alone with a message naming it, then a deletion that passes.
 func TestDeleteAccountGuards(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	each(t, func(t *testing.T, f *fixture) {
 		acct, p := f.account(t, "owner@example.com")
 		friend, fp := f.account(t, "friend@example.com")
@@ -241,6 +247,8 @@ func TestDeleteAccountGuards(t *testing.T) {
 }
 
 func TestSimpleOne(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	each(t, func(t *testing.T, f *fixture) {
 		in := reseller.CreateSimpleOneInput{CompanyID: "168024140823013231", UserID: "1448024140823013481", Email: "so@example.com"}
 		_, err := f.svc.CreateSimpleOneAccount(ctx, f.a, in)
@@ -298,6 +306,8 @@ func TestSimpleOne(t *testing.T) {
 }
 
 func TestCompanies(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	each(t, func(t *testing.T, f *fixture) {
 		_, p := f.account(t, "c@example.com")
 		c1, err := f.svc.CreateCompany(ctx, f.a, p.ID, ruCompany())
@@ -376,6 +386,8 @@ func TestCompanies(t *testing.T) {
 }
 
 func TestInvoicesAndBankPayment(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	each(t, func(t *testing.T, f *fixture) {
 		_, p := f.account(t, "inv@example.com")
 		c, err := f.svc.CreateCompany(ctx, f.a, p.ID, ruCompany())
@@ -456,6 +468,8 @@ func TestInvoicesAndBankPayment(t *testing.T) {
 // TestGaplessInvoiceNumbers: 30 concurrent creates get 1..30 exactly;
 // refused creates in between take no number.
 func TestGaplessInvoiceNumbers(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	each(t, func(t *testing.T, f *fixture) {
 		_, p := f.account(t, "gap@example.com")
 		c, err := f.svc.CreateCompany(ctx, f.a, p.ID, ruCompany())
@@ -508,6 +522,8 @@ func TestGaplessInvoiceNumbers(t *testing.T) {
 // earlier Number with the same body, credit exactly 40 payments once each,
 // and every replay returns the first payment.
 func TestBankPaymentRace(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	each(t, func(t *testing.T, f *fixture) {
 		_, p1 := f.account(t, "race1@example.com")
 		_, p2 := f.account(t, "race2@example.com")
@@ -575,6 +591,8 @@ func TestBankPaymentRace(t *testing.T) {
 // TestBonusMinusRace: racing BonusMinus operations never take the bonus
 // below zero; exactly as many succeed as the bonus covers.
 func TestBonusMinusRace(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	each(t, func(t *testing.T, f *fixture) {
 		_, p := f.account(t, "bonus@example.com")
 		_, err := f.svc.CreateOperation(ctx, f.a, p.ID, reseller.OpBonusPlus, 1000)
@@ -622,6 +640,8 @@ func TestBonusMinusRace(t *testing.T) {
 // may go negative and block the project (orders refused, hook told); a
 // credit lifts it; postpay with MaxDebt moves the threshold.
 func TestBlockingAndCharges(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	each(t, func(t *testing.T, f *fixture) {
 		_, p := f.account(t, "block@example.com")
 		_, err := f.svc.CreateOperation(ctx, f.a, p.ID, reseller.OpBonusPlus, 300)
@@ -686,6 +706,8 @@ func TestBlockingAndCharges(t *testing.T) {
 }
 
 func TestReports(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	each(t, func(t *testing.T, f *fixture) {
 		tz := "Asia/Dhaka" // UTC+6, no DST
 		_, err := f.svc.UpdateSettings(ctx, sys, f.partner.ID, reseller.SettingsInput{TimeZone: &tz})
@@ -748,6 +770,7 @@ func TestReports(t *testing.T) {
 }
 
 func TestParseReportDate(t *testing.T) {
+	t.Parallel()
 	dhaka, err := time.LoadLocation("Asia/Dhaka")
 	must(t, err)
 	for _, c := range []struct {
@@ -820,6 +843,8 @@ func FuzzParseReportDate(f *testing.F) {
 // (not serialised by one project lock) credits once; the other is a
 // conflict naming Number.
 func TestPaymentNumberAcrossProjects(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	each(t, func(t *testing.T, f *fixture) {
 		_, p1 := f.account(t, "x1@example.com")
 		_, p2 := f.account(t, "x2@example.com")

@@ -9,6 +9,7 @@ import (
 )
 
 func TestSealOpen(t *testing.T) {
+	t.Parallel()
 	box, err := sealed.New(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ func wantField(t *testing.T, err error, field string) {
 }
 
 func TestWhitelistEntry(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"176.112.157.203": "176.112.157.203",
 		" 1.2.3.0/24 ":    "1.2.3.0/24",
@@ -43,6 +44,7 @@ func TestWhitelistEntry(t *testing.T) {
 }
 
 func TestNormalizeParameters(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		``:                            `{}`,
 		`null`:                        `{}`,
@@ -64,6 +66,7 @@ func TestNormalizeParameters(t *testing.T) {
 }
 
 func TestCreateInputValidate(t *testing.T) {
+	t.Parallel()
 	good := func() CreateInput {
 		return CreateInput{Location: "cyc01", Service: "postgresql", Version: "14.0", DisplayName: "db", VMCPU: 2,
 			VMRAMMB: 4096, VMDiskGB: 40, IsMultiNode: true, Parameters: json.RawMessage(`"{\"location\":\"dc1\"}"`)}
@@ -105,6 +108,7 @@ func TestCreateInputValidate(t *testing.T) {
 }
 
 func TestUpdateInputValidate(t *testing.T) {
+	t.Parallel()
 	name, neg := "  new  ", int64(-1)
 	in := UpdateInput{DisplayName: &name}
 	if err := in.Validate(); err != nil || *in.DisplayName != "new" {
@@ -118,6 +122,7 @@ func TestUpdateInputValidate(t *testing.T) {
 }
 
 func TestPassword(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for range 100 {
 		p, err := newPassword()

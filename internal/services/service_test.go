@@ -37,7 +37,6 @@ import (
 )
 
 var (
-	ctx = context.Background()
 	t0  = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 	sys = actor.System("")
 )
@@ -143,6 +142,7 @@ type env struct {
 
 func newEnv(t *testing.T, d *db.DB, cfg services.Config) *env {
 	t.Helper()
+	ctx := t.Context()
 	e := &env{clk: clock.NewFake(t0), jobs: &jobRec{}, segs: &segRec{segs: map[string][]segment{}}, locA: "cyc01", locB: "bus02"}
 	e.st = sqlstore.New(d).WithJobs(e.jobs)
 	must := func(err error) {
@@ -234,6 +234,7 @@ func wantErr(t *testing.T, err error, kind errs.Kind, field string) {
 // count returns the rows of a table.
 func (e *env) count(t *testing.T, table string) int {
 	t.Helper()
+	ctx := t.Context()
 	var n int
 	must(t, e.st.DB().Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n))
 	return n
@@ -242,13 +243,17 @@ func (e *env) count(t *testing.T, table string) int {
 // reserved returns the customer's reserved floating IPs in locA.
 func (e *env) reserved(t *testing.T) []network.FloatingIP {
 	t.Helper()
+	ctx := t.Context()
 	list, err := e.net.ListFloatingIPs(ctx, e.cust, e.locA, network.FloatingIPFilter{})
 	must(t, err)
 	return list
 }
 
 func TestLifecycle(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, services.Config{})
 		p, err := e.svc.Create(ctx, e.cust, pg(e.acct))
 		must(t, err)
@@ -442,7 +447,10 @@ func TestLifecycle(t *testing.T) {
 }
 
 func TestSingleNode(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, services.Config{})
 		in := pg(0)
 		in.Service, in.Version, in.IsMultiNode, in.Parameters = "mariadb", "10.5", false, nil
@@ -465,7 +473,10 @@ func TestSingleNode(t *testing.T) {
 // TestBadInput: every refused create or change names its field and
 // changes nothing (rows, jobs, billing, addresses, audit).
 func TestBadInput(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, services.Config{Offerings: append(services.DefaultOfferings(),
 			services.Offering{Service: "redis", Versions: []string{"7.2"}, Port: 6379, SQLUser: "default"})})
 		p, err := e.svc.Create(ctx, e.cust, pg(e.acct))
@@ -586,7 +597,10 @@ func asErr(err error, target **errs.Error) bool { return errors.As(err, target) 
 // TestProviderFailure: a failed step leaves the package in its error
 // state, not billed; the job's retry completes it; billing starts then.
 func TestProviderFailure(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, services.Config{})
 		e.prov.FailNext(sim.StepCreate, 2)
 		p, err := e.svc.Create(ctx, e.cust, pg(e.acct))
@@ -666,7 +680,10 @@ func TestProviderFailure(t *testing.T) {
 // transitional state and the job (due after the delay) completes it; a
 // delete before the create step ran makes the create step a no-op.
 func TestDelayedProvider(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, services.Config{})
 		e.prov.SetDelay(5 * time.Minute)
 		p, err := e.svc.Create(ctx, e.cust, pg(e.acct))
@@ -713,7 +730,10 @@ func TestDelayedProvider(t *testing.T) {
 }
 
 func TestSealedSecrets(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		key := []byte(strings.Repeat("k", 32))
 		e := newEnv(t, d, services.Config{SecretKey: key})
 		p, err := e.svc.Create(ctx, e.cust, pg(e.acct))
@@ -748,7 +768,10 @@ func TestSealedSecrets(t *testing.T) {
 // test's clock): a create that fails at the provider is retried by its
 // job, which makes the package active.
 func TestRiverRetries(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, services.Config{})
 		q, err := jobs.NewQueue(d, jobs.QueueConfig{Clock: e.clk, Movable: true, PollInterval: 20 * time.Millisecond})
 		must(t, err)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestSteps(t *testing.T) {
+	t.Parallel()
 	var s simstep.Steps // the zero value is ready to use
 	if err := s.Begin("a"); err != nil {
 		t.Fatal(err)

@@ -1,17 +1,20 @@
 package simstep_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/trellis-cloud/trellis/internal/simstep"
 	"github.com/trellis-cloud/trellis/internal/simstep/simsteptest"
 )
 
-func TestMemory(t *testing.T) { simsteptest.Run(t, &simstep.Memory{}) }
+func TestMemory(t *testing.T) {
+	t.Parallel()
+	simsteptest.Run(t, &simstep.Memory{})
+}
 
 func TestSpace(t *testing.T) {
-	ctx := context.Background()
+	t.Parallel()
+	ctx := t.Context()
 	var sp simstep.Space // the zero value keeps its documents in memory
 	if err := sp.Update(ctx, func(d simstep.Docs) error { return simstep.Put(d, "vm", "1", map[string]int{"n": 1}) }); err != nil {
 		t.Fatal(err)

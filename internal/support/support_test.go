@@ -1,7 +1,6 @@
 package support_test
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"sync"
@@ -22,8 +21,7 @@ import (
 )
 
 var (
-	ctx = context.Background()
-	t0  = time.Date(2026, 3, 19, 12, 30, 0, 0, time.UTC)
+	t0 = time.Date(2026, 3, 19, 12, 30, 0, 0, time.UTC)
 )
 
 type env struct {
@@ -52,6 +50,7 @@ func wantErr(t *testing.T, err error, kind errs.Kind, field string) {
 
 func newEnv(t *testing.T, d *db.DB) *env {
 	t.Helper()
+	ctx := t.Context()
 	e := &env{clk: clock.NewFake(t0), st: sqlstore.New(d)}
 	e.svc = support.NewService(sqlstore.Support{Store: e.st}, e.clk)
 	now := db.Micro(t0)
@@ -88,6 +87,7 @@ func newEnv(t *testing.T, d *db.DB) *env {
 
 func (e *env) count(t *testing.T, table string) int {
 	t.Helper()
+	ctx := t.Context()
 	var n int
 	must(t, e.st.DB().Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n))
 	return n
@@ -96,7 +96,10 @@ func (e *env) count(t *testing.T, table string) int {
 func ptr(t time.Time) *time.Time { return &t }
 
 func TestTickets(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d)
 		open := func(a actor.Actor, in support.CreateTicketInput, at time.Time) support.Ticket {
 			t.Helper()
@@ -235,7 +238,10 @@ func TestTickets(t *testing.T) {
 }
 
 func TestReviews(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d)
 		for _, n := range []int{0, -1, 101} {
 			_, err := e.svc.Reviews(ctx, n)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		country, value string
 		ok             bool
@@ -51,6 +52,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestKPPAndOGRN(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		fn    func(string, string) error
 		value string

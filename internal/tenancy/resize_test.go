@@ -1,7 +1,6 @@
 package tenancy_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"sync"
@@ -20,9 +19,9 @@ import (
 // resize runs ResizePartnerTx in a transaction of its own.
 func (w world) resize(a actor.Actor, id string, delta int64) (tenancy.Org, error) {
 	var p tenancy.Org
-	err := sqlstore.Tenancy{Store: w.st}.Tx(context.Background(), func(tx tenancy.Store) error {
+	err := sqlstore.Tenancy{Store: w.st}.Tx(w.ctx, func(tx tenancy.Store) error {
 		var err error
-		p, err = w.svc.ResizePartnerTx(context.Background(), tx, a, id, delta)
+		p, err = w.svc.ResizePartnerTx(w.ctx, tx, a, id, delta)
 		return err
 	})
 	return p, err
@@ -32,9 +31,11 @@ func (w world) resize(a actor.Actor, id string, delta int64) (tenancy.Org, error
 // with UpdatePartner's refusals, an audit row carrying the request id, and
 // nothing left behind when the caller's transaction fails.
 func TestResizePartnerTx(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		w := newWorld(t, d, 100)
-		ctx := context.Background()
+		ctx := t.Context()
 		sys := actor.System("req-1")
 		p, err := w.svc.CreatePartner(ctx, sys, tenancy.CreatePartnerInput{ContractID: w.c.ID, Name: "p"})
 		if err != nil {
@@ -121,9 +122,11 @@ func TestResizePartnerTx(t *testing.T) {
 // Forty concurrent one-byte grows against a contract with 25 free bytes:
 // exactly 25 succeed, the others are refused, the contract stays exact.
 func TestResizePartnerTxConcurrent(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		w := newWorld(t, d, 25)
-		ctx := context.Background()
+		ctx := t.Context()
 		sys := actor.System("")
 		var ps []tenancy.Org
 		for range 4 {
@@ -162,7 +165,7 @@ func TestResizePartnerTxConcurrent(t *testing.T) {
 
 func auditCount(t *testing.T, w world, action string) int {
 	t.Helper()
-	es, err := w.st.ListAudit(context.Background(), "/", "", 1000)
+	es, err := w.st.ListAudit(t.Context(), "/", "", 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

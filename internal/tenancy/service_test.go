@@ -16,6 +16,7 @@ import (
 )
 
 type world struct {
+	ctx  context.Context // the test's
 	svc  *tenancy.Service
 	st   *sqlstore.Store
 	root tenancy.Org
@@ -25,7 +26,7 @@ type world struct {
 
 func newWorld(t *testing.T, d *db.DB, reserved int64) world {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	st := sqlstore.New(d)
 	svc := tenancy.NewService(sqlstore.Tenancy{Store: st}, clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
 	sys := actor.System("")
@@ -41,13 +42,13 @@ func newWorld(t *testing.T, d *db.DB, reserved int64) world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return world{svc: svc, st: st, root: root, dist: dist, c: c}
+	return world{ctx: ctx, svc: svc, st: st, root: root, dist: dist, c: c}
 }
 
 // invariant checks contract.allocated == Σ partners ≤ reserved.
 func (w world) invariant(t *testing.T) int64 {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	c, err := w.svc.GetContract(ctx, actor.System(""), w.c.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -69,9 +70,11 @@ func (w world) invariant(t *testing.T) int64 {
 // Concurrent resizes of the same partners must not lose updates: the
 // contract's allocation stays the exact sum of its partners.
 func TestConcurrentResizeKeepsTheSum(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		w := newWorld(t, d, 1000)
-		ctx := context.Background()
+		ctx := t.Context()
 		sys := actor.System("")
 		var ps []tenancy.Org
 		for range 4 {
@@ -104,9 +107,11 @@ func TestConcurrentResizeKeepsTheSum(t *testing.T) {
 }
 
 func TestPartnerRules(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		w := newWorld(t, d, 100)
-		ctx := context.Background()
+		ctx := t.Context()
 		sys := actor.System("")
 		p, err := w.svc.CreatePartner(ctx, sys, tenancy.CreatePartnerInput{ContractID: w.c.ID, Name: " Acme ", AllocatedCapacity: 60})
 		if err != nil || p.Name != "Acme" {

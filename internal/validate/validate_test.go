@@ -8,6 +8,7 @@ import (
 )
 
 func TestPassword(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		pw      string
 		ok      bool
@@ -36,6 +37,7 @@ func TestPassword(t *testing.T) {
 }
 
 func TestName(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in, want string
 		ok       bool
@@ -59,6 +61,7 @@ func TestName(t *testing.T) {
 }
 
 func TestEmailAndCurrency(t *testing.T) {
+	t.Parallel()
 	if got, err := Email("email", " Ann@Example.COM "); err != nil || got != "ann@example.com" {
 		t.Errorf("Email = %q, %v", got, err)
 	}
@@ -83,6 +86,7 @@ func TestEmailAndCurrency(t *testing.T) {
 }
 
 func TestWire(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		s   string
 		raw []byte
@@ -107,6 +111,7 @@ func TestWire(t *testing.T) {
 }
 
 func TestIDAndSlug(t *testing.T) {
+	t.Parallel()
 	if s, err := ID("id", "  abc-1 ", MaxID); err != nil || s != "abc-1" {
 		t.Errorf("ID: %q %v", s, err)
 	}

@@ -79,6 +79,7 @@ func loadSettings(t *testing.T) settings {
 
 // TestFault runs the workload under kill -9 and checks the invariants.
 func TestFault(t *testing.T) {
+	t.Parallel()
 	dbURL := dbtest.NewPostgresDatabase(t) // skips without TRELLIS_TEST_POSTGRES_URL
 	cfg := loadSettings(t)
 	buildBinary(t)
@@ -151,7 +152,7 @@ func TestFault(t *testing.T) {
 	fx := setup(t, cl, rng, creds)
 
 	// The workload and the chaos loop run for cfg.duration.
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.duration)
+	ctx, cancel := context.WithTimeout(t.Context(), cfg.duration)
 	defer cancel()
 	w := newWorkload(cl, fx, cfg.seed)
 	var wg sync.WaitGroup

@@ -32,7 +32,7 @@ type checker struct {
 }
 
 func newChecker(t *testing.T, dbURL string, cl *cluster, fx *fixture, w *workload) *checker {
-	ctx := context.Background()
+	ctx := t.Context()
 	db, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)

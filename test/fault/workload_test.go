@@ -104,7 +104,7 @@ func setup(t *testing.T, cl *cluster, rng *mrand.Rand, creds map[string]string) 
 		}
 		acct := s3Account{id: sa.ClientAccountID, access: keys.Items[0].AccessKey, secret: keys.Items[0].SecretKey,
 			bucket: fmt.Sprintf("fault-bucket-%d", i)}
-		if _, err := s3Client(cl.nodes[0], acct).CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(acct.bucket)}); err != nil {
+		if _, err := s3Client(cl.nodes[0], acct).CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: aws.String(acct.bucket)}); err != nil {
 			t.Fatalf("create bucket %s: %v", acct.bucket, err)
 		}
 		fx.s3 = append(fx.s3, acct)

@@ -87,6 +87,7 @@ func wantClean(t *testing.T, errs []string) {
 }
 
 func TestValidExchangesPass(t *testing.T) {
+	t.Parallel()
 	v := newValidator(t)
 	cases := []struct {
 		name string
@@ -112,12 +113,14 @@ func TestValidExchangesPass(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			wantClean(t, exchange(t, v, c.h, c.req))
 		})
 	}
 }
 
 func TestResponseMissingRequiredField(t *testing.T) {
+	t.Parallel()
 	v := newValidator(t)
 	body := strings.Replace(contract, `"currency":"EUR",`, "", 1)
 	errs := exchange(t, v, fixed(200, "["+body+"]"), apitest.Request{Method: "GET", Path: prefix + "/contract/list", Header: bearer})
@@ -127,6 +130,7 @@ func TestResponseMissingRequiredField(t *testing.T) {
 }
 
 func TestResponseWrongType(t *testing.T) {
+	t.Parallel()
 	v := newValidator(t)
 	getPartner := prefix + "/partner/" + partnerID
 	for name, c := range map[string]struct{ path, body string }{
@@ -136,6 +140,7 @@ func TestResponseWrongType(t *testing.T) {
 		"number for cost": {prefix + "/contract/list", strings.Replace("["+contract+"]", `"costStorageGBCents":"100"`, `"costStorageGBCents":100`, 1)},
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			errs := exchange(t, v, fixed(200, c.body), apitest.Request{Method: "GET", Path: c.path, Header: bearer})
 			wantReported(t, errs, "response does not match the spec")
 		})
@@ -143,6 +148,7 @@ func TestResponseWrongType(t *testing.T) {
 }
 
 func TestUndeclaredStatus(t *testing.T) {
+	t.Parallel()
 	v := newValidator(t)
 	errs := exchange(t, v, fixed(http.StatusTeapot, `{"message":"x"}`), apitest.Request{Method: "GET", Path: prefix + "/contract/list", Header: bearer})
 	wantReported(t, errs, "status is not supported")
@@ -152,6 +158,7 @@ func TestUndeclaredStatus(t *testing.T) {
 }
 
 func TestErrorBodyChecked(t *testing.T) {
+	t.Parallel()
 	v := newValidator(t)
 	errs := exchange(t, v, fixed(404, `{"error":"x"}`), apitest.Request{Method: "GET", Path: prefix + "/partner/p", Header: bearer})
 	wantReported(t, errs, "message")
@@ -160,6 +167,7 @@ func TestErrorBodyChecked(t *testing.T) {
 }
 
 func TestRetryAfterChecked(t *testing.T) {
+	t.Parallel()
 	v := newValidator(t)
 	h := func(retryAfter string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -175,12 +183,14 @@ func TestRetryAfterChecked(t *testing.T) {
 }
 
 func TestBodyOnNoContent(t *testing.T) {
+	t.Parallel()
 	v := newValidator(t)
 	errs := exchange(t, v, fixed(204, `{}`), apitest.Request{Method: "DELETE", Path: prefix + "/storage-account/a", Header: bearer})
 	wantReported(t, errs, "declares none")
 }
 
 func TestExpectInvalidRequest(t *testing.T) {
+	t.Parallel()
 	v := newValidator(t)
 	bad := fixed(400, `{"message":"bad"}`)
 	valid := apitest.Request{Method: "POST", Path: prefix + "/partner", Header: bearer,
@@ -208,6 +218,7 @@ func TestExpectInvalidRequest(t *testing.T) {
 	}
 	for name, req := range invalid {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			// ...an invalid request sent as valid is reported...
 			wantReported(t, exchange(t, v, bad, req), "request does not match the spec")
 			// ...and passes when the test declares it invalid.
@@ -218,6 +229,7 @@ func TestExpectInvalidRequest(t *testing.T) {
 }
 
 func TestUnknownRoute(t *testing.T) {
+	t.Parallel()
 	v := newValidator(t)
 	notFound := fixed(404, `{"message":"no route"}`)
 	for _, path := range []string{prefix + "/nope", "/contract/list", "/impossiblecloud/v2/contract/list"} {
@@ -232,6 +244,7 @@ func TestUnknownRoute(t *testing.T) {
 }
 
 func TestUncovered(t *testing.T) {
+	t.Parallel()
 	v := newValidator(t)
 	all := v.Uncovered()
 	if len(all) != 24 || !slices.Contains(all, "GET /contract/list") || !slices.Contains(all, "PATCH /partner/{partnerID}/storage-accounts/{accountID}") {
@@ -253,6 +266,7 @@ func TestUncovered(t *testing.T) {
 }
 
 func TestDoURL(t *testing.T) {
+	t.Parallel()
 	v := newValidator(t)
 	srv := httptest.NewServer(fixed(200, "["+contract+"]"))
 	defer srv.Close()
@@ -271,6 +285,7 @@ func TestDoURL(t *testing.T) {
 // TestConcurrent is meaningful under -race: Do, Check and Uncovered are
 // called from many goroutines at once.
 func TestConcurrent(t *testing.T) {
+	t.Parallel()
 	v := newValidator(t)
 	rec := &recorder{TB: t}
 	var wg sync.WaitGroup

@@ -57,6 +57,7 @@ func tinyHumaAPI(t *testing.T) (http.Handler, []byte) {
 }
 
 func TestHumaDowngradedSpec(t *testing.T) {
+	t.Parallel()
 	h, spec := tinyHumaAPI(t)
 	v := apitest.NewValidator(t, spec)
 	const id = "0b3a6c1e-6a43-4d7e-9a39-1b9a2b0f5c11"

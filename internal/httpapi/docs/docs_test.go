@@ -53,6 +53,7 @@ func get(t *testing.T, u string, header map[string]string) (*http.Response, []by
 }
 
 func TestRedirect(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	resp, _ := get(t, srv.URL+"/docs", nil)
 	if resp.StatusCode/100 != 3 || resp.Header.Get("Location") != "/docs/" {
@@ -73,6 +74,7 @@ var (
 )
 
 func TestPageAndAssetsAreLocal(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	base, _ := url.Parse(srv.URL + "/docs/")
 
@@ -121,6 +123,7 @@ func TestPageAndAssetsAreLocal(t *testing.T) {
 }
 
 func TestInitializer(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	resp, js := get(t, srv.URL+"/docs/swagger-initializer.js", nil)
 	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), "javascript") {
@@ -146,6 +149,7 @@ func TestInitializer(t *testing.T) {
 }
 
 func TestNotFoundAndMethods(t *testing.T) {
+	t.Parallel()
 	h := Handler(specs)
 	for _, tt := range []struct {
 		method, path string

@@ -73,7 +73,9 @@ func user(id string, role actor.Role) actor.Actor {
 // another node takes the key over and runs the request once; the first
 // process, should it come back, cannot overwrite the result.
 func TestIdempotencyLeaseTakeover(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		st := sqlstore.New(d)
 		c := clock.NewFake(t0)
 		var runs atomic.Int64
@@ -116,7 +118,9 @@ func TestIdempotencyLeaseTakeover(t *testing.T) {
 
 // Two retries that find the same expired lease: exactly one takes it.
 func TestIdempotencyTakeoverOnce(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		st := sqlstore.New(d)
 		c := clock.NewFake(t0)
 		var runs atomic.Int64
@@ -170,7 +174,9 @@ func TestIdempotencyTakeoverOnce(t *testing.T) {
 // with another key or token of the same rights replays; one with other
 // rights is refused, never executed twice and never shown the response.
 func TestIdempotencyScopedToOrg(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		st := sqlstore.New(d)
 		c := clock.NewFake(t0)
 		var runs atomic.Int64

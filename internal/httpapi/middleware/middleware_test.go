@@ -19,6 +19,7 @@ import (
 )
 
 func TestChainOrder(t *testing.T) {
+	t.Parallel()
 	var got []string
 	mw := func(name string) func(http.Handler) http.Handler {
 		return func(next http.Handler) http.Handler {
@@ -36,6 +37,7 @@ func TestChainOrder(t *testing.T) {
 }
 
 func TestRequestID(t *testing.T) {
+	t.Parallel()
 	generated := regexp.MustCompile(`^[0-9a-f]{32}$`)
 	tests := []struct {
 		name     string
@@ -53,6 +55,7 @@ func TestRequestID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			var inCtx string
 			h := RequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				inCtx = RequestIDFrom(r.Context())
@@ -80,6 +83,7 @@ func TestRequestID(t *testing.T) {
 }
 
 func TestRequestIDUnique(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	h := RequestID(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	for range 100 {
@@ -94,6 +98,7 @@ func TestRequestIDUnique(t *testing.T) {
 }
 
 func TestRequestIDFromEmptyContext(t *testing.T) {
+	t.Parallel()
 	if id := RequestIDFrom(t.Context()); id != "" {
 		t.Errorf("got %q, want empty", id)
 	}
@@ -109,6 +114,7 @@ func newMux(h http.HandlerFunc) (*http.ServeMux, func(*http.Request) string) {
 }
 
 func TestMuxRoute(t *testing.T) {
+	t.Parallel()
 	_, routeOf := newMux(func(http.ResponseWriter, *http.Request) {})
 	tests := []struct{ method, target, want string }{
 		{"GET", "/things/42", "GET /things/{id}"},
@@ -131,6 +137,7 @@ func TestMuxRoute(t *testing.T) {
 }
 
 func TestAccessLog(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, nil))
 	mux, routeOf := newMux(func(w http.ResponseWriter, r *http.Request) {
@@ -167,6 +174,7 @@ func TestAccessLog(t *testing.T) {
 }
 
 func TestAccessLogDefaultStatusAndFlusher(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, nil))
 	var flushable, controllable bool
@@ -193,6 +201,7 @@ func TestAccessLogDefaultStatusAndFlusher(t *testing.T) {
 }
 
 func TestRecover(t *testing.T) {
+	t.Parallel()
 	var logBuf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logBuf, nil))
 	var gotErr error
@@ -235,6 +244,7 @@ func TestRecover(t *testing.T) {
 }
 
 func TestRecoverPanicWithError(t *testing.T) {
+	t.Parallel()
 	sentinel := errors.New("sentinel")
 	var gotErr error
 	h := Recover(slog.New(slog.DiscardHandler), func(w http.ResponseWriter, r *http.Request, err error) {
@@ -249,6 +259,7 @@ func TestRecoverPanicWithError(t *testing.T) {
 }
 
 func TestRecoverRepanicsAbortHandler(t *testing.T) {
+	t.Parallel()
 	called := false
 	h := Recover(slog.New(slog.DiscardHandler), func(http.ResponseWriter, *http.Request, error) { called = true })(
 		http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }))
@@ -265,6 +276,7 @@ func TestRecoverRepanicsAbortHandler(t *testing.T) {
 }
 
 func TestRecoverAfterHeaderAborts(t *testing.T) {
+	t.Parallel()
 	called := false
 	h := Recover(slog.New(slog.DiscardHandler), func(http.ResponseWriter, *http.Request, error) { called = true })(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -283,6 +295,7 @@ func TestRecoverAfterHeaderAborts(t *testing.T) {
 }
 
 func TestBodyLimit(t *testing.T) {
+	t.Parallel()
 	var readErr error
 	var n int
 	h := BodyLimit(10)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -303,6 +316,7 @@ func TestBodyLimit(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	reg := prometheus.NewPedanticRegistry()
 	m := NewMetrics(reg)
 	mux, routeOf := newMux(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusCreated) })
@@ -344,6 +358,7 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestNewMetricsTwicePanics(t *testing.T) {
+	t.Parallel()
 	reg := prometheus.NewRegistry()
 	NewMetrics(reg)
 	defer func() {

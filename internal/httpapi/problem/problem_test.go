@@ -14,6 +14,7 @@ import (
 )
 
 func TestEveryKindHasExplicitStatus(t *testing.T) {
+	t.Parallel()
 	for _, k := range errs.Kinds() {
 		if _, ok := status(k); !ok {
 			t.Errorf("kind %v has no entry in the status table", k)
@@ -22,6 +23,7 @@ func TestEveryKindHasExplicitStatus(t *testing.T) {
 }
 
 func TestStatus(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		kind errs.Kind
 		want int
@@ -46,6 +48,7 @@ func TestStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind.String(), func(t *testing.T) {
+			t.Parallel()
 			if got := Status(tt.kind); got != tt.want {
 				t.Errorf("Status(%v) = %d, want %d", tt.kind, got, tt.want)
 			}
@@ -54,12 +57,14 @@ func TestStatus(t *testing.T) {
 }
 
 func TestStatusUnknownKindIs500(t *testing.T) {
+	t.Parallel()
 	if got := Status(errs.Kind(200)); got != 500 {
 		t.Errorf("Status(unknown) = %d, want 500", got)
 	}
 }
 
 func TestMessage(t *testing.T) {
+	t.Parallel()
 	secret := errors.New("pq: password authentication failed for user trellis")
 	tests := []struct {
 		name string
@@ -78,6 +83,7 @@ func TestMessage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			got := Message(tt.err, tt.rid)
 			if got != tt.want {
 				t.Errorf("Message = %q, want %q", got, tt.want)
@@ -90,6 +96,7 @@ func TestMessage(t *testing.T) {
 }
 
 func TestFromDecodeMaxBytes(t *testing.T) {
+	t.Parallel()
 	// Produce a real *http.MaxBytesError the way a handler would see it.
 	rec := httptest.NewRecorder()
 	body := http.MaxBytesReader(rec, io.NopCloser(strings.NewReader(`{"name":"`+strings.Repeat("x", 100)+`"}`)), 10)
@@ -119,6 +126,7 @@ func TestFromDecodeMaxBytes(t *testing.T) {
 }
 
 func TestFromDecodePassesOthersThrough(t *testing.T) {
+	t.Parallel()
 	if FromDecode(nil) != nil {
 		t.Error("nil not passed through")
 	}

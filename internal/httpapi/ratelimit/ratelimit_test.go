@@ -28,6 +28,7 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 func TestBurstThenRefuse(t *testing.T) {
+	t.Parallel()
 	c := newClock()
 	l := New(2, 3, c.Now) // a token every 500ms, 3 at once
 
@@ -53,6 +54,7 @@ func TestBurstThenRefuse(t *testing.T) {
 }
 
 func TestRefill(t *testing.T) {
+	t.Parallel()
 	c := newClock()
 	l := New(1, 2, c.Now)
 	l.Allow("k")
@@ -86,6 +88,7 @@ func TestRefill(t *testing.T) {
 }
 
 func TestKeysIndependent(t *testing.T) {
+	t.Parallel()
 	c := newClock()
 	l := New(1, 1, c.Now)
 	if ok, _ := l.Allow("a"); !ok {
@@ -100,6 +103,7 @@ func TestKeysIndependent(t *testing.T) {
 }
 
 func TestDisabled(t *testing.T) {
+	t.Parallel()
 	for _, rps := range []float64{0, -1} {
 		l := New(rps, 1, newClock().Now)
 		for range 1000 {
@@ -111,6 +115,7 @@ func TestDisabled(t *testing.T) {
 }
 
 func TestZeroBurstMeansOne(t *testing.T) {
+	t.Parallel()
 	l := New(1, 0, newClock().Now)
 	if ok, _ := l.Allow("k"); !ok {
 		t.Fatal("burst 0 should still allow one request")
@@ -121,6 +126,7 @@ func TestZeroBurstMeansOne(t *testing.T) {
 }
 
 func TestIdleEviction(t *testing.T) {
+	t.Parallel()
 	c := newClock()
 	l := New(10, 5, c.Now)
 	for i := range 100 {
@@ -141,6 +147,7 @@ func TestIdleEviction(t *testing.T) {
 }
 
 func TestSlowRateKeepsBucketUntilFull(t *testing.T) {
+	t.Parallel()
 	c := newClock()
 	l := New(1.0/3600, 1, c.Now) // one per hour
 	l.Allow("k")
@@ -155,6 +162,7 @@ func TestSlowRateKeepsBucketUntilFull(t *testing.T) {
 }
 
 func TestConcurrent(t *testing.T) {
+	t.Parallel()
 	c := newClock()
 	l := New(1, 10, c.Now)
 	var wg sync.WaitGroup
@@ -187,6 +195,7 @@ func TestConcurrent(t *testing.T) {
 }
 
 func TestRetryAfterSeconds(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		d    time.Duration
 		want int

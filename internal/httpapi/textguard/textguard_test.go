@@ -20,6 +20,7 @@ func route(pattern string) func(*http.Request) string {
 // TestCheck is the choke point: every place text enters a request, each
 // bad text, named as the request names it.
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("x", 131_073)
 	for _, tc := range []struct {
 		name    string
@@ -73,6 +74,7 @@ func TestCheck(t *testing.T) {
 		{name: "octet-stream bodies are not text", method: "PUT", target: "/a", ctype: "application/octet-stream", body: "\x00\xff"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			r := httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body))
 			for k, v := range tc.header {
 				r.Header[k] = v
@@ -99,6 +101,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestMultipart(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	_ = mw.WriteField("name", "ok")
@@ -116,6 +119,7 @@ func TestMultipart(t *testing.T) {
 // TestMiddleware writes the fault with the dialect's writer and never
 // reaches the handler.
 func TestMiddleware(t *testing.T) {
+	t.Parallel()
 	reached := false
 	h := Middleware(route(""), func(w http.ResponseWriter, r *http.Request, err error) {
 		http.Error(w, errs.Public(err), http.StatusBadRequest)
@@ -135,6 +139,7 @@ func TestMiddleware(t *testing.T) {
 // A body over the server's limit is left to the dialect, which reads the
 // same bytes and the same error.
 func TestBodyLimitLeftToTheDialect(t *testing.T) {
+	t.Parallel()
 	rec := httptest.NewRecorder()
 	r := httptest.NewRequest("POST", "/a", strings.NewReader(`{"a":"`+strings.Repeat("x", 100)+`"}`))
 	r.Body = http.MaxBytesReader(rec, r.Body, 10)

@@ -1,7 +1,6 @@
 package testprocessor_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -13,12 +12,14 @@ import (
 )
 
 func TestContract(t *testing.T) {
+	t.Parallel()
 	p := testprocessor.New(clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
 	processortest.Run(t, p, func() int { return len(p.Charges()) })
 }
 
 func TestOutageAndLostReplies(t *testing.T) {
-	ctx := context.Background()
+	t.Parallel()
+	ctx := t.Context()
 	p := testprocessor.New(clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
 	cus, err := p.NewCustomer(ctx, payment.CustomerInput{IdempotencyKey: "c"})
 	if err != nil {
@@ -61,8 +62,9 @@ func TestOutageAndLostReplies(t *testing.T) {
 }
 
 func TestAttachNeedsCustomer(t *testing.T) {
+	t.Parallel()
 	p := testprocessor.New(clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
-	if _, err := p.Attach(context.Background(), "cus_unknown", testprocessor.TokenVisa); errs.KindOf(err) != errs.KindInvalid {
+	if _, err := p.Attach(t.Context(), "cus_unknown", testprocessor.TokenVisa); errs.KindOf(err) != errs.KindInvalid {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -70,7 +72,8 @@ func TestAttachNeedsCustomer(t *testing.T) {
 // A new processor (a restarted sandbox) still charges methods attached by
 // an earlier one, by their refs.
 func TestRestart(t *testing.T) {
-	ctx := context.Background()
+	t.Parallel()
+	ctx := t.Context()
 	c := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	old := testprocessor.New(c)
 	cus, err := old.NewCustomer(ctx, payment.CustomerInput{IdempotencyKey: "c"})

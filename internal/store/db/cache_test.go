@@ -17,12 +17,13 @@ import (
 // statement was prepared. Varying texts are not cached, and the cache
 // evicts the least recently used statement instead of refusing new ones.
 func TestStatementCacheKeepsPreparing(t *testing.T) {
+	t.Parallel()
 	d, err := litedriver.Open(filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	if _, err := d.Write().ExecContext(ctx, `CREATE TABLE t (k INTEGER PRIMARY KEY)`); err != nil {
 		t.Fatal(err)
@@ -63,12 +64,13 @@ func TestStatementCacheKeepsPreparing(t *testing.T) {
 // Issue 14, finding 10: converting arguments (a time to SQLite's text)
 // must not rewrite the caller's slice.
 func TestArgsAreNotRewritten(t *testing.T) {
+	t.Parallel()
 	d, err := litedriver.Open(filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	ctx := context.Background()
+	ctx := t.Context()
 	if _, err := d.Write().ExecContext(ctx, `CREATE TABLE t (at TEXT NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}

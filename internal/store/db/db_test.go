@@ -15,12 +15,13 @@ import (
 // connection, so a statement first seen inside it must not be prepared on
 // the pool until the transaction is over, whether it commits or fails.
 func TestStatementCacheInsideTransactions(t *testing.T) {
+	t.Parallel()
 	d, err := litedriver.Open(filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	if _, err := d.Write().ExecContext(ctx, `CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)`); err != nil {
 		t.Fatal(err)

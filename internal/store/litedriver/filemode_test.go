@@ -1,7 +1,6 @@
 package litedriver_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,6 +12,7 @@ import (
 // ledger, so its directory is the owner's only (0700) and the database,
 // its WAL and shared-memory files are 0600, whatever the umask.
 func TestFileModes(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	path := filepath.Join(dir, "trellis.db")
 	d, err := litedriver.Open(path)
@@ -20,10 +20,10 @@ func TestFileModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if _, err := d.Writer().ExecContext(context.Background(), `CREATE TABLE t (x INTEGER)`); err != nil {
+	if _, err := d.Writer().ExecContext(t.Context(), `CREATE TABLE t (x INTEGER)`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Writer().ExecContext(context.Background(), `INSERT INTO t VALUES (1)`); err != nil {
+	if _, err := d.Writer().ExecContext(t.Context(), `INSERT INTO t VALUES (1)`); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]os.FileMode{dir: 0o700, path: 0o600, path + "-wal": 0o600, path + "-shm": 0o600}

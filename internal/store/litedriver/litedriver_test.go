@@ -1,7 +1,6 @@
 package litedriver_test
 
 import (
-	"context"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -13,6 +12,7 @@ import (
 // that file, not a truncated name (subtests named twice get "#01" in their
 // temp dirs).
 func TestPathWithURICharacters(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "a#01?b%20c")
 	path := filepath.Join(dir, "x.db")
 	d, err := litedriver.Open(path)
@@ -20,11 +20,11 @@ func TestPathWithURICharacters(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if _, err := d.Write().ExecContext(context.Background(), "CREATE TABLE t (x INTEGER)"); err != nil {
+	if _, err := d.Write().ExecContext(t.Context(), "CREATE TABLE t (x INTEGER)"); err != nil {
 		t.Fatal(err)
 	}
 	var file string
-	if err := d.Read().QueryRowContext(context.Background(), "SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&file); err != nil {
+	if err := d.Read().QueryRowContext(t.Context(), "SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&file); err != nil {
 		t.Fatal(err)
 	}
 	if file != path {
@@ -36,7 +36,7 @@ func TestPathWithURICharacters(t *testing.T) {
 // stays that file for connections opened after the working directory
 // changed.
 func TestRelativePathSurvivesChdir(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	t.Chdir(t.TempDir())
 	d, err := litedriver.Open(filepath.Join("data", "x.db"))
 	if err != nil {

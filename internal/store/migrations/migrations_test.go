@@ -12,6 +12,7 @@ import (
 // Both databases must go through the same schema versions, so a node can
 // move between them and storetest compares like with like.
 func TestSameVersionsOnBothDatabases(t *testing.T) {
+	t.Parallel()
 	list := func(dialect string) []string {
 		fsys, err := migrations.FS(dialect)
 		if err != nil {

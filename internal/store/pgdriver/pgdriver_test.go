@@ -16,7 +16,7 @@ import (
 
 func open(t *testing.T, url string) *db.DB {
 	t.Helper()
-	d, pool, err := pgdriver.Open(context.Background(), url)
+	d, pool, err := pgdriver.Open(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +27,7 @@ func open(t *testing.T, url string) *db.DB {
 func show(t *testing.T, d *db.DB, name string) string {
 	t.Helper()
 	var v string
-	if err := d.Read().QueryRowContext(context.Background(), "SHOW "+name).Scan(&v); err != nil {
+	if err := d.Read().QueryRowContext(t.Context(), "SHOW "+name).Scan(&v); err != nil {
 		t.Fatal(err)
 	}
 	return v
@@ -36,6 +36,7 @@ func show(t *testing.T, d *db.DB, name string) string {
 // Issue 14, finding 1: every session has bounded waits, and the URL's own
 // parameters win.
 func TestSessionTimeouts(t *testing.T) {
+	t.Parallel()
 	url := dbtest.NewPostgresDatabase(t)
 	d := open(t, url)
 	for name, want := range map[string]string{"lock_timeout": "5s", "statement_timeout": "30s",
@@ -54,9 +55,10 @@ func TestSessionTimeouts(t *testing.T) {
 // so does a statement over statement_timeout, and db.Tx does not retry
 // either.
 func TestTimeoutsAreUnavailable(t *testing.T) {
+	t.Parallel()
 	url := dbtest.NewPostgresDatabase(t)
 	d := open(t, url+"&lock_timeout=300ms&statement_timeout=1s")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	if _, err := d.Write().ExecContext(ctx, `CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)`); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package sqlstore_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -16,8 +15,10 @@ import (
 // API key is moved to that key's org, an unknown principal keeps its own
 // id as scope, and nothing is lost.
 func TestIdempotencyMigrationKeepsKeys(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
+		t.Parallel()
+		ctx := t.Context()
 		name := d.Dialect().Name()
 		fsys, err := migrations.FS(name)
 		if err != nil {

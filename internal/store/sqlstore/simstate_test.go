@@ -12,5 +12,9 @@ import (
 // TestSimState runs the simstep.State conformance suite on the database's
 // State (on SQLite and, when configured, PostgreSQL).
 func TestSimState(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) { simsteptest.Run(t, sqlstore.SimState{Store: sqlstore.New(d)}) })
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
+		simsteptest.Run(t, sqlstore.SimState{Store: sqlstore.New(d)})
+	})
 }

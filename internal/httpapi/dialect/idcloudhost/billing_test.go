@@ -53,6 +53,7 @@ func (f *fixture) balances(t *testing.T, accounts ...int64) map[string]int64 {
 // its documented kind of answer, checks the documented fields and values,
 // and requires every operation of the spec to have succeeded at least once.
 func TestSeedRequests(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d, v)
@@ -367,8 +368,10 @@ func TestSeedRequests(t *testing.T) {
 // restricted token is limited to its account, and refused requests leave
 // the ledger as it was.
 func TestTenancyAndRestriction(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d, v)
 		before := f.balances(t, acctDefault, acctMain, acctOther)
 		charges := f.proc.Calls()
@@ -436,8 +439,10 @@ func TestTenancyAndRestriction(t *testing.T) {
 // TestDeclinedCard: a card the processor declines at charge time answers
 // 402 and changes nothing; one declined when added is never stored.
 func TestDeclinedCard(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d, v)
 		resp := f.form(t, keyUser, "POST", "/payment/card", "billing_account_id=9&token="+testprocessor.TokenChargeDeclined)
 		wantStatus(t, resp, http.StatusPaymentRequired)
@@ -478,8 +483,10 @@ func TestDeclinedCard(t *testing.T) {
 // Idempotency-Key charge once; the replays answer the first result (or
 // 409 while it runs).
 func TestPaymentReplays(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d, v)
 		calls := f.proc.Calls()
 		req := apitest.Request{Method: "POST", Path: prefix + "/payment/pay_amount", Body: []byte("billing_account_id=6&amount=0.05"),
@@ -524,8 +531,10 @@ func TestPaymentReplays(t *testing.T) {
 // restricted token's implied account (ID-amb-24), and the path winning over
 // the body.
 func TestPaymentEncodings(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d, v)
 		for _, body := range []string{`{"amount": "0.02"}`, `{"amount": 0.01, "billing_account_id": 6}`} {
 			resp := f.do(t, keyRestricted, apitest.Request{Method: "POST", Path: prefix + "/payment/pay_amount", Body: []byte(body)})

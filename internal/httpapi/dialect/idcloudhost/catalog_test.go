@@ -45,6 +45,7 @@ var catalogOperationKeys = []string{
 // TestCatalogSeedRequests sends the seed's host pool, VM parameter and
 // image requests verbatim and compares the answers with the samples.
 func TestCatalogSeedRequests(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newCatalogFixture(t, d, v)
@@ -179,8 +180,10 @@ func TestCatalogSeedRequests(t *testing.T) {
 // GET /api/parameters/vm and the image lists at once, and the rules served
 // are the rules the catalog enforces.
 func TestCatalogServesWhatIsEnforced(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newCatalogFixture(t, d, v)
 		get := func(path string) []map[string]any {
 			t.Helper()

@@ -123,7 +123,9 @@ func (f *compFixture) sendSeed(t *testing.T, name string, status int, sampleName
 }
 
 func TestComputeSeedRequests(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newCompFixture(t, d)
 		// Reads.
 		vm := vmBody(t, f.sendSeed(t, "getVM", 200, "getVM"))
@@ -289,7 +291,9 @@ func TestComputeSeedRequests(t *testing.T) {
 // TestComputeAccess: no key 401, another user's objects 404, a restricted
 // token naming another account 403.
 func TestComputeAccess(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newCompFixture(t, d)
 		for _, name := range []string{"getVM", "listVMs", "createVM", "stopVM", "getDisk", "createDisk", "listDisks", "attachDisk"} {
 			wantStatus(t, f.send(t, "", readSeedRequest(t, name)), 401)
@@ -327,7 +331,9 @@ func TestComputeAccess(t *testing.T) {
 // TestComputeBadInput: each rule answers 400 (409 for admission) naming
 // the field, and changes nothing.
 func TestComputeBadInput(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newCompFixture(t, d)
 		base := readSeedRequest(t, "createVM").form
 		create := func(repl ...string) string {

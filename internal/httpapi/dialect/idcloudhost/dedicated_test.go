@@ -21,8 +21,10 @@ import (
 // TestMountedAndDedicated: the dialect on the main server (with its spec,
 // docs entry and metrics labels) and on a dedicated listener at /v1.
 func TestMountedAndDedicated(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d, v)
 		reg := prometheus.NewRegistry()
 		root := httpapi.New(httpapi.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: reg,

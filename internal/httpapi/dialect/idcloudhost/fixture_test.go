@@ -98,7 +98,7 @@ func newFixture(t *testing.T, d *db.DB, v *apitest.Validator, opts ...fixtureOpt
 	t.Helper()
 	st := sqlstore.New(d)
 	clk := clock.NewFake(feb)
-	f := &fixture{ctx: context.Background(), st: st, clk: clk,
+	f := &fixture{ctx: t.Context(), st: st, clk: clk,
 		idn: access.NewIdentity(sqlstore.Identity{Store: st}, clk),
 		cat: catalog.NewService(sqlstore.Catalog{Store: st}, clk),
 		led: ledger.NewService(sqlstore.Ledger{Store: st}, clk),

@@ -19,7 +19,9 @@ import (
 // account, answers 403 — never 200, whatever the route does with the id
 // (has_active_campaigns ignores it, billing_resources names it "id").
 func TestForeignBillingAccount(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		cf := newCompFixture(t, d)
 		cf.deps.Network = cf.netw
 		cf.h = middleware.Chain(idcloudhost.Handler(cf.deps), middleware.RequestID,

@@ -17,8 +17,10 @@ import (
 // charging the card again; the restricted token (other rights) is refused;
 // another user's token has its own keys.
 func TestIdempotencyAcrossTokens(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d, v)
 		second, err := f.idn.CreateTokenFor(f.ctx, sys, access.DemoIDCHUserID, access.CreateIDCHTokenInput{Description: "second"})
 		if err != nil {

@@ -37,6 +37,7 @@ type tokenBody struct {
 // TestIdentitySeedRequests sends the seed's user, token and location curl
 // examples verbatim and compares the answers with the seed's samples.
 func TestIdentitySeedRequests(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d, v)
@@ -157,8 +158,10 @@ func TestIdentitySeedRequests(t *testing.T) {
 // TestAuthentication: the apikey header (any letter case), 401 in the
 // seed's error shape, restricted tokens.
 func TestAuthentication(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d, v)
 		for _, c := range []struct {
 			name   string
@@ -228,8 +231,10 @@ func TestAuthentication(t *testing.T) {
 // TestParameterBag: query, form (on DELETE and GET too) and JSON bodies
 // alike, precedence, typed errors that name the field.
 func TestParameterBag(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d, v)
 		create := func(req apitest.Request) tokenBody {
 			t.Helper()
@@ -334,8 +339,10 @@ func must[T any](v T, err error) T {
 // token and answers the first response again; the same key with another
 // body is a 409.
 func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d, v)
 		req := func(body string) apitest.Request {
 			return apitest.Request{Method: "POST", Path: prefix + "/user-resource/token", Body: []byte(body),
@@ -381,8 +388,10 @@ func TestIdempotencyKey(t *testing.T) {
 
 // TestRateLimit: per token, 429 in the seed's error shape.
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		lim := ratelimit.New(0.001, 2, time.Now)
 		f := newFixture(t, d, v, withLimiter(lim))
 		for i := 0; i < 2; i++ {
@@ -401,8 +410,10 @@ func TestRateLimit(t *testing.T) {
 // TestRoutes: unknown routes and methods in the seed's error shape, route
 // labels for metrics, and last_activity written at most once a minute.
 func TestRoutes(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d, v)
 		resp := f.do(t, keyUser, apitest.Request{Method: "GET", Path: prefix + "/no/such/route", AllowUnknownRoute: true})
 		wantStatus(t, resp, http.StatusNotFound)

@@ -18,7 +18,9 @@ import (
 // not validated). A known slug answers as without it, an unknown one is 404
 // once the key is accepted, and a missing key is 401 whatever the slug.
 func TestLocationOnEveryPath(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d, apitest.NewValidator(t, idcloudhost.Spec()))
 		get := func(key, path string) (int, string) {
 			req := httptest.NewRequest(http.MethodGet, "/idcloudhost/v1"+path, nil)

@@ -175,6 +175,7 @@ func sameShape(t *testing.T, path string, want, got any) {
 // verbatim (and its location-scoped twin on a second fixture): each answers
 // 200 with the sample's fields and types, or an empty body for deletes.
 func TestNetworkSeedRequests(t *testing.T) {
+	t.Parallel()
 	order := []string{
 		"getNetwork", "listNetworks", "createNetwork", "renameNetwork", "setDefaultNetwork",
 		"getFloatingIP", "listFloatingIPs", "updateFloatingIP", "assignFloatingIP", "unassignFloatingIP", "deleteFloatingIP", "createFloatingIP",
@@ -184,6 +185,7 @@ func TestNetworkSeedRequests(t *testing.T) {
 	}
 	for _, suffix := range []string{"", "InLocation"} {
 		t.Run("seed"+suffix, func(t *testing.T) {
+			t.Parallel()
 			dbtest.Each(t, func(t *testing.T, d *db.DB) {
 				nf := newNetFixture(t, d)
 				for _, name := range order {
@@ -222,7 +224,9 @@ func sampleBytes(t *testing.T, name string) []byte {
 // TestNetworkObjects checks the documented values behind the seed
 // requests: defaults, addresses, the always-present floating IP fields.
 func TestNetworkObjects(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		nf := newNetFixture(t, d)
 		// Create floating IP: 203.0.113.x on account 2, unassigned with
 		// uuid and nulls.
@@ -304,7 +308,9 @@ func TestNetworkObjects(t *testing.T) {
 // for a restricted token naming another account or touching another
 // account's resource.
 func TestNetworkAuth(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		nf := newNetFixture(t, d)
 		for _, name := range []string{"getNetwork", "listNetworks", "createNetwork", "getFloatingIP", "createFloatingIP",
 			"getLoadBalancer", "createLoadBalancer", "deleteNetwork", "deleteLoadBalancer", "addForwardingRule"} {
@@ -336,7 +342,9 @@ func TestNetworkAuth(t *testing.T) {
 // TestNetworkBadInput: each rule gets a 400 naming the field and changes
 // nothing.
 func TestNetworkBadInput(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		nf := newNetFixture(t, d)
 		lbPath := "/network/load_balancers/" + seedLB
 		long := strings.Repeat("x", 256)

@@ -15,6 +15,7 @@ import (
 // the same words inside strings stay as they are; other invalid JSON is
 // refused naming the body.
 func TestParamsPythonLiterals(t *testing.T) {
+	t.Parallel()
 	read := func(body string) (decode.Values, error) {
 		r, _ := http.NewRequest("POST", "/x", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")

@@ -53,6 +53,7 @@ var accountBoundOps = []string{
 // reach every bucket of the user). The unrestricted token of the same user
 // may do all of it. Every exchange is validated against the spec.
 func TestRestrictedTokenMatrix(t *testing.T) {
+	t.Parallel()
 	const (
 		R, U = keyRestricted, keyUser
 		ok   = http.StatusOK
@@ -125,6 +126,7 @@ func TestRestrictedTokenMatrix(t *testing.T) {
 		})
 	})
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		t.Run("networks", func(t *testing.T) { run(t, newNetFixture(t, d).fixture, netRows) })
 	})
 }

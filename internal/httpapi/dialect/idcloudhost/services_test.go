@@ -248,12 +248,14 @@ func svcShape(v any) string {
 // gives each its documented answer, and checks the documented fields,
 // values and JSON types.
 func TestServicesSeedRequests(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	for _, variant := range []string{"", "InLocation"} {
 		// One subtest per variant, each on fresh databases (subtest names
 		// must stay unique: a "#01" suffix would end up in the SQLite
 		// file URI as a fragment).
 		t.Run("requests"+variant, func(t *testing.T) {
+			t.Parallel()
 			dbtest.Each(t, func(t *testing.T, d *db.DB) {
 				f := newServicesFixture(t, d, v, true)
 				f.clk.Advance(time.Minute) // the new package is listed after the seeded ones
@@ -374,8 +376,10 @@ func serviceTimeOf(t time.Time) string { return t.UTC().Format("2006-01-02 15:04
 // packages are not found and stay as they were; a restricted token works
 // on its own account only.
 func TestServicesAccess(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newServicesFixture(t, d, v, true)
 		names := []string{"createServicePackage", "listServicePackages", "getServicePackage", "updateServicePackage",
 			"getServiceSecrets", "deleteServicePackage", "getServiceWhitelist", "addServiceWhitelist", "deleteServiceWhitelist"}
@@ -456,8 +460,10 @@ func TestServicesAccess(t *testing.T) {
 // TestServicesBadInput: every refused create or change answers 400 (404,
 // 409) naming the field, and changes nothing.
 func TestServicesBadInput(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newServicesFixture(t, d, v, true)
 		count := func(table string) int {
 			var n int
@@ -590,8 +596,10 @@ func TestServicesBadInput(t *testing.T) {
 // TestServicesProviderFailure: a failed provider step answers the package
 // in its error state (not a 5xx), the job's retry completes it.
 func TestServicesProviderFailure(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newServicesFixture(t, d, v, false)
 		f.prov.FailNext(sim.StepCreate, 1)
 		p := decode[obj](t, f.sendSeed(t, keyUser, "createServicePackage"))
@@ -630,8 +638,10 @@ func TestServicesProviderFailure(t *testing.T) {
 // TestServicesUsage: a package's VMs are billed as VMs at the service's
 // multipliers (×3 for postgresql), hour by hour, until the delete.
 func TestServicesUsage(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newServicesFixture(t, d, v, false)
 		sweep := func() {
 			t.Helper()

@@ -177,13 +177,14 @@ func loadDoc(t *testing.T) *openapi3.T {
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
-	if err := doc.Validate(context.Background()); err != nil {
+	if err := doc.Validate(t.Context()); err != nil {
 		t.Fatalf("validate: %v", err)
 	}
 	return doc
 }
 
 func TestSpecLoadsAndValidates(t *testing.T) {
+	t.Parallel()
 	doc := loadDoc(t)
 	if doc.OpenAPI != "3.0.3" {
 		t.Errorf("openapi = %q, want 3.0.3", doc.OpenAPI)
@@ -213,6 +214,7 @@ func TestSpecLoadsAndValidates(t *testing.T) {
 }
 
 func TestOperations(t *testing.T) {
+	t.Parallel()
 	doc := loadDoc(t)
 	got := map[string]string{}
 	seedIDs := map[string]bool{}
@@ -332,6 +334,7 @@ func validateResponse(doc *openapi3.T, rt *routers.Route, status int, body []byt
 }
 
 func TestSamplesValidate(t *testing.T) {
+	t.Parallel()
 	doc := loadDoc(t)
 	validated := map[string]bool{}
 	for _, o := range operations {
@@ -368,6 +371,7 @@ func TestSamplesValidate(t *testing.T) {
 // optionalInSample, and adding an unknown field to any object must make it
 // invalid unless the object is listed in freeFormInSample.
 func TestSampleFieldsRequired(t *testing.T) {
+	t.Parallel()
 	doc := loadDoc(t)
 	var removals, additions atomic.Int64
 	t.Cleanup(func() {
@@ -579,10 +583,11 @@ func validateRequest(router routers.Router, req *http.Request) (string, error) {
 		return "", fmt.Errorf("route: %w", err)
 	}
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: pathParams, Route: rt, Options: options()}
-	return rt.Operation.OperationID, openapi3filter.ValidateRequest(context.Background(), in)
+	return rt.Operation.OperationID, openapi3filter.ValidateRequest(req.Context(), in)
 }
 
 func TestRequestsValidate(t *testing.T) {
+	t.Parallel()
 	router := newRouter(t)
 	files, err := filepath.Glob(filepath.Join(testdataDir, "requests", "*.txt"))
 	if err != nil {
@@ -621,6 +626,7 @@ func TestRequestsValidate(t *testing.T) {
 // TestRequestEncodings checks requests the seed does not show: the JSON
 // media type, query duplicates, and input the document must refuse.
 func TestRequestEncodings(t *testing.T) {
+	t.Parallel()
 	router := newRouter(t)
 	form := "application/x-www-form-urlencoded"
 	cases := []struct {
@@ -677,6 +683,7 @@ func TestRequestEncodings(t *testing.T) {
 // TestSampleMismatches checks that the response schemas refuse what the
 // seed's samples do not allow.
 func TestSampleMismatches(t *testing.T) {
+	t.Parallel()
 	doc := loadDoc(t)
 	byID := map[string]operation{}
 	for _, o := range operations {
@@ -707,6 +714,7 @@ func TestSampleMismatches(t *testing.T) {
 // TestApitest runs every seed request with its seed sample response through
 // the validator the dialect's HTTP tests use.
 func TestApitest(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, Spec())
 	for _, o := range operations {
 		r := readRequest(t, o.id+".txt")

@@ -124,6 +124,8 @@ func accessKeys(keys []map[string]any) []string {
 // later calls return the same; a new key is appended last; delete returns
 // the rest, oldest first.
 func TestStorageKeys(t *testing.T) {
+	// Not parallel: the data plane is the binary's one posix backend
+	// (s3gwtest), where bucket names are global and reused between tests.
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		sf := newStorageFixture(t, d, apitest.NewValidator(t, idcloudhost.Spec()))
 		key := sf.otherKey // a user without an S3 user yet
@@ -228,6 +230,8 @@ func TestStorageKeys(t *testing.T) {
 // verbatim: each answers its documented status with the sample's fields and
 // types, and the values the request asked for.
 func TestStorageSeedRequests(t *testing.T) {
+	// Not parallel: the data plane is the binary's one posix backend
+	// (s3gwtest), where bucket names are global and reused between tests.
 	v := apitest.NewValidator(t, idcloudhost.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		sf := newStorageFixture(t, d, v)
@@ -312,6 +316,8 @@ func TestStorageSeedRequests(t *testing.T) {
 // buckets are deleted, lists filter by account, restricted tokens default
 // to (and are limited to) their account, global tokens must name one.
 func TestStorageBuckets(t *testing.T) {
+	// Not parallel: the data plane is the binary's one posix backend
+	// (s3gwtest), where bucket names are global and reused between tests.
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		sf := newStorageFixture(t, d, apitest.NewValidator(t, idcloudhost.Spec()))
 		create := func(key, body string, status int) map[string]any {
@@ -477,6 +483,7 @@ func TestStorageBuckets(t *testing.T) {
 // keys and reads work; a server without the section's services answers
 // 503 instead of failing.
 func TestStorageWithoutDataPlane(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		v := apitest.NewValidator(t, idcloudhost.Spec())
 		sf := newStorageFixtureWith(t, d, v, false)
@@ -505,7 +512,7 @@ func TestMain(m *testing.M) { s3gwtest.Main(m) }
 // backend, so the next test may use the same names.
 func dataPlane(t *testing.T, st *sqlstore.Store, clk clock.Clock, bkt *buckets.Service, obj *objstore.Service) *s3gw.Server {
 	t.Helper()
-	ctx := context.Background()
+	ctx := context.Background() // the cleanups below use it, after t.Context() is cancelled
 	reg := nodes.NewRegistry(sqlstore.Nodes{Store: st}, clk)
 	lease, err := reg.Register(ctx, nodes.LeaseConfig{})
 	if err != nil {

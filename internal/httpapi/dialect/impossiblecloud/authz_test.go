@@ -167,6 +167,7 @@ func (f *fixture) authCases(r route) []authCase {
 // (404), and as the least-privileged caller allowed. Rejected calls must
 // change nothing.
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	routes := allRoutes()
 	covered := map[string]string{}
 	for _, r := range routes {
@@ -180,6 +181,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		f.seedAccounts(t)
 		o := objects{

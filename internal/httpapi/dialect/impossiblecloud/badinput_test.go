@@ -335,7 +335,9 @@ func badInputCases(f *fixture, memberP, memberQ, accountPEmail string) []badCase
 // whose message names the field at fault, and leave the database exactly as
 // it was (no row, no allocation, no audit entry).
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		f.seedAccounts(t)
 		memberP := f.createMember(t, partnerP, actor.Staff)

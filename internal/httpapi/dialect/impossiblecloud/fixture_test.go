@@ -87,7 +87,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	st := sqlstore.New(d)
 	clk := clock.NewFake(t0)
 	f := &fixture{
-		ctx: context.Background(),
+		ctx: t.Context(),
 		st:  st,
 		clk: clk,
 		ten: tenancy.NewService(sqlstore.Tenancy{Store: st}, clk),

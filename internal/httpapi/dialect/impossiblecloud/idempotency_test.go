@@ -13,7 +13,9 @@ import (
 // and body replays the first answer and creates (and allocates) once; the
 // same key with another body is refused.
 func TestIdempotency(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		body := map[string]any{"allocatedCapacity": 1 * TB, "distributorContractId": contractA2, "name": "Idempotent partner"}
 		withKey := func(k string) http.Header { return http.Header{"Idempotency-Key": {k}} }

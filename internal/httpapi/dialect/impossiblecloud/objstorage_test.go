@@ -31,7 +31,9 @@ func newBox(t *testing.T) objstore.Sealer {
 // the vendor's response stays as it is (no credentials), and the key's
 // secret is stored sealed and opens.
 func TestCreateAccountCreatesPrincipal(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		for _, c := range []struct {
 			name, key, path string
@@ -96,7 +98,9 @@ func countPrincipals(t *testing.T, d *db.DB) int {
 // its s3, IAM and STS URL alike (the one endpoint the node serves, --s3);
 // without one, the URLs stay as defined.
 func TestRegionsS3URL(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		in := objstore.PutRegionInput{Name: "eu-central-2", S3URL: "https://stale.example.net",
 			IAMURL: "https://iam.example.net", STSURL: "https://sts.example.net"}
@@ -133,7 +137,9 @@ func TestRegionsS3URL(t *testing.T) {
 // A storage account's principal goes with the account: once the scheduled
 // deletion is purged, its keys no longer authenticate.
 func TestPurgedAccountKeysStopResolving(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		f.seedAccounts(t)
 		_, keys, err := f.obj.AccountKeys(f.ctx, sys, partnerP, f.accountP)

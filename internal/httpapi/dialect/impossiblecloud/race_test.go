@@ -71,7 +71,9 @@ func checkContract(t *testing.T, f *fixture, key, contractID string, want int64)
 // strict storage accounts never exceed its allocation, and the contract's
 // allocation always equals the sum of its partners'.
 func TestCapacityRaces(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 
 		t.Run("parallel partner creation", func(t *testing.T) {

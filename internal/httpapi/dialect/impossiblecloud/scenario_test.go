@@ -19,7 +19,9 @@ import (
 // reading every change back, and finally checks that each operation was
 // answered with a 2xx at least once.
 func TestScenarios(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		s := &scenario{fixture: newFixture(t, d)}
 		// The steps share state (accounts made in one are metered in the
 		// next), so they run in order; the deletion job moves the clock and

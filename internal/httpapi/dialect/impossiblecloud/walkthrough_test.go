@@ -25,7 +25,9 @@ const (
 // and compares the answers with the documented ones, JSON types included
 // (capacities are integers, prices strings of cents).
 func TestWalkthrough(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d)
 		key := f.key.distAdmin
 

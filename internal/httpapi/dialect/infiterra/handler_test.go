@@ -198,6 +198,7 @@ func wantJSON(t *testing.T, resp apitest.Response, status int, want string) {
 // TestAuthorization: both headers, a known application id and its key
 // (Base64 as the SDK sends it, or raw); anything else is Web API's 401.
 func TestAuthorization(t *testing.T) {
+	t.Parallel()
 	f := newHandlerFixture(t)
 	body := sample(t, "accounts_exists")
 	const denied = `{"Message":"Authorization has been denied for this request."}`
@@ -250,6 +251,7 @@ func TestAuthorization(t *testing.T) {
 // trailing slash; the three bare endpoints take GET and POST (a body is
 // ignored), the others POST only (405 with Allow); unknown paths are 404.
 func TestPathsAndVerbs(t *testing.T) {
+	t.Parallel()
 	f := newHandlerFixture(t)
 	for _, p := range []string{"/Fields/Get", "/FIELDS/GET/", "/fields/get/"} {
 		req := apitest.Request{Method: "GET", Path: infiterra.Prefix + p, Header: bssHeaders(), AllowUnknownRoute: true}
@@ -290,6 +292,7 @@ func TestPathsAndVerbs(t *testing.T) {
 
 // TestRouteOf names the endpoint of a request in its canonical casing.
 func TestRouteOf(t *testing.T) {
+	t.Parallel()
 	of := infiterra.RouteOf()
 	for _, c := range []struct{ method, path, want string }{
 		{"POST", infiterra.Prefix + "/Subscriptions/Create/", "POST " + infiterra.Prefix + "/subscriptions/create"},
@@ -309,6 +312,7 @@ func TestRouteOf(t *testing.T) {
 // TestCallContext: the service gets the installation, the BSS's track id
 // (the request id without one) and the settings headers keyed by field ID.
 func TestCallContext(t *testing.T) {
+	t.Parallel()
 	f := newHandlerFixture(t)
 	h := bssHeaders()
 	h.Set("X-CloudPlatform-Setting-ICApiKey", " icmc_live_123 ")
@@ -350,6 +354,7 @@ func TestCallContext(t *testing.T) {
 // TestCheckOnly: pre-check is the body's CheckOnly or ?checkonly=true
 // (name and value in any case), on every subscription and add-on endpoint.
 func TestCheckOnly(t *testing.T) {
+	t.Parallel()
 	f := newHandlerFixture(t)
 	body := sample(t, "subscriptions_create") // CheckOnly false
 	var def map[string]any
@@ -387,6 +392,7 @@ func TestCheckOnly(t *testing.T) {
 // envelope's Code -1 "invalid request body" with HTTP 200, and reaches no
 // operation; fields/validate says it in its list of problems.
 func TestMalformedBody(t *testing.T) {
+	t.Parallel()
 	f := newHandlerFixture(t)
 	const invalid = `{"Code":-1,"Message":"invalid request body","Result":null}`
 	for _, c := range []struct {
@@ -427,6 +433,7 @@ func TestMalformedBody(t *testing.T) {
 
 // TestFieldsValidate: the service's problems are the answer; none is [].
 func TestFieldsValidate(t *testing.T) {
+	t.Parallel()
 	f := newHandlerFixture(t)
 	wantJSON(t, f.do(t, "POST", "/fields/validate", sample(t, "fields_validate"), bssHeaders()), 200, `[]`)
 	f.svc.problems = []string{"Invalid Impossible Cloud API key"}
@@ -436,6 +443,7 @@ func TestFieldsValidate(t *testing.T) {
 // TestPanics: an unhandled failure is a 500 in the envelope, on the bare
 // endpoints too, and the cause is not sent.
 func TestPanics(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ op, method, path string }{
 		{"servicedefinition", "GET", "/fields/servicedefinition"},
 		{"syncoptions", "POST", "/accounts/syncoptions"},
@@ -455,6 +463,7 @@ func TestPanics(t *testing.T) {
 // TestInternalFailure: a failure of ours inside an operation is a 500 in
 // the envelope (the BSS sees a failed call, not a refusal).
 func TestInternalFailure(t *testing.T) {
+	t.Parallel()
 	f := newHandlerFixture(t)
 	f.svc.internal = true
 	const want = `{"Code":-1,"Message":"An error has occurred.","Result":null}`
@@ -465,6 +474,7 @@ func TestInternalFailure(t *testing.T) {
 // TestWriteError: outside the handler (the server's recovery and unknown
 // routes) errors take the dialect's shapes.
 func TestWriteError(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		err    error
 		status int

@@ -64,7 +64,7 @@ func newWorld(t *testing.T, d *db.DB, v *apitest.Validator) *world {
 
 func newWorldReserving(t *testing.T, d *db.DB, v *apitest.Validator, reserved int64) *world {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	st := sqlstore.New(d)
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC))
 	key := make([]byte, 32)
@@ -352,7 +352,9 @@ func (w *world) snapshot(t *testing.T) snapshot {
 // app-level test's (it runs the S3 gateway); here the storage account's
 // suspension is checked.
 func TestBSSWalkthrough(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		v := apitest.NewValidator(t, infiterra.Spec())
 		w := newWorld(t, d, v)
 		s := newSim(t, w)
@@ -631,7 +633,9 @@ func provisioned(t *testing.T, w *world, s *simBSS, bssID string, quantity int) 
 // TestOutOfOrderDeliveries: late duplicates and calls arriving in the wrong
 // order leave the state the BSS meant, on SQLite and PostgreSQL.
 func TestOutOfOrderDeliveries(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		w := newWorld(t, d, apitest.NewValidator(t, infiterra.Spec()))
 		s := newSim(t, w)
 		var catalog bss.ProductTypeCollection
@@ -725,7 +729,9 @@ func TestOutOfOrderDeliveries(t *testing.T) {
 // TestBadInput: bad input gets the contract's envelope (Code -1 and a clear
 // message, or 401 for a wrong installation key) and changes nothing.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		w := newWorld(t, d, apitest.NewValidator(t, infiterra.Spec()))
 		s := newSim(t, w)
 		partner, accExt, sub, saID := provisioned(t, w, s, "3001", 5)
@@ -814,7 +820,9 @@ func header(name, value string) func(*apitest.Request) {
 // with room for 25 provision exactly 25; the 15 others are refused with the
 // contract's capacity message and leave nothing behind.
 func TestConcurrentCreates(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		w := newWorldReserving(t, d, apitest.NewValidator(t, infiterra.Spec()), 25*TB)
 		s := newSim(t, w)
 		accExt := s.post("accounts/synchronize", example(t, "accounts_synchronize", map[string]any{"ID": "4001", "ResellerID": nil,

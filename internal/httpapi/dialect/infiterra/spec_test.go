@@ -17,6 +17,7 @@ import (
 // reference's, included) with the fifteen endpoints, three of them on GET
 // and POST.
 func TestSpecValid(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, infiterra.Spec())
 	if n := len(v.Uncovered()); n != 18 {
 		t.Fatalf("%d operations in the spec, want 18", n)
@@ -26,6 +27,7 @@ func TestSpecValid(t *testing.T) {
 // TestRoutesMatchSpec: the route table and the document list the same
 // paths with the same methods.
 func TestRoutesMatchSpec(t *testing.T) {
+	t.Parallel()
 	var doc struct {
 		Paths map[string]map[string]json.RawMessage `json:"paths"`
 	}
@@ -59,6 +61,7 @@ func TestRoutesMatchSpec(t *testing.T) {
 // the contract reference (testdata, verbatim) is valid per the document,
 // so the spec accepts what a BSS sends and describes what it expects.
 func TestReferenceExamplesMatchSpec(t *testing.T) {
+	t.Parallel()
 	// Its own validator: these exchanges are not the server's and must not
 	// count as coverage.
 	v := apitest.NewValidator(t, infiterra.Spec())

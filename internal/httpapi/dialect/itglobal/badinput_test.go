@@ -84,8 +84,10 @@ type badCase struct {
 // TestBadInput: each documented rule gives 400 naming the field, and
 // nothing changes.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, itglobal.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d, v)
 		f.seedAll(t)
 		u, fin := keyAUser, keyAFinance

@@ -16,8 +16,10 @@ import (
 // TestBehaviour: payment replays, Idempotency-Key, the bonus floor, a
 // blocked project refusing orders, unknown routes.
 func TestBehaviour(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, itglobal.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d, v)
 		f.seedAll(t)
 		balance := func(project int64) json.Number {

@@ -90,7 +90,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, d *db.DB, v *apitest.Validator) *fixture {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	// Orders run their steps inline (sim delay 0); the step job they also
 	// enqueue as a safety net is only recorded.
 	st := sqlstore.New(d).WithJobs(noJobs{})

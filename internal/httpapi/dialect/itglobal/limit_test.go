@@ -18,8 +18,10 @@ import (
 // provider set (issue 14, finding 9): 409 Precondition naming Amount; a
 // replay is not counted twice; the next month starts again.
 func TestMonthlyLimit(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, itglobal.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d, v)
 		root := strings.Split(strings.Trim(f.a.Path, "/"), "/")[0]
 		limit := int64(60000) // 600.00

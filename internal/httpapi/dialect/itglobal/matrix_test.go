@@ -92,8 +92,10 @@ func (f *fixture) cells(t *testing.T) map[string]cell {
 // of each role, a key of a partner without SimpleOneSupport, and another
 // partner's key.
 func TestRoleMatrix(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, itglobal.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		f := newFixture(t, d, v)
 		f.seedAll(t)
 		cells := f.cells(t)

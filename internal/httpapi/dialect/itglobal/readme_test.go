@@ -14,6 +14,7 @@ import (
 // users which paths are inferred) equal to the dialect's route table: the
 // same operations, methods, paths, roles and inferred marks.
 func TestReadmeListsEveryRoute(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "docs", "itglobal.md"))
 	if err != nil {
 		t.Fatal(err)

@@ -139,6 +139,7 @@ func (f *fixture) seedAll(t *testing.T) {
 // seed, verbatim, and every other operation once, each validated against
 // the spec; afterwards no operation of the spec lacks a 2xx exchange.
 func TestSeedRequests(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, itglobal.Spec())
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d, v)

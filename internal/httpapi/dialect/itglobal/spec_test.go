@@ -46,6 +46,7 @@ func loadSpec(t *testing.T) specDoc {
 // TestSpecValid: the document is valid OpenAPI 3.0.3 (the validator
 // loads and validates it) with 54 operations.
 func TestSpecValid(t *testing.T) {
+	t.Parallel()
 	v := apitest.NewValidator(t, itglobal.Spec())
 	if n := len(v.Uncovered()); n != 54 {
 		t.Fatalf("%d operations in the spec, want 54", n)
@@ -56,6 +57,7 @@ func TestSpecValid(t *testing.T) {
 // same operations with the same roles, feature and inferred flag, and the
 // description lists every inferred path.
 func TestRouteTableMatchesSpec(t *testing.T) {
+	t.Parallel()
 	d := loadSpec(t)
 	routes := itglobal.Routes()
 	if len(routes) != 54 {
@@ -103,6 +105,7 @@ func TestRouteTableMatchesSpec(t *testing.T) {
 
 // TestRouteOf names the route pattern of a request, or "".
 func TestRouteOf(t *testing.T) {
+	t.Parallel()
 	of := itglobal.RouteOf()
 	for _, c := range []struct{ method, path, want string }{
 		{"GET", "/itglobal/v2/operations/projects/by-day", "GET /itglobal/v2/operations/projects/by-day"},

@@ -80,7 +80,9 @@ func (e *env) authzCases() []authzCase {
 // key, with roles that are not enough, and against another distributor's
 // objects; none may change anything.
 func TestAuthorization(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, apitest.NewValidator(t, Spec30()))
 		before := e.snapshot(t)
 		cases := append(e.authzCases(), e.identityAuthzCases()...)

@@ -211,7 +211,9 @@ func (e *env) badRoutes() []badRoute {
 // TestBadInput sends every mutating operation bad input: each is refused
 // with a problem naming the field, and nothing changes.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, apitest.NewValidator(t, Spec30()))
 		before := e.snapshot(t)
 		routes := append(e.badRoutes(), e.identityBadRoutes()...)
@@ -252,7 +254,9 @@ func TestBadInput(t *testing.T) {
 // TestOversizeThroughIdempotency checks the body limit when the
 // idempotency middleware reads the body too.
 func TestOversizeThroughIdempotency(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, apitest.NewValidator(t, Spec30()))
 		r := e.req("POST", "/orgs", provAdmin, `{"parentId":"`+e.root+`","name":"n","details":"`+strings.Repeat("x", outerLimit)+`"}`)
 		r.Header.Set("Idempotency-Key", "big")

@@ -1,7 +1,6 @@
 package native
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -36,7 +35,7 @@ func addBillingDeps(t *testing.T, d *Deps, st *sqlstore.Store, clk clock.Clock) 
 	t.Helper()
 	d.Ledger = ledger.NewService(sqlstore.Ledger{Store: st}, clk)
 	d.Pricing = pricing.NewService(sqlstore.Pricing{Store: st}, clk)
-	if err := d.Pricing.EnsureDefault(context.Background()); err != nil {
+	if err := d.Pricing.EnsureDefault(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	d.Hourly = metering.NewHourlyService(sqlstore.MeteringHourly{Store: st}, d.Pricing, clk)
@@ -47,7 +46,7 @@ func addBillingDeps(t *testing.T, d *Deps, st *sqlstore.Store, clk clock.Clock) 
 
 func (e *env) seedBilling(t *testing.T) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	b := &e.billing
 	b.custA = e.create(t, "/orgs", `{"parentId":%q,"name":"Billing customer A"}`, e.partnerA)
 	b.custB = e.create(t, "/orgs", `{"parentId":%q,"name":"Billing customer B"}`, e.partnerB)

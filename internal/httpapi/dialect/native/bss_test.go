@@ -1,7 +1,6 @@
 package native
 
 import (
-	"context"
 	"encoding/base64"
 	"net/http"
 	"slices"
@@ -116,7 +115,7 @@ func (e *env) bssBadRoutes() []badRoute {
 // admin, authenticate with their key (Base64 or raw) until revoked, and
 // cannot be bound to another distributor's contract.
 func (e *env) scenarioBSS(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	b := e.bss
 	list := func(key string) map[string]map[string]any {
 		t.Helper()

@@ -1,7 +1,6 @@
 package native
 
 import (
-	"context"
 	"net/http"
 	"reflect"
 	"slices"
@@ -35,7 +34,7 @@ const (
 // host pools of bus02.
 func (e *env) seedCatalog(t *testing.T) {
 	t.Helper()
-	ctx, sys := context.Background(), actor.System("")
+	ctx, sys := t.Context(), actor.System("")
 	for _, in := range catalog.DemoHostPools() {
 		if in.Location != "bus02" {
 			continue
@@ -243,7 +242,7 @@ func (e *env) scenarioCatalog(t *testing.T) {
 		!reflect.DeepEqual(v["limits"], []any{map[string]any{"osName": "windows", "min": 4.0}}) {
 		t.Errorf("put vcpu = %v", v)
 	}
-	rules, err := e.deps.Catalog.VMRules(context.Background())
+	rules, err := e.deps.Catalog.VMRules(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +260,7 @@ func (e *env) scenarioCatalog(t *testing.T) {
 	}
 	// Back to the seed's rules.
 	for _, in := range catalog.DefaultVMParams() {
-		if _, err := e.deps.Catalog.PutVMParam(context.Background(), actor.System(""), in); err != nil {
+		if _, err := e.deps.Catalog.PutVMParam(t.Context(), actor.System(""), in); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -275,7 +274,7 @@ func catalogTestEnv(t *testing.T, d *db.DB) *env {
 	e := newEnv(t, d, apitest.NewValidator(t, spec))
 	e.h = http.MaxBytesHandler(middleware.Chain(catalogHandler(e.deps), middleware.RequestID), outerLimit)
 	// Seeded by newEnv once fixture_test.go calls seedCatalog.
-	if ps, err := e.deps.Catalog.ListHostPools(context.Background(), "bus02"); err != nil {
+	if ps, err := e.deps.Catalog.ListHostPools(t.Context(), "bus02"); err != nil {
 		t.Fatal(err)
 	} else if len(ps) == 0 {
 		e.seedCatalog(t)
@@ -312,7 +311,9 @@ func catalogHandler(d Deps) http.Handler {
 // their own: authorization, bad input (nothing changes), and the scenario
 // covering every catalog operation.
 func TestCatalogResources(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := catalogTestEnv(t, d)
 		before := e.snapshot(t)
 		catalogState := func() any {

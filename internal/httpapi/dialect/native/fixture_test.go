@@ -1,7 +1,6 @@
 package native
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -66,7 +65,7 @@ type env struct {
 
 func newEnv(t *testing.T, d *db.DB, v *apitest.Validator) *env {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	st := sqlstore.New(d)
 	clk := clock.NewFake(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
 	deps := Deps{

@@ -1,7 +1,6 @@
 package native
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -133,7 +132,7 @@ func (e *env) scenarioIdentity(t *testing.T) {
 	if toks := e.ok(t, http.StatusOK, "GET", "/users/"+id+"/tokens", aViewer, "")["items"].([]any); len(toks) != 0 {
 		t.Errorf("tokens after delete = %v", toks)
 	}
-	if _, err := e.deps.Identity.Authenticate(context.Background(), str(tok["secret"]), ""); !errs.Is(err, errs.KindUnauthenticated) {
+	if _, err := e.deps.Identity.Authenticate(t.Context(), str(tok["secret"]), ""); !errs.Is(err, errs.KindUnauthenticated) {
 		t.Errorf("deleted token authenticates: %v", err)
 	}
 

@@ -14,7 +14,9 @@ import (
 // TestIdempotency replays POST /orgs: the same key and body give the first
 // response and one org; the same key with another body is refused.
 func TestIdempotency(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, apitest.NewValidator(t, Spec30()))
 		count := func() int { return len(items(e.ok(t, http.StatusOK, "GET", "/orgs?kind=distributor", provAdmin, ""))) }
 		before := count()

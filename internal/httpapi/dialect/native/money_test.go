@@ -1,7 +1,6 @@
 package native
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"testing"
@@ -17,7 +16,9 @@ import (
 // verifying an invoice payer), sent by every role, with the status each
 // must get; after a refusal no money exists that did not before.
 func TestWhoMayMintMoney(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, apitest.NewValidator(t, Spec30()))
 		b := e.billing
 		// A partner admin and a customer admin (native keys of those orgs).
@@ -90,7 +91,7 @@ func TestWhoMayMintMoney(t *testing.T) {
 func (e *env) mintedCredit(t *testing.T) int64 {
 	t.Helper()
 	var n int64
-	err := e.d.Read().QueryRowContext(context.Background(), `SELECT COALESCE(SUM(amount), 0) FROM credit_records`).Scan(&n)
+	err := e.d.Read().QueryRowContext(t.Context(), `SELECT COALESCE(SUM(amount), 0) FROM credit_records`).Scan(&n)
 	if err != nil {
 		t.Fatal(err)
 	}

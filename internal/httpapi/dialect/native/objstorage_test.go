@@ -1,7 +1,6 @@
 package native
 
 import (
-	"context"
 	"crypto/rand"
 	"fmt"
 	"net/http"
@@ -84,7 +83,7 @@ func (e *env) scenarioObjectStorage(t *testing.T) {
 		t.Fatalf("keys: %v", got)
 	}
 	e.ok(t, http.StatusNoContent, "DELETE", keys+"/"+str(k["access_key"]), aAdmin, "")
-	if _, err := e.deps.Buckets.RegisterBucket(context.Background(), "scenario-bucket", e.saA); err != nil {
+	if _, err := e.deps.Buckets.RegisterBucket(t.Context(), "scenario-bucket", e.saA); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.ok(t, http.StatusOK, "GET", "/storage-accounts/"+e.saA+"/buckets", aViewer, "")["items"].([]any); len(got) != 1 {
@@ -118,7 +117,7 @@ func (e *env) objectStorageAuthzCases() []authzCase {
 // e.secrets.
 func (e *env) partnerKey(t *testing.T, partnerID string, role actor.Role) string {
 	t.Helper()
-	k, err := e.deps.Access.CreateKey(context.Background(), actor.System(""),
+	k, err := e.deps.Access.CreateKey(t.Context(), actor.System(""),
 		access.CreateKeyInput{OrgID: partnerID, Name: "partner " + string(role), Role: role})
 	if err != nil {
 		t.Fatal(err)
@@ -142,9 +141,11 @@ func (e *env) s3Keys(t *testing.T, account, key string) []map[string]any {
 // change them; another tenant's account is not found, for partners as for
 // distributors.
 func TestS3Keys(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, apitest.NewValidator(t, Spec30()))
-		ctx := context.Background()
+		ctx := t.Context()
 		opens := func(k map[string]any) {
 			t.Helper()
 			got, err := e.deps.Objstore.ResolveKey(ctx, str(k["access_key"]))
@@ -225,9 +226,11 @@ func TestS3Keys(t *testing.T) {
 // A storage account's buckets are listed to whoever sees the account; only
 // a provider admin suspends or resumes a bucket.
 func TestAccountBuckets(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, apitest.NewValidator(t, Spec30()))
-		ctx := context.Background()
+		ctx := t.Context()
 		if got := e.ok(t, http.StatusOK, "GET", "/storage-accounts/"+e.saA+"/buckets", aViewer, "")["items"].([]any); len(got) != 0 {
 			t.Fatalf("buckets before any: %v", got)
 		}
@@ -278,7 +281,7 @@ func TestAccountBuckets(t *testing.T) {
 // a 2 GB account. It returns the contract and the three accounts.
 func (e *env) excessContract(t *testing.T) (contract string, a1, a2, a3 string) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	const gb = 1_000_000_000
 	contract = e.create(t, "/contracts", `{"orgId":%q,"reservedCapacity":%d,"costStorageGBCents":15,"currency":"EUR","details":"X"}`, e.distA, 6*gb)
 	x1 := e.create(t, "/contracts/"+contract+"/partners", `{"name":"X1","allocatedCapacity":%d}`, 6*gb)
@@ -304,9 +307,11 @@ func (e *env) excessContract(t *testing.T) (contract string, a1, a2, a3 string) 
 // accounts' overage and the usage beyond the reservation; GB-month over the
 // days of the month; the cost rounded half-up once.
 func TestContractExcess(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, apitest.NewValidator(t, Spec30()))
-		ctx := context.Background()
+		ctx := t.Context()
 		contract, a1, a2, a3 := e.excessContract(t)
 		record := func(account, day string, usage int64) {
 			t.Helper()

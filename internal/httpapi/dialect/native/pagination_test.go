@@ -15,7 +15,9 @@ import (
 // TestPagination walks every cursor-paginated list in small pages: the
 // pages together are the full list, in order, without duplicates.
 func TestPagination(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, apitest.NewValidator(t, Spec30()))
 		for i := range 5 {
 			e.create(t, "/orgs", `{"parentId":%q,"name":"customer %d"}`, e.partnerA, i)

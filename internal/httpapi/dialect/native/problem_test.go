@@ -21,6 +21,7 @@ import (
 )
 
 func TestUnknownRoutes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, dbtest.Open(t, "sqlite"), apitest.NewValidator(t, Spec30()))
 	r := e.req("PUT", "/orgs", provAdmin, `{}`)
 	r.AllowUnknownRoute = true
@@ -42,7 +43,9 @@ func TestUnknownRoutes(t *testing.T) {
 // the 500 says only "internal error" with the request id, and the cause is
 // logged.
 func TestServerErrorsHideInternals(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, apitest.NewValidator(t, Spec30()))
 		var logs bytes.Buffer
 		e.deps.Logger = slog.New(slog.NewTextHandler(&logs, nil))
@@ -63,6 +66,7 @@ func TestServerErrorsHideInternals(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, dbtest.Open(t, "sqlite"), apitest.NewValidator(t, Spec30()))
 	now := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
 	e.deps.Limiter = ratelimit.New(1, 1, func() time.Time { return now })
@@ -76,6 +80,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestRouteOf(t *testing.T) {
+	t.Parallel()
 	route := RouteOf()
 	for path, want := range map[string]string{
 		"GET " + Prefix + "/orgs/0190a8c4-5d6e-7f80-9a1b-2c3d4e5f6a7b": "GET " + Prefix + "/orgs/{id}",
@@ -92,6 +97,7 @@ func TestRouteOf(t *testing.T) {
 // TestSpec checks the documents: both parse, the 3.1 one is what huma
 // serves, and each mutating operation documents Idempotency-Key.
 func TestSpec(t *testing.T) {
+	t.Parallel()
 	var doc struct {
 		OpenAPI    string `json:"openapi"`
 		Paths      map[string]map[string]struct{ Parameters []struct{ Name string } }
@@ -122,6 +128,7 @@ func TestSpec(t *testing.T) {
 // TestHumaServerErrorsHideInternals checks the errors huma makes itself
 // with a 5xx status (an unreadable body, an unexpected handler error).
 func TestHumaServerErrorsHideInternals(t *testing.T) {
+	t.Parallel()
 	var logs bytes.Buffer
 	s := &server{d: Deps{Logger: slog.New(slog.NewTextHandler(&logs, nil))}}
 	var ctx huma.Context

@@ -14,7 +14,9 @@ import (
 // provider admin sets it: every other key, distributors' and the
 // partner's own admin included, gets 403 and changes nothing.
 func TestResellerMonthlyLimitWho(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		e := newEnv(t, d, apitest.NewValidator(t, Spec30()))
 		settings := "/partners/" + e.partnerA + "/reseller-settings"
 		for _, body := range []string{`{"monthlyLimit":"5000.00"}`, `{"monthlyLimit":"unlimited"}`, `{"monthlyLimit":"default"}`,

@@ -1,7 +1,6 @@
 package native
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -60,7 +59,7 @@ func addResellerDeps(deps *Deps, st *sqlstore.Store, clk clock.Clock, q *jobs.Qu
 // partnerActor is a Partner API v2 key of the partner with role.
 func (e *env) partnerActor(t *testing.T, partnerID, role string) actor.Actor {
 	t.Helper()
-	p, err := e.deps.Tenancy.GetPartner(context.Background(), actor.System(""), partnerID)
+	p, err := e.deps.Tenancy.GetPartner(t.Context(), actor.System(""), partnerID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +76,7 @@ func vstackOrder(project int64) orders.VStackServerInput {
 
 func (e *env) seedReseller(t *testing.T) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	r := &e.reseller
 	must := func(err error) {
 		t.Helper()
@@ -334,7 +333,7 @@ func (e *env) resellerBadRoutes() []badRoute {
 // scenarioReseller answers every reseller operation with 2xx and reads
 // each change back.
 func (e *env) scenarioReseller(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	r := e.reseller
 	keys := "/partners/" + e.partnerA + "/reseller-keys"
 

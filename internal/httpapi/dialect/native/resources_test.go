@@ -1,7 +1,6 @@
 package native
 
 import (
-	"context"
 	"testing"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
@@ -39,7 +38,7 @@ func addResourceDeps(t *testing.T, deps *Deps, d *db.DB, st *sqlstore.Store, clk
 // add and remove others next to it).
 func (e *env) seedNetworkPools(t *testing.T) {
 	t.Helper()
-	if _, err := e.deps.Network.AddPoolRange(context.Background(), actor.System(""),
+	if _, err := e.deps.Network.AddPoolRange(t.Context(), actor.System(""),
 		network.AddPoolRange{Location: "bus02", CIDR: "198.51.100.0/24"}); err != nil {
 		t.Fatal(err)
 	}

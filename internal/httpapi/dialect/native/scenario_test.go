@@ -1,7 +1,6 @@
 package native
 
 import (
-	"context"
 	"net/http"
 	"reflect"
 	"slices"
@@ -18,7 +17,9 @@ import (
 // TestScenario walks every route's happy path, reading every change back,
 // and then requires that every operation of the spec was exercised.
 func TestScenario(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
 		v := apitest.NewValidator(t, Spec30())
 		e := newEnv(t, d, v)
 		t.Run("orgs", e.scenarioOrgs)
@@ -282,7 +283,7 @@ func (e *env) scenarioRegions(t *testing.T) {
 }
 
 func (e *env) scenarioJobs(t *testing.T) {
-	if err := e.deps.Objstore.ScheduleDeletion(context.Background(), actor.System(""), e.partnerA, e.saA); err != nil {
+	if err := e.deps.Objstore.ScheduleDeletion(t.Context(), actor.System(""), e.partnerA, e.saA); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.ok(t, 200, "POST", "/jobs/purge-storage-accounts", provAdmin, "")["deleted"]; got != 0.0 {

@@ -36,6 +36,7 @@ func (s *stub) GetStorageAccount(w http.ResponseWriter, _ *http.Request, _ strin
 // uuid path parameters parsed by the wrapper, and parse errors routed to
 // ErrorHandlerFunc.
 func TestHandlerWithOptions(t *testing.T) {
+	t.Parallel()
 	s := &stub{}
 	mux := http.NewServeMux()
 	var handlerErr error

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"maps"
 	"net/http"
 	"os"
@@ -32,6 +31,7 @@ func readFile(t *testing.T, path string) []byte {
 // TestCommittedSpecIsFresh fails when openapi.json was edited by hand or the
 // generator changed without regenerating.
 func TestCommittedSpecIsFresh(t *testing.T) {
+	t.Parallel()
 	vendor := readFile(t, vendorPath)
 	fresh, err := convert(vendor)
 	if err != nil {
@@ -58,7 +58,7 @@ func loadCommitted(t *testing.T) *openapi3.T {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := doc.Validate(context.Background()); err != nil {
+	if err := doc.Validate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	return doc
@@ -81,6 +81,7 @@ func operations(doc *openapi3.T) []operation {
 }
 
 func TestOperations(t *testing.T) {
+	t.Parallel()
 	// Written out again rather than reusing operationIDs(), so that an
 	// accidental edit of the table is caught.
 	want := map[string]string{
@@ -122,6 +123,7 @@ func TestOperations(t *testing.T) {
 }
 
 func TestServersAndSecurity(t *testing.T) {
+	t.Parallel()
 	doc := loadCommitted(t)
 	if len(doc.Servers) != 1 || doc.Servers[0].URL != "/impossiblecloud/v1" {
 		t.Errorf("servers = %v, want exactly /impossiblecloud/v1", doc.Servers)
@@ -158,6 +160,7 @@ func schemaOf(t *testing.T, doc *openapi3.T, name string) *openapi3.Schema {
 }
 
 func TestPatchedSchemas(t *testing.T) {
+	t.Parallel()
 	doc := loadCommitted(t)
 
 	contract := schemaOf(t, doc, "api.DistributorContractResponse")
@@ -214,6 +217,7 @@ func TestPatchedSchemas(t *testing.T) {
 }
 
 func TestErrorResponses(t *testing.T) {
+	t.Parallel()
 	doc := loadCommitted(t)
 	for _, o := range operations(doc) {
 		codes := slices.Sorted(maps.Keys(o.op.Responses.Map()))
