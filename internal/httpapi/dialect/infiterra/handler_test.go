@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -428,6 +429,10 @@ func TestMalformedBody(t *testing.T) {
 func TestFieldsValidate(t *testing.T) {
 	f := newHandlerFixture(t)
 	wantJSON(t, f.do(t, "POST", "/fields/validate", sample(t, "fields_validate"), bssHeaders()), 200, `[]`)
+	want := []bss.SettingValue{{ID: "ICApiKey", Value: "icmc_live_123"}, {ID: "ICContractId", Value: "606f031c-0f85-4444-8c7d-4a8f1ede7cd3"}}
+	if got := f.svc.last(t).settings; !reflect.DeepEqual(got, want) {
+		t.Fatalf("settings values %+v, want %+v", got, want)
+	}
 	f.svc.problems = []string{"Invalid Impossible Cloud API key"}
 	wantJSON(t, f.do(t, "POST", "/fields/validate", sample(t, "fields_validate"), bssHeaders()), 200, `["Invalid Impossible Cloud API key"]`)
 }
