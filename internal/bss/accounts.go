@@ -292,7 +292,7 @@ func (s *Service) DeleteAccount(ctx context.Context, c Call, in AccountInput) (O
 func (s *Service) ValidateSettings(ctx context.Context, c Call, in []SettingValue) []string {
 	out := []string{}
 	for _, f := range in {
-		v := f.Value
+		v := strings.TrimSpace(f.Value)
 		switch {
 		case v == "":
 		case strings.EqualFold(f.ID, FieldContractID):
