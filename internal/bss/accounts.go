@@ -14,18 +14,9 @@ import (
 )
 
 // accountEmail is the account's e-mail: Email, else the primary contact's,
-// else the username sync option; "" when none is an address.
-func accountEmail(in AccountDefinition) string {
-	cands := []string{in.Email}
-	if in.ContactDetails != nil {
-		cands = append(cands, in.ContactDetails.Email)
-	}
-	for k, v := range in.SyncOptions {
-		if strings.EqualFold(k, SyncUsername) {
-			cands = append(cands, v)
-		}
-	}
-	for _, c := range cands {
+// else the username account option; "" when none is an address.
+func accountEmail(in AccountInput) string {
+	for _, c := range []string{in.Email, in.ContactEmail, in.Username} {
 		if e, err := validate.Email("email", c); err == nil {
 			return e
 		}
@@ -33,7 +24,7 @@ func accountEmail(in AccountDefinition) string {
 	return ""
 }
 
-func accountName(in AccountDefinition) (string, error) {
+func accountName(in AccountInput) (string, error) {
 	name := strings.TrimSpace(in.Name)
 	if name == "" {
 		name = "BSS account " + strings.TrimSpace(in.ID)
@@ -50,7 +41,7 @@ func accountName(in AccountDefinition) (string, error) {
 
 // findAccount resolves a request's account: by our ExternalID, then by the
 // BSS ID. Deleted accounts are returned too (callers decide).
-func findAccount(ctx context.Context, tx Queries, appID string, in AccountDefinition) (Account, error) {
+func findAccount(ctx context.Context, tx Queries, appID string, in AccountInput) (Account, error) {
 	if ext := strings.TrimSpace(in.ExternalID); ext != "" {
 		a, err := tx.GetBSSAccountByExternalID(ctx, appID, ext)
 		if !errs.Is(err, errs.KindNotFound) {
@@ -64,7 +55,7 @@ func findAccount(ctx context.Context, tx Queries, appID string, in AccountDefini
 }
 
 // liveAccount is findAccount refusing unknown and deleted accounts.
-func liveAccount(ctx context.Context, tx Queries, appID string, in AccountDefinition) (Account, error) {
+func liveAccount(ctx context.Context, tx Queries, appID string, in AccountInput) (Account, error) {
 	a, err := findAccount(ctx, tx, appID, in)
 	name := in.ExternalID
 	if name == "" {
@@ -105,7 +96,7 @@ func (c Call) setting(id string) string {
 // a reseller becomes a partner under the installation's contract (its
 // allocation grows with its subscriptions); one with a reseller is an end
 // customer of that reseller's partner.
-func (s *Service) SynchronizeAccount(ctx context.Context, c Call, in AccountDefinition) (Outcome, error) {
+func (s *Service) SynchronizeAccount(ctx context.Context, c Call, in AccountInput) (Outcome, error) {
 	return s.run(ctx, c, op{"accounts/synchronize", "bss_account", in.ID}, false, checked(in.Validate(), func(tx Store) (Outcome, error) {
 		bssID := strings.TrimSpace(in.ID)
 		if bssID == "" {
@@ -148,7 +139,7 @@ func (s *Service) SynchronizeAccount(ctx context.Context, c Call, in AccountDefi
 				Details: "BSS account " + bssID, TimeZone: dist.TimeZone, CreatedAt: now, UpdatedAt: now, ContractID: ct.ID}
 			acc.PartnerID, acc.PartnerPath = org.ID, org.Path
 		} else {
-			res, err := findAccount(ctx, tx, c.Inst.AppID, AccountDefinition{ID: in.ResellerID, ExternalID: in.ResellerExternalID})
+			res, err := findAccount(ctx, tx, c.Inst.AppID, AccountInput{ID: in.ResellerID, ExternalID: in.ResellerExternalID})
 			if errs.Is(err, errs.KindNotFound) || (err == nil && (res.DeletedAt != nil || res.Kind != KindPartner)) {
 				r := in.ResellerExternalID
 				if r == "" {
@@ -228,7 +219,7 @@ func (s *Service) updateAccount(ctx context.Context, tx Store, c Call, a Account
 // AccountExists looks an account up without side effects (accounts/exists):
 // by the BSS ID, then by e-mail within the installation; when it exists the
 // outcome names it (ID, Email).
-func (s *Service) AccountExists(ctx context.Context, c Call, in AccountDefinition) (Outcome, error) {
+func (s *Service) AccountExists(ctx context.Context, c Call, in AccountInput) (Outcome, error) {
 	return s.run(ctx, c, op{"accounts/exists", "bss_account", in.ID}, false, checked(in.Validate(), func(tx Store) (Outcome, error) {
 		a, err := findAccount(ctx, tx, c.Inst.AppID, in)
 		if err == nil && a.DeletedAt != nil {
@@ -253,7 +244,7 @@ func (s *Service) AccountExists(ctx context.Context, c Call, in AccountDefinitio
 // the account has live subscriptions (for a reseller: also its customers'
 // on its partner); an unknown or deleted account is a success. The partner
 // org stays: its cancelled storage accounts are still being deleted.
-func (s *Service) DeleteAccount(ctx context.Context, c Call, in AccountDefinition) (Outcome, error) {
+func (s *Service) DeleteAccount(ctx context.Context, c Call, in AccountInput) (Outcome, error) {
 	return s.run(ctx, c, op{"accounts/delete", "bss_account", in.ID}, false, checked(in.Validate(), func(tx Store) (Outcome, error) {
 		done := func(ext string) (Outcome, error) {
 			return Outcome{Message: "Account deleted", ID: ext}, nil
@@ -294,14 +285,14 @@ func (s *Service) DeleteAccount(ctx context.Context, c Call, in AccountDefinitio
 	}))
 }
 
-// ValidateFields checks the settings a partner saves (fields/validate) and
-// returns the problems, [] when there are none: ICContractId must be a
+// ValidateSettings checks the settings a partner saves (fields/validate)
+// and returns the problems, [] when there are none: ICContractId must be a
 // contract of the installation's distributor; ICApiKey must be a Trellis
 // API key of that distributor or of one of its partners.
-func (s *Service) ValidateFields(ctx context.Context, c Call, in FieldCollection) []string {
+func (s *Service) ValidateSettings(ctx context.Context, c Call, in []SettingValue) []string {
 	out := []string{}
-	for _, f := range in.Fields {
-		v := f.StringValue()
+	for _, f := range in {
+		v := strings.TrimSpace(f.Value)
 		switch {
 		case v == "":
 		case strings.EqualFold(f.ID, FieldContractID):

@@ -12,11 +12,11 @@ import (
 // whose ActionType is Provision (create, update) or Cancel (cancel). Their
 // quantities are extra TB on top of the subscription's: the storage
 // account's allocation, and the partner's, follow.
-func (s *Service) Addon(ctx context.Context, c Call, action string, in ServiceDefinition, checkOnly bool) (Outcome, error) {
+func (s *Service) Addon(ctx context.Context, c Call, action string, in SubscriptionInput, checkOnly bool) (Outcome, error) {
 	action = strings.ToLower(strings.TrimSpace(action))
 	o := op{"addons/" + action, "bss_addon", ""}
 	for _, a := range in.Addons {
-		if a.ActionType == ActionProvision || a.ActionType == ActionCancel {
+		if a.Action == AddonProvision || a.Action == AddonCancel {
 			o.objectID = a.ID
 			break
 		}
@@ -32,13 +32,13 @@ func (s *Service) Addon(ctx context.Context, c Call, action string, in ServiceDe
 		if err != nil {
 			return Outcome{}, err
 		}
-		want := ActionProvision
+		want := AddonProvision
 		if action == "cancel" {
-			want = ActionCancel
+			want = AddonCancel
 		}
-		var targets []AddonDefinition
+		var targets []AddonInput
 		for _, a := range in.Addons {
-			if a.ActionType == want {
+			if a.Action == want {
 				targets = append(targets, a)
 			}
 		}
@@ -85,7 +85,7 @@ func (s *Service) Addon(ctx context.Context, c Call, action string, in ServiceDe
 
 // findAddon is the add-on a request names: by our ID, else the live one of
 // its product.
-func findAddon(existing []SubscriptionAddon, t AddonDefinition) (SubscriptionAddon, bool) {
+func findAddon(existing []SubscriptionAddon, t AddonInput) (SubscriptionAddon, bool) {
 	id := strings.TrimSpace(t.ID)
 	for _, a := range existing {
 		if id != "" && a.ExternalID == id {
@@ -105,7 +105,7 @@ func findAddon(existing []SubscriptionAddon, t AddonDefinition) (SubscriptionAdd
 
 // createAddon adds an add-on, or finds the live one of the same product (a
 // retried create answers with the stored id).
-func (s *Service) createAddon(ctx context.Context, tx Store, sub Subscription, existing []SubscriptionAddon, t AddonDefinition) (string, bool, error) {
+func (s *Service) createAddon(ctx context.Context, tx Store, sub Subscription, existing []SubscriptionAddon, t AddonInput) (string, bool, error) {
 	if sub.State == StateCancelled {
 		return "", false, refuseOn(errs.KindPrecondition, sub.ExternalID, "Subscription %s is cancelled", sub.ExternalID)
 	}
@@ -131,7 +131,7 @@ func (s *Service) createAddon(ctx context.Context, tx Store, sub Subscription, e
 }
 
 // updateAddon sets an add-on's absolute quantity.
-func (s *Service) updateAddon(ctx context.Context, tx Store, sub Subscription, existing []SubscriptionAddon, t AddonDefinition) (string, bool, error) {
+func (s *Service) updateAddon(ctx context.Context, tx Store, sub Subscription, existing []SubscriptionAddon, t AddonInput) (string, bool, error) {
 	if sub.State == StateCancelled {
 		return "", false, refuseOn(errs.KindPrecondition, sub.ExternalID, "Subscription %s is cancelled", sub.ExternalID)
 	}
@@ -157,7 +157,7 @@ func (s *Service) updateAddon(ctx context.Context, tx Store, sub Subscription, e
 }
 
 // cancelAddon ends an add-on; an unknown or cancelled one is a success.
-func (s *Service) cancelAddon(ctx context.Context, tx Store, sub Subscription, existing []SubscriptionAddon, t AddonDefinition) (string, bool, error) {
+func (s *Service) cancelAddon(ctx context.Context, tx Store, sub Subscription, existing []SubscriptionAddon, t AddonInput) (string, bool, error) {
 	a, ok := findAddon(existing, t)
 	if !ok {
 		return t.ID, false, nil

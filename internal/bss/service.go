@@ -2,10 +2,12 @@
 // service manager: BSS installations and their authentication, and the
 // fifteen service-manager operations mapped onto tenancy partners and
 // objstore storage accounts. An operation returns what it did (Outcome) or
-// an error with a kind (a Refusal names the object it is about); the HTTP
-// dialect (internal/httpapi/dialect/infiterra) decodes the request types of
-// model.go, calls the methods here and shapes the answer in its
-// {"Code","Message","Result"} envelope.
+// an error with a kind (a Refusal names the object it is about). The
+// package knows nothing of the wire: the HTTP dialect
+// (internal/httpapi/dialect/infiterra) decodes the SDK's JSON model, maps it
+// onto the inputs of input.go, calls the methods here, builds the catalog
+// it serves from Catalog, Settings and AccountOptions, and shapes the answer
+// in its {"Code","Message","Result"} envelope.
 package bss
 
 import (

@@ -152,23 +152,23 @@ func (e *env) audit() []audit.Entry {
 	return es
 }
 
-func reseller() bss.AccountDefinition {
-	return bss.AccountDefinition{ID: "1021", Name: "Reseller GmbH", Email: "ops@reseller.example"}
+func reseller() bss.AccountInput {
+	return bss.AccountInput{ID: "1021", Name: "Reseller GmbH", Email: "ops@reseller.example"}
 }
 
-func customer(resellerExt string) bss.AccountDefinition {
-	return bss.AccountDefinition{ID: "1187", ResellerID: "1021", ResellerExternalID: resellerExt, Name: "Acme GmbH",
-		Email: "billing@acme.example", SyncOptions: map[string]string{"username": "admin@acme.example"}}
+func customer(resellerExt string) bss.AccountInput {
+	return bss.AccountInput{ID: "1187", ResellerID: "1021", ResellerExternalID: resellerExt, Name: "Acme GmbH",
+		Email: "billing@acme.example", Username: "admin@acme.example"}
 }
 
-func plan() map[string]bss.Attribute {
-	return map[string]bss.Attribute{"ICPlan": {ID: "ICPlan", Name: "Plan", Value: "Standard", Code: bss.PlanStandard}}
+func plan() map[string]string {
+	return map[string]string{"ICPlan": bss.PlanStandard}
 }
 
-func subDef(id, subID, accountExt string, q int64) bss.ServiceDefinition {
-	return bss.ServiceDefinition{ID: id, SubscriptionID: subID, Name: "Acme storage", ServiceType: bss.ServiceType,
-		ProductID: "bss-product-77", ActionType: bss.ActionProvision, Quantity: q,
-		Account: bss.AccountDefinition{ID: "1187", ExternalID: accountExt}, AttributeList: plan()}
+func subDef(id, subID, accountExt string, q int64) bss.SubscriptionInput {
+	return bss.SubscriptionInput{ID: id, SubscriptionID: subID, Name: "Acme storage", ServiceType: bss.ServiceType,
+		ProductID: "bss-product-77", Quantity: q,
+		Account: bss.AccountInput{ID: "1187", ExternalID: accountExt}, Attributes: plan()}
 }
 
 func TestInstallations(t *testing.T) {
@@ -245,23 +245,22 @@ func TestWalkThrough(t *testing.T) {
 		c := e.call
 		sys := actor.System("")
 
-		if f := e.svc.Fields(e.ctx, c); len(f.Fields) != 2 || f.Fields[0].ID != bss.FieldAPIKey {
-			t.Fatalf("fields: %+v", f)
+		if f := e.svc.Settings(e.ctx, c); len(f) != 2 || f[0].ID != bss.FieldAPIKey || !f[0].Secret {
+			t.Fatalf("settings: %+v", f)
 		}
-		field := func(id, v string) bss.Field { return bss.Field{ID: id, Value: []byte(fmt.Sprintf("%q", v))} }
-		if errs := e.svc.ValidateFields(e.ctx, c, bss.FieldCollection{Fields: []bss.Field{
-			field(bss.FieldAPIKey, "good-key"), field(bss.FieldContractID, e.ct.ID)}}); errs == nil || len(errs) != 0 {
+		if errs := e.svc.ValidateSettings(e.ctx, c, []bss.SettingValue{
+			{ID: bss.FieldAPIKey, Value: "good-key"}, {ID: bss.FieldContractID, Value: e.ct.ID}}); errs == nil || len(errs) != 0 {
 			t.Fatalf("valid settings: %#v", errs)
 		}
-		if errs := e.svc.ValidateFields(e.ctx, c, bss.FieldCollection{Fields: []bss.Field{
-			field(bss.FieldAPIKey, "other-key"), field(bss.FieldContractID, "606f031c-0f85-4444-8c7d-4a8f1ede7cd3")}}); len(errs) != 2 {
+		if errs := e.svc.ValidateSettings(e.ctx, c, []bss.SettingValue{
+			{ID: bss.FieldAPIKey, Value: "other-key"}, {ID: bss.FieldContractID, Value: "606f031c-0f85-4444-8c7d-4a8f1ede7cd3"}}); len(errs) != 2 {
 			t.Fatalf("invalid settings: %#v", errs)
 		}
-		if sd := e.svc.ServiceDefinitions(e.ctx, c); sd.ProductTypes[0].ProductsCollection.Products[0].UnitType != "TB" {
-			t.Fatalf("service definition: %+v", sd)
+		if cat := e.svc.Catalog(e.ctx, c); cat.ServiceType != bss.ServiceType || cat.Products[0].Unit != "TB" || cat.Products[0].Plans[0] != bss.PlanStandard {
+			t.Fatalf("catalog: %+v", cat)
 		}
-		if so := e.svc.SyncOptions(e.ctx, c); so.Fields[0].ID != "username" {
-			t.Fatalf("sync options: %+v", so)
+		if so := e.svc.AccountOptions(e.ctx, c); so[0].ID != "username" {
+			t.Fatalf("account options: %+v", so)
 		}
 
 		// Accounts: the reseller is a partner with no allocation yet; the
@@ -285,7 +284,7 @@ func TestWalkThrough(t *testing.T) {
 		if e.partnerOf(cr.id()) != partnerID {
 			t.Fatal("the customer is not on its reseller's partner")
 		}
-		if r := do(e.svc.AccountExists(e.ctx, c, bss.AccountDefinition{ID: "unknown", Email: "BILLING@acme.example"})); r.code() != 1 || r.id() != cr.id() {
+		if r := do(e.svc.AccountExists(e.ctx, c, bss.AccountInput{ID: "unknown", Email: "BILLING@acme.example"})); r.code() != 1 || r.id() != cr.id() {
 			t.Fatalf("exists by e-mail: %+v", r)
 		}
 
@@ -327,8 +326,7 @@ func TestWalkThrough(t *testing.T) {
 			t.Fatalf("after update: %d", got)
 		}
 		add := def
-		add.ActionType = bss.ActionNone
-		add.Addons = []bss.AddonDefinition{{ParentID: sub.id(), ProductID: bss.AddonExtraTB, ActionType: bss.ActionProvision, Quantity: 2}}
+		add.Addons = []bss.AddonInput{{ProductID: bss.AddonExtraTB, Action: bss.AddonProvision, Quantity: 2}}
 		ar := do(e.svc.Addon(e.ctx, c, "create", add, false))
 		wantCode(t, "addon create", ar, 0)
 		if !strings.HasPrefix(ar.id(), "ad-") {
@@ -344,27 +342,24 @@ func TestWalkThrough(t *testing.T) {
 		}
 
 		// Suspend and activate.
-		def.ActionType = bss.ActionSuspend
 		wantCode(t, "suspend", do(e.svc.Subscription(e.ctx, c, "suspend", def, false)), 0)
 		if e.account(sub, partnerID).SuspendedAt == nil {
 			t.Fatal("suspend did not suspend the storage account")
 		}
-		def.ActionType = bss.ActionActivate
 		wantCode(t, "activate", do(e.svc.Subscription(e.ctx, c, "activate", def, false)), 0)
 		if e.account(sub, partnerID).SuspendedAt != nil {
 			t.Fatal("activate did not lift the suspension")
 		}
 
 		// The account cannot go while the subscription lives.
-		if r := do(e.svc.DeleteAccount(e.ctx, c, bss.AccountDefinition{ID: "1187", ExternalID: cr.id()})); r.code() != -1 {
+		if r := do(e.svc.DeleteAccount(e.ctx, c, bss.AccountInput{ID: "1187", ExternalID: cr.id()})); r.code() != -1 {
 			t.Fatalf("delete with a live subscription: %+v", r)
 		}
-		if r := do(e.svc.DeleteAccount(e.ctx, c, bss.AccountDefinition{ID: "1021", ExternalID: rr.id()})); r.code() != -1 {
+		if r := do(e.svc.DeleteAccount(e.ctx, c, bss.AccountInput{ID: "1021", ExternalID: rr.id()})); r.code() != -1 {
 			t.Fatalf("delete of the reseller with a live customer subscription: %+v", r)
 		}
 
 		// Cancel: capacity back on the contract, deletion scheduled; terminal.
-		def.ActionType = bss.ActionCancel
 		wantCode(t, "cancel", do(e.svc.Subscription(e.ctx, c, "cancel", def, false)), 0)
 		sa = e.account(sub, partnerID)
 		if sa.AllocatedCapacity != 0 || sa.PendingDeletedAt == nil || e.contract().AllocatedCapacity != 0 {
@@ -375,8 +370,8 @@ func TestWalkThrough(t *testing.T) {
 			t.Fatalf("activate after cancel: %+v", r)
 		}
 
-		wantCode(t, "delete customer", do(e.svc.DeleteAccount(e.ctx, c, bss.AccountDefinition{ID: "1187", ExternalID: cr.id()})), 0)
-		wantCode(t, "delete reseller", do(e.svc.DeleteAccount(e.ctx, c, bss.AccountDefinition{ID: "1021", ExternalID: rr.id()})), 0)
+		wantCode(t, "delete customer", do(e.svc.DeleteAccount(e.ctx, c, bss.AccountInput{ID: "1187", ExternalID: cr.id()})), 0)
+		wantCode(t, "delete reseller", do(e.svc.DeleteAccount(e.ctx, c, bss.AccountInput{ID: "1021", ExternalID: rr.id()})), 0)
 		if r := do(e.svc.AccountExists(e.ctx, c, customer(rr.id()))); r.code() != 0 {
 			t.Fatalf("exists after delete: %+v", r)
 		}
@@ -455,17 +450,17 @@ func TestEveryCallTwice(t *testing.T) {
 		def.Quantity = 4
 		twice("shrink", func() res { return do(e.svc.Subscription(e.ctx, c, "update", def, false)) })
 		add := def
-		add.Addons = []bss.AddonDefinition{{ProductID: bss.AddonExtraTB, ActionType: bss.ActionProvision, Quantity: 1}}
+		add.Addons = []bss.AddonInput{{ProductID: bss.AddonExtraTB, Action: bss.AddonProvision, Quantity: 1}}
 		ar := twice("addon create", func() res { return do(e.svc.Addon(e.ctx, c, "create", add, false)) })
 		add.Addons[0].ID, add.Addons[0].Quantity = ar.id(), 2
 		twice("addon update", func() res { return do(e.svc.Addon(e.ctx, c, "update", add, false)) })
-		add.Addons[0].ActionType = bss.ActionCancel
+		add.Addons[0].Action = bss.AddonCancel
 		twice("addon cancel", func() res { return do(e.svc.Addon(e.ctx, c, "cancel", add, false)) })
 		twice("suspend", func() res { return do(e.svc.Subscription(e.ctx, c, "suspend", def, false)) })
 		twice("activate", func() res { return do(e.svc.Subscription(e.ctx, c, "activate", def, false)) })
 		twice("cancel", func() res { return do(e.svc.Subscription(e.ctx, c, "cancel", def, false)) })
 		twice("delete", func() res {
-			return do(e.svc.DeleteAccount(e.ctx, c, bss.AccountDefinition{ID: "1187", ExternalID: cr.id()}))
+			return do(e.svc.DeleteAccount(e.ctx, c, bss.AccountInput{ID: "1187", ExternalID: cr.id()}))
 		})
 		if got := e.contract().AllocatedCapacity; got != 0 {
 			t.Fatalf("contract allocated %d after the cancel", got)
@@ -547,31 +542,34 @@ func TestBadInput(t *testing.T) {
 		sub := do(e.svc.Subscription(e.ctx, c, "create", good, false))
 		wantCode(t, "create", sub, 0)
 		before := e.state()
-		mod := func(f func(*bss.ServiceDefinition)) bss.ServiceDefinition {
+		mod := func(f func(*bss.SubscriptionInput)) bss.SubscriptionInput {
 			d := subDef("", "2", rr.id(), 2)
 			f(&d)
 			return d
 		}
 		for _, tc := range []struct {
 			name, action, msg string
-			def               bss.ServiceDefinition
+			def               bss.SubscriptionInput
 		}{
-			{"unknown product", "create", "Unknown product", mod(func(d *bss.ServiceDefinition) { d.AttributeList = nil; d.ProductID = "nope" })},
-			{"unknown plan", "create", "Unknown plan", mod(func(d *bss.ServiceDefinition) { d.AttributeList["ICPlan"] = bss.Attribute{Code: "Gold"} })},
-			{"unknown service type", "create", "Unknown service type", mod(func(d *bss.ServiceDefinition) { d.ServiceType = "Other" })},
-			{"zero quantity", "create", "at least 1", mod(func(d *bss.ServiceDefinition) { d.Quantity = 0 })},
-			{"negative quantity", "create", "at least 1", mod(func(d *bss.ServiceDefinition) { d.Quantity = -3 })},
-			{"unknown account", "create", "not synchronized", mod(func(d *bss.ServiceDefinition) { d.Account = bss.AccountDefinition{ID: "x", ExternalID: "a-000"} })},
-			{"over capacity", "create", "contract capacity exhausted: 8000000000000 bytes free", mod(func(d *bss.ServiceDefinition) { d.Quantity = 9 })},
-			{"unknown subscription", "update", "not found", mod(func(d *bss.ServiceDefinition) { d.ID = "s-nope" })},
-			{"update to zero", "update", "at least 1", mod(func(d *bss.ServiceDefinition) { d.ID, d.Quantity = sub.id(), 0 })},
-			{"update beyond the contract", "update", "contract capacity exhausted", mod(func(d *bss.ServiceDefinition) { d.ID, d.Quantity = sub.id(), 11 })},
-			{"unknown action", "upgrade", "Unknown subscription action", mod(func(d *bss.ServiceDefinition) {})},
+			{"unknown product", "create", "Unknown product", mod(func(d *bss.SubscriptionInput) { d.Attributes = nil; d.ProductID = "nope" })},
+			{"unknown plan", "create", "Unknown plan", mod(func(d *bss.SubscriptionInput) { d.Attributes["ICPlan"] = "Gold" })},
+			{"unknown service type", "create", "Unknown service type", mod(func(d *bss.SubscriptionInput) { d.ServiceType = "Other" })},
+			{"zero quantity", "create", "at least 1", mod(func(d *bss.SubscriptionInput) { d.Quantity = 0 })},
+			{"negative quantity", "create", "at least 1", mod(func(d *bss.SubscriptionInput) { d.Quantity = -3 })},
+			{"unknown account", "create", "not synchronized", mod(func(d *bss.SubscriptionInput) { d.Account = bss.AccountInput{ID: "x", ExternalID: "a-000"} })},
+			{"over capacity", "create", "contract capacity exhausted: 8000000000000 bytes free", mod(func(d *bss.SubscriptionInput) { d.Quantity = 9 })},
+			{"unknown subscription", "update", "not found", mod(func(d *bss.SubscriptionInput) { d.ID = "s-nope" })},
+			{"update to zero", "update", "at least 1", mod(func(d *bss.SubscriptionInput) { d.ID, d.Quantity = sub.id(), 0 })},
+			{"update beyond the contract", "update", "contract capacity exhausted", mod(func(d *bss.SubscriptionInput) { d.ID, d.Quantity = sub.id(), 11 })},
+			{"unknown action", "upgrade", "Unknown subscription action", mod(func(d *bss.SubscriptionInput) {})},
 			// Issue 14: ids of 10,000 characters were accepted.
-			{"10,000-character SubscriptionID", "create", "SubscriptionID: must be at most 128 characters", mod(func(d *bss.ServiceDefinition) { d.SubscriptionID = strings.Repeat("s", 10_000) })},
-			{"over-long account ExternalID", "create", "Account.ExternalID: must be at most 128 characters", mod(func(d *bss.ServiceDefinition) { d.Account.ExternalID += strings.Repeat("x", 128) })},
-			{"over-long name", "create", "Name: must be at most 255 characters", mod(func(d *bss.ServiceDefinition) { d.Name = strings.Repeat("n", 256) })},
-			{"control character in an id", "update", "ID: must not contain control characters", mod(func(d *bss.ServiceDefinition) { d.ID = sub.id() + "\x01" })},
+			{"10,000-character SubscriptionID", "create", "SubscriptionID: must be at most 128 characters", mod(func(d *bss.SubscriptionInput) { d.SubscriptionID = strings.Repeat("s", 10_000) })},
+			{"over-long account ExternalID", "create", "Account.ExternalID: must be at most 128 characters", mod(func(d *bss.SubscriptionInput) { d.Account.ExternalID += strings.Repeat("x", 128) })},
+			{"over-long name", "create", "Name: must be at most 255 characters", mod(func(d *bss.SubscriptionInput) { d.Name = strings.Repeat("n", 256) })},
+			{"control character in an id", "update", "ID: must not contain control characters", mod(func(d *bss.SubscriptionInput) { d.ID = sub.id() + "\x01" })},
+			{"the dialect's refusal", "create", "RequestedBy.Email: must be at most 255 characters", mod(func(d *bss.SubscriptionInput) {
+				d.Invalid = errs.Invalid("RequestedBy.Email", "must be at most 255 characters")
+			})},
 		} {
 			for _, check := range []bool{true, false} {
 				r := do(e.svc.Subscription(e.ctx, c, tc.action, tc.def, check))
@@ -584,15 +582,15 @@ func TestBadInput(t *testing.T) {
 		add.ID = sub.id()
 		for _, tc := range []struct {
 			name, action, msg string
-			addon             bss.AddonDefinition
+			addon             bss.AddonInput
 		}{
-			{"unknown add-on product", "create", "Unknown add-on product", bss.AddonDefinition{ProductID: "x", ActionType: bss.ActionProvision, Quantity: 1}},
-			{"zero add-on", "create", "at least 1", bss.AddonDefinition{ProductID: bss.AddonExtraTB, ActionType: bss.ActionProvision, Quantity: 0}},
-			{"add-on beyond the contract", "create", "contract capacity exhausted", bss.AddonDefinition{ProductID: bss.AddonExtraTB, ActionType: bss.ActionProvision, Quantity: 9}},
-			{"no add-on flagged", "create", "No add-on", bss.AddonDefinition{ProductID: bss.AddonExtraTB, ActionType: bss.ActionNone, Quantity: 1}},
-			{"unknown add-on", "update", "not found", bss.AddonDefinition{ID: "ad-nope", ActionType: bss.ActionProvision, Quantity: 1}},
+			{"unknown add-on product", "create", "Unknown add-on product", bss.AddonInput{ProductID: "x", Action: bss.AddonProvision, Quantity: 1}},
+			{"zero add-on", "create", "at least 1", bss.AddonInput{ProductID: bss.AddonExtraTB, Action: bss.AddonProvision, Quantity: 0}},
+			{"add-on beyond the contract", "create", "contract capacity exhausted", bss.AddonInput{ProductID: bss.AddonExtraTB, Action: bss.AddonProvision, Quantity: 9}},
+			{"no add-on flagged", "create", "No add-on", bss.AddonInput{ProductID: bss.AddonExtraTB, Action: bss.AddonNone, Quantity: 1}},
+			{"unknown add-on", "update", "not found", bss.AddonInput{ID: "ad-nope", Action: bss.AddonProvision, Quantity: 1}},
 		} {
-			add.Addons = []bss.AddonDefinition{tc.addon}
+			add.Addons = []bss.AddonInput{tc.addon}
 			r := do(e.svc.Addon(e.ctx, c, tc.action, add, false))
 			if r.code() != -1 || !strings.Contains(r.msg(), tc.msg) {
 				t.Errorf("%s: %+v, want Code -1 with %q", tc.name, r, tc.msg)
@@ -600,13 +598,14 @@ func TestBadInput(t *testing.T) {
 		}
 		for _, tc := range []struct {
 			name, msg string
-			in        bss.AccountDefinition
+			in        bss.AccountInput
 		}{
-			{"no account id", "Account ID is required", bss.AccountDefinition{Name: "X"}},
-			{"unknown reseller", "not synchronized", bss.AccountDefinition{ID: "5", ResellerExternalID: "a-nope", Name: "X"}},
-			{"kind change", "cannot change", bss.AccountDefinition{ID: "1021", ResellerID: "77", ResellerExternalID: rr.id(), Name: "X"}},
-			{"10,000-character ID", "ID: must be at most 128 characters", bss.AccountDefinition{ID: strings.Repeat("7", 10_000), Name: "X"}},
-			{"over-long description", "Description: must be at most 1000 characters", bss.AccountDefinition{ID: "8", Name: "X", Description: strings.Repeat("d", 1001)}},
+			{"no account id", "Account ID is required", bss.AccountInput{Name: "X"}},
+			{"unknown reseller", "not synchronized", bss.AccountInput{ID: "5", ResellerExternalID: "a-nope", Name: "X"}},
+			{"kind change", "cannot change", bss.AccountInput{ID: "1021", ResellerID: "77", ResellerExternalID: rr.id(), Name: "X"}},
+			{"10,000-character ID", "ID: must be at most 128 characters", bss.AccountInput{ID: strings.Repeat("7", 10_000), Name: "X"}},
+			{"the dialect's refusal", "Description: must be at most 1000 characters", bss.AccountInput{ID: "8", Name: "X",
+				Invalid: errs.Invalid("Description", "must be at most 1000 characters")}},
 		} {
 			if r := do(e.svc.SynchronizeAccount(e.ctx, c, tc.in)); r.code() != -1 || !strings.Contains(r.msg(), tc.msg) {
 				t.Errorf("%s: %+v, want Code -1 with %q", tc.name, r, tc.msg)
@@ -614,7 +613,7 @@ func TestBadInput(t *testing.T) {
 		}
 		c2 := c
 		c2.Settings = map[string]string{"ICContractId": "nope"}
-		if r := do(e.svc.SynchronizeAccount(e.ctx, c2, bss.AccountDefinition{ID: "6", Name: "Y"})); r.code() != -1 || !strings.Contains(r.msg(), "Unknown contract") {
+		if r := do(e.svc.SynchronizeAccount(e.ctx, c2, bss.AccountInput{ID: "6", Name: "Y"})); r.code() != -1 || !strings.Contains(r.msg(), "Unknown contract") {
 			t.Errorf("unknown contract setting: %+v", r)
 		}
 		if after := e.state(); after != before {
@@ -628,7 +627,7 @@ func TestBadInput(t *testing.T) {
 		}
 		// The longest id kept is accepted.
 		long := strings.Repeat("9", 128)
-		if r := do(e.svc.SynchronizeAccount(e.ctx, c, bss.AccountDefinition{ID: long, Name: "Z"})); r.code() != 0 {
+		if r := do(e.svc.SynchronizeAccount(e.ctx, c, bss.AccountInput{ID: long, Name: "Z"})); r.code() != 0 {
 			t.Errorf("a 128-character account id: %+v", r)
 		}
 	})

@@ -12,7 +12,7 @@ import (
 // suspend, cancel). Each call is one transaction over the mapping, the
 // partner's allocation and the storage account; calls for one subscription
 // serialise on its row lock. checkOnly runs every check and rolls back.
-func (s *Service) Subscription(ctx context.Context, c Call, action string, in ServiceDefinition, checkOnly bool) (Outcome, error) {
+func (s *Service) Subscription(ctx context.Context, c Call, action string, in SubscriptionInput, checkOnly bool) (Outcome, error) {
 	action = strings.ToLower(strings.TrimSpace(action))
 	objID := in.ID
 	if objID == "" {
@@ -40,7 +40,7 @@ func (s *Service) Subscription(ctx context.Context, c Call, action string, in Se
 
 // dedupeKey is what a retried create is recognised by (reference §7): the
 // BSS subscription id, or without one the account, service type and name.
-func dedupeKey(in ServiceDefinition, acc Account) string {
+func dedupeKey(in SubscriptionInput, acc Account) string {
 	if id := strings.TrimSpace(in.SubscriptionID); id != "" {
 		return "sid:" + id
 	}
@@ -59,7 +59,7 @@ func contactEmail(acc Account, ext string) string {
 	return ext + "@bss.invalid"
 }
 
-func storageName(in ServiceDefinition, acc Account) string {
+func storageName(in SubscriptionInput, acc Account) string {
 	n := strings.TrimSpace(in.Name)
 	if n == "" {
 		n = acc.Name
@@ -75,7 +75,7 @@ func created(sub Subscription) Outcome {
 		Fields: map[string]string{FieldStorageID: sub.StorageAccountID}}
 }
 
-func (s *Service) createSubscription(ctx context.Context, tx Store, c Call, in ServiceDefinition) (Outcome, error) {
+func (s *Service) createSubscription(ctx context.Context, tx Store, c Call, in SubscriptionInput) (Outcome, error) {
 	// A retried create answers as the first did, whatever happened since
 	// (the account may be gone, the subscription cancelled).
 	if id := strings.TrimSpace(in.SubscriptionID); id != "" {
@@ -100,10 +100,10 @@ func (s *Service) createSubscription(ctx context.Context, tx Store, c Call, in S
 	}
 	// Add-ons ordered with the subscription are provisioned with it
 	// (reference Q5).
-	var addons []AddonDefinition
+	var addons []AddonInput
 	units := in.Quantity
 	for _, a := range in.Addons {
-		if a.ActionType != ActionProvision {
+		if a.Action != AddonProvision {
 			continue
 		}
 		if _, err := resolveAddonProduct(a); err != nil {
@@ -186,7 +186,7 @@ func (s *Service) resizePartner(ctx context.Context, tx Store, c Call, partnerID
 
 // findSubscription resolves a request's subscription by our ID, else by the
 // BSS SubscriptionID, locks its row and reads it again under the lock.
-func findSubscription(ctx context.Context, tx Queries, appID string, in ServiceDefinition) (Subscription, error) {
+func findSubscription(ctx context.Context, tx Queries, appID string, in SubscriptionInput) (Subscription, error) {
 	id := strings.TrimSpace(in.ID)
 	var sub Subscription
 	var err error
@@ -260,7 +260,7 @@ func (s *Service) converge(ctx context.Context, tx Store, c Call, sub Subscripti
 	return nil
 }
 
-func (s *Service) updateSubscription(ctx context.Context, tx Store, c Call, in ServiceDefinition) (Outcome, error) {
+func (s *Service) updateSubscription(ctx context.Context, tx Store, c Call, in SubscriptionInput) (Outcome, error) {
 	sub, err := findSubscription(ctx, tx, c.Inst.AppID, in)
 	if err != nil {
 		return Outcome{}, err
@@ -303,7 +303,7 @@ func withObject(err error, ext string) error {
 	return err
 }
 
-func (s *Service) suspendSubscription(ctx context.Context, tx Store, c Call, in ServiceDefinition, suspend bool) (Outcome, error) {
+func (s *Service) suspendSubscription(ctx context.Context, tx Store, c Call, in SubscriptionInput, suspend bool) (Outcome, error) {
 	sub, err := findSubscription(ctx, tx, c.Inst.AppID, in)
 	if err != nil {
 		return Outcome{}, err
@@ -332,7 +332,7 @@ func (s *Service) suspendSubscription(ctx context.Context, tx Store, c Call, in 
 // cancelSubscription is terminal: the storage account's allocation goes
 // back to the contract through the partner, its add-ons end, and its
 // deletion is scheduled (objstore's grace period).
-func (s *Service) cancelSubscription(ctx context.Context, tx Store, c Call, in ServiceDefinition) (Outcome, error) {
+func (s *Service) cancelSubscription(ctx context.Context, tx Store, c Call, in SubscriptionInput) (Outcome, error) {
 	sub, err := findSubscription(ctx, tx, c.Inst.AppID, in)
 	if err != nil {
 		return Outcome{}, err

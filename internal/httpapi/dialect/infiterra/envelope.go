@@ -19,17 +19,17 @@ const MessageUnavailable = "The service is busy; try again."
 
 // resultDefinition is the envelope (accounts/exists, accounts/delete).
 type resultDefinition struct {
-	Code       int            `json:"Code"`
-	Message    string         `json:"Message"`
-	Result     bss.NullString `json:"Result"`
-	ResultUser bss.NullString `json:"ResultUser,omitempty"`
+	Code       int        `json:"Code"`
+	Message    string     `json:"Message"`
+	Result     NullString `json:"Result"`
+	ResultUser NullString `json:"ResultUser,omitempty"`
 }
 
 // accountResultDefinition answers accounts/synchronize.
 type accountResultDefinition struct {
 	resultDefinition
 	AccountExtraInfo  map[string]string `json:"AccountExtraInfo"`
-	GeneratedPassword bss.NullString    `json:"GeneratedPassword"`
+	GeneratedPassword NullString        `json:"GeneratedPassword"`
 }
 
 // serviceResultDefinition answers subscriptions/* and addons/*.
@@ -59,13 +59,13 @@ func serviceResult(r resultDefinition, out bss.Outcome) serviceResultDefinition 
 // for the log, never sent).
 func answer[T any](out bss.Outcome, err error, render func(resultDefinition, bss.Outcome) T) (any, int, error) {
 	if err == nil {
-		r := resultDefinition{Message: out.Message, Result: bss.NullString(out.ID)}
+		r := resultDefinition{Message: out.Message, Result: NullString(out.ID)}
 		if out.Exists {
-			r.Code, r.ResultUser = 1, bss.NullString(out.Email)
+			r.Code, r.ResultUser = 1, NullString(out.Email)
 		}
 		return render(r, out), http.StatusOK, nil
 	}
-	refused := resultDefinition{Code: -1, Message: errs.Public(err), Result: bss.NullString(bss.ObjectOf(err))}
+	refused := resultDefinition{Code: -1, Message: errs.Public(err), Result: NullString(bss.ObjectOf(err))}
 	var ref *bss.Refusal
 	if errors.As(err, &ref) {
 		return render(refused, bss.Outcome{}), http.StatusOK, nil

@@ -57,19 +57,20 @@ const maxTrackID = 128
 const contentType = "application/json; charset=utf-8"
 
 // Service is the BSS core as the dialect uses it (implemented by
-// *bss.Service). An operation's refusal is an error with a kind; the
+// *bss.Service). It speaks bss's inputs and catalog; the wire model is the
+// dialect's (model.go, mapping.go, catalog.go). An operation's refusal is an error with a kind; the
 // contract answers it with HTTP 200 and Code -1 (envelope.go).
 type Service interface {
 	Authenticate(ctx context.Context, appIDHeader, apiKeyHeader string) (bss.Installation, error)
-	Fields(ctx context.Context, c bss.Call) bss.FieldCollection
-	ValidateFields(ctx context.Context, c bss.Call, in bss.FieldCollection) []string
-	ServiceDefinitions(ctx context.Context, c bss.Call) bss.ProductTypeCollection
-	SyncOptions(ctx context.Context, c bss.Call) bss.CustomFieldCollection
-	SynchronizeAccount(ctx context.Context, c bss.Call, in bss.AccountDefinition) (bss.Outcome, error)
-	AccountExists(ctx context.Context, c bss.Call, in bss.AccountDefinition) (bss.Outcome, error)
-	DeleteAccount(ctx context.Context, c bss.Call, in bss.AccountDefinition) (bss.Outcome, error)
-	Subscription(ctx context.Context, c bss.Call, action string, in bss.ServiceDefinition, checkOnly bool) (bss.Outcome, error)
-	Addon(ctx context.Context, c bss.Call, action string, in bss.ServiceDefinition, checkOnly bool) (bss.Outcome, error)
+	Settings(ctx context.Context, c bss.Call) []bss.Setting
+	ValidateSettings(ctx context.Context, c bss.Call, in []bss.SettingValue) []string
+	Catalog(ctx context.Context, c bss.Call) bss.Catalog
+	AccountOptions(ctx context.Context, c bss.Call) []bss.CustomField
+	SynchronizeAccount(ctx context.Context, c bss.Call, in bss.AccountInput) (bss.Outcome, error)
+	AccountExists(ctx context.Context, c bss.Call, in bss.AccountInput) (bss.Outcome, error)
+	DeleteAccount(ctx context.Context, c bss.Call, in bss.AccountInput) (bss.Outcome, error)
+	Subscription(ctx context.Context, c bss.Call, action string, in bss.SubscriptionInput, checkOnly bool) (bss.Outcome, error)
+	Addon(ctx context.Context, c bss.Call, action string, in bss.SubscriptionInput, checkOnly bool) (bss.Outcome, error)
 }
 
 // Deps are what the dialect calls.
@@ -317,7 +318,7 @@ func (s *server) settings(ctx context.Context, r *http.Request, inst bss.Install
 	}
 	sort.Strings(names)
 	declared := map[string]string{}
-	for _, f := range s.svc.Fields(ctx, bss.Call{Inst: inst}).Fields {
+	for _, f := range s.svc.Settings(ctx, bss.Call{Inst: inst}) {
 		declared[strings.ToLower(f.ID)] = f.ID
 	}
 	out := make(map[string]string, len(names))
@@ -354,56 +355,59 @@ func queryCheckOnly(r *http.Request) bool {
 // ---- operations ----
 
 func (s *server) fieldsGet(ctx context.Context, c bss.Call, _ request) (any, int, error) {
-	return s.svc.Fields(ctx, c), http.StatusOK, nil
+	return fieldCollection(s.svc.Settings(ctx, c)), http.StatusOK, nil
 }
 
 func (s *server) serviceDefinition(ctx context.Context, c bss.Call, _ request) (any, int, error) {
-	return s.svc.ServiceDefinitions(ctx, c), http.StatusOK, nil
+	return productTypes(s.svc.Catalog(ctx, c)), http.StatusOK, nil
 }
 
 func (s *server) syncOptions(ctx context.Context, c bss.Call, _ request) (any, int, error) {
-	return s.svc.SyncOptions(ctx, c), http.StatusOK, nil
+	return customFields(s.svc.AccountOptions(ctx, c), false), http.StatusOK, nil
 }
 
 // fieldsValidate answers a list of problems; an unreadable body is one
 // problem, since the endpoint's answer has no envelope to carry a Code.
 func (s *server) fieldsValidate(ctx context.Context, c bss.Call, in request) (any, int, error) {
-	var fc bss.FieldCollection
+	var fc FieldCollection
 	if err := decode(in.body, &fc); err != nil {
 		return []string{MessageInvalidBody}, http.StatusOK, nil
 	}
-	problems := s.svc.ValidateFields(ctx, c, fc)
+	problems := s.svc.ValidateSettings(ctx, c, fc.Values())
 	if problems == nil {
 		problems = []string{} // [] = valid; null would not be a list
 	}
 	return problems, http.StatusOK, nil
 }
 
-func account[T any](op func(Service, context.Context, bss.Call, bss.AccountDefinition) (bss.Outcome, error),
+func account[T any](op func(Service, context.Context, bss.Call, bss.AccountInput) (bss.Outcome, error),
 	render func(resultDefinition, bss.Outcome) T) func(*server, context.Context, bss.Call, request) (any, int, error) {
 	return func(s *server, ctx context.Context, c bss.Call, in request) (any, int, error) {
-		var def bss.AccountDefinition
+		var def AccountDefinition
 		if err := decode(in.body, &def); err != nil {
 			return invalidBody(), http.StatusOK, nil
 		}
-		out, err := op(s.svc, ctx, c, def)
+		out, err := op(s.svc, ctx, c, def.Input())
 		return answer(out, err, render)
 	}
 }
 
-func service(op func(Service, context.Context, bss.Call, string, bss.ServiceDefinition, bool) (bss.Outcome, error), action string) func(*server, context.Context, bss.Call, request) (any, int, error) {
+func service(op func(Service, context.Context, bss.Call, string, bss.SubscriptionInput, bool) (bss.Outcome, error), action string) func(*server, context.Context, bss.Call, request) (any, int, error) {
 	return func(s *server, ctx context.Context, c bss.Call, in request) (any, int, error) {
-		var def bss.ServiceDefinition
+		var def ServiceDefinition
 		if err := decode(in.body, &def); err != nil {
 			return invalidBody(), http.StatusOK, nil
 		}
-		out, err := op(s.svc, ctx, c, action, def, def.CheckOnly || in.checkOnly)
+		out, err := op(s.svc, ctx, c, action, def.Input(), def.CheckOnly || in.checkOnly)
 		return answer(out, err, serviceResult)
 	}
 }
 
 // decode reads a JSON object (not null, not an array, nothing after it)
 // into v; names match case-insensitively and unknown fields are ignored.
+// The SDK's model needs encoding/json's leniency (Newtonsoft reads names
+// in any case, enums as names or integers: model.go), which the shared
+// decoder's strict typed rules do not give.
 func decode(body []byte, v any) error {
 	b := bytes.TrimSpace(body)
 	if len(b) == 0 || b[0] != '{' {

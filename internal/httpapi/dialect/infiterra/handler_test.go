@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -43,8 +44,9 @@ type fakeCall struct {
 	op        string
 	c         bss.Call
 	checkOnly bool
-	svc       bss.ServiceDefinition
-	acc       bss.AccountDefinition
+	svc       bss.SubscriptionInput
+	acc       bss.AccountInput
+	settings  []bss.SettingValue
 }
 
 func (f *fakeBSS) record(op string, c bss.Call, fc fakeCall) {
@@ -85,33 +87,30 @@ func (f *fakeBSS) Authenticate(_ context.Context, appID, key string) (bss.Instal
 	return bss.Installation{AppID: refAppID, ContractID: "contract"}, nil
 }
 
-func (f *fakeBSS) Fields(context.Context, bss.Call) bss.FieldCollection {
+func (f *fakeBSS) Settings(context.Context, bss.Call) []bss.Setting {
 	// Not recorded: the handler also reads it to name setting headers.
 	if f.panicOn == "fields" {
 		panic("boom: fields")
 	}
-	return bss.FieldCollection{Fields: []bss.Field{
-		{ID: "ICApiKey", Value: json.RawMessage("null"), Definition: &bss.FieldDefinition{ID: "ICApiKey", Name: "Impossible Cloud API key", Kind: bss.FieldKindPasswordText}},
-		{ID: "ICContractId", Value: json.RawMessage("null"), Definition: &bss.FieldDefinition{ID: "ICContractId", Name: "Contract ID", Kind: bss.FieldKindText}},
-	}}
+	return []bss.Setting{{ID: "ICApiKey", Name: "Impossible Cloud API key", Secret: true}, {ID: "ICContractId", Name: "Contract ID"}}
 }
 
-func (f *fakeBSS) ValidateFields(_ context.Context, c bss.Call, _ bss.FieldCollection) []string {
-	f.record("validate", c, fakeCall{})
+func (f *fakeBSS) ValidateSettings(_ context.Context, c bss.Call, in []bss.SettingValue) []string {
+	f.record("validate", c, fakeCall{settings: in})
 	return f.problems
 }
 
-func (f *fakeBSS) ServiceDefinitions(_ context.Context, c bss.Call) bss.ProductTypeCollection {
+func (f *fakeBSS) Catalog(_ context.Context, c bss.Call) bss.Catalog {
 	f.record("servicedefinition", c, fakeCall{})
-	return bss.ProductTypeCollection{ProductTypes: []bss.ProductTypeDefinition{{ID: "ImpossibleCloudStorage", Name: "Storage"}}}
+	return bss.Catalog{ServiceType: "ImpossibleCloudStorage", Name: "Storage"}
 }
 
-func (f *fakeBSS) SyncOptions(_ context.Context, c bss.Call) bss.CustomFieldCollection {
+func (f *fakeBSS) AccountOptions(_ context.Context, c bss.Call) []bss.CustomField {
 	f.record("syncoptions", c, fakeCall{})
-	return bss.CustomFieldCollection{Fields: []bss.CustomField{{ID: "username", Definition: bss.CustomFieldDefinition{ID: "username", Name: "Username"}}}}
+	return []bss.CustomField{{ID: "username", Name: "Username"}}
 }
 
-func (f *fakeBSS) SynchronizeAccount(_ context.Context, c bss.Call, in bss.AccountDefinition) (bss.Outcome, error) {
+func (f *fakeBSS) SynchronizeAccount(_ context.Context, c bss.Call, in bss.AccountInput) (bss.Outcome, error) {
 	f.record("synchronize", c, fakeCall{acc: in})
 	if f.internal {
 		return bss.Outcome{}, errs.New(errs.KindInternal, "database down")
@@ -119,17 +118,17 @@ func (f *fakeBSS) SynchronizeAccount(_ context.Context, c bss.Call, in bss.Accou
 	return bss.Outcome{Message: "Account synchronized", ID: "a-1"}, nil
 }
 
-func (f *fakeBSS) AccountExists(_ context.Context, c bss.Call, in bss.AccountDefinition) (bss.Outcome, error) {
+func (f *fakeBSS) AccountExists(_ context.Context, c bss.Call, in bss.AccountInput) (bss.Outcome, error) {
 	f.record("exists", c, fakeCall{acc: in})
 	return bss.Outcome{Message: "Account already exists", ID: "a-1", Exists: true, Email: "admin@acme.example"}, nil
 }
 
-func (f *fakeBSS) DeleteAccount(_ context.Context, c bss.Call, in bss.AccountDefinition) (bss.Outcome, error) {
+func (f *fakeBSS) DeleteAccount(_ context.Context, c bss.Call, in bss.AccountInput) (bss.Outcome, error) {
 	f.record("delete", c, fakeCall{acc: in})
 	return bss.Outcome{Message: "Account deleted", ID: in.ExternalID}, nil
 }
 
-func (f *fakeBSS) Subscription(_ context.Context, c bss.Call, action string, in bss.ServiceDefinition, checkOnly bool) (bss.Outcome, error) {
+func (f *fakeBSS) Subscription(_ context.Context, c bss.Call, action string, in bss.SubscriptionInput, checkOnly bool) (bss.Outcome, error) {
 	f.record("subscriptions/"+action, c, fakeCall{svc: in, checkOnly: checkOnly})
 	if f.internal {
 		return bss.Outcome{}, errs.New(errs.KindInternal, "database down")
@@ -137,7 +136,7 @@ func (f *fakeBSS) Subscription(_ context.Context, c bss.Call, action string, in 
 	return bss.Outcome{Message: "ok", ID: "s-1", Fields: map[string]string{"ICStorageAccountId": "sa-1"}}, nil
 }
 
-func (f *fakeBSS) Addon(_ context.Context, c bss.Call, action string, in bss.ServiceDefinition, checkOnly bool) (bss.Outcome, error) {
+func (f *fakeBSS) Addon(_ context.Context, c bss.Call, action string, in bss.SubscriptionInput, checkOnly bool) (bss.Outcome, error) {
 	f.record("addons/"+action, c, fakeCall{svc: in, checkOnly: checkOnly})
 	return bss.Outcome{Message: "ok", ID: "ad-1"}, nil
 }
@@ -257,7 +256,7 @@ func TestPathsAndVerbs(t *testing.T) {
 		req := apitest.Request{Method: "GET", Path: infiterra.Prefix + p, Header: bssHeaders(), AllowUnknownRoute: true}
 		resp := f.v.Do(t, f.h, req)
 		wantJSON(t, resp, 200, "")
-		var fc bss.FieldCollection
+		var fc infiterra.FieldCollection
 		if err := json.Unmarshal(resp.Body, &fc); err != nil || len(fc.Fields) != 2 {
 			t.Fatalf("%s: %s", p, resp.Body)
 		}
@@ -334,8 +333,9 @@ func TestCallContext(t *testing.T) {
 			t.Fatalf("settings %v, want %v", c.c.Settings, want)
 		}
 	}
-	if c.acc.ID != "1187" || c.acc.ResellerExternalID != "p-7f3a9c" || c.acc.ContactDetails == nil || c.acc.ContactDetails.FirstName != "Jana" ||
-		c.acc.Address == nil || c.acc.Address.Country == nil || c.acc.Address.Country.Code != "DE" || c.acc.SyncOptions["username"] != "admin@acme.example" {
+	if c.acc.ID != "1187" || c.acc.ResellerID != "1021" || c.acc.ResellerExternalID != "p-7f3a9c" || c.acc.Name != "Acme GmbH" ||
+		c.acc.Email != "billing@acme.example" || c.acc.ContactEmail != "jana.berg@acme.example" || c.acc.Username != "admin@acme.example" ||
+		c.acc.Invalid != nil {
 		t.Fatalf("account decoded as %+v", c.acc)
 	}
 
@@ -436,6 +436,10 @@ func TestFieldsValidate(t *testing.T) {
 	t.Parallel()
 	f := newHandlerFixture(t)
 	wantJSON(t, f.do(t, "POST", "/fields/validate", sample(t, "fields_validate"), bssHeaders()), 200, `[]`)
+	want := []bss.SettingValue{{ID: "ICApiKey", Value: "icmc_live_123"}, {ID: "ICContractId", Value: "606f031c-0f85-4444-8c7d-4a8f1ede7cd3"}}
+	if got := f.svc.last(t).settings; !reflect.DeepEqual(got, want) {
+		t.Fatalf("settings values %+v, want %+v", got, want)
+	}
 	f.svc.problems = []string{"Invalid Impossible Cloud API key"}
 	wantJSON(t, f.do(t, "POST", "/fields/validate", sample(t, "fields_validate"), bssHeaders()), 200, `["Invalid Impossible Cloud API key"]`)
 }

@@ -360,7 +360,7 @@ func TestBSSWalkthrough(t *testing.T) {
 		s := newSim(t, w)
 
 		// Setup: the activation page and its validation.
-		var fields bss.FieldCollection
+		var fields infiterra.FieldCollection
 		s.get("GET", "fields/get", &fields)
 		s.get("POST", "fields/get", &fields)
 		ids := map[string]bool{}
@@ -384,7 +384,7 @@ func TestBSSWalkthrough(t *testing.T) {
 		s.settings = map[string]string{"ICApiKey": w.distKey, "ICContractId": w.contract}
 
 		// The catalog the BSS imports: requests name its ids.
-		var catalog bss.ProductTypeCollection
+		var catalog infiterra.ProductTypeCollection
 		s.get("POST", "fields/servicedefinition", &catalog)
 		s.get("GET", "fields/servicedefinition", &catalog)
 		if len(catalog.ProductTypes) != 1 || catalog.ProductTypes[0].ID != "ImpossibleCloudStorage" {
@@ -395,7 +395,7 @@ func TestBSSWalkthrough(t *testing.T) {
 			t.Fatalf("products %+v", pc)
 		}
 		product, addon := pc.Products[0].ID, pc.Addons[0].ID
-		var syncOpts bss.CustomFieldCollection
+		var syncOpts infiterra.CustomFieldCollection
 		s.get("GET", "accounts/syncoptions", &syncOpts)
 		s.get("POST", "accounts/syncoptions", &syncOpts)
 		if len(syncOpts.Fields) != 1 || syncOpts.Fields[0].ID != "username" {
@@ -638,7 +638,7 @@ func TestOutOfOrderDeliveries(t *testing.T) {
 		t.Parallel()
 		w := newWorld(t, d, apitest.NewValidator(t, infiterra.Spec()))
 		s := newSim(t, w)
-		var catalog bss.ProductTypeCollection
+		var catalog infiterra.ProductTypeCollection
 		s.get("GET", "fields/servicedefinition", &catalog)
 		addon := catalog.ProductTypes[0].ProductsCollection.Addons[0].ID
 
@@ -735,7 +735,7 @@ func TestBadInput(t *testing.T) {
 		w := newWorld(t, d, apitest.NewValidator(t, infiterra.Spec()))
 		s := newSim(t, w)
 		partner, accExt, sub, saID := provisioned(t, w, s, "3001", 5)
-		var catalog bss.ProductTypeCollection
+		var catalog infiterra.ProductTypeCollection
 		s.get("GET", "fields/servicedefinition", &catalog)
 		addon := catalog.ProductTypes[0].ProductsCollection.Addons[0].ID
 

@@ -1,19 +1,98 @@
-package bss
+package infiterra
 
 import (
+	"sort"
 	"strconv"
+	"strings"
 
+	"github.com/trellis-cloud/trellis/internal/bss"
 	"github.com/trellis-cloud/trellis/internal/validate"
 )
 
-// Text limits of the BSS's fields. The interworks SDK documents none: ids
-// (GUIDs or the BSS's codes) get validate.MaxID, names and contact fields
-// validate.MaxName, free text validate.MaxDescription.
+// The requests mapped onto bss's inputs. Every string of a request is
+// bounded here, in the order the SDK's model lists them, and the first
+// violation travels as the input's Invalid, so that bss refuses and records
+// the call like any other refusal. The interworks SDK documents no limits:
+// ids (GUIDs or the BSS's codes) get validate.MaxID, names and contact
+// fields validate.MaxName, free text validate.MaxDescription.
+
 const (
 	maxID   = validate.MaxID
 	maxName = validate.MaxName
 	maxText = validate.MaxDescription
 )
+
+// accountInput is the account as bss uses it, without Invalid.
+func accountInput(in AccountDefinition) bss.AccountInput {
+	out := bss.AccountInput{ID: in.ID, ExternalID: in.ExternalID, ResellerID: in.ResellerID,
+		ResellerExternalID: in.ResellerExternalID, Name: in.Name, Email: in.Email,
+		Username: syncOption(in.SyncOptions, bss.SyncUsername)}
+	if in.ContactDetails != nil {
+		out.ContactEmail = in.ContactDetails.Email
+	}
+	return out
+}
+
+// syncOption is the account option id, its name compared
+// case-insensitively (the exact spelling first, then the first in order).
+func syncOption(opts map[string]string, id string) string {
+	if v, ok := opts[id]; ok {
+		return v
+	}
+	keys := make([]string, 0, len(opts))
+	for k := range opts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if strings.EqualFold(k, id) {
+			return opts[k]
+		}
+	}
+	return ""
+}
+
+// Input is the account call's input.
+func (in AccountDefinition) Input() bss.AccountInput {
+	out := accountInput(in)
+	out.Invalid = in.Validate()
+	return out
+}
+
+// Input is the subscription or add-on call's input.
+func (in ServiceDefinition) Input() bss.SubscriptionInput {
+	out := bss.SubscriptionInput{ID: in.ID, SubscriptionID: in.SubscriptionID, Name: in.Name, ServiceType: in.ServiceType,
+		ProductID: in.ProductID, Quantity: in.Quantity, Account: accountInput(in.Account), Invalid: in.Validate()}
+	if len(in.AttributeList) > 0 {
+		out.Attributes = make(map[string]string, len(in.AttributeList))
+		for k, a := range in.AttributeList {
+			out.Attributes[k] = a.Code
+		}
+	}
+	for _, a := range in.Addons {
+		out.Addons = append(out.Addons, bss.AddonInput{ID: a.ID, ProductID: a.ProductID, Action: addonAction(a.ActionType), Quantity: a.Quantity})
+	}
+	return out
+}
+
+func addonAction(a ActionType) bss.AddonAction {
+	switch a {
+	case ActionProvision:
+		return bss.AddonProvision
+	case ActionCancel:
+		return bss.AddonCancel
+	}
+	return bss.AddonNone
+}
+
+// Values are the settings' values (fields/validate), as text.
+func (fc FieldCollection) Values() []bss.SettingValue {
+	out := make([]bss.SettingValue, 0, len(fc.Fields))
+	for _, f := range fc.Fields {
+		out = append(out, bss.SettingValue{ID: f.ID, Value: f.StringValue()})
+	}
+	return out
+}
 
 // textField is one string of a request and its limit.
 type textField struct {

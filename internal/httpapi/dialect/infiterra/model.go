@@ -1,12 +1,13 @@
-package bss
+package infiterra
 
-// The request and catalog types of the Infiterra (interworks.cloud)
-// service-manager contract (the answers' envelope is the dialect's).
-// Names and JSON property names are exactly those of the interworks SDK
-// (Interworks.Extensions.Models 1.0.11) as the contract reference lists them,
-// so the HTTP dialect only decodes and encodes these types. Input is matched
-// case-insensitively and unknown fields are ignored (encoding/json does
-// both); a JSON null, a missing field and "" read the same.
+// The wire model: the request and catalog types of the Infiterra
+// (interworks.cloud) service-manager contract (the answers' envelope is
+// envelope.go). Names and JSON property names are exactly those of the
+// interworks SDK (Interworks.Extensions.Models 1.0.11) as the contract
+// reference lists them. Input is matched case-insensitively and unknown
+// fields are ignored (encoding/json does both); a JSON null, a missing field
+// and "" read the same. The dialect maps requests onto bss's inputs
+// (mapping.go) and builds the catalog it serves from bss's (catalog.go).
 
 import (
 	"bytes"
