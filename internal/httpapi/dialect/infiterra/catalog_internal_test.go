@@ -17,6 +17,7 @@ import (
 // those served when bss held the wire model (testdata/served, recorded
 // then).
 func TestServedCatalog(t *testing.T) {
+	t.Parallel()
 	svc, ctx, c := &bss.Service{}, context.Background(), bss.Call{}
 	for name, v := range map[string]any{
 		"fields_get":               fieldCollection(svc.Settings(ctx, c)),

@@ -14,6 +14,7 @@ import (
 // and nulls; refusals are 200 with Code -1, our failures 503 or 500 and
 // keep their cause for the log.
 func TestEnvelope(t *testing.T) {
+	t.Parallel()
 	enc := func(v any) string {
 		b, err := json.Marshal(v)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 // integers, and string enums encode with the SDK's names (the result
 // envelope is the dialect's: infiterra TestEnvelope).
 func TestWireModel(t *testing.T) {
+	t.Parallel()
 	body := `{"ID":null,"SubscriptionID":"8812","ServiceType":"ImpossibleCloudStorage","ProductID":"ic-storage-standard",
 	 "ActionType":"Provision","Quantity":5,"Account":{"ID":"1187","ExternalID":"a-2c41d0","ContactDetails":{"FirstName":"Jana"}},
 	 "AttributeList":{"ICPlan":{"ID":"ICPlan","Name":"Plan","Value":"Standard","Code":"ICPlan_Standard","QuantityLinked":false,"ExtraParameters":null}},
@@ -50,6 +51,7 @@ func TestWireModel(t *testing.T) {
 // The reference's account decodes whole, and the requests map onto bss's
 // inputs: the e-mail candidates, the plan's code, the add-ons' actions.
 func TestInputs(t *testing.T) {
+	t.Parallel()
 	var acc infiterra.AccountDefinition
 	if err := json.Unmarshal(sample(t, "accounts_synchronize"), &acc); err != nil {
 		t.Fatal(err)
@@ -91,6 +93,7 @@ func TestInputs(t *testing.T) {
 // Every string of a request is bounded, the fields bss never sees too;
 // the first violation, named as on the wire, travels as Invalid.
 func TestInputLimits(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, msg string
 		acc       infiterra.AccountDefinition
