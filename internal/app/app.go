@@ -6,9 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/trellis-cloud/trellis/internal/buckets"
-	"github.com/trellis-cloud/trellis/internal/s3gw"
-	"github.com/trellis-cloud/trellis/internal/sealed"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +14,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/trellis-cloud/trellis/internal/buckets"
+	"github.com/trellis-cloud/trellis/internal/s3gw"
+	"github.com/trellis-cloud/trellis/internal/sealed"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -182,6 +183,9 @@ type App struct {
 	// periodic sweeps' claims (job_periods).
 	jobMetrics *jobs.Metrics
 	node       string
+	// s3 is this node's S3 slot: the S3 server while it runs (StartS3 to
+	// Close), which buckets and objstore ask for at each call.
+	s3 *s3Plane
 }
 
 // OpenDB opens the configured database without migrating it.
@@ -220,8 +224,37 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	return a, nil
 }
 
-// New builds an instance on an open database, applying migrations.
+// New builds an instance on an open database, applying migrations. It
+// runs the assembly steps in order; each builds its services with every
+// dependency as a constructor argument (see docs/ARCHITECTURE.md, "Wiring"),
+// so a missing one fails here, naming it.
 func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
+	cfg, err := withDefaults(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, DB: d, closeDB: func() {}, Registry: prometheus.NewRegistry(), node: ids.New(), s3: &s3Plane{}}
+	for _, step := range []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"core", a.buildCore},
+		{"money", a.buildMoney},
+		{"resources", a.buildResources},
+		{"object storage", a.buildObjectStorage},
+		{"reseller and BSS", a.buildChannels},
+		{"HTTP", a.buildHTTP},
+		{"jobs", a.buildJobs},
+	} {
+		if err := step.run(ctx); err != nil {
+			return nil, fmt.Errorf("app: %s: %w", step.name, err)
+		}
+	}
+	return a, nil
+}
+
+// withDefaults fills the configuration's defaults.
+func withDefaults(cfg Config) (Config, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -232,7 +265,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		}
 	}
 	if _, ok := cfg.Clock.(jobs.Movable); cfg.Sandbox && !ok {
-		return nil, errors.New("app: a sandbox needs a clock that can be moved")
+		return cfg, errors.New("app: a sandbox needs a clock that can be moved")
 	}
 	if cfg.JobEvery <= 0 {
 		cfg.JobEvery = time.Minute
@@ -242,71 +275,129 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	if cfg.DataDir != "" {
 		abs, err := filepath.Abs(cfg.DataDir)
 		if err != nil {
-			return nil, fmt.Errorf("data dir: %w", err)
+			return cfg, fmt.Errorf("data dir: %w", err)
 		}
 		cfg.DataDir = abs
 	}
-	if err := migrations.Up(ctx, d); err != nil {
-		return nil, err
+	return cfg, nil
+}
+
+// buildCore migrates the database and builds the job queue, the store and
+// the services everything else stands on (tenancy, access, audit, usage,
+// catalog, prices).
+func (a *App) buildCore(ctx context.Context) error {
+	cfg, d := a.cfg, a.DB
+	if err := Migrate(ctx, d); err != nil {
+		return err
 	}
 	if len(cfg.SecretKey) == 0 {
-		var err error
-		if cfg.SecretKey, err = loadOrCreateKey(filepath.Join(cfg.DataDir, "secret.key")); err != nil {
-			return nil, err
+		key, err := loadOrCreateKey(filepath.Join(cfg.DataDir, "secret.key"))
+		if err != nil {
+			return err
 		}
-	}
-	box, err := sealed.New(cfg.SecretKey)
-	if err != nil {
-		return nil, err
+		a.cfg.SecretKey, cfg.SecretKey = key, key
 	}
 	_, movable := cfg.Clock.(jobs.Movable)
 	queue, err := jobs.NewQueue(d, jobs.QueueConfig{Clock: cfg.Clock, Movable: movable, Logger: cfg.Logger})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	st := sqlstore.New(d).WithJobs(queue)
-	a := &App{
-		Queue:    queue,
-		cfg:      cfg,
-		DB:       d,
-		closeDB:  func() {},
-		Store:    st,
-		Tenancy:  tenancy.NewService(sqlstore.Tenancy{Store: st}, cfg.Clock),
-		Objstore: objstore.NewService(sqlstore.Objstore{Store: st}, cfg.Clock, box),
-		Access:   access.NewService(sqlstore.Access{Store: st}, cfg.Clock),
-		Audit:    audit.NewService(st),
-		Metering: metering.NewService(sqlstore.Metering{Store: st}, cfg.Clock),
-		Identity: access.NewIdentity(sqlstore.Identity{Store: st}, cfg.Clock),
-		Catalog:  catalog.NewService(sqlstore.Catalog{Store: st}, cfg.Clock),
-		Registry: prometheus.NewRegistry(),
-		node:     ids.New(),
-	}
-	a.jobMetrics = jobs.NewMetrics(a.Registry)
-	a.Ledger = ledger.NewService(sqlstore.Ledger{Store: st}, cfg.Clock)
+	a.Queue, a.Store = queue, st
+	a.Tenancy = tenancy.NewService(sqlstore.Tenancy{Store: st}, cfg.Clock)
+	a.Access = access.NewService(sqlstore.Access{Store: st}, cfg.Clock)
+	a.Audit = audit.NewService(st)
+	a.Metering = metering.NewService(sqlstore.Metering{Store: st}, cfg.Clock)
+	a.Identity = access.NewIdentity(sqlstore.Identity{Store: st}, cfg.Clock)
+	a.Catalog = catalog.NewService(sqlstore.Catalog{Store: st}, cfg.Clock)
 	a.Pricing = pricing.NewService(sqlstore.Pricing{Store: st}, cfg.Clock)
-	if err := a.Pricing.EnsureDefault(ctx); err != nil {
-		return nil, err
-	}
+	return a.Pricing.EnsureDefault(ctx)
+}
+
+// buildMoney builds the ledger, hourly usage, billing and payments.
+// Billing's deletion guard counts the resources through the deletion's
+// transaction only (the ResourceCounter values need none of the resource
+// services, which are built on billing); auto-pay is handed to the invoice
+// run per call (payments is built on billing).
+func (a *App) buildMoney(context.Context) error {
+	cfg, st := a.cfg, a.Store
+	a.Ledger = ledger.NewService(sqlstore.Ledger{Store: st}, cfg.Clock)
 	a.Hourly = metering.NewHourlyService(sqlstore.MeteringHourly{Store: st}, a.Pricing, cfg.Clock)
 	a.Segments = metering.NewSegmentMeter(st, a.Hourly, cfg.Logger)
-	resources := &resourceCounter{}
 	a.Billing = billing.NewService(sqlstore.Billing{Store: st}, a.Ledger, cfg.Clock, billing.Config{
-		CloseGrace: a.Hourly.CloseGrace(), Usage: a.Hourly, Resources: resources})
+		CloseGrace: a.Hourly.CloseGrace(), Usage: a.Hourly, Resources: resourceCounter{
+			compute.ResourceCounter{}, network.ResourceCounter{}, services.ResourceCounter{}, buckets.ResourceCounter{}}})
 	a.Processor = testprocessor.New(cfg.Clock)
 	a.Payment = payment.NewService(sqlstore.Payment{Store: st}, a.Ledger, a.Billing, a.Processor, cfg.Clock,
 		payment.Config{Logger: cfg.Logger})
-	a.Billing.SetAutoPayer(a.Payment)
-	if err := a.buildResources(cfg); err != nil {
-		return nil, err
+	return nil
+}
+
+// buildResources builds the resource services on the sim providers (the
+// fake hypervisor, whose state lives in the database: one for every node).
+func (a *App) buildResources(context.Context) error {
+	cfg, st := a.cfg, a.Store
+	sims := sqlstore.SimState{Store: st}
+	a.NetworkSim = netsim.NewWithState(cfg.ProviderDelay, sims)
+	a.ComputeSim = computesim.NewWithState(cfg.ProviderDelay, sims)
+	a.ServicesSim = servicesim.NewWithState(cfg.ProviderDelay, sims)
+	a.Network = network.NewService(sqlstore.Network{Store: st}, a.Billing, a.NetworkSim, cfg.Clock, network.Config{Logger: cfg.Logger})
+	a.Compute = compute.NewService(compute.Deps{Store: sqlstore.Compute{Store: st}, Clock: cfg.Clock,
+		Provider: a.ComputeSim, Catalog: a.Catalog, Network: a.Network, Billing: a.Billing, Logger: cfg.Logger})
+	var err error
+	a.Services, err = services.NewService(sqlstore.Services{Store: st}, a.Billing, a.Network, a.Pricing,
+		a.ServicesSim, cfg.Clock, services.Config{SecretKey: cfg.SecretKey, Logger: cfg.Logger})
+	return err
+}
+
+// buildObjectStorage builds storage accounts (objstore) and buckets on this
+// node's S3 slot (a.s3): the S3 server starts later (StartS3) and may not
+// run at all, so both ask the slot at each call instead of being handed
+// the server after it starts. Purging a storage account's buckets is handed
+// to objstore per call (buckets is built on objstore).
+func (a *App) buildObjectStorage(context.Context) error {
+	cfg, st := a.cfg, a.Store
+	box, err := sealed.New(cfg.SecretKey)
+	if err != nil {
+		return err
 	}
-	a.Buckets = buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: st}, Billing: a.Billing,
-		Principals: a.Objstore, Recorder: a.Hourly, Clock: cfg.Clock, Logger: cfg.Logger})
-	a.Objstore.SetPurger(a.Buckets)
-	a.Objstore.SetS3URL(a.Buckets.S3URL)
-	resources.counters = []billing.ResourceCounter{a.Compute, a.Network, a.Services, a.Buckets}
-	a.buildReseller(cfg)
-	a.BSS = bss.NewService(sqlstore.BSS{Store: st}, a.Tenancy, a.Objstore, cfg.Clock)
-	a.BSS.SetKeys(a.Access)
+	if a.Objstore, err = objstore.NewService(sqlstore.Objstore{Store: st}, cfg.Clock, box, a.s3); err != nil {
+		return err
+	}
+	a.Buckets, err = buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: st}, Billing: a.Billing,
+		Principals: a.Objstore, Recorder: a.Hourly, Clock: cfg.Clock, Logger: cfg.Logger, DataPlane: a.s3})
+	return err
+}
+
+// buildChannels builds the reseller channel (support, the reseller core,
+// orders on their sim provider) and the BSS. The core's hooks into orders
+// (orders.ProjectHooks) work through its transaction alone, so the core is
+// built before orders, which is built on it.
+func (a *App) buildChannels(context.Context) error {
+	cfg, st := a.cfg, a.Store
+	public := strings.TrimRight(cfg.PublicURL, "/")
+	if public == "" {
+		public = "http://127.0.0.1:8080"
+	}
+	a.Support = support.NewService(sqlstore.Support{Store: st}, cfg.Clock)
+	var err error
+	a.Reseller, err = reseller.NewService(sqlstore.Reseller{Store: st}, a.Billing, a.Ledger, cfg.Clock,
+		reseller.Deps{Services: orders.ProjectHooks{}, Tickets: a.Support, Blocks: orders.ProjectHooks{}},
+		reseller.Config{VATPercent: cfg.ResellerVAT, ActivationURL: public + ActivationPath,
+			MonthlyLimit: cfg.ResellerMonthlyLimit})
+	if err != nil {
+		return err
+	}
+	a.OrdersSim = orderssim.NewWithState(cfg.ProviderDelay, sqlstore.SimState{Store: st})
+	a.Orders = orders.NewService(sqlstore.Orders{Store: st}, a.Reseller, a.OrdersSim, cfg.Clock, orders.Config{Logger: cfg.Logger})
+	a.BSS, err = bss.NewService(sqlstore.BSS{Store: st}, a.Tenancy, a.Objstore, cfg.Clock, a.Access)
+	return err
+}
+
+// buildHTTP registers the process metrics and builds the HTTP handler with
+// every dialect.
+func (a *App) buildHTTP(context.Context) error {
+	cfg, d, st := a.cfg, a.DB, a.Store
 	a.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -357,66 +448,42 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 			return err
 		},
 	})
-	return a, nil
+	return nil
 }
 
-// buildReseller builds the reseller channel: the core, orders on their sim
-// provider (step worker registered), support, and the hooks between them.
-func (a *App) buildReseller(cfg Config) {
-	st := a.Store
-	public := strings.TrimRight(cfg.PublicURL, "/")
-	if public == "" {
-		public = "http://127.0.0.1:8080"
-	}
-	a.Reseller = reseller.NewService(sqlstore.Reseller{Store: st}, a.Billing, a.Ledger, cfg.Clock,
-		reseller.Config{VATPercent: cfg.ResellerVAT, ActivationURL: public + ActivationPath,
-			MonthlyLimit: cfg.ResellerMonthlyLimit})
-	a.OrdersSim = orderssim.NewWithState(cfg.ProviderDelay, sqlstore.SimState{Store: st})
-	a.Orders = orders.NewService(sqlstore.Orders{Store: st}, a.Reseller, a.OrdersSim, cfg.Clock, orders.Config{Logger: cfg.Logger})
-	a.Support = support.NewService(sqlstore.Support{Store: st}, cfg.Clock)
-	a.Reseller.SetServices(a.Orders)
-	a.Reseller.SetTickets(a.Support)
-	a.Reseller.SetBlockHook(a.Orders)
+// buildJobs registers the resource and order step workers on the queue
+// and the timed steps' metrics (the periodic jobs are Jobs; Serve runs
+// them).
+func (a *App) buildJobs(context.Context) error {
+	jobs.AddWorker(a.Queue, a.Network.RunNetworkStep)
+	jobs.AddWorker(a.Queue, a.Network.RunLBStep)
+	jobs.AddWorker(a.Queue, a.Compute.RunStep)
+	jobs.AddWorker(a.Queue, a.Services.RunPackageStep)
 	jobs.AddWorker(a.Queue, a.Orders.RunOrderStep)
+	a.jobMetrics = jobs.NewMetrics(a.Registry)
+	return nil
+}
+
+// Migrate brings the database schema up to date: Trellis's own (goose),
+// then River's (its own migrator).
+func Migrate(ctx context.Context, d *db.DB) error {
+	if err := migrations.Up(ctx, d); err != nil {
+		return err
+	}
+	return jobs.Migrate(ctx, d)
 }
 
 // ActivationPath is where a reseller account's activation link points
 // (served without a key: the token is the proof).
 const ActivationPath = "/itglobal/activate"
 
-// buildResources builds the resource services on the sim providers and
-// registers their step workers.
-func (a *App) buildResources(cfg Config) error {
-	st := a.Store
-	key := cfg.SecretKey
-	// The sims' fake cloud lives in the database: one for every node.
-	sims := sqlstore.SimState{Store: st}
-	a.NetworkSim = netsim.NewWithState(cfg.ProviderDelay, sims)
-	a.ComputeSim = computesim.NewWithState(cfg.ProviderDelay, sims)
-	a.ServicesSim = servicesim.NewWithState(cfg.ProviderDelay, sims)
-	a.Network = network.NewService(sqlstore.Network{Store: st}, a.Billing, a.NetworkSim, cfg.Clock, network.Config{Logger: cfg.Logger})
-	a.Compute = compute.NewService(compute.Deps{Store: sqlstore.Compute{Store: st}, Clock: cfg.Clock,
-		Provider: a.ComputeSim, Catalog: a.Catalog, Network: a.Network, Billing: a.Billing, Logger: cfg.Logger})
-	var err error
-	a.Services, err = services.NewService(sqlstore.Services{Store: st}, a.Billing, a.Network, a.Pricing,
-		a.ServicesSim, cfg.Clock, services.Config{SecretKey: key, Logger: cfg.Logger})
-	if err != nil {
-		return err
-	}
-	jobs.AddWorker(a.Queue, a.Network.RunNetworkStep)
-	jobs.AddWorker(a.Queue, a.Network.RunLBStep)
-	jobs.AddWorker(a.Queue, a.Compute.RunStep)
-	jobs.AddWorker(a.Queue, a.Services.RunPackageStep)
-	return nil
-}
-
 // resourceCounter sums the live resources of a billing account over the
-// resource services (billing refuses to delete an account that has any).
-type resourceCounter struct{ counters []billing.ResourceCounter }
+// resource kinds (billing refuses to delete an account that has any).
+type resourceCounter []billing.ResourceCounter
 
-func (r *resourceCounter) ActiveResourcesTx(ctx context.Context, tx billing.Store, id int64) (int, error) {
+func (r resourceCounter) ActiveResourcesTx(ctx context.Context, tx billing.Store, id int64) (int, error) {
 	total := 0
-	for _, c := range r.counters {
+	for _, c := range r {
 		n, err := c.ActiveResourcesTx(ctx, tx, id)
 		if err != nil {
 			return 0, err
@@ -488,7 +555,7 @@ func (a *App) timed() []jobs.Timed {
 		// (a closed hour can no longer be recorded), and auto-pay needs the
 		// invoice. Every other step runs whatever the others do.
 		{Name: "issue-invoices", After: []string{"meter-resources", "meter-object-storage"}, Run: func(ctx context.Context, at time.Time) error {
-			n, err := a.Billing.IssueInvoices(ctx, at)
+			n, err := a.Billing.IssueInvoices(ctx, at, a.Payment)
 			if n > 0 {
 				a.cfg.Logger.Info("issued invoices", "count", n, "at", at)
 			}
@@ -523,7 +590,7 @@ func (a *App) timed() []jobs.Timed {
 			return err
 		}},
 		{Name: "purge-storage-accounts", Run: func(ctx context.Context, _ time.Time) error {
-			n, err := a.Objstore.PurgeDue(ctx)
+			n, err := a.Objstore.PurgeDue(ctx, a.Buckets)
 			if n > 0 {
 				a.cfg.Logger.Info("deleted storage accounts whose deletion came due", "count", n)
 			}

@@ -28,7 +28,7 @@ func TestInvoiceRunThroughput(t *testing.T) {
 			}
 		}
 		start := time.Now()
-		issued, err := f.svc.IssueInvoices(ctx, closeFeb)
+		issued, err := f.svc.IssueInvoices(ctx, closeFeb, nil)
 		must(t, err)
 		el := time.Since(start)
 		if issued != n {

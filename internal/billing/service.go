@@ -12,7 +12,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ledger"
 	"github.com/trellis-cloud/trellis/internal/money"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
 // Usage is the metered usage billing prices and invoices (implemented by
@@ -67,11 +66,10 @@ const DefaultDueAfter = 1200000 * time.Second
 
 // Service manages billing accounts, invoices and dunning.
 type Service struct {
-	store   Store
-	ledger  *ledger.Service
-	clock   clock.Clock
-	cfg     Config
-	autoPay AutoPayer
+	store  Store
+	ledger *ledger.Service
+	clock  clock.Clock
+	cfg    Config
 }
 
 // NewService returns a billing service.
@@ -93,11 +91,6 @@ func NewService(s Store, l *ledger.Service, c clock.Clock, cfg Config) *Service 
 	}
 	return &Service{store: s, ledger: l, clock: c, cfg: cfg}
 }
-
-// SetAutoPayer installs the auto-pay hook. It is a setter rather than a
-// Config field because payments is built after billing (it calls billing's
-// AfterPaymentTx); call it before the jobs start.
-func (s *Service) SetAutoPayer(p AutoPayer) { s.autoPay = p }
 
 // ---- ledger accounts ----
 
@@ -331,7 +324,7 @@ func (s *Service) CreateAccount(ctx context.Context, a actor.Actor, in CreateAcc
 		if err != nil {
 			return err
 		}
-		now := db.Micro(s.clock.Now())
+		now := clock.Micro(s.clock.Now())
 		cur := in.Currency
 		if cur == "" {
 			cur = money.EUR.Code()
@@ -395,7 +388,7 @@ func (s *Service) creditRecordTx(ctx context.Context, tx Queries, accountID, amo
 		return CreditRecord{}, err
 	}
 	c := CreditRecord{ID: id, AccountID: accountID, Amount: amount, Description: description,
-		CreatedAt: db.Micro(s.clock.Now()), LedgerTransactionID: ledgerTx}
+		CreatedAt: clock.Micro(s.clock.Now()), LedgerTransactionID: ledgerTx}
 	return c, tx.InsertCreditRecord(ctx, c)
 }
 
@@ -520,7 +513,7 @@ func (s *Service) UpdateAccount(ctx context.Context, a actor.Actor, id int64, da
 		if data.Email == "" {
 			acct.Email = email
 		}
-		acct.UpdatedAt = db.Micro(s.clock.Now())
+		acct.UpdatedAt = clock.Micro(s.clock.Now())
 		out = acct
 		return tx.UpdateBillingAccount(ctx, acct)
 	})
@@ -566,7 +559,7 @@ func (s *Service) SetRecurring(ctx context.Context, a actor.Actor, id int64, in 
 		if in.Threshold != nil {
 			acct.RecurringThreshold = *in.Threshold
 		}
-		acct.UpdatedAt = db.Micro(s.clock.Now())
+		acct.UpdatedAt = clock.Micro(s.clock.Now())
 		out = acct
 		return tx.UpdateBillingAccount(ctx, acct)
 	})
@@ -628,7 +621,7 @@ func (s *Service) AdminUpdate(ctx context.Context, a actor.Actor, id int64, in A
 		if in.IsActive != nil {
 			acct.IsActive = *in.IsActive
 		}
-		acct.UpdatedAt = db.Micro(s.clock.Now())
+		acct.UpdatedAt = clock.Micro(s.clock.Now())
 		out = acct
 		return tx.UpdateBillingAccount(ctx, acct)
 	})
@@ -658,7 +651,7 @@ func (s *Service) SetDefault(ctx context.Context, a actor.Actor, id int64) error
 		if acct.Deleted() {
 			return &errs.Error{Kind: errs.KindPrecondition, Field: "billing_account_id", Msg: "the billing account is deleted"}
 		}
-		return tx.SetDefaultBillingAccount(ctx, acct.ID, db.Micro(s.clock.Now()))
+		return tx.SetDefaultBillingAccount(ctx, acct.ID, clock.Micro(s.clock.Now()))
 	})
 }
 
@@ -700,7 +693,7 @@ func (s *Service) DeleteAccount(ctx context.Context, a actor.Actor, id int64) er
 			return &errs.Error{Kind: errs.KindPrecondition, Field: "billing_account_id",
 				Msg: "the billing account has unpaid invoices"}
 		}
-		ok, err := tx.SoftDeleteBillingAccount(ctx, acct.ID, db.Micro(s.clock.Now()))
+		ok, err := tx.SoftDeleteBillingAccount(ctx, acct.ID, clock.Micro(s.clock.Now()))
 		if err != nil {
 			return err
 		}

@@ -4,12 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"github.com/trellis-cloud/trellis/internal/sealed"
 	"log/slog"
 	"math/big"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/trellis-cloud/trellis/internal/sealed"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/audit"
@@ -21,7 +22,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/metering"
 	"github.com/trellis-cloud/trellis/internal/network"
 	"github.com/trellis-cloud/trellis/internal/pricing"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
 // Billing is what the service needs of billing accounts (billing.Service).
@@ -99,7 +99,7 @@ func NewService(st Store, b Billing, n Network, p Prices, prov Provider, c clock
 	return s, nil
 }
 
-func (s *Service) now() time.Time { return db.Micro(s.clock.Now()) }
+func (s *Service) now() time.Time { return clock.Micro(s.clock.Now()) }
 
 // Offerings returns the services on offer.
 func (s *Service) Offerings() []Offering { return slices.Clone(s.cfg.Offerings) }
@@ -343,9 +343,15 @@ func (s *Service) ActiveResources(ctx context.Context, billingAccountID int64) (
 	return s.store.CountActiveServicePackages(ctx, billingAccountID)
 }
 
+// ResourceCounter counts an account's live services resources through
+// billing's transaction (billing.ResourceCounter, the guard of an account's
+// deletion). It reads only that transaction, so billing is built with it
+// before this service, which needs billing.
+type ResourceCounter struct{}
+
 // ActiveResourcesTx is ActiveResources read through billing's transaction
 // tx (billing.ResourceCounter: the guard of an account's deletion).
-func (s *Service) ActiveResourcesTx(ctx context.Context, tx billing.Store, billingAccountID int64) (int, error) {
+func (ResourceCounter) ActiveResourcesTx(ctx context.Context, tx billing.Store, billingAccountID int64) (int, error) {
 	q, ok := tx.(Queries)
 	if !ok {
 		return 0, errs.Newf(errs.KindInternal, "services: the billing transaction (%T) has no services queries", tx)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/trellis-cloud/trellis/internal/jobs"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/litedriver"
 	"github.com/trellis-cloud/trellis/internal/store/migrations"
@@ -117,6 +118,9 @@ func OpenAt(tb testing.TB, kind, where string) *db.DB {
 		tb.Fatalf("dbtest: unknown kind %q", kind)
 	}
 	if err := migrations.Up(context.Background(), d); err != nil {
+		tb.Fatal(err)
+	}
+	if err := jobs.Migrate(context.Background(), d); err != nil {
 		tb.Fatal(err)
 	}
 	return d

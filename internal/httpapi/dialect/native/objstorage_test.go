@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trellis-cloud/trellis/internal/wiring"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/trellis-cloud/trellis/internal/access"
@@ -43,8 +45,8 @@ func testBox(t *testing.T) objstore.Sealer {
 // addObjectStorageDeps adds the bucket service (no data plane: the routes
 // under test only read and flag buckets) and the excess report.
 func addObjectStorageDeps(d *Deps, st *sqlstore.Store, clk clock.Clock) {
-	d.Buckets = buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: st}, Billing: d.Billing,
-		Principals: d.Objstore, Recorder: d.Hourly, Clock: clk})
+	d.Buckets = wiring.Must(buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: st}, Billing: d.Billing,
+		Principals: d.Objstore, Recorder: d.Hourly, Clock: clk, DataPlane: buckets.NoDataPlane{}}))
 	d.Excess = buckets.NewExcess(d.Tenancy, st, clk)
 }
 
