@@ -7,15 +7,13 @@ import (
 	"log/slog"
 
 	"github.com/riverqueue/river/rivermigrate"
-
-	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
 // Migrate brings River's schema to RiverVersion with River's own
 // migrator. The app runs it after Trellis's goose migrations (goose keeps
 // its connection for the whole run, and SQLite has one writer connection,
 // so River cannot run inside it).
-func Migrate(ctx context.Context, d *db.DB) error {
+func Migrate(ctx context.Context, d DB) error {
 	return migrateRiver(ctx, d)
 }
 
@@ -30,7 +28,7 @@ const riverLockKey = 7_400_012_004
 // migrateRiver brings River's schema to RiverVersion with River's own
 // migrator, after goose (goose keeps its connection for the whole run, and
 // SQLite has one writer connection, so River cannot run inside it).
-func migrateRiver(ctx context.Context, d *db.DB) error {
+func migrateRiver(ctx context.Context, d DB) error {
 	driver, err := Driver(d)
 	if err != nil {
 		return err
@@ -39,7 +37,7 @@ func migrateRiver(ctx context.Context, d *db.DB) error {
 	if err != nil {
 		return err
 	}
-	if d.Dialect().Name() == "postgres" {
+	if d.DialectName() == "postgres" {
 		// Each step in a transaction of its own (a step may add an enum
 		// value a later one uses) that holds the lock and runs the step
 		// on one connection: a node whose pool is busy, or has one
@@ -62,7 +60,7 @@ func migrateRiver(ctx context.Context, d *db.DB) error {
 
 // riverStep applies River's next pending migration, if any, under the
 // lock; it returns how many it applied (0: the schema is current).
-func riverStep(ctx context.Context, d *db.DB, m *rivermigrate.Migrator[*sql.Tx]) (int, error) {
+func riverStep(ctx context.Context, d DB, m *rivermigrate.Migrator[*sql.Tx]) (int, error) {
 	tx, err := d.Writer().BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err

@@ -69,7 +69,8 @@ func TestQueue(t *testing.T) {
 			t.Helper()
 			errRollback := errors.New("roll back")
 			err := d.Tx(ctx, func(tx db.Querier) error {
-				if err := q.InsertTx(ctx, tx, p, opts); err != nil {
+				stx, _ := db.SQLTx(tx)
+				if err := q.InsertTx(ctx, stx, p, opts); err != nil {
 					return err
 				}
 				if rollback {
@@ -82,7 +83,7 @@ func TestQueue(t *testing.T) {
 			}
 		}
 		// Outside a transaction there is nothing to insert into.
-		if err := q.InsertTx(ctx, d.Write(), ping{N: 0}, jobs.InsertOpts{}); err == nil {
+		if err := q.InsertTx(ctx, nil, ping{N: 0}, jobs.InsertOpts{}); err == nil {
 			t.Fatal("InsertTx outside a transaction succeeded")
 		}
 		insert(ping{N: 1}, jobs.InsertOpts{}, false)

@@ -3,6 +3,7 @@ package itglobal_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -287,4 +288,4 @@ func (l tlog) Write(p []byte) (int, error) { l.t.Log(strings.TrimSpace(string(p)
 // noJobs accepts the orders' safety-net step jobs without running them.
 type noJobs struct{}
 
-func (noJobs) InsertTx(context.Context, db.Querier, jobs.Args, jobs.InsertOpts) error { return nil }
+func (noJobs) InsertTx(context.Context, *sql.Tx, jobs.Args, jobs.InsertOpts) error { return nil }
