@@ -608,7 +608,13 @@ func (a *App) Advance(ctx context.Context, to time.Time) (int, error) {
 	}
 	a.advanceMu.Lock()
 	defer a.advanceMu.Unlock()
-	return jobs.Advance(ctx, clk, to, time.Hour, a.timed(), a.jobMetrics)
+	n, err := jobs.Advance(ctx, clk, to, time.Hour, a.timed(), a.jobMetrics)
+	// Step jobs and retries that came due on the moved clock run now
+	// rather than at the queue's next poll.
+	if _, rerr := a.Queue.Release(ctx); rerr != nil && err == nil {
+		err = rerr
+	}
+	return n, err
 }
 
 // sandboxClock is the native API's view of a sandbox.
