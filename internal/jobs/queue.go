@@ -226,11 +226,11 @@ func (q *Queue) Stop(ctx context.Context) error {
 // a parked job in this life.
 const ParkShift = 400
 
-func park(due time.Time) time.Time           { return due.AddDate(ParkShift, 0, 0) }
-func unpark(at time.Time) time.Time          { return at.AddDate(-ParkShift, 0, 0) }
-func parked(at time.Time) bool               { return at.After(time.Now().AddDate(ParkShift/2, 0, 0)) }
-func (q *Queue) appNow() time.Time           { return q.cfg.Clock.Now() }
-func (q *Queue) releaseEvery() time.Duration { return q.cfg.PollInterval }
+func park(due time.Time) time.Time  { return due.AddDate(ParkShift, 0, 0) }
+func unpark(at time.Time) time.Time { return at.AddDate(-ParkShift, 0, 0) }
+
+// parked tells a parked job by its scheduled_at, on River's (wall) time.
+func parked(at time.Time) bool { return at.After(time.Now().AddDate(ParkShift/2, 0, 0)) }
 
 // releaseLoop releases the parked jobs that are due on the app clock, every
 // PollInterval until ctx is done.
