@@ -80,7 +80,7 @@ func invoiceBench(ctx context.Context, name string, a *app.App, shape usageShape
 	}
 
 	start = time.Now()
-	n, err := bill.IssueInvoices(ctx, clk.Now())
+	n, err := bill.IssueInvoices(ctx, clk.Now(), nil)
 	check(err)
 	run := time.Since(start)
 	if n != shape.accounts {

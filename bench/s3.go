@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/trellis-cloud/trellis/internal/wiring"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -19,6 +21,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/buckets"
 	"github.com/trellis-cloud/trellis/internal/clock"
+	"github.com/trellis-cloud/trellis/internal/jobs"
 	"github.com/trellis-cloud/trellis/internal/nodes"
 	"github.com/trellis-cloud/trellis/internal/objstore"
 	"github.com/trellis-cloud/trellis/internal/s3gw"
@@ -63,12 +66,13 @@ func s3Bench(ctx context.Context, dataDir string, dur time.Duration) {
 	check(err)
 	defer d.Close()
 	check(migrations.Up(ctx, d))
+	check(jobs.Migrate(ctx, d))
 	st := sqlstore.New(d)
 	clk := clock.Real{}
 	sys := actor.System("bench")
 	ten := tenancy.NewService(sqlstore.Tenancy{Store: st}, clk)
-	obj := objstore.NewService(sqlstore.Objstore{Store: st}, clk, nil)
-	bk := buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: st}, Principals: obj, Clock: clk})
+	obj := wiring.Must(objstore.NewService(sqlstore.Objstore{Store: st}, clk, nil, objstore.NoDataPlane{}))
+	bk := wiring.Must(buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: st}, Principals: obj, Clock: clk, DataPlane: buckets.NoDataPlane{}}))
 	root, err := ten.EnsureRoot(ctx, tenancy.CreateRootInput{Name: "S3 bench"})
 	check(err)
 	dist, err := ten.CreateOrg(ctx, sys, tenancy.CreateOrgInput{ParentID: root.ID, Name: "S3 bench distributor"})

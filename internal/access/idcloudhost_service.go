@@ -17,7 +17,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ids"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/validate"
 )
 
@@ -41,7 +40,7 @@ type Identity struct {
 // NewIdentity returns the idcloudhost identity service.
 func NewIdentity(s IdentityStore, c clock.Clock) *Identity { return &Identity{store: s, clock: c} }
 
-func (s *Identity) now() time.Time { return db.Micro(s.clock.Now()) }
+func (s *Identity) now() time.Time { return clock.Micro(s.clock.Now()) }
 
 // IDCHPrincipalID is the actor id of a token: audit rows, idempotency keys
 // and rate limits are per token.

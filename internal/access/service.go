@@ -17,7 +17,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ids"
 	"github.com/trellis-cloud/trellis/internal/password"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/tenancy"
 	"github.com/trellis-cloud/trellis/internal/validate"
 )
@@ -35,7 +34,7 @@ type Service struct {
 // NewService returns an access service.
 func NewService(s Store, c clock.Clock) *Service { return &Service{store: s, clock: c} }
 
-func (s *Service) now() time.Time { return db.Micro(s.clock.Now()) }
+func (s *Service) now() time.Time { return clock.Micro(s.clock.Now()) }
 
 // HashKey returns the stored form of a key.
 func HashKey(key string) string {

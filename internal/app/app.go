@@ -6,10 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/trellis-cloud/trellis/internal/buckets"
-	"github.com/trellis-cloud/trellis/internal/s3gw"
-	"github.com/trellis-cloud/trellis/internal/sealed"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,29 +15,20 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/trellis-cloud/trellis/internal/access"
-	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/audit"
 	"github.com/trellis-cloud/trellis/internal/billing"
 	"github.com/trellis-cloud/trellis/internal/bss"
+	"github.com/trellis-cloud/trellis/internal/buckets"
 	"github.com/trellis-cloud/trellis/internal/catalog"
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/compute"
 	computesim "github.com/trellis-cloud/trellis/internal/compute/sim"
 	"github.com/trellis-cloud/trellis/internal/errs"
-	"github.com/trellis-cloud/trellis/internal/httpapi"
-	"github.com/trellis-cloud/trellis/internal/httpapi/authn"
 	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/idcloudhost"
-	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/impossiblecloud"
-	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/infiterra"
-	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/itglobal"
-	"github.com/trellis-cloud/trellis/internal/httpapi/dialect/native"
 	"github.com/trellis-cloud/trellis/internal/httpapi/idempotency"
-	"github.com/trellis-cloud/trellis/internal/httpapi/ratelimit"
-	"github.com/trellis-cloud/trellis/internal/ids"
 	"github.com/trellis-cloud/trellis/internal/jobs"
 	"github.com/trellis-cloud/trellis/internal/ledger"
 	"github.com/trellis-cloud/trellis/internal/metering"
@@ -55,11 +42,11 @@ import (
 	"github.com/trellis-cloud/trellis/internal/payment/testprocessor"
 	"github.com/trellis-cloud/trellis/internal/pricing"
 	"github.com/trellis-cloud/trellis/internal/reseller"
+	"github.com/trellis-cloud/trellis/internal/s3gw"
 	"github.com/trellis-cloud/trellis/internal/services"
 	servicesim "github.com/trellis-cloud/trellis/internal/services/sim"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/litedriver"
-	"github.com/trellis-cloud/trellis/internal/store/migrations"
 	"github.com/trellis-cloud/trellis/internal/store/pgdriver"
 	"github.com/trellis-cloud/trellis/internal/store/sqlstore"
 	"github.com/trellis-cloud/trellis/internal/support"
@@ -189,6 +176,9 @@ type App struct {
 	// periodic sweeps' claims (job_periods).
 	jobMetrics *jobs.Metrics
 	node       string
+	// s3 is this node's S3 slot: the S3 server while it runs (StartS3 to
+	// Close), which buckets and objstore ask for at each call.
+	s3 *s3Plane
 }
 
 // OpenDB opens the configured database without migrating it.
@@ -225,215 +215,6 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.closeDB = closeDB
 	return a, nil
-}
-
-// New builds an instance on an open database, applying migrations.
-func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
-	d, cfg = instrument(d, cfg)
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = clock.Real{}
-		if cfg.Sandbox {
-			cfg.Clock = clock.NewSandbox(clock.Real{})
-		}
-	}
-	if _, ok := cfg.Clock.(jobs.Movable); cfg.Sandbox && !ok {
-		return nil, errors.New("app: a sandbox needs a clock that can be moved")
-	}
-	if cfg.JobEvery <= 0 {
-		cfg.JobEvery = time.Minute
-	}
-	// Files in the data dir (secret key, demo credentials) are found by an
-	// absolute path, whatever the working directory is later.
-	if cfg.DataDir != "" {
-		abs, err := filepath.Abs(cfg.DataDir)
-		if err != nil {
-			return nil, fmt.Errorf("data dir: %w", err)
-		}
-		cfg.DataDir = abs
-	}
-	if err := migrations.Up(ctx, d); err != nil {
-		return nil, err
-	}
-	if len(cfg.SecretKey) == 0 {
-		var err error
-		if cfg.SecretKey, err = loadOrCreateKey(filepath.Join(cfg.DataDir, "secret.key")); err != nil {
-			return nil, err
-		}
-	}
-	box, err := sealed.New(cfg.SecretKey)
-	if err != nil {
-		return nil, err
-	}
-	_, movable := cfg.Clock.(jobs.Movable)
-	queue, err := jobs.NewQueue(d, jobs.QueueConfig{Clock: cfg.Clock, Movable: movable, Logger: cfg.Logger, Tracer: cfg.Tracer})
-	if err != nil {
-		return nil, err
-	}
-	st := sqlstore.New(d).WithJobs(queue)
-	a := &App{
-		Queue:    queue,
-		cfg:      cfg,
-		DB:       d,
-		closeDB:  func() {},
-		Store:    st,
-		Tenancy:  tenancy.NewService(sqlstore.Tenancy{Store: st}, cfg.Clock),
-		Objstore: objstore.NewService(sqlstore.Objstore{Store: st}, cfg.Clock, box),
-		Access:   access.NewService(sqlstore.Access{Store: st}, cfg.Clock),
-		Audit:    audit.NewService(st),
-		Metering: metering.NewService(sqlstore.Metering{Store: st}, cfg.Clock),
-		Identity: access.NewIdentity(sqlstore.Identity{Store: st}, cfg.Clock),
-		Catalog:  catalog.NewService(sqlstore.Catalog{Store: st}, cfg.Clock),
-		Registry: prometheus.NewRegistry(),
-		node:     ids.New(),
-	}
-	a.jobMetrics = jobs.NewMetrics(a.Registry)
-	a.Ledger = ledger.NewService(sqlstore.Ledger{Store: st}, cfg.Clock)
-	a.Pricing = pricing.NewService(sqlstore.Pricing{Store: st}, cfg.Clock)
-	if err := a.Pricing.EnsureDefault(ctx); err != nil {
-		return nil, err
-	}
-	a.Hourly = metering.NewHourlyService(sqlstore.MeteringHourly{Store: st}, a.Pricing, cfg.Clock)
-	a.Segments = metering.NewSegmentMeter(st, a.Hourly, cfg.Logger)
-	resources := &resourceCounter{}
-	a.Billing = billing.NewService(sqlstore.Billing{Store: st}, a.Ledger, cfg.Clock, billing.Config{
-		CloseGrace: a.Hourly.CloseGrace(), Usage: a.Hourly, Resources: resources})
-	a.Processor = testprocessor.New(cfg.Clock)
-	a.Payment = payment.NewService(sqlstore.Payment{Store: st}, a.Ledger, a.Billing, a.Processor, cfg.Clock,
-		payment.Config{Logger: cfg.Logger})
-	a.Billing.SetAutoPayer(a.Payment)
-	if err := a.buildResources(cfg); err != nil {
-		return nil, err
-	}
-	a.Buckets = buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: st}, Billing: a.Billing,
-		Principals: a.Objstore, Recorder: a.Hourly, Clock: cfg.Clock, Logger: cfg.Logger})
-	a.Objstore.SetPurger(a.Buckets)
-	a.Objstore.SetS3URL(a.Buckets.S3URL)
-	resources.counters = []billing.ResourceCounter{a.Compute, a.Network, a.Services, a.Buckets}
-	a.buildReseller(cfg)
-	a.BSS = bss.NewService(sqlstore.BSS{Store: st}, a.Tenancy, a.Objstore, cfg.Clock)
-	a.BSS.SetKeys(a.Access)
-	a.Registry.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(d.Writer(), "trellis_write"),
-	)
-	if d.Reader() != d.Writer() {
-		a.Registry.MustRegister(collectors.NewDBStatsCollector(d.Reader(), "trellis_read"))
-	}
-	var sandbox native.Sandbox
-	if cfg.Sandbox {
-		sandbox = sandboxClock{a}
-	}
-	var limiter *ratelimit.Limiter
-	if cfg.RateLimit > 0 {
-		limiter = ratelimit.New(cfg.RateLimit, cfg.RateBurst, time.Now)
-	}
-	// One budget of failed authentications per client address across
-	// every dialect, on the app's clock (tests inject it).
-	var failures *authn.Failures
-	if cfg.AuthFailureRate > 0 {
-		failures = authn.NewFailures(ratelimit.New(cfg.AuthFailureRate, cfg.AuthFailureBurst, cfg.Clock.Now))
-	}
-	a.Handler = httpapi.New(httpapi.Config{
-		Logger:       cfg.Logger,
-		Registry:     a.Registry,
-		BodyLimit:    cfg.BodyLimit,
-		Ready:        d.Ping,
-		MetricsToken: cfg.MetricsToken,
-		AdminMetrics: cfg.AdminListener,
-		Tracer:       cfg.Tracer,
-		Native: native.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access, Audit: a.Audit,
-			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, AuthFailures: failures, Logger: cfg.Logger,
-			Sandbox: sandbox, Identity: a.Identity, Catalog: a.Catalog,
-			Billing: a.Billing, Payment: a.Payment, Pricing: a.Pricing, Hourly: a.Hourly, Ledger: a.Ledger,
-			Network: a.Network, Compute: a.Compute, Buckets: a.Buckets,
-			Excess:   buckets.NewExcess(a.Tenancy, st, cfg.Clock),
-			Reseller: a.Reseller, Orders: a.Orders, Support: a.Support, BSS: a.BSS},
-		ImpossibleCloud: impossiblecloud.Deps{Tenancy: a.Tenancy, Objstore: a.Objstore, Access: a.Access,
-			Metering: a.Metering, Idem: st, Clock: cfg.Clock, Limiter: limiter, AuthFailures: failures, Logger: cfg.Logger},
-		IDCloudHost: idcloudhost.Deps{Identity: a.Identity, Locations: a.Catalog, Billing: a.Billing, Payments: a.Payment,
-			Pricing: a.Pricing, Catalog: a.Catalog, Compute: a.Compute, Network: a.Network, Services: a.Services,
-			Buckets: a.Buckets, ObjectStorage: a.Objstore,
-			Idem: st, Clock: cfg.Clock,
-			Limiter: limiter, AuthFailures: failures, Logger: cfg.Logger},
-		ITGlobal: itglobal.Deps{Auth: a.Reseller, Reseller: a.Reseller, Orders: a.Orders, Support: a.Support,
-			Idem: st, Clock: cfg.Clock, Limiter: limiter, AuthFailures: failures, Logger: cfg.Logger},
-		Infiterra: infiterra.Deps{BSS: a.BSS, Logger: cfg.Logger, Limiter: limiter, AuthFailures: failures},
-		ActivateResellerAccount: func(ctx context.Context, id, token string) error {
-			_, err := a.Reseller.ActivateAccount(ctx, actor.System(""), id, token)
-			return err
-		},
-	})
-	return a, nil
-}
-
-// buildReseller builds the reseller channel: the core, orders on their sim
-// provider (step worker registered), support, and the hooks between them.
-func (a *App) buildReseller(cfg Config) {
-	st := a.Store
-	public := strings.TrimRight(cfg.PublicURL, "/")
-	if public == "" {
-		public = "http://127.0.0.1:8080"
-	}
-	a.Reseller = reseller.NewService(sqlstore.Reseller{Store: st}, a.Billing, a.Ledger, cfg.Clock,
-		reseller.Config{VATPercent: cfg.ResellerVAT, ActivationURL: public + ActivationPath,
-			MonthlyLimit: cfg.ResellerMonthlyLimit})
-	a.OrdersSim = orderssim.NewWithState(cfg.ProviderDelay, sqlstore.SimState{Store: st})
-	a.Orders = orders.NewService(sqlstore.Orders{Store: st}, a.Reseller, a.OrdersSim, cfg.Clock, orders.Config{Logger: cfg.Logger})
-	a.Support = support.NewService(sqlstore.Support{Store: st}, cfg.Clock)
-	a.Reseller.SetServices(a.Orders)
-	a.Reseller.SetTickets(a.Support)
-	a.Reseller.SetBlockHook(a.Orders)
-	jobs.AddWorker(a.Queue, a.Orders.RunOrderStep)
-}
-
-// ActivationPath is where a reseller account's activation link points
-// (served without a key: the token is the proof).
-const ActivationPath = "/itglobal/activate"
-
-// buildResources builds the resource services on the sim providers and
-// registers their step workers.
-func (a *App) buildResources(cfg Config) error {
-	st := a.Store
-	key := cfg.SecretKey
-	// The sims' fake cloud lives in the database: one for every node.
-	sims := sqlstore.SimState{Store: st}
-	a.NetworkSim = netsim.NewWithState(cfg.ProviderDelay, sims)
-	a.ComputeSim = computesim.NewWithState(cfg.ProviderDelay, sims)
-	a.ServicesSim = servicesim.NewWithState(cfg.ProviderDelay, sims)
-	a.Network = network.NewService(sqlstore.Network{Store: st}, a.Billing, a.NetworkSim, cfg.Clock, network.Config{Logger: cfg.Logger})
-	a.Compute = compute.NewService(compute.Deps{Store: sqlstore.Compute{Store: st}, Clock: cfg.Clock,
-		Provider: a.ComputeSim, Catalog: a.Catalog, Network: a.Network, Billing: a.Billing, Logger: cfg.Logger})
-	var err error
-	a.Services, err = services.NewService(sqlstore.Services{Store: st}, a.Billing, a.Network, a.Pricing,
-		a.ServicesSim, cfg.Clock, services.Config{SecretKey: key, Logger: cfg.Logger})
-	if err != nil {
-		return err
-	}
-	jobs.AddWorker(a.Queue, a.Network.RunNetworkStep)
-	jobs.AddWorker(a.Queue, a.Network.RunLBStep)
-	jobs.AddWorker(a.Queue, a.Compute.RunStep)
-	jobs.AddWorker(a.Queue, a.Services.RunPackageStep)
-	return nil
-}
-
-// resourceCounter sums the live resources of a billing account over the
-// resource services (billing refuses to delete an account that has any).
-type resourceCounter struct{ counters []billing.ResourceCounter }
-
-func (r *resourceCounter) ActiveResourcesTx(ctx context.Context, tx billing.Store, id int64) (int, error) {
-	total := 0
-	for _, c := range r.counters {
-		n, err := c.ActiveResourcesTx(ctx, tx, id)
-		if err != nil {
-			return 0, err
-		}
-		total += n
-	}
-	return total, nil
 }
 
 // Close releases the database.
@@ -498,7 +279,7 @@ func (a *App) timed() []jobs.Timed {
 		// (a closed hour can no longer be recorded), and auto-pay needs the
 		// invoice. Every other step runs whatever the others do.
 		{Name: "issue-invoices", After: []string{"meter-resources", "meter-object-storage"}, Run: func(ctx context.Context, at time.Time) error {
-			n, err := a.Billing.IssueInvoices(ctx, at)
+			n, err := a.Billing.IssueInvoices(ctx, at, a.Payment)
 			if n > 0 {
 				a.cfg.Logger.InfoContext(ctx, "issued invoices", "count", n, "at", at)
 			}
@@ -533,7 +314,7 @@ func (a *App) timed() []jobs.Timed {
 			return err
 		}},
 		{Name: "purge-storage-accounts", Run: func(ctx context.Context, _ time.Time) error {
-			n, err := a.Objstore.PurgeDue(ctx)
+			n, err := a.Objstore.PurgeDue(ctx, a.Buckets)
 			if n > 0 {
 				a.cfg.Logger.InfoContext(ctx, "deleted storage accounts whose deletion came due", "count", n)
 			}
@@ -551,7 +332,13 @@ func (a *App) Advance(ctx context.Context, to time.Time) (int, error) {
 	}
 	a.advanceMu.Lock()
 	defer a.advanceMu.Unlock()
-	return jobs.Advance(ctx, clk, to, time.Hour, a.timed(), a.jobMetrics)
+	n, err := jobs.Advance(ctx, clk, to, time.Hour, a.timed(), a.jobMetrics)
+	// Step jobs and retries that came due on the moved clock run now
+	// rather than at the queue's next poll.
+	if _, rerr := a.Queue.Release(ctx); rerr != nil && err == nil {
+		err = rerr
+	}
+	return n, err
 }
 
 // sandboxClock is the native API's view of a sandbox.

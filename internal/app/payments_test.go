@@ -52,7 +52,7 @@ func newPayEnv(t *testing.T, d *db.DB, cardToken string) *payEnv {
 		c.api(200, "POST", "/usage/hourly", admin, fmt.Sprintf(`{"records":[{"resourceId":"bucket-1","meter":"object_storage",`+
 			`"periodStart":%q,"billingAccountId":%d,"config":{"name":"bucket"},"quantity":"300000"}]}`, month.Format(time.RFC3339), acct))
 		clk.Set(month.AddDate(0, 1, 0).Add(time.Hour))
-		if n, err := a.Billing.IssueInvoices(ctx, clk.Now()); err != nil || n != 1 {
+		if n, err := a.Billing.IssueInvoices(ctx, clk.Now(), a.Payment); err != nil || n != 1 {
 			t.Fatalf("month %d: issued %d invoices, %v", m, n, err)
 		}
 	}

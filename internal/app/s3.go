@@ -3,11 +3,14 @@ package app
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/versity/versitygw/backend"
 
+	"github.com/trellis-cloud/trellis/internal/buckets"
 	"github.com/trellis-cloud/trellis/internal/nodelock"
+	"github.com/trellis-cloud/trellis/internal/objstore"
 	"github.com/trellis-cloud/trellis/internal/s3gw"
 	"github.com/trellis-cloud/trellis/internal/store/sqlstore"
 )
@@ -54,8 +57,7 @@ func (a *App) StartS3(ctx context.Context) error {
 		return fmt.Errorf("s3: %w", err)
 	}
 	a.S3 = srv
-	a.Buckets.SetProvider(srv)
-	a.Objstore.OnKeyRevoked(srv.InvalidateKey)
+	a.s3.run(srv)
 	return nil
 }
 
@@ -64,9 +66,50 @@ func (a *App) stopS3(ctx context.Context) error {
 	if a.S3 == nil {
 		return nil
 	}
+	a.s3.run(nil)
 	err := a.S3.Stop(ctx)
 	a.S3 = nil
 	return err
+}
+
+// s3Plane is this node's S3 slot: the S3 server from the moment it serves
+// until it stops. The server is built after the app (it needs the bucket
+// accounting and the node's lease, and may not run at all), so buckets and
+// objstore are built on the slot, not on the server, and ask it at each
+// call; that is the run-time fact "is an S3 server running here", not a
+// dependency set after construction.
+type s3Plane struct{ srv atomic.Pointer[s3gw.Server] }
+
+var (
+	_ buckets.DataPlane  = (*s3Plane)(nil)
+	_ objstore.DataPlane = (*s3Plane)(nil)
+)
+
+// run records the server now serving (nil: none).
+func (p *s3Plane) run(srv *s3gw.Server) { p.srv.Store(srv) }
+
+// Provider implements buckets.DataPlane.
+func (p *s3Plane) Provider() (buckets.Provider, bool) {
+	if srv := p.srv.Load(); srv != nil {
+		return srv, true
+	}
+	return nil, false
+}
+
+// S3URL implements objstore.DataPlane.
+func (p *s3Plane) S3URL() string {
+	if srv := p.srv.Load(); srv != nil {
+		return srv.URL()
+	}
+	return ""
+}
+
+// KeyRevoked implements objstore.DataPlane: the running server drops the
+// key from its cache.
+func (p *s3Plane) KeyRevoked(accessKey string) {
+	if srv := p.srv.Load(); srv != nil {
+		srv.InvalidateKey(accessKey)
+	}
 }
 
 func (a *App) s3Region() string {

@@ -2,11 +2,11 @@ package billing
 
 import (
 	"context"
+	"github.com/trellis-cloud/trellis/internal/clock"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/money"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
 // RecurringInput configures the recurring top-up (ID-79); nil fields stay.
@@ -48,7 +48,7 @@ func (s *Service) SetRecurring(ctx context.Context, a actor.Actor, id int64, in 
 		if in.Threshold != nil {
 			acct.RecurringThreshold = *in.Threshold
 		}
-		acct.UpdatedAt = db.Micro(s.clock.Now())
+		acct.UpdatedAt = clock.Micro(s.clock.Now())
 		out = acct
 		return tx.UpdateBillingAccount(ctx, acct)
 	})
@@ -110,7 +110,7 @@ func (s *Service) AdminUpdate(ctx context.Context, a actor.Actor, id int64, in A
 		if in.IsActive != nil {
 			acct.IsActive = *in.IsActive
 		}
-		acct.UpdatedAt = db.Micro(s.clock.Now())
+		acct.UpdatedAt = clock.Micro(s.clock.Now())
 		out = acct
 		return tx.UpdateBillingAccount(ctx, acct)
 	})
@@ -140,7 +140,7 @@ func (s *Service) SetDefault(ctx context.Context, a actor.Actor, id int64) error
 		if acct.Deleted() {
 			return &errs.Error{Kind: errs.KindPrecondition, Field: "billing_account_id", Msg: "the billing account is deleted"}
 		}
-		return tx.SetDefaultBillingAccount(ctx, acct.ID, db.Micro(s.clock.Now()))
+		return tx.SetDefaultBillingAccount(ctx, acct.ID, clock.Micro(s.clock.Now()))
 	})
 }
 
@@ -182,7 +182,7 @@ func (s *Service) DeleteAccount(ctx context.Context, a actor.Actor, id int64) er
 			return &errs.Error{Kind: errs.KindPrecondition, Field: "billing_account_id",
 				Msg: "the billing account has unpaid invoices"}
 		}
-		ok, err := tx.SoftDeleteBillingAccount(ctx, acct.ID, db.Micro(s.clock.Now()))
+		ok, err := tx.SoftDeleteBillingAccount(ctx, acct.ID, clock.Micro(s.clock.Now()))
 		if err != nil {
 			return err
 		}

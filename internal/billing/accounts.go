@@ -2,13 +2,13 @@ package billing
 
 import (
 	"context"
+	"github.com/trellis-cloud/trellis/internal/clock"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/money"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
 // AccountData are the customer-writable fields of a billing account, the
@@ -170,7 +170,7 @@ func (s *Service) CreateAccount(ctx context.Context, a actor.Actor, in CreateAcc
 		if err != nil {
 			return err
 		}
-		now := db.Micro(s.clock.Now())
+		now := clock.Micro(s.clock.Now())
 		cur := in.Currency
 		if cur == "" {
 			cur = money.EUR.Code()
@@ -322,7 +322,7 @@ func (s *Service) UpdateAccount(ctx context.Context, a actor.Actor, id int64, da
 		if data.Email == "" {
 			acct.Email = email
 		}
-		acct.UpdatedAt = db.Micro(s.clock.Now())
+		acct.UpdatedAt = clock.Micro(s.clock.Now())
 		out = acct
 		return tx.UpdateBillingAccount(ctx, acct)
 	})

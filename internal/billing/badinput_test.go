@@ -59,7 +59,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		foreign, err := f.svc.CreateAccount(ctx, f.op, billing.CreateAccountInput{OrgID: other.ID, UserID: 77})
 		must(t, err)
 		f.usage.add(a.ID, feb, line("vm", "1", "5"))
-		_, err = f.svc.IssueInvoices(ctx, closeFeb)
+		_, err = f.svc.IssueInvoices(ctx, closeFeb, nil)
 		must(t, err)
 		stranger := actor.Actor{Type: actor.TypeAPIKey, ID: "s", OrgID: "nobody", OrgPath: "/nobody/", OrgKind: actor.Customer, Role: actor.Admin}
 		restricted := f.cust
@@ -108,7 +108,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		// it, still invoices everyone else, and skips no invoice number.
 		f.usage.add(999, feb.AddDate(0, 1, 0), line("ghost", "1", "1"))
 		f.usage.add(b.ID, feb.AddDate(0, 1, 0), line("vm", "1", "1"))
-		n, err := f.svc.IssueInvoices(ctx, closeFeb.AddDate(0, 1, 0))
+		n, err := f.svc.IssueInvoices(ctx, closeFeb.AddDate(0, 1, 0), nil)
 		if err == nil || !strings.Contains(err.Error(), "account 999") {
 			t.Fatalf("run with a ghost account: %v", err)
 		}

@@ -33,7 +33,7 @@ func TestInvoiceRunIssuesEveryAccount(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		t.Parallel()
 		f := invoiceRunFixture(t, d, n)
-		issued, err := f.svc.IssueInvoices(t.Context(), closeFeb)
+		issued, err := f.svc.IssueInvoices(t.Context(), closeFeb, nil)
 		must(t, err)
 		if issued != n {
 			t.Fatalf("issued %d of %d", issued, n)
@@ -58,7 +58,7 @@ func BenchmarkInvoiceRun(b *testing.B) {
 				b.StopTimer()
 				f := invoiceRunFixture(b, dbtest.Open(b, kind), n)
 				b.StartTimer()
-				issued, err := f.svc.IssueInvoices(b.Context(), closeFeb)
+				issued, err := f.svc.IssueInvoices(b.Context(), closeFeb, nil)
 				b.StopTimer()
 				must(b, err)
 				if issued != n {

@@ -2,11 +2,11 @@ package billing
 
 import (
 	"context"
+	"github.com/trellis-cloud/trellis/internal/clock"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ledger"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
 // addCreditTx posts credit +amount against the counter account and writes
@@ -33,7 +33,7 @@ func (s *Service) creditRecordTx(ctx context.Context, tx Queries, accountID, amo
 		return CreditRecord{}, err
 	}
 	c := CreditRecord{ID: id, AccountID: accountID, Amount: amount, Description: description,
-		CreatedAt: db.Micro(s.clock.Now()), LedgerTransactionID: ledgerTx}
+		CreatedAt: clock.Micro(s.clock.Now()), LedgerTransactionID: ledgerTx}
 	return c, tx.InsertCreditRecord(ctx, c)
 }
 

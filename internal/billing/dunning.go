@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trellis-cloud/trellis/internal/store/db"
+	"github.com/trellis-cloud/trellis/internal/clock"
 )
 
 // dunningReason prefixes the suspend_reason dunning writes, so lifting
@@ -38,7 +38,7 @@ func (s *Service) Dunning(ctx context.Context, at time.Time) (frozen, lifted int
 				return err
 			}
 			changed, err = tx.SetBillingAccountRestriction(ctx, o.AccountID, RestrictionNone, RestrictionFrozen,
-				overdueReason(inv), db.Micro(s.clock.Now()))
+				overdueReason(inv), clock.Micro(s.clock.Now()))
 			return err
 		})
 		if err != nil {
@@ -97,8 +97,8 @@ func (s *Service) liftTx(ctx context.Context, tx Queries, accountID int64, at ti
 		// Still frozen, but the reason names the invoice that is now the
 		// oldest overdue one (the one named before may have been paid).
 		_, err := tx.SetBillingAccountRestriction(ctx, accountID, RestrictionFrozen, RestrictionFrozen,
-			overdueReason(inv), db.Micro(s.clock.Now()))
+			overdueReason(inv), clock.Micro(s.clock.Now()))
 		return false, err
 	}
-	return tx.SetBillingAccountRestriction(ctx, accountID, RestrictionFrozen, RestrictionNone, "", db.Micro(s.clock.Now()))
+	return tx.SetBillingAccountRestriction(ctx, accountID, RestrictionFrozen, RestrictionNone, "", clock.Micro(s.clock.Now()))
 }

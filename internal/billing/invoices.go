@@ -13,11 +13,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
+	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ids"
 	"github.com/trellis-cloud/trellis/internal/ledger"
 	"github.com/trellis-cloud/trellis/internal/money"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -36,13 +36,15 @@ var errAlreadyInvoiced = errors.New("billing: already invoiced")
 // has no invoice for it yet, it issues one invoice. It is idempotent and
 // safe to run on many nodes at once: each account-month is issued in one
 // transaction under the account's row lock, re-checked there, and backed by
-// a unique index. After each commit the AutoPayer (if any) is asked to
-// charge an unpaid invoice. Failures (an account that cannot be invoiced,
+// a unique index. After each commit autoPay (nil: none) is asked to
+// charge an unpaid invoice: it is passed per call because the payments
+// service that implements it is built on billing (billing ↔ payments would
+// otherwise be a cycle). Failures (an account that cannot be invoiced,
 // an auto-pay error other than a decline, which simply leaves the invoice
 // unpaid) do not stop the run: they are returned joined at the end, and the
 // next run retries what was not issued. n is the number of invoices this
 // call issued.
-func (s *Service) IssueInvoices(ctx context.Context, at time.Time) (int, error) {
+func (s *Service) IssueInvoices(ctx context.Context, at time.Time, autoPay AutoPayer) (int, error) {
 	if s.cfg.Usage == nil {
 		return 0, nil
 	}
@@ -72,7 +74,7 @@ func (s *Service) IssueInvoices(ctx context.Context, at time.Time) (int, error) 
 				break
 			}
 			g.Go(func() error {
-				issued, err := s.invoiceAccount(ctx, id, from, to, at)
+				issued, err := s.invoiceAccount(ctx, autoPay, id, from, to, at)
 				mu.Lock()
 				defer mu.Unlock()
 				if issued {
@@ -93,10 +95,10 @@ func (s *Service) IssueInvoices(ctx context.Context, at time.Time) (int, error) 
 }
 
 // invoiceAccount issues an account's invoice of the month [from, to) and
-// asks the AutoPayer (if any) to charge it when unpaid. An error is this
+// asks autoPay (if any) to charge it when unpaid. An error is this
 // account's alone: the next run retries an invoice not issued, and a
 // decline simply leaves the invoice unpaid.
-func (s *Service) invoiceAccount(ctx context.Context, id int64, from, to, at time.Time) (issued bool, err error) {
+func (s *Service) invoiceAccount(ctx context.Context, autoPay AutoPayer, id int64, from, to, at time.Time) (issued bool, err error) {
 	inv, issued, err := s.issue(ctx, id, from, to, at)
 	if err != nil {
 		return false, fmt.Errorf("billing: invoice of account %d for %s: %w", id, from.Format("2006-01"), err)
@@ -104,8 +106,8 @@ func (s *Service) invoiceAccount(ctx context.Context, id int64, from, to, at tim
 	if !issued {
 		return false, nil
 	}
-	if s.autoPay != nil && inv.Status == StatusUnpaid && inv.Total > 0 {
-		if err := s.autoPay.AutoPay(ctx, inv); err != nil && !errs.Is(err, errs.KindPaymentDeclined) {
+	if autoPay != nil && inv.Status == StatusUnpaid && inv.Total > 0 {
+		if err := autoPay.AutoPay(ctx, inv); err != nil && !errs.Is(err, errs.KindPaymentDeclined) {
 			return true, fmt.Errorf("billing: auto-pay of invoice %d: %w", inv.ID, err)
 		}
 	}
@@ -229,10 +231,10 @@ func (s *Service) issueTx(ctx context.Context, tx Store, accountID int64, lines 
 // usageInvoice is the unnumbered usage invoice of acct's month [from, to)
 // with totals t, created at at; an invoice of 0 is paid at once.
 func (s *Service) usageInvoice(acct Account, currency string, t money.InvoiceTotals, from, to, at time.Time) Invoice {
-	created := db.Micro(at)
+	created := clock.Micro(at)
 	inv := Invoice{AccountID: acct.ID, Kind: KindUsage, Status: StatusUnpaid,
 		Currency: currency, PeriodStart: from, PeriodEnd: to, CreatedAt: created,
-		DueAt: db.Micro(created.Add(s.cfg.DueAfter)), DiscountPercentage: acct.DiscountPercentage,
+		DueAt: clock.Micro(created.Add(s.cfg.DueAfter)), DiscountPercentage: acct.DiscountPercentage,
 		VATPercentage: acct.VATPercentage, Subtotal: t.Subtotal.Minor(), Discount: t.Discount.Minor(),
 		Credit: t.Credit.Minor(), VAT: t.VAT.Minor(), Total: t.Total.Minor()}
 	if inv.Total == 0 {
@@ -322,10 +324,10 @@ func (s *Service) CreateTopUpInvoice(ctx context.Context, a actor.Actor, account
 		if err != nil {
 			return err
 		}
-		now := db.Micro(s.clock.Now())
+		now := clock.Micro(s.clock.Now())
 		inv = Invoice{ID: id, AccountID: acct.ID, Kind: KindTopUp, Status: StatusUnpaid, Name: invoiceName(id),
 			Currency: acct.Cur().Code(), PeriodStart: now, PeriodEnd: now, CreatedAt: now,
-			DueAt: db.Micro(now.Add(s.cfg.DueAfter)), Subtotal: amount.Minor(), Total: amount.Minor(),
+			DueAt: clock.Micro(now.Add(s.cfg.DueAfter)), Subtotal: amount.Minor(), Total: amount.Minor(),
 			AccountSnapshot: "{}"}
 		credit, err := creditBalance(ctx, tx, acct.ID)
 		if err != nil {

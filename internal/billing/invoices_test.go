@@ -45,12 +45,12 @@ func TestInvoiceReproducesSeedTotals(t *testing.T) {
 		f.usage.add(a.ID, feb, seed...)
 
 		// Not before the month is closed.
-		n, err := f.svc.IssueInvoices(ctx, closeFeb.Add(-time.Second))
+		n, err := f.svc.IssueInvoices(ctx, closeFeb.Add(-time.Second), nil)
 		must(t, err)
 		if n != 0 {
 			t.Fatalf("issued %d invoices before the month closed", n)
 		}
-		n, err = f.svc.IssueInvoices(ctx, closeFeb)
+		n, err = f.svc.IssueInvoices(ctx, closeFeb, nil)
 		must(t, err)
 		if n != 1 {
 			t.Fatalf("issued %d invoices, want 1", n)
@@ -110,7 +110,7 @@ func TestInvoiceReproducesSeedTotals(t *testing.T) {
 			t.Fatalf("unpaid %d", n)
 		}
 		// Idempotent: the month is not invoiced twice.
-		n, err = f.svc.IssueInvoices(ctx, closeFeb.Add(24*time.Hour))
+		n, err = f.svc.IssueInvoices(ctx, closeFeb.Add(24*time.Hour), nil)
 		must(t, err)
 		if n != 0 {
 			t.Fatalf("second run issued %d", n)
@@ -215,7 +215,6 @@ func TestInvoiceNumbersConcurrent(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, d)
 		pay := &autoPayer{decline: map[int64]bool{}}
-		f.svc.SetAutoPayer(pay)
 		const accounts, topUps = 40, 10
 		var accts []billing.Account
 		for i := range accounts {
@@ -234,7 +233,7 @@ func TestInvoiceNumbersConcurrent(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				n, err := f.svc.IssueInvoices(ctx, closeFeb)
+				n, err := f.svc.IssueInvoices(ctx, closeFeb, pay)
 				if err != nil {
 					t.Error(err)
 				}
@@ -376,7 +375,7 @@ func TestDunning(t *testing.T) {
 		b := f.account(20, 0, 0)
 		f.usage.add(a.ID, feb, line("vm", "1", "10"))
 		f.usage.add(b.ID, feb, line("vm", "1", "10"))
-		_, err := f.svc.IssueInvoices(ctx, closeFeb)
+		_, err := f.svc.IssueInvoices(ctx, closeFeb, nil)
 		must(t, err)
 		due := closeFeb.Add(billing.DefaultDueAfter)
 		frozen, lifted, err := f.svc.Dunning(ctx, due.Add(-time.Second))
@@ -438,7 +437,7 @@ func TestDunning(t *testing.T) {
 		c := f.account(20, 0, 0)
 		f.usage.add(c.ID, feb.AddDate(0, 1, 0), line("vm", "1", "1"))
 		closeMar := feb.AddDate(0, 2, 0).Add(time.Hour)
-		_, err = f.svc.IssueInvoices(ctx, closeMar)
+		_, err = f.svc.IssueInvoices(ctx, closeMar, nil)
 		must(t, err)
 		if frozen, _, _ = f.svc.Dunning(ctx, closeMar.Add(billing.DefaultDueAfter)); frozen != 1 {
 			t.Fatalf("frozen %d", frozen)
@@ -447,7 +446,7 @@ func TestDunning(t *testing.T) {
 		// frozen, now for the second.
 		f.usage.add(c.ID, feb.AddDate(0, 2, 0), line("vm", "1", "1"))
 		closeApr := feb.AddDate(0, 3, 0).Add(time.Hour)
-		_, err = f.svc.IssueInvoices(ctx, closeApr)
+		_, err = f.svc.IssueInvoices(ctx, closeApr, nil)
 		must(t, err)
 		cInvs, err := f.svc.ListInvoices(ctx, f.cust, c.ID)
 		must(t, err)

@@ -61,7 +61,7 @@ func TestInvoiceFromHourlyMetering(t *testing.T) {
 		}
 		closeAt := feb.AddDate(0, 1, 0).Add(metering.CloseGrace)
 		f.clock.Set(closeAt)
-		n, err := f.svc.IssueInvoices(ctx, closeAt)
+		n, err := f.svc.IssueInvoices(ctx, closeAt, nil)
 		must(t, err)
 		if n != 1 {
 			t.Fatalf("issued %d", n)

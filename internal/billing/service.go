@@ -61,11 +61,10 @@ const DefaultDueAfter = 1200000 * time.Second
 
 // Service manages billing accounts, invoices and dunning.
 type Service struct {
-	store   Store
-	ledger  *ledger.Service
-	clock   clock.Clock
-	cfg     Config
-	autoPay AutoPayer
+	store  Store
+	ledger *ledger.Service
+	clock  clock.Clock
+	cfg    Config
 }
 
 // NewService returns a billing service.
@@ -87,10 +86,5 @@ func NewService(s Store, l *ledger.Service, c clock.Clock, cfg Config) *Service 
 	}
 	return &Service{store: s, ledger: l, clock: c, cfg: cfg}
 }
-
-// SetAutoPayer installs the auto-pay hook. It is a setter rather than a
-// Config field because payments is built after billing (it calls billing's
-// AfterPaymentTx); call it before the jobs start.
-func (s *Service) SetAutoPayer(p AutoPayer) { s.autoPay = p }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

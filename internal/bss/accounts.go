@@ -301,9 +301,6 @@ func (s *Service) ValidateSettings(ctx context.Context, c Call, in []SettingValu
 				out = append(out, fmt.Sprintf("Unknown contract %q: it must be a contract of your distributor organisation", v))
 			}
 		case strings.EqualFold(f.ID, FieldAPIKey):
-			if s.keys == nil {
-				continue
-			}
 			a, err := s.keys.Authenticate(ctx, v, c.TrackID)
 			if err != nil || !strings.HasPrefix(a.OrgPath, c.Inst.DistributorPath) ||
 				(a.OrgKind != actor.Distributor && a.OrgKind != actor.Partner) {

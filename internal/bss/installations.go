@@ -15,15 +15,15 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/audit"
+	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/validate"
 )
 
 // DeniedMessage is the SDK's answer to a failed authorization (HTTP 401).
 const DeniedMessage = "Authorization has been denied for this request."
 
-func (s *Service) now() time.Time { return db.Micro(s.clock.Now()) }
+func (s *Service) now() time.Time { return clock.Micro(s.clock.Now()) }
 
 // HashKey is the stored form of an installation's API key.
 func HashKey(key string) string {

@@ -18,6 +18,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/objstore"
 	"github.com/trellis-cloud/trellis/internal/tenancy"
+	"github.com/trellis-cloud/trellis/internal/wiring"
 )
 
 // Installation is one BSS installation's registration of Trellis: the
@@ -71,11 +72,12 @@ type Service struct {
 	keys    KeyAuthenticator
 }
 
-// NewService returns a BSS service.
-func NewService(st Store, t *tenancy.Service, o *objstore.Service, c clock.Clock) *Service {
-	return &Service{store: st, tenancy: t, obj: o, clock: c}
+// NewService returns a BSS service, or an error naming a missing
+// dependency; keys checks an ICApiKey setting.
+func NewService(st Store, t *tenancy.Service, o *objstore.Service, c clock.Clock, keys KeyAuthenticator) (*Service, error) {
+	if err := wiring.Require("bss", wiring.D("Store", st), wiring.D("Tenancy", t), wiring.D("Objstore", o),
+		wiring.D("Clock", c), wiring.D("Keys", keys)); err != nil {
+		return nil, err
+	}
+	return &Service{store: st, tenancy: t, obj: o, clock: c, keys: keys}, nil
 }
-
-// SetKeys sets what checks an ICApiKey setting (set once while the app is
-// assembled; nil: the setting is not checked beyond being non-empty).
-func (s *Service) SetKeys(k KeyAuthenticator) { s.keys = k }

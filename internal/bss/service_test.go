@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trellis-cloud/trellis/internal/wiring"
+
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/audit"
 	"github.com/trellis-cloud/trellis/internal/bss"
@@ -58,17 +60,16 @@ func setup(t *testing.T, d *db.DB, reserved int64) *env {
 	st := sqlstore.New(d)
 	e := &env{t: t, ctx: ctx, st: st}
 	e.ten = tenancy.NewService(sqlstore.Tenancy{Store: st}, clk)
-	e.obj = objstore.NewService(sqlstore.Objstore{Store: st}, clk, nil)
-	e.svc = bss.NewService(sqlstore.BSS{Store: st}, e.ten, e.obj, clk)
+	e.obj = wiring.Must(objstore.NewService(sqlstore.Objstore{Store: st}, clk, nil, objstore.NoDataPlane{}))
 	sys := actor.System("")
 	root, err := e.ten.EnsureRoot(ctx, tenancy.CreateRootInput{Name: "Provider"})
 	must(t, err)
 	e.dist, err = e.ten.CreateOrg(ctx, sys, tenancy.CreateOrgInput{ParentID: root.ID, Name: "Dist"})
 	must(t, err)
+	e.svc = wiring.Must(bss.NewService(sqlstore.BSS{Store: st}, e.ten, e.obj, clk, keys{e.dist.Path}))
 	e.ct, err = e.ten.CreateContract(ctx, sys, tenancy.CreateContractInput{OrgID: e.dist.ID, ReservedCapacity: reserved,
 		Currency: "EUR", Details: "BSS contract"})
 	must(t, err)
-	e.svc.SetKeys(keys{e.dist.Path})
 	e.inst, err = e.svc.CreateInstallation(ctx, sys, bss.InstallationInput{DistributorID: e.dist.ID, ContractID: e.ct.ID, Name: "BSS"})
 	must(t, err)
 	e.call = bss.Call{Inst: e.inst.Installation, TrackID: "track-1"}

@@ -15,17 +15,18 @@ import (
 
 // S3URL is the S3 endpoint clients use ("" without a data plane).
 func (s *Service) S3URL() string {
-	if s.provider == nil {
-		return ""
+	if p, ok := s.plane.Provider(); ok {
+		return p.URL()
 	}
-	return s.provider.URL()
+	return ""
 }
 
 func (s *Service) dataPlane() (Provider, error) {
-	if s.provider == nil {
+	p, ok := s.plane.Provider()
+	if !ok {
 		return nil, errs.New(errs.KindUnavailable, "object storage is not enabled on this server (start it with --s3)")
 	}
-	return s.provider, nil
+	return p, nil
 }
 
 // CreateBucket creates a bucket for an idcloudhost user, billed to
@@ -284,9 +285,15 @@ func (s *Service) ActiveResources(ctx context.Context, billingAccountID int64) (
 	return s.store.CountAccountBuckets(ctx, billingAccountID)
 }
 
+// ResourceCounter counts an account's live buckets resources through
+// billing's transaction (billing.ResourceCounter, the guard of an account's
+// deletion). It reads only that transaction, so billing is built with it
+// before this service, which needs billing.
+type ResourceCounter struct{}
+
 // ActiveResourcesTx is ActiveResources read through billing's transaction
 // tx (billing.ResourceCounter: the guard of an account's deletion).
-func (s *Service) ActiveResourcesTx(ctx context.Context, tx billing.Store, billingAccountID int64) (int, error) {
+func (ResourceCounter) ActiveResourcesTx(ctx context.Context, tx billing.Store, billingAccountID int64) (int, error) {
 	q, ok := tx.(Queries)
 	if !ok {
 		return 0, errs.Newf(errs.KindInternal, "buckets: the billing transaction (%T) has no buckets queries", tx)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trellis-cloud/trellis/internal/wiring"
+
 	"github.com/trellis-cloud/trellis/internal/access"
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/billing"
@@ -57,7 +59,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	f := &fixture{clk: clock.NewFake(t0)}
 	f.st = sqlstore.New(d)
 	ten := tenancy.NewService(sqlstore.Tenancy{Store: f.st}, f.clk)
-	f.obj = objstore.NewService(sqlstore.Objstore{Store: f.st}, f.clk, nil)
+	f.obj = wiring.Must(objstore.NewService(sqlstore.Objstore{Store: f.st}, f.clk, nil, objstore.NoDataPlane{}))
 	root, err := ten.EnsureRoot(ctx, tenancy.CreateRootInput{Name: "P"})
 	must(err)
 	dist, err := ten.CreateOrg(ctx, sys, tenancy.CreateOrgInput{ParentID: root.ID, Name: "D"})
@@ -84,8 +86,8 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	f.acct = a.ID
 	f.cust = actor.Actor{Type: actor.TypeAPIKey, ID: "k1", OrgID: org.ID, OrgPath: org.Path, OrgKind: actor.Customer, Role: actor.Admin}
 	f.user = objstore.UserRef{ID: u.ID, OrgID: org.ID, OrgPath: org.Path, Email: "c@example.com"}
-	f.svc = buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: f.st}, Billing: f.bil, Principals: f.obj,
-		Recorder: f.hourly, Clock: f.clk})
+	f.svc = wiring.Must(buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: f.st}, Billing: f.bil, Principals: f.obj,
+		Recorder: f.hourly, Clock: f.clk, DataPlane: buckets.NoDataPlane{}}))
 	return f
 }
 
@@ -393,8 +395,8 @@ func TestUsageHoursAndDays(t *testing.T) {
 		put("daily", 2*mb)
 		f.clk.Set(t0.Add(49 * time.Hour))
 		hourly := f.hourly.WithCloseGrace(100 * time.Hour)
-		svc := buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: f.st}, Billing: f.bil, Principals: f.obj,
-			Recorder: hourly, Clock: f.clk})
+		svc := wiring.Must(buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: f.st}, Billing: f.bil, Principals: f.obj,
+			Recorder: hourly, Clock: f.clk, DataPlane: buckets.NoDataPlane{}}))
 		if err := svc.MeterHours(ctx, f.clk.Now()); err != nil {
 			t.Fatal(err)
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/metering"
 	"github.com/trellis-cloud/trellis/internal/objstore"
-	"github.com/trellis-cloud/trellis/internal/store/db"
+	"github.com/trellis-cloud/trellis/internal/wiring"
 )
 
 // Target is what a write or a request is about: the live bucket with what
@@ -134,7 +134,23 @@ var (
 	_ Recorder   = (*metering.HourlyService)(nil)
 )
 
-// Deps are the service's collaborators.
+// DataPlane is the S3 server of this node as the bucket service sees it:
+// the server starts after the app is assembled (and may not run at all:
+// no --s3), so the service asks at each call whether one runs.
+type DataPlane interface {
+	// Provider returns the running S3 server; false when none runs here.
+	Provider() (Provider, bool)
+}
+
+// NoDataPlane is the DataPlane of a node that runs no S3 server.
+type NoDataPlane struct{}
+
+// Provider reports that no S3 server runs.
+func (NoDataPlane) Provider() (Provider, bool) { return nil, false }
+
+// Deps are the service's collaborators. Store, Principals, Clock and
+// DataPlane are required; Billing and Recorder only by the bucket API and
+// the usage sweeps (the S3 server's accounting runs without them).
 type Deps struct {
 	Store      Store
 	Billing    Billing
@@ -142,6 +158,7 @@ type Deps struct {
 	Recorder   Recorder
 	Clock      clock.Clock
 	Logger     *slog.Logger
+	DataPlane  DataPlane
 }
 
 // Service runs the bucket use cases and the accounting.
@@ -152,22 +169,22 @@ type Service struct {
 	recorder   Recorder
 	clock      clock.Clock
 	log        *slog.Logger
-	provider   Provider
+	plane      DataPlane
 	commit     committer
 }
 
-// NewService returns the service; the data plane is set later (SetProvider).
-func NewService(d Deps) *Service {
+// NewService returns the service, or an error naming a missing dependency.
+func NewService(d Deps) (*Service, error) {
+	if err := wiring.Require("buckets", wiring.D("Store", d.Store), wiring.D("Principals", d.Principals),
+		wiring.D("Clock", d.Clock), wiring.D("DataPlane", d.DataPlane)); err != nil {
+		return nil, err
+	}
 	log := d.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{store: d.Store, billing: d.Billing, principals: d.Principals, recorder: d.Recorder,
-		clock: d.Clock, log: log}
+		clock: d.Clock, log: log, plane: d.DataPlane}, nil
 }
 
-// SetProvider sets the data plane (set once while the app is assembled; the
-// S3 server needs the service first).
-func (s *Service) SetProvider(p Provider) { s.provider = p }
-
-func (s *Service) now() time.Time { return db.Micro(s.clock.Now()) }
+func (s *Service) now() time.Time { return clock.Micro(s.clock.Now()) }

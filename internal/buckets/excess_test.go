@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trellis-cloud/trellis/internal/wiring"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
@@ -35,7 +37,7 @@ func TestContractExcessFebruary(t *testing.T) {
 		clk := clock.NewFake(time.Date(2028, 2, 29, 10, 0, 0, 0, time.UTC))
 		st := sqlstore.New(d)
 		ten := tenancy.NewService(sqlstore.Tenancy{Store: st}, clk)
-		obj := objstore.NewService(sqlstore.Objstore{Store: st}, clk, nil)
+		obj := wiring.Must(objstore.NewService(sqlstore.Objstore{Store: st}, clk, nil, objstore.NoDataPlane{}))
 		met := metering.NewService(sqlstore.Metering{Store: st}, clk)
 		ex := buckets.NewExcess(ten, st, clk)
 		must := func(err error) {

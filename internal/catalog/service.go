@@ -9,7 +9,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/audit"
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
 // Service manages the catalog.
@@ -21,7 +20,7 @@ type Service struct {
 // NewService returns a catalog service.
 func NewService(s Store, c clock.Clock) *Service { return &Service{store: s, clock: c} }
 
-func (s *Service) now() time.Time { return db.Micro(s.clock.Now()) }
+func (s *Service) now() time.Time { return clock.Micro(s.clock.Now()) }
 
 // operator checks the caller may change the catalog: provider admins only,
 // since locations are the provider's offer to every tenant.

@@ -250,7 +250,7 @@ func (c *MigrateCmd) Run(g *Globals) error {
 		return err
 	}
 	defer closeDB()
-	if err := migrations.Up(g.Ctx, d); err != nil {
+	if err := app.Migrate(g.Ctx, d); err != nil {
 		return err
 	}
 	v, err := migrations.Version(g.Ctx, d)

@@ -48,3 +48,7 @@ func (f *Fake) Advance(d time.Duration) {
 	f.now = f.now.Add(d)
 	f.mu.Unlock()
 }
+
+// Micro is t in UTC truncated to the microsecond: the precision both
+// databases keep, so a time written and read back compares equal.
+func Micro(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

@@ -17,7 +17,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/metering"
 	"github.com/trellis-cloud/trellis/internal/network"
 	"github.com/trellis-cloud/trellis/internal/pricing"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
 // Catalog is what compute needs of the catalog (catalog.Service).
@@ -85,7 +84,7 @@ func NewService(d Deps) *Service {
 		billing: d.Billing, log: d.Logger}
 }
 
-func (s *Service) now() time.Time { return db.Micro(s.clock.Now()) }
+func (s *Service) now() time.Time { return clock.Micro(s.clock.Now()) }
 
 // SafetyNet is when the job of a step that the service runs inline is
 // due: if the inline attempt fails (or the process dies), the job retries
@@ -225,9 +224,15 @@ func (s *Service) ActiveResources(ctx context.Context, billingAccountID int64) (
 	return s.store.CountComputeResources(ctx, billingAccountID)
 }
 
+// ResourceCounter counts an account's live compute resources through
+// billing's transaction (billing.ResourceCounter, the guard of an account's
+// deletion). It reads only that transaction, so billing is built with it
+// before this service, which needs billing.
+type ResourceCounter struct{}
+
 // ActiveResourcesTx is ActiveResources read through billing's transaction
 // tx (billing.ResourceCounter: the guard of an account's deletion).
-func (s *Service) ActiveResourcesTx(ctx context.Context, tx billing.Store, billingAccountID int64) (int, error) {
+func (ResourceCounter) ActiveResourcesTx(ctx context.Context, tx billing.Store, billingAccountID int64) (int, error) {
 	q, ok := tx.(Queries)
 	if !ok {
 		return 0, errs.Newf(errs.KindInternal, "compute: the billing transaction (%T) has no compute queries", tx)

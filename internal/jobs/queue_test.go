@@ -71,7 +71,8 @@ func TestQueue(t *testing.T) {
 			t.Helper()
 			errRollback := errors.New("roll back")
 			err := d.Tx(ctx, func(tx db.Querier) error {
-				if err := q.InsertTx(ctx, tx, p, opts); err != nil {
+				stx, _ := db.SQLTx(tx)
+				if err := q.InsertTx(ctx, stx, p, opts); err != nil {
 					return err
 				}
 				if rollback {
@@ -84,7 +85,7 @@ func TestQueue(t *testing.T) {
 			}
 		}
 		// Outside a transaction there is nothing to insert into.
-		if err := q.InsertTx(ctx, d.Write(), ping{N: 0}, jobs.InsertOpts{}); err == nil {
+		if err := q.InsertTx(ctx, nil, ping{N: 0}, jobs.InsertOpts{}); err == nil {
 			t.Fatal("InsertTx outside a transaction succeeded")
 		}
 		insert(ping{N: 1}, jobs.InsertOpts{}, false)
@@ -122,5 +123,54 @@ func TestQueue(t *testing.T) {
 		if has(2) {
 			t.Fatal("a job inserted in a rolled-back transaction ran")
 		}
+	})
+}
+
+// River runs on its own (wall) time; a movable app clock may be far behind
+// it (or ahead): a job due later on the app clock still waits for the app
+// clock, and runs once the clock gets there.
+func TestQueueOnAClockBehindRiver(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
+		clk := clock.NewFake(time.Date(2001, 3, 1, 10, 0, 0, 0, time.UTC)) // long before River's now
+		q, err := jobs.NewQueue(d, jobs.QueueConfig{Clock: clk, Movable: true, PollInterval: 20 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ran atomic.Int32
+		jobs.AddWorker(q, func(_ context.Context, p ping) error {
+			ran.Add(int32(p.N))
+			return nil
+		})
+		if err := d.Tx(ctx, func(tx db.Querier) error {
+			stx, _ := db.SQLTx(tx)
+			if err := q.InsertTx(ctx, stx, ping{N: 1}, jobs.InsertOpts{}); err != nil {
+				return err
+			}
+			return q.InsertTx(ctx, stx, ping{N: 10}, jobs.InsertOpts{RunAt: clk.Now().Add(time.Hour)})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		runCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		if err := q.Start(runCtx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			stopCtx, c := context.WithTimeout(context.Background(), 10*time.Second)
+			defer c()
+			_ = q.Stop(stopCtx)
+		})
+		waitFor(t, "the job due now", func() bool { return ran.Load() >= 1 })
+		clk.Advance(59 * time.Minute)
+		if n, err := q.Release(ctx); err != nil || n != 0 {
+			t.Fatalf("Release a minute early: %d, %v", n, err)
+		}
+		time.Sleep(100 * time.Millisecond) // a few polls of the workers and the release loop
+		if ran.Load() != 1 {
+			t.Fatal("the job due in an hour ran after 59 minutes of app time")
+		}
+		clk.Advance(time.Minute)
+		waitFor(t, "the job due in an hour", func() bool { return ran.Load() == 11 })
 	})
 }

@@ -16,11 +16,14 @@ import (
 const StepTimeout = time.Minute
 
 // StuckAfter is how long a job may be "running" before it is taken for the
-// job of a dead process (a kill -9 leaves it so). River's rescuer returns
-// such a job to the queue after it, and Reconcile does not wait for the
-// rescuer: the rescuer runs on River's leader and reads the real time,
-// while attempted_at is written on the app clock, so on a moved (sandbox)
-// clock the rescuer never sees a job as stuck.
+// job of a dead process (a kill -9 leaves it so), and how long a resource
+// may sit in a transitional state before Reconcile looks at it. River's
+// rescuer returns such a job to the queue after it, on River's time.
+// Reconcile does not wait for the rescuer: on the real clock it takes a job
+// attempted before `at` minus StuckAfter for dead; on a movable clock
+// River's attempted_at (its own time) says nothing about the app clock, and
+// a sandbox is one process, so a running job that this process is not
+// running is dead.
 const StuckAfter = 2 * time.Minute
 
 // PendingLister lists the step jobs of the resources left in a transitional
@@ -60,7 +63,7 @@ func (q *Queue) Reconcile(ctx context.Context, at time.Time, pending PendingList
 		if live[key] {
 			continue
 		}
-		if _, err := q.client.Insert(ctx, s, &river.InsertOpts{ScheduledAt: at}); err != nil {
+		if _, err := q.client.Insert(ctx, s, q.insertOpts(at, 0)); err != nil {
 			failed = errors.Join(failed, fmt.Errorf("jobs: re-enqueue %s: %w", key, err))
 			continue
 		}
@@ -82,7 +85,7 @@ func (q *Queue) liveJobs(ctx context.Context, bound time.Time) (map[string]bool,
 			return nil, fmt.Errorf("jobs: list live jobs: %w", err)
 		}
 		for _, j := range res.Jobs {
-			if j.State == rivertype.JobStateRunning && j.AttemptedAt != nil && j.AttemptedAt.Before(bound) {
+			if j.State == rivertype.JobStateRunning && q.dead(j, bound) {
 				continue
 			}
 			var args any
@@ -100,6 +103,15 @@ func (q *Queue) liveJobs(ctx context.Context, bound time.Time) (map[string]bool,
 		}
 		params = params.After(res.LastCursor)
 	}
+}
+
+// dead reports whether a running job belongs to a process that is gone.
+func (q *Queue) dead(j *rivertype.JobRow, bound time.Time) bool {
+	if q.cfg.Movable {
+		_, mine := q.running.Load(j.ID)
+		return !mine
+	}
+	return j.AttemptedAt != nil && j.AttemptedAt.Before(bound)
 }
 
 // jobKey is a job's kind and its arguments in one canonical JSON form (a

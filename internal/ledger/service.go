@@ -14,7 +14,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ids"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
 // Service records transactions and reads balances.
@@ -57,7 +56,7 @@ func (s *Service) EnsureAccountTx(ctx context.Context, tx Queries, spec AccountS
 	if err := spec.validate(); err != nil {
 		return Account{}, err
 	}
-	now := db.Micro(s.clock.Now())
+	now := clock.Micro(s.clock.Now())
 	a, _, err := tx.EnsureLedgerAccount(ctx, Account{ID: ids.New(), Owner: spec.Owner, Kind: spec.Kind,
 		Currency: spec.Currency, Floor: spec.Floor, CreatedAt: now, UpdatedAt: now})
 	return a, err
@@ -112,7 +111,7 @@ func (s *Service) SetFloorTx(ctx context.Context, tx Queries, accountID string, 
 	if err != nil {
 		return err
 	}
-	ok, err := tx.SetLedgerAccountFloor(ctx, a.ID, f, db.Micro(s.clock.Now()))
+	ok, err := tx.SetLedgerAccountFloor(ctx, a.ID, f, clock.Micro(s.clock.Now()))
 	if err != nil {
 		return err
 	}
@@ -244,7 +243,7 @@ func (s *Service) PostTx(ctx context.Context, tx Queries, in PostInput) (Transac
 		return Transaction{}, err
 	}
 
-	now := db.Micro(s.clock.Now())
+	now := clock.Micro(s.clock.Now())
 	t := Transaction{ID: ids.New(), IdempotencyKey: in.IdempotencyKey, RequestHash: hash,
 		Description: in.Description, Metadata: in.metadata(), CreatedAt: now}
 	inserted, err := tx.InsertLedgerTransaction(ctx, t)

@@ -13,7 +13,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/objstore"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/tenancy"
 )
 
@@ -118,7 +117,7 @@ func (s *Service) RecordDaily(ctx context.Context, a actor.Actor, in RecordDaily
 		if err != nil {
 			return err
 		}
-		now := db.Micro(s.clock.Now())
+		now := clock.Micro(s.clock.Now())
 		u = DailyUsage{StorageAccountID: sa.ID, Day: in.Day, UsageBytes: in.UsageBytes,
 			AllocatedCapacity: sa.AllocatedCapacity, RecordedAt: now}
 		if err := tx.UpsertDailyUsage(ctx, u); err != nil {

@@ -27,7 +27,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/money"
 	"github.com/trellis-cloud/trellis/internal/pricing"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
 // CloseGrace is the default time after an hour's end during which its
@@ -205,7 +204,7 @@ func (s *HourlyService) RecordBatch(ctx context.Context, a actor.Actor, ins []Re
 	if len(ins) == 0 || len(ins) > MaxBatch {
 		return nil, errs.Invalidf("records", "must hold 1 to %d records", MaxBatch)
 	}
-	now := db.Micro(s.clock.Now())
+	now := clock.Micro(s.clock.Now())
 	recs := make([]HourlyRecord, len(ins))
 	policies := map[time.Time]pricing.Policy{}
 	for i, in := range ins {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/trellis-cloud/trellis/internal/errs"
+	"github.com/trellis-cloud/trellis/internal/jobs"
 	"github.com/trellis-cloud/trellis/internal/network"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/dbtest"
@@ -198,6 +199,9 @@ func TestTwoNodes(t *testing.T) {
 			u := dbtest.NewPostgresDatabase(t)
 			d1, d2 := openNode(t, u), openNode(t, u)
 			if err := migrations.Up(ctx, d1); err != nil {
+				t.Fatal(err)
+			}
+			if err := jobs.Migrate(ctx, d1); err != nil {
 				t.Fatal(err)
 			}
 			f := newFixture(t, d1)

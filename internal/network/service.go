@@ -15,7 +15,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ids"
 	"github.com/trellis-cloud/trellis/internal/jobs"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
 // Accounts is what network needs of billing (implemented by
@@ -87,7 +86,7 @@ func NewService(st Store, accounts Accounts, p Provider, c clock.Clock, cfg Conf
 	return &Service{store: st, accounts: accounts, provider: p, clock: c, cfg: cfg}
 }
 
-func (s *Service) now() time.Time { return db.Micro(s.clock.Now()) }
+func (s *Service) now() time.Time { return clock.Micro(s.clock.Now()) }
 
 // owner is the user a request acts for.
 type owner struct {
@@ -477,9 +476,15 @@ func (s *Service) ActiveResources(ctx context.Context, billingAccountID int64) (
 	return s.store.CountAccountNetworkResources(ctx, billingAccountID)
 }
 
+// ResourceCounter counts an account's live network resources through
+// billing's transaction (billing.ResourceCounter, the guard of an account's
+// deletion). It reads only that transaction, so billing is built with it
+// before this service, which needs billing.
+type ResourceCounter struct{}
+
 // ActiveResourcesTx is ActiveResources read through billing's transaction
 // tx (billing.ResourceCounter: the guard of an account's deletion).
-func (s *Service) ActiveResourcesTx(ctx context.Context, tx billing.Store, billingAccountID int64) (int, error) {
+func (ResourceCounter) ActiveResourcesTx(ctx context.Context, tx billing.Store, billingAccountID int64) (int, error) {
 	q, ok := tx.(Queries)
 	if !ok {
 		return 0, errs.Newf(errs.KindInternal, "network: the billing transaction (%T) has no network queries", tx)

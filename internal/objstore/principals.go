@@ -250,15 +250,7 @@ func (s *Service) CreateAccountKey(ctx context.Context, a actor.Actor, partnerID
 	return k, err
 }
 
-// OnKeyRevoked sets what is told of a deleted key (the S3 server drops it
-// from its cache at once rather than when the cache expires).
-func (s *Service) OnKeyRevoked(fn func(accessKey string)) { s.revoked.Store(&fn) }
-
-func (s *Service) keyRevoked(accessKey string) {
-	if fn := s.revoked.Load(); fn != nil {
-		(*fn)(accessKey)
-	}
-}
+func (s *Service) keyRevoked(accessKey string) { s.plane.KeyRevoked(accessKey) }
 
 // DeleteAccountKey deletes an S3 key of a storage account.
 func (s *Service) DeleteAccountKey(ctx context.Context, a actor.Actor, partnerID, accountID, accessKey string) error {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sync/atomic"
 	"time"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
@@ -14,9 +13,9 @@ import (
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/password"
 	"github.com/trellis-cloud/trellis/internal/sealed"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/tenancy"
 	"github.com/trellis-cloud/trellis/internal/validate"
+	"github.com/trellis-cloud/trellis/internal/wiring"
 )
 
 // Service runs the storage-account use cases.
@@ -24,40 +23,56 @@ type Service struct {
 	store  Store
 	clock  clock.Clock
 	sealer Sealer
-	purger Purger
-	s3URL  func() string
-	// revoked is told of deleted keys (set once the S3 server runs,
-	// possibly while requests are served).
-	revoked atomic.Pointer[func(string)]
+	plane  DataPlane
 }
 
 // Purger empties a storage account's object storage before the account is
-// deleted (buckets.Service implements it).
+// deleted (buckets.Service implements it). It is passed to PurgeDue per
+// call: buckets is built on objstore, so it cannot be objstore's
+// constructor argument.
 type Purger interface {
 	PurgeStorageAccount(ctx context.Context, storageAccountID string) error
 }
 
-// NewService returns an objstore service. S3 secrets are sealed with sealer
-// (nil: stored in the clear, for tests only).
-func NewService(s Store, c clock.Clock, sealer Sealer) *Service {
+// DataPlane is this node's S3 server as objstore sees it. The server starts
+// after the app is assembled, and may not run at all, so objstore asks it
+// at each call.
+type DataPlane interface {
+	// S3URL is where clients reach this node's S3 server; "" while none
+	// runs. While it returns a URL, every region reports it as its S3 URL:
+	// the embedded server serves all regions, so a stored URL could only
+	// be stale.
+	S3URL() string
+	// KeyRevoked tells the running S3 server (if any) that a key was
+	// deleted, so it drops it from its cache at once rather than when the
+	// cache expires.
+	KeyRevoked(accessKey string)
+}
+
+// NoDataPlane is the DataPlane of a node that runs no S3 server.
+type NoDataPlane struct{}
+
+// S3URL is "": no S3 server runs.
+func (NoDataPlane) S3URL() string { return "" }
+
+// KeyRevoked does nothing: there is no cache to drop the key from.
+func (NoDataPlane) KeyRevoked(string) {}
+
+// NewService returns an objstore service, or an error naming a missing
+// dependency. S3 secrets are sealed with sealer (nil: stored in the clear,
+// for tests only).
+func NewService(s Store, c clock.Clock, sealer Sealer, plane DataPlane) (*Service, error) {
+	if err := wiring.Require("objstore", wiring.D("Store", s), wiring.D("Clock", c),
+		wiring.D("DataPlane", plane)); err != nil {
+		return nil, err
+	}
 	if sealer == nil {
 		sealer = sealed.Box{}
 	}
-	return &Service{store: s, clock: c, sealer: sealer}
+	return &Service{store: s, clock: c, sealer: sealer, plane: plane}, nil
 }
 
-// SetPurger sets what empties a storage account's buckets when its
-// scheduled deletion comes (set once while the app is assembled).
-func (s *Service) SetPurger(p Purger) { s.purger = p }
-
-// SetS3URL sets where this server's S3 endpoint is (set once while the app
-// is assembled; a func because the address may only be known once the S3
-// listener is up). While it returns a URL, every region reports it as its
-// S3 URL: the embedded server serves all regions, so a stored URL could
-// only be stale.
-func (s *Service) SetS3URL(url func() string) { s.s3URL = url }
-
-func (s *Service) now() time.Time { return db.Micro(s.clock.Now()) }
+func (s *Service) now() time.Time { return clock.Micro(s.clock.Now()) }
 
 // CreateStorageAccountInput creates a storage account.
 type CreateStorageAccountInput struct {
@@ -199,7 +214,7 @@ func (s *Service) SetPendingDeletion(ctx context.Context, a actor.Actor, partner
 		}
 		now := s.now()
 		if at != nil {
-			t := db.Micro(*at)
+			t := clock.Micro(*at)
 			if !t.After(now) {
 				return errs.Invalid("pendingDeletedAt", "must be in the future, or null to cancel the deletion")
 			}
@@ -219,9 +234,13 @@ func (s *Service) SetPendingDeletion(ctx context.Context, a actor.Actor, partner
 }
 
 // PurgeDue removes the storage accounts whose scheduled deletion has come,
-// returning their capacity to the partner. It is safe to run on several
-// nodes at once: each account is deleted by exactly one of them.
-func (s *Service) PurgeDue(ctx context.Context) (int, error) {
+// returning their capacity to the partner; purger first empties each one's
+// object storage. It is safe to run on several nodes at once: each account
+// is deleted by exactly one of them.
+func (s *Service) PurgeDue(ctx context.Context, purger Purger) (int, error) {
+	if purger == nil {
+		return 0, errors.New("objstore: PurgeDue needs a purger")
+	}
 	now := s.now()
 	due, err := s.store.ListDueStorageAccounts(ctx, now, 500)
 	if err != nil {
@@ -230,13 +249,11 @@ func (s *Service) PurgeDue(ctx context.Context) (int, error) {
 	n := 0
 	var purgeErr error
 	for _, sa := range due {
-		if s.purger != nil {
-			// An account whose objects cannot be removed now (no S3 server
-			// on this node) stays for a later run; the others go on.
-			if err := s.purger.PurgeStorageAccount(ctx, sa.ID); err != nil {
-				purgeErr = errors.Join(purgeErr, fmt.Errorf("purge storage account %s: %w", sa.ID, err))
-				continue
-			}
+		// An account whose objects cannot be removed now (no S3 server on
+		// this node) stays for a later run; the others go on.
+		if err := purger.PurgeStorageAccount(ctx, sa.ID); err != nil {
+			purgeErr = errors.Join(purgeErr, fmt.Errorf("purge storage account %s: %w", sa.ID, err))
+			continue
 		}
 		keys, err := s.store.ListKeys(ctx, sa.ID) // a storage account's principal id is its id
 		if err != nil {
@@ -279,15 +296,15 @@ func (s *Service) PurgeDue(ctx context.Context) (int, error) {
 }
 
 // Regions lists the regions, with this server's S3 URL when it has one
-// (SetS3URL) as their S3, IAM and STS URL alike: the node serves all three
+// (DataPlane.S3URL) as their S3, IAM and STS URL alike: the node serves all three
 // on that one endpoint, so URLs defined for another host would send
 // clients elsewhere.
 func (s *Service) Regions(ctx context.Context) ([]Region, error) {
 	rs, err := s.store.ListRegions(ctx)
-	if err != nil || s.s3URL == nil {
+	if err != nil {
 		return rs, err
 	}
-	if u := s.s3URL(); u != "" {
+	if u := s.plane.S3URL(); u != "" {
 		for i := range rs {
 			rs[i].S3URL, rs[i].IAMURL, rs[i].STSURL = u, u, u
 		}

@@ -1,11 +1,14 @@
 package objstore_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/trellis-cloud/trellis/internal/wiring"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/clock"
@@ -28,7 +31,7 @@ func TestScheduledDeletion(t *testing.T) {
 		clk := clock.NewFake(time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC))
 		st := sqlstore.New(d)
 		ten := tenancy.NewService(sqlstore.Tenancy{Store: st}, clk)
-		obj := objstore.NewService(sqlstore.Objstore{Store: st}, clk, nil)
+		obj := wiring.Must(objstore.NewService(sqlstore.Objstore{Store: st}, clk, nil, objstore.NoDataPlane{}))
 		sys := actor.System("")
 		root, _ := ten.EnsureRoot(ctx, tenancy.CreateRootInput{Name: "P"})
 		dist, _ := ten.CreateOrg(ctx, sys, tenancy.CreateOrgInput{ParentID: root.ID, Name: "D"})
@@ -60,7 +63,7 @@ func TestScheduledDeletion(t *testing.T) {
 			t.Fatal(err)
 		}
 		clk.Advance(objstore.DeletionGrace - time.Second)
-		if n, err := obj.PurgeDue(ctx); err != nil || n != 0 {
+		if n, err := obj.PurgeDue(ctx, noObjects{}); err != nil || n != 0 {
 			t.Fatalf("purge before due: %d %v", n, err)
 		}
 		clk.Advance(time.Second)
@@ -70,7 +73,7 @@ func TestScheduledDeletion(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				n, err := obj.PurgeDue(ctx)
+				n, err := obj.PurgeDue(ctx, noObjects{})
 				if err != nil {
 					t.Error(err)
 				}
@@ -91,3 +94,8 @@ func TestScheduledDeletion(t *testing.T) {
 		}
 	})
 }
+
+// noObjects purges nothing: these storage accounts have no buckets.
+type noObjects struct{}
+
+func (noObjects) PurgeStorageAccount(context.Context, string) error { return nil }

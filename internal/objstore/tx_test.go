@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trellis-cloud/trellis/internal/wiring"
+
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
@@ -53,7 +55,7 @@ func newTxWorld(t *testing.T, d *db.DB) txWorld {
 	clk := clock.NewFake(time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC))
 	st := sqlstore.New(d)
 	ten := tenancy.NewService(sqlstore.Tenancy{Store: st}, clk)
-	obj := objstore.NewService(sqlstore.Objstore{Store: st}, clk, nil)
+	obj := wiring.Must(objstore.NewService(sqlstore.Objstore{Store: st}, clk, nil, objstore.NoDataPlane{}))
 	sys := actor.System("")
 	root, _ := ten.EnsureRoot(ctx, tenancy.CreateRootInput{Name: "P"})
 	dist, _ := ten.CreateOrg(ctx, sys, tenancy.CreateOrgInput{ParentID: root.ID, Name: "D"})

@@ -98,7 +98,7 @@ func (s *Service) chargeOrder(ctx context.Context, id int64, at time.Time) (int,
 // Blocked (suspended, not charged), or Blocked → Active paying again from
 // at (next_charge_at raised to at). Orders still being built take the
 // state when they finish.
-func (s *Service) ProjectBlockChangedTx(ctx context.Context, tx reseller.Queries, projectID int64, blocked bool, at time.Time) error {
+func (ProjectHooks) ProjectBlockChangedTx(ctx context.Context, tx reseller.Queries, projectID int64, blocked bool, at time.Time) error {
 	q, ok := tx.(Queries)
 	if !ok {
 		return errs.Newf(errs.KindInternal, "orders: the reseller transaction (%T) has no order queries", tx)

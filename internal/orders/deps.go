@@ -23,3 +23,16 @@ type Reseller interface {
 }
 
 var _ Reseller = (*reseller.Service)(nil)
+
+// ProjectHooks is what the reseller core asks of orders inside its own
+// transactions: how many live orders a project has (a deletion guard) and
+// that its orders follow a blocked-state change. Both work only through the
+// transaction given, so they need no orders.Service: the reseller core is
+// built with them first and orders on top of it, with no cycle and no
+// setter (orders.Service embeds them too).
+type ProjectHooks struct{}
+
+var (
+	_ reseller.Services  = ProjectHooks{}
+	_ reseller.BlockHook = ProjectHooks{}
+)

@@ -1,9 +1,12 @@
 package orders_test
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/trellis-cloud/trellis/internal/wiring"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/billing"
@@ -50,6 +53,11 @@ func wantErr(t *testing.T, err error, kind errs.Kind, field string) {
 	}
 }
 
+// noTickets is a support desk with no tickets (orders' tests need none).
+type noTickets struct{}
+
+func (noTickets) OpenTicketsTx(context.Context, reseller.Queries, int64) (int, error) { return 0, nil }
+
 func newEnv(t *testing.T, d *db.DB, delay time.Duration) *env {
 	t.Helper()
 	ctx := t.Context()
@@ -57,10 +65,9 @@ func newEnv(t *testing.T, d *db.DB, delay time.Duration) *env {
 	e.st = sqlstore.New(d).WithJobs(e.jobs)
 	led := ledger.NewService(sqlstore.Ledger{Store: e.st}, e.clk)
 	bil := billing.NewService(sqlstore.Billing{Store: e.st}, led, e.clk, billing.Config{})
-	e.res = reseller.NewService(sqlstore.Reseller{Store: e.st}, bil, led, e.clk, reseller.Config{})
+	e.res = wiring.Must(reseller.NewService(sqlstore.Reseller{Store: e.st}, bil, led, e.clk,
+		reseller.Deps{Services: orders.ProjectHooks{}, Tickets: noTickets{}, Blocks: orders.ProjectHooks{}}, reseller.Config{}))
 	e.svc = orders.NewService(sqlstore.Orders{Store: e.st}, e.res, e.prov, e.clk, orders.Config{})
-	e.res.SetServices(e.svc)
-	e.res.SetBlockHook(e.svc)
 
 	now := db.Micro(t0)
 	org := func(kind actor.OrgKind, parent *tenancy.Org) tenancy.Org {

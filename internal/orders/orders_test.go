@@ -605,19 +605,19 @@ func TestChoicesFirst(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d, 0)
 		pid := e.project(t, e.pa, 1_000_000)
-		_, err := e.svc.CreateVOrg(ctx, e.pa, orders.VOrgInput{ProjectID: 0, Location: "xx", VcloudOrgName: "o",
+		_, err := e.svc.CreateVOrg(t.Context(), e.pa, orders.VOrgInput{ProjectID: 0, Location: "xx", VcloudOrgName: "o",
 			AdminUsername: "a", AdminPassword: "p"})
 		wantErr(t, err, errs.KindInvalid, "Location")
 		if !strings.Contains(err.Error(), `must be one of "ds1", "am2", "kz", "by"`) {
 			t.Fatalf("VOrg location message %q", err)
 		}
 		// The type is refused before the (unknown) VOrg is looked up.
-		_, err = e.svc.CreateVDC(ctx, e.pa, orders.VDCInput{OrgID: 4242, VcloudVdcName: "x", Type: "Hybrid"})
+		_, err = e.svc.CreateVDC(t.Context(), e.pa, orders.VDCInput{OrgID: 4242, VcloudVdcName: "x", Type: "Hybrid"})
 		wantErr(t, err, errs.KindInvalid, "Type")
 		if !strings.Contains(err.Error(), `must be one of "Public", "Private"`) {
 			t.Fatalf("VDC type message %q", err)
 		}
-		_, err = e.svc.CreateVDC(ctx, e.pa, orders.VDCInput{OrgID: 4242, VcloudVdcName: "x"})
+		_, err = e.svc.CreateVDC(t.Context(), e.pa, orders.VDCInput{OrgID: 4242, VcloudVdcName: "x"})
 		wantErr(t, err, errs.KindNotFound, "OrgId")
 		if n := e.count(t, "reseller_orders"); n != 0 {
 			t.Fatalf("refused orders left %d rows", n)

@@ -16,7 +16,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/money"
 	"github.com/trellis-cloud/trellis/internal/password"
 	"github.com/trellis-cloud/trellis/internal/reseller"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
 // Config tunes the service; zero values take the defaults.
@@ -35,11 +34,12 @@ const Day = 24 * time.Hour
 
 // Service manages catalogs and orders.
 type Service struct {
-	store    Store
-	res      Reseller
-	provider Provider
-	clock    clock.Clock
-	cfg      Config
+	ProjectHooks // what the reseller core asks of orders in its transactions
+	store        Store
+	res          Reseller
+	provider     Provider
+	clock        clock.Clock
+	cfg          Config
 }
 
 // NewService returns an orders service.
@@ -53,7 +53,7 @@ func NewService(st Store, res Reseller, prov Provider, c clock.Clock, cfg Config
 	return &Service{store: st, res: res, provider: prov, clock: c, cfg: cfg}
 }
 
-func (s *Service) now() time.Time { return db.Micro(s.clock.Now()) }
+func (s *Service) now() time.Time { return clock.Micro(s.clock.Now()) }
 
 // ---- catalogs ----
 
@@ -448,7 +448,7 @@ func (s *Service) ActiveServices(ctx context.Context, projectID int64) (int, err
 
 // ActiveServicesTx is ActiveServices read through the reseller core's
 // transaction tx (its Services hook: the guard of a deletion).
-func (s *Service) ActiveServicesTx(ctx context.Context, tx reseller.Queries, projectID int64) (int, error) {
+func (ProjectHooks) ActiveServicesTx(ctx context.Context, tx reseller.Queries, projectID int64) (int, error) {
 	q, ok := tx.(Queries)
 	if !ok {
 		return 0, errs.Newf(errs.KindInternal, "orders: the reseller transaction (%T) has no order queries", tx)

@@ -26,8 +26,6 @@ func TestInlineStepFailureIsLogged(t *testing.T) {
 		var buf bytes.Buffer
 		e.svc = orders.NewService(sqlstore.Orders{Store: e.st}, e.res, e.prov, e.clk,
 			orders.Config{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
-		e.res.SetServices(e.svc)
-		e.res.SetBlockHook(e.svc)
 		pid := e.project(t, e.pa, 1_000_000)
 		e.prov.FailNext(sim.StepCreate, 1)
 		v, err := e.svc.CreateVOrg(ctx, e.pa, orders.VOrgInput{ProjectID: pid, Location: "kz", VcloudOrgName: "o",

@@ -31,8 +31,7 @@ func TestAutoPay(t *testing.T) {
 		for _, a := range []billing.Account{good, bad, none} {
 			e.usage.set(a.ID, month, 4321)
 		}
-		e.bill.SetAutoPayer(e.pay)
-		n, err := e.bill.IssueInvoices(e.ctx, e.clk.Now())
+		n, err := e.bill.IssueInvoices(e.ctx, e.clk.Now(), e.pay)
 		e.must(err)
 		if n != 3 {
 			t.Fatalf("%d invoices issued", n)

@@ -17,7 +17,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ids"
 	"github.com/trellis-cloud/trellis/internal/ledger"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
 // Billing is what payments need from the billing service (implemented by
@@ -84,7 +83,7 @@ func NewService(st Store, l *ledger.Service, b Billing, p Processor, c clock.Clo
 
 var _ billing.AutoPayer = (*Service)(nil)
 
-func (s *Service) now() time.Time { return db.Micro(s.clock.Now()) }
+func (s *Service) now() time.Time { return clock.Micro(s.clock.Now()) }
 
 // payer resolves the account a customer acts on and checks it may be
 // written: a staff role, and a live account.

@@ -10,7 +10,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ids"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
 // Service manages price versions and managed-service multipliers.
@@ -54,8 +53,8 @@ func (s *Service) CreateVersion(ctx context.Context, a actor.Actor, in CreateVer
 	if err := operator(a, actor.Admin); err != nil {
 		return Version{}, err
 	}
-	now := db.Micro(s.clock.Now())
-	from := db.Micro(in.EffectiveFrom)
+	now := clock.Micro(s.clock.Now())
+	from := clock.Micro(in.EffectiveFrom)
 	if in.EffectiveFrom.IsZero() {
 		return Version{}, errs.Invalid("effective_from", "is required")
 	}
@@ -92,7 +91,7 @@ func (s *Service) ListVersions(ctx context.Context, a actor.Actor) ([]Version, e
 // idcloudhost /v1/pricing/policy shows it to every customer), so it takes no
 // actor. Before EnsureDefault ran it is NotFound.
 func (s *Service) Current(ctx context.Context, at time.Time) (Version, error) {
-	return s.store.PriceVersionAt(ctx, db.Micro(at))
+	return s.store.PriceVersionAt(ctx, clock.Micro(at))
 }
 
 // PolicyAt returns what Rate needs for a period starting at at: the version
@@ -122,7 +121,7 @@ func (s *Service) SetMultipliers(ctx context.Context, a actor.Actor, service str
 	if err := ValidateMultipliers(service, ms); err != nil {
 		return ServiceMultipliers{}, err
 	}
-	now := db.Micro(s.clock.Now())
+	now := clock.Micro(s.clock.Now())
 	sm := ServiceMultipliers{Service: service, Multipliers: append([]Multiplier{}, ms...), UpdatedAt: now}
 	err := s.store.Tx(ctx, func(tx Store) error {
 		if err := tx.ReplaceServiceMultipliers(ctx, sm); err != nil {

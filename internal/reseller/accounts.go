@@ -268,16 +268,13 @@ func (s *Service) deleteAccountTx(ctx context.Context, tx Queries, a actor.Actor
 		}
 		failed = append(failed, fmt.Sprintf("the personal project's balance must be zero or negative (it is %s)", bal))
 	}
-	svc, tick := 0, 0
-	if s.services != nil {
-		if svc, err = s.services.ActiveServicesTx(ctx, tx, proj.ID); err != nil {
-			return err
-		}
+	svc, err := s.services.ActiveServicesTx(ctx, tx, proj.ID)
+	if err != nil {
+		return err
 	}
-	if s.tickets != nil {
-		if tick, err = s.tickets.OpenTicketsTx(ctx, tx, proj.ID); err != nil {
-			return err
-		}
+	tick, err := s.tickets.OpenTicketsTx(ctx, tx, proj.ID)
+	if err != nil {
+		return err
 	}
 	if svc > 0 || tick > 0 {
 		failed = append(failed, fmt.Sprintf("the personal project must have no active services or open support requests "+

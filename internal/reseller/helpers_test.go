@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trellis-cloud/trellis/internal/wiring"
+
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/billing"
 	"github.com/trellis-cloud/trellis/internal/clock"
@@ -88,12 +90,10 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	clk := clock.NewFake(t0)
 	l := ledger.NewService(sqlstore.Ledger{Store: st}, clk)
 	b := billing.NewService(sqlstore.Billing{Store: st}, l, clk, billing.Config{})
-	svc := reseller.NewService(sqlstore.Reseller{Store: st}, b, l, clk, reseller.Config{})
-	f := &fixture{ctx: ctx, billing: b, st: st, svc: svc, ledger: l, clk: clk, services: &counter{n: map[int64]int{}},
+	f := &fixture{ctx: ctx, billing: b, st: st, ledger: l, clk: clk, services: &counter{n: map[int64]int{}},
 		tickets: &counter{n: map[int64]int{}}, blocks: &blockRec{}}
-	svc.SetServices(f.services)
-	svc.SetTickets(f.tickets)
-	svc.SetBlockHook(f.blocks)
+	f.svc = wiring.Must(reseller.NewService(sqlstore.Reseller{Store: st}, b, l, clk,
+		reseller.Deps{Services: f.services, Tickets: f.tickets, Blocks: f.blocks}, reseller.Config{}))
 	now := db.Micro(t0)
 	rid, did := ids.New(), ids.New()
 	root := tenancy.Org{ID: rid, Kind: actor.Provider, Path: "/" + rid + "/", Name: "P", TimeZone: "UTC", CreatedAt: now, UpdatedAt: now}

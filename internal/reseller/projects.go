@@ -244,10 +244,8 @@ func (s *Service) refreshBlockTx(ctx context.Context, tx Queries, a actor.Actor,
 		fmt.Sprintf("balance=%d is_post_paid=%t max_debt=%d", p.Balance, p.IsPostPaid, p.MaxDebt))); err != nil {
 		return Project{}, err
 	}
-	if s.block != nil {
-		if err := s.block.ProjectBlockChangedTx(ctx, tx, p.ID, should, now); err != nil {
-			return Project{}, err
-		}
+	if err := s.block.ProjectBlockChangedTx(ctx, tx, p.ID, should, now); err != nil {
+		return Project{}, err
 	}
 	return p, nil
 }

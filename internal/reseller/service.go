@@ -9,8 +9,8 @@ import (
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ledger"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/tenancy"
+	"github.com/trellis-cloud/trellis/internal/wiring"
 )
 
 // Config tunes the service; zero values take the defaults.
@@ -52,6 +52,16 @@ type BlockHook interface {
 	ProjectBlockChangedTx(ctx context.Context, tx Queries, projectID int64, blocked bool, at time.Time) error
 }
 
+// Deps are the reseller core's collaborators; all are required. They
+// only read or write through the transaction they are given, so the app
+// builds them before the core (orders.ProjectHooks, support.Service) and
+// orders on top of it.
+type Deps struct {
+	Services Services  // live services of a project (orders)
+	Tickets  Tickets   // open tickets of a project (support)
+	Blocks   BlockHook // orders follow a project's blocked state
+}
+
 // Service is the reseller core.
 type Service struct {
 	vat      int // the VAT rate in percent
@@ -65,8 +75,14 @@ type Service struct {
 	block    BlockHook
 }
 
-// NewService returns a reseller service.
-func NewService(st Store, b *billing.Service, l *ledger.Service, c clock.Clock, cfg Config) *Service {
+// NewService returns a reseller service, or an error naming a missing
+// dependency.
+func NewService(st Store, b *billing.Service, l *ledger.Service, c clock.Clock, d Deps, cfg Config) (*Service, error) {
+	if err := wiring.Require("reseller", wiring.D("Store", st), wiring.D("Billing", b), wiring.D("Ledger", l),
+		wiring.D("Clock", c), wiring.D("Services", d.Services), wiring.D("Tickets", d.Tickets),
+		wiring.D("Blocks", d.Blocks)); err != nil {
+		return nil, err
+	}
 	vat := DefaultVATPercent
 	if cfg.VATPercent != nil {
 		vat = min(max(*cfg.VATPercent, 0), 100)
@@ -78,24 +94,14 @@ func NewService(st Store, b *billing.Service, l *ledger.Service, c clock.Clock, 
 		d := DefaultMonthlyLimit
 		cfg.MonthlyLimit = &d
 	}
-	return &Service{store: st, billing: b, ledger: l, clock: c, cfg: cfg, vat: vat}
+	return &Service{store: st, billing: b, ledger: l, clock: c, cfg: cfg, vat: vat,
+		services: d.Services, tickets: d.Tickets, block: d.Blocks}, nil
 }
-
-// SetServices installs the active-services counter (orders). Setters
-// rather than Config fields because orders and support are built after
-// the reseller core; call them before serving.
-func (s *Service) SetServices(x Services) { s.services = x }
-
-// SetTickets installs the open-tickets counter (support).
-func (s *Service) SetTickets(x Tickets) { s.tickets = x }
-
-// SetBlockHook installs the blocked-state hook (orders).
-func (s *Service) SetBlockHook(x BlockHook) { s.block = x }
 
 // VATPercent is the configured VAT rate.
 func (s *Service) VATPercent() int { return s.vat }
 
-func (s *Service) now() time.Time { return db.Micro(s.clock.Now()) }
+func (s *Service) now() time.Time { return clock.Micro(s.clock.Now()) }
 
 // partnerOf returns the partner org the actor acts for: a partner's own
 // principal acts for its org. Operators (provider, distributor) must name

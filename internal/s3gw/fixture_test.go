@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trellis-cloud/trellis/internal/wiring"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -72,7 +74,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	_, _ = rand.Read(key)
 	box, err := sealed.New(key)
 	must(err)
-	f.obj = objstore.NewService(sqlstore.Objstore{Store: f.st}, clk, box)
+	f.obj = wiring.Must(objstore.NewService(sqlstore.Objstore{Store: f.st}, clk, box, objstore.NoDataPlane{}))
 	root, err := ten.EnsureRoot(t.Context(), tenancy.CreateRootInput{Name: "P"})
 	must(err)
 	dist, err := ten.CreateOrg(t.Context(), sys, tenancy.CreateOrgInput{ParentID: root.ID, Name: "D"})
@@ -81,7 +83,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	must(err)
 	f.partner, err = ten.CreatePartner(t.Context(), sys, tenancy.CreatePartnerInput{ContractID: c.ID, Name: "P", AllocatedCapacity: 50_000 * mb})
 	must(err)
-	f.bk = buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: f.st}, Principals: f.obj, Clock: clk})
+	f.bk = wiring.Must(buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: f.st}, Principals: f.obj, Clock: clk, DataPlane: buckets.NoDataPlane{}}))
 	return f
 }
 

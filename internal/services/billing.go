@@ -57,9 +57,16 @@ func (s *Service) ActiveResources(ctx context.Context, billingAccountID int64) (
 	return s.store.CountActiveServicePackages(ctx, billingAccountID)
 }
 
+// ResourceCounter counts an account's live services resources through
+// billing's transaction (billing.ResourceCounter, the guard of an account's
+// deletion). It reads only that transaction, so billing is built with it
+// before this service, which needs billing.
+type ResourceCounter struct{}
+
+
 // ActiveResourcesTx is ActiveResources read through billing's transaction
 // tx (billing.ResourceCounter: the guard of an account's deletion).
-func (s *Service) ActiveResourcesTx(ctx context.Context, tx billing.Store, billingAccountID int64) (int, error) {
+func (ResourceCounter) ActiveResourcesTx(ctx context.Context, tx billing.Store, billingAccountID int64) (int, error) {
 	q, ok := tx.(Queries)
 	if !ok {
 		return 0, errs.Newf(errs.KindInternal, "services: the billing transaction (%T) has no services queries", tx)

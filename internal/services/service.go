@@ -13,7 +13,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/network"
 	"github.com/trellis-cloud/trellis/internal/pricing"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
 // Billing is what the service needs of billing accounts (billing.Service).
@@ -91,7 +90,7 @@ func NewService(st Store, b Billing, n Network, p Prices, prov Provider, c clock
 	return s, nil
 }
 
-func (s *Service) now() time.Time { return db.Micro(s.clock.Now()) }
+func (s *Service) now() time.Time { return clock.Micro(s.clock.Now()) }
 
 // Offerings returns the services on offer.
 func (s *Service) Offerings() []Offering { return slices.Clone(s.cfg.Offerings) }

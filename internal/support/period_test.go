@@ -16,16 +16,16 @@ import (
 func TestListTicketsIn(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
-		_, err := e.st.DB().Write().ExecContext(ctx, `UPDATE orgs SET time_zone = 'Europe/Moscow' WHERE id = $1`, e.partner.ID)
+		_, err := e.st.DB().Write().ExecContext(t.Context(), `UPDATE orgs SET time_zone = 'Europe/Moscow' WHERE id = $1`, e.partner.ID)
 		must(t, err)
 		// 2023-03-19 23:30 in Moscow (UTC+3) is 20:30 UTC.
 		e.clk.Set(time.Date(2023, 3, 19, 20, 30, 0, 0, time.UTC))
-		tk, err := e.svc.CreateTicket(ctx, e.pa, support.CreateTicketInput{Subject: "late", Body: "b"})
+		tk, err := e.svc.CreateTicket(t.Context(), e.pa, support.CreateTicketInput{Subject: "late", Body: "b"})
 		must(t, err)
 		s := func(v string) *string { return &v }
 		ids := func(p support.TicketPeriod) []int64 {
 			t.Helper()
-			list, err := e.svc.ListTicketsIn(ctx, e.pa, support.KindClient, p)
+			list, err := e.svc.ListTicketsIn(t.Context(), e.pa, support.KindClient, p)
 			must(t, err)
 			out := []int64{}
 			for _, x := range list {
@@ -54,7 +54,7 @@ func TestListTicketsIn(t *testing.T) {
 			{support.TicketPeriod{To: s("19.03.2023")}, "createdTo"},
 			{support.TicketPeriod{From: s("2023-03-20"), To: s("2023-03-19")}, "createdTo"},
 		} {
-			_, err := e.svc.ListTicketsIn(ctx, e.pa, support.KindClient, c.p)
+			_, err := e.svc.ListTicketsIn(t.Context(), e.pa, support.KindClient, c.p)
 			if !errs.Is(err, errs.KindInvalid) || errs.FieldOf(err) != c.field {
 				t.Errorf("%+v: %v, want Invalid naming %s", c.p, err, c.field)
 			}

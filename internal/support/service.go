@@ -13,7 +13,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/reseller"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
 // Service runs the support desk and the reviews.
@@ -25,7 +24,7 @@ type Service struct {
 // NewService returns a support service.
 func NewService(st Store, c clock.Clock) *Service { return &Service{store: st, clock: c} }
 
-func (s *Service) now() time.Time { return db.Micro(s.clock.Now()) }
+func (s *Service) now() time.Time { return clock.Micro(s.clock.Now()) }
 
 func text(field, v string, max int, required bool) error {
 	switch {

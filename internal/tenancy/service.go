@@ -10,7 +10,6 @@ import (
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
 	"github.com/trellis-cloud/trellis/internal/ids"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/validate"
 )
 
@@ -23,7 +22,7 @@ type Service struct {
 // NewService returns a tenancy service.
 func NewService(s Store, c clock.Clock) *Service { return &Service{store: s, clock: c} }
 
-func (s *Service) now() time.Time { return db.Micro(s.clock.Now()) }
+func (s *Service) now() time.Time { return clock.Micro(s.clock.Now()) }
 
 // optionalID checks a caller-chosen id (used to mirror ids from another
 // system, and by the sandbox), or makes a new one.

@@ -4,10 +4,10 @@ package jobstest
 
 import (
 	"context"
+	"database/sql"
 	"sync"
 
 	"github.com/trellis-cloud/trellis/internal/jobs"
-	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
 // Recorder is a job inserter (sqlstore.JobInserter) that keeps every job
@@ -19,7 +19,7 @@ type Recorder struct {
 }
 
 // InsertTx records the job; the transaction is not touched.
-func (r *Recorder) InsertTx(_ context.Context, _ db.Querier, args jobs.Args, opts jobs.InsertOpts) error {
+func (r *Recorder) InsertTx(_ context.Context, _ *sql.Tx, args jobs.Args, opts jobs.InsertOpts) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.args = append(r.args, args)

@@ -63,6 +63,10 @@ func New(write, read *sql.DB, d Dialect) *DB {
 // spends most of a simple query parsing it; pgx caches on its own).
 func (d *DB) CacheStatements() { d.stmts = newStmtCache() }
 
+// DialectName is the dialect's name, "postgres" or "sqlite" (for
+// packages that must not import this one, such as the job queue).
+func (d *DB) DialectName() string { return d.dialect.Name() }
+
 // Dialect returns the database's dialect.
 func (d *DB) Dialect() Dialect { return d.dialect }
 

@@ -4,6 +4,8 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"time"
+
+	"github.com/trellis-cloud/trellis/internal/clock"
 )
 
 // TimeLayout is how SQLite stores times: fixed width and UTC, so text order
@@ -90,5 +92,5 @@ func TimePtr(t *time.Time) any {
 }
 
 // Micro truncates t to what the databases store, so values compare equal
-// after a round trip.
-func Micro(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+// after a round trip (clock.Micro, which domain code uses).
+func Micro(t time.Time) time.Time { return clock.Micro(t) }

@@ -28,6 +28,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/trellis-cloud/trellis/internal/jobs"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/litedriver"
 	"github.com/trellis-cloud/trellis/internal/store/migrations"
@@ -113,6 +114,9 @@ func OpenAt(tb testing.TB, kind, where string) *db.DB {
 	if err := migrations.Up(context.Background(), d); err != nil {
 		tb.Fatal(err)
 	}
+	if err := jobs.Migrate(context.Background(), d); err != nil {
+		tb.Fatal(err)
+	}
 	return d
 }
 
@@ -155,6 +159,9 @@ var sqliteTemplate = sync.OnceValues(func() ([]byte, error) {
 		return nil, err
 	}
 	err = migrations.Up(context.Background(), d)
+	if err == nil {
+		err = jobs.Migrate(context.Background(), d)
+	}
 	if err == nil {
 		// Everything into the main file, the WAL emptied: the file
 		// alone is the database.
@@ -319,6 +326,9 @@ func migrateAt(ctx context.Context, base, name string) error {
 		return err
 	}
 	err = migrations.Up(ctx, d)
+	if err == nil {
+		err = jobs.Migrate(ctx, d)
+	}
 	_ = d.Close()
 	pool.Close()
 	return err
@@ -347,7 +357,7 @@ func migrationsHash() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	fmt.Fprintf(h, "river %d\n", migrations.RiverVersion)
+	fmt.Fprintf(h, "river %d\n", jobs.RiverVersion)
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, m := range bi.Deps {
 			if strings.HasPrefix(m.Path, "github.com/riverqueue/") {

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/trellis-cloud/trellis/internal/errs"
@@ -9,9 +10,9 @@ import (
 	"github.com/trellis-cloud/trellis/internal/store/db"
 )
 
-// JobInserter inserts a job in a transaction (jobs.Queue).
+// JobInserter inserts a job in a database/sql transaction (jobs.Queue).
 type JobInserter interface {
-	InsertTx(ctx context.Context, tx db.Querier, args jobs.Args, opts jobs.InsertOpts) error
+	InsertTx(ctx context.Context, tx *sql.Tx, args jobs.Args, opts jobs.InsertOpts) error
 }
 
 // WithJobs returns a store whose EnqueueJob inserts through q.
@@ -29,7 +30,13 @@ func (s *Store) EnqueueJob(ctx context.Context, args jobs.Args, opts jobs.Insert
 	if s.jobs == nil {
 		return errs.New(errs.KindInternal, "sqlstore: no job queue is configured")
 	}
-	return s.tx(ctx, func(t *Store) error { return t.jobs.InsertTx(ctx, t.q, args, opts) })
+	return s.tx(ctx, func(t *Store) error {
+		stx, ok := db.SQLTx(t.q)
+		if !ok {
+			return errs.New(errs.KindInternal, "sqlstore: a job is inserted only in a transaction")
+		}
+		return t.jobs.InsertTx(ctx, stx, args, opts)
+	})
 }
 
 // ClaimPeriod implements jobs.Claimer: the row of the sweep `name` moves

@@ -19,7 +19,7 @@ import (
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/audit"
 	"github.com/trellis-cloud/trellis/internal/errs"
-	"github.com/trellis-cloud/trellis/internal/httpapi/idempotency"
+	"github.com/trellis-cloud/trellis/internal/idem"
 	"github.com/trellis-cloud/trellis/internal/ids"
 	"github.com/trellis-cloud/trellis/internal/metering"
 	"github.com/trellis-cloud/trellis/internal/objstore"
@@ -615,8 +615,8 @@ func (s *suite) audit(t *testing.T) {
 func (s *suite) idempotency(t *testing.T) {
 	s.cover("BeginIdempotency", "RenewIdempotency", "CompleteIdempotency", "AbandonIdempotency", "PurgeIdempotency")
 	scope, key := ids.New(), "key-1"
-	claim := func(hash, owner string, now time.Time) idempotency.Claim {
-		return idempotency.Claim{Scope: scope, Key: key, PrincipalID: "p1", Grant: "admin|0|", RequestHash: hash,
+	claim := func(hash, owner string, now time.Time) idem.Claim {
+		return idem.Claim{Scope: scope, Key: key, PrincipalID: "p1", Grant: "admin|0|", RequestHash: hash,
 			Owner: owner, Now: now, LockedUntil: now.Add(time.Minute)}
 	}
 	_, existing, err := s.st.BeginIdempotency(s.ctx, claim("h1", "o1", t0))

@@ -203,7 +203,7 @@ func newFixture(t *testing.T, d *db.DB, v *apitest.Validator, opts ...fixtureOpt
 		meter(feb.Add(time.Duration(h) * time.Hour))
 	}
 	clk.Set(time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC))
-	n, err := f.bil.IssueInvoices(f.ctx, clk.Now())
+	n, err := f.bil.IssueInvoices(f.ctx, clk.Now(), nil)
 	must(err)
 	if n != 1 {
 		t.Fatalf("seed: %d invoices issued, want 1", n)

@@ -2,6 +2,7 @@ package idcloudhost_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -39,7 +40,7 @@ const (
 // every step runs inline).
 type noJobs struct{}
 
-func (noJobs) InsertTx(context.Context, db.Querier, jobs.Args, jobs.InsertOpts) error { return nil }
+func (noJobs) InsertTx(context.Context, *sql.Tx, jobs.Args, jobs.InsertOpts) error { return nil }
 
 // netFixture is the fixture with the network service and the seed's
 // networks, VMs (their interfaces), floating IP 1.1.1.1 and load balancer.

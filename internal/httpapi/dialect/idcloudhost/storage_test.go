@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trellis-cloud/trellis/internal/wiring"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -72,15 +74,16 @@ func newStorageFixtureWith(t *testing.T, d *db.DB, v *apitest.Validator, plane b
 	_, _ = rand.Read(key)
 	box, err := sealed.New(key)
 	must(err)
-	obj := objstore.NewService(sqlstore.Objstore{Store: st}, clk, box)
+	obj := wiring.Must(objstore.NewService(sqlstore.Objstore{Store: st}, clk, box, objstore.NoDataPlane{}))
 	bil := billing.NewService(sqlstore.Billing{Store: st}, ledger.NewService(sqlstore.Ledger{Store: st}, clk), clk, billing.Config{})
 	prices := pricing.NewService(sqlstore.Pricing{Store: st}, clk)
-	bkt := buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: st}, Billing: bil, Principals: obj,
-		Recorder: metering.NewHourlyService(sqlstore.MeteringHourly{Store: st}, prices, clk), Clock: clk})
+	slot := &s3Slot{} // the S3 server, once dataPlane has built it
+	bkt := wiring.Must(buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: st}, Billing: bil, Principals: obj,
+		Recorder: metering.NewHourlyService(sqlstore.MeteringHourly{Store: st}, prices, clk), Clock: clk, DataPlane: slot}))
 	var srv *s3gw.Server
 	if plane {
 		srv = dataPlane(t, st, clk, bkt, obj)
-		bkt.SetProvider(srv)
+		slot.srv = srv
 	}
 	f := newFixture(t, d, v, func(d *idcloudhost.Deps) { d.Buckets, d.ObjectStorage = bkt, obj })
 	sf := &storageFixture{fixture: f, obj: obj, bkt: bkt, s3: srv}
@@ -593,3 +596,9 @@ func deleteObject(t *testing.T, sf *storageFixture, bucket, key string) {
 		t.Fatalf("delete %s/%s: %v", bucket, key, err)
 	}
 }
+
+// s3Slot is the node's S3 slot in these tests: the server is built on the
+// bucket service, then put in the slot before any request is served.
+type s3Slot struct{ srv *s3gw.Server }
+
+func (s *s3Slot) Provider() (buckets.Provider, bool) { return s.srv, s.srv != nil }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trellis-cloud/trellis/internal/wiring"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/trellis-cloud/trellis/internal/access"
@@ -63,6 +65,7 @@ type fixture struct {
 	clk *clock.Fake
 	ten *tenancy.Service
 	obj *objstore.Service
+	s3  *testPlane // the S3 slot objstore asks for its URL
 	acc *access.Service
 	met *metering.Service
 	h   http.Handler
@@ -86,12 +89,14 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	t.Helper()
 	st := sqlstore.New(d)
 	clk := clock.NewFake(t0)
+	s3 := &testPlane{}
 	f := &fixture{
+		s3:  s3,
 		ctx: t.Context(),
 		st:  st,
 		clk: clk,
 		ten: tenancy.NewService(sqlstore.Tenancy{Store: st}, clk),
-		obj: objstore.NewService(sqlstore.Objstore{Store: st}, clk, newBox(t)),
+		obj: wiring.Must(objstore.NewService(sqlstore.Objstore{Store: st}, clk, newBox(t), s3)),
 		acc: access.NewService(sqlstore.Access{Store: st}, clk),
 		met: metering.NewService(sqlstore.Metering{Store: st}, clk),
 		v:   apitest.NewValidator(t, impossiblecloud.Spec()),

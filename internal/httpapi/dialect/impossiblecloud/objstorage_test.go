@@ -122,12 +122,8 @@ func TestRegionsS3URL(t *testing.T) {
 		if got := urls(); got != defined {
 			t.Errorf("without a server URL: %q", got)
 		}
-		url := ""
-		f.obj.SetS3URL(func() string { return url })
-		if got := urls(); got != defined {
-			t.Errorf("before the S3 listener is up: %q", got)
-		}
-		url = "http://127.0.0.1:49152"
+		url := "http://127.0.0.1:49152"
+		f.s3.setURL(url)
 		if got := urls(); got != [3]string{url, url, url} {
 			t.Errorf("with the server's URL: %q", got)
 		}
@@ -148,7 +144,7 @@ func TestPurgedAccountKeysStopResolving(t *testing.T) {
 		}
 		wantStatus(t, f.do(t, f.key.partnerAdmin, "DELETE", "/storage-account/"+f.accountP, nil), 204)
 		f.clk.Advance(objstore.DeletionGrace)
-		if n, err := f.obj.PurgeDue(f.ctx); err != nil || n != 1 {
+		if n, err := f.obj.PurgeDue(f.ctx, noObjects{}); err != nil || n != 1 {
 			t.Fatalf("purge: %d, %v", n, err)
 		}
 		if _, err := f.obj.ResolveKey(f.ctx, keys[0].AccessKey); !errs.Is(err, errs.KindNotFound) {

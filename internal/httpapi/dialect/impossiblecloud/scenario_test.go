@@ -450,13 +450,13 @@ func (s *scenario) deletionJob(t *testing.T) {
 
 	wantStatus(t, s.do(t, key, "DELETE", base+"/"+doomed, nil), 204)
 	s.clk.Advance(objstore.DeletionGrace - time.Second)
-	if n, err := s.obj.PurgeDue(s.ctx); err != nil || n != 0 {
+	if n, err := s.obj.PurgeDue(s.ctx, noObjects{}); err != nil || n != 0 {
 		t.Errorf("PurgeDue a second early = %d, %v; want 0", n, err)
 	}
 	wantStatus(t, s.do(t, key, "GET", base+"/"+doomed, nil), 200)
 
 	s.clk.Advance(2 * time.Second) // 30 days and 1 s after the DELETE
-	if n, err := s.obj.PurgeDue(s.ctx); err != nil || n != 1 {
+	if n, err := s.obj.PurgeDue(s.ctx, noObjects{}); err != nil || n != 1 {
 		t.Errorf("PurgeDue = %d, %v; want 1", n, err)
 	}
 	wantError(t, s.do(t, key, "GET", base+"/"+doomed, nil), 404, "not found")
@@ -464,7 +464,7 @@ func (s *scenario) deletionJob(t *testing.T) {
 	if got := decode[[]accountJSON](t, s.do(t, key, "GET", base, nil)); len(got) != 0 {
 		t.Errorf("accounts after purge: %+v", got)
 	}
-	if n, err := s.obj.PurgeDue(s.ctx); err != nil || n != 0 {
+	if n, err := s.obj.PurgeDue(s.ctx, noObjects{}); err != nil || n != 0 {
 		t.Errorf("second PurgeDue = %d, %v; want 0", n, err)
 	}
 

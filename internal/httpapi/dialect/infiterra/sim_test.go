@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trellis-cloud/trellis/internal/wiring"
+
 	"github.com/trellis-cloud/trellis/internal/access"
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/audit"
@@ -75,12 +77,11 @@ func newWorldReserving(t *testing.T, d *db.DB, v *apitest.Validator, reserved in
 	}
 	w := &world{ctx: ctx, v: v,
 		ten: tenancy.NewService(sqlstore.Tenancy{Store: st}, clk),
-		obj: objstore.NewService(sqlstore.Objstore{Store: st}, clk, box),
+		obj: wiring.Must(objstore.NewService(sqlstore.Objstore{Store: st}, clk, box, objstore.NoDataPlane{})),
 		aud: audit.NewService(st),
 	}
 	acc := access.NewService(sqlstore.Access{Store: st}, clk)
-	w.svc = bss.NewService(sqlstore.BSS{Store: st}, w.ten, w.obj, clk)
-	w.svc.SetKeys(acc)
+	w.svc = wiring.Must(bss.NewService(sqlstore.BSS{Store: st}, w.ten, w.obj, clk, acc))
 
 	must := func(err error) {
 		t.Helper()

@@ -3,6 +3,7 @@ package itglobal_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trellis-cloud/trellis/internal/wiring"
 
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/billing"
@@ -97,12 +100,10 @@ func newFixture(t *testing.T, d *db.DB, v *apitest.Validator) *fixture {
 	clk := clock.NewFake(t0)
 	led := ledger.NewService(sqlstore.Ledger{Store: st}, clk)
 	bil := billing.NewService(sqlstore.Billing{Store: st}, led, clk, billing.Config{})
-	res := reseller.NewService(sqlstore.Reseller{Store: st}, bil, led, clk, reseller.Config{})
-	ord := orders.NewService(sqlstore.Orders{Store: st}, res, sim.New(0), clk, orders.Config{})
 	sup := support.NewService(sqlstore.Support{Store: st}, clk)
-	res.SetServices(ord)
-	res.SetTickets(sup)
-	res.SetBlockHook(ord)
+	res := wiring.Must(reseller.NewService(sqlstore.Reseller{Store: st}, bil, led, clk,
+		reseller.Deps{Services: orders.ProjectHooks{}, Tickets: sup, Blocks: orders.ProjectHooks{}}, reseller.Config{}))
+	ord := orders.NewService(sqlstore.Orders{Store: st}, res, sim.New(0), clk, orders.Config{})
 	f := &fixture{ctx: ctx, st: st, clk: clk, res: res, ord: ord, sup: sup, v: v}
 	f.h = middleware.Chain(itglobal.Handler(itglobal.Deps{Auth: res, Reseller: res, Orders: ord, Support: sup,
 		Idem: st, Clock: clk, Logger: slog.New(slog.NewTextHandler(tlog{t}, nil))}), middleware.RequestID, middleware.BodyLimit(1<<20))
@@ -287,4 +288,4 @@ func (l tlog) Write(p []byte) (int, error) { l.t.Log(strings.TrimSpace(string(p)
 // noJobs accepts the orders' safety-net step jobs without running them.
 type noJobs struct{}
 
-func (noJobs) InsertTx(context.Context, db.Querier, jobs.Args, jobs.InsertOpts) error { return nil }
+func (noJobs) InsertTx(context.Context, *sql.Tx, jobs.Args, jobs.InsertOpts) error { return nil }

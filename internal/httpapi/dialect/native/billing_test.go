@@ -41,7 +41,6 @@ func addBillingDeps(t *testing.T, d *Deps, st *sqlstore.Store, clk clock.Clock) 
 	d.Hourly = metering.NewHourlyService(sqlstore.MeteringHourly{Store: st}, d.Pricing, clk)
 	d.Billing = billing.NewService(sqlstore.Billing{Store: st}, d.Ledger, clk, billing.Config{Usage: d.Hourly})
 	d.Payment = payment.NewService(sqlstore.Payment{Store: st}, d.Ledger, d.Billing, testprocessor.New(clk), clk, payment.Config{})
-	d.Billing.SetAutoPayer(d.Payment)
 }
 
 func (e *env) seedBilling(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trellis-cloud/trellis/internal/wiring"
+
 	"github.com/trellis-cloud/trellis/internal/bss"
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
@@ -27,8 +29,7 @@ type bssEnv struct {
 
 // addBSSDeps adds the BSS service, wired like the app does.
 func addBSSDeps(deps *Deps, st *sqlstore.Store, clk clock.Clock) {
-	deps.BSS = bss.NewService(sqlstore.BSS{Store: st}, deps.Tenancy, deps.Objstore, clk)
-	deps.BSS.SetKeys(deps.Access)
+	deps.BSS = wiring.Must(bss.NewService(sqlstore.BSS{Store: st}, deps.Tenancy, deps.Objstore, clk, deps.Access))
 }
 
 // bssBody is a creation body for the distributor and contract.

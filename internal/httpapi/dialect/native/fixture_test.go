@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trellis-cloud/trellis/internal/wiring"
+
 	"github.com/trellis-cloud/trellis/internal/access"
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/audit"
@@ -70,7 +72,7 @@ func newEnv(t *testing.T, d *db.DB, v *apitest.Validator) *env {
 	clk := clock.NewFake(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
 	deps := Deps{
 		Tenancy:  tenancy.NewService(sqlstore.Tenancy{Store: st}, clk),
-		Objstore: objstore.NewService(sqlstore.Objstore{Store: st}, clk, testBox(t)),
+		Objstore: wiring.Must(objstore.NewService(sqlstore.Objstore{Store: st}, clk, testBox(t), objstore.NoDataPlane{})),
 		Access:   access.NewService(sqlstore.Access{Store: st}, clk),
 		Audit:    audit.NewService(st),
 		Metering: metering.NewService(sqlstore.Metering{Store: st}, clk),

@@ -30,6 +30,6 @@ func (s *server) purgeStorageAccounts(ctx context.Context, _ *struct{}) (*output
 		if err := a.Require(actor.Admin); err != nil {
 			return 0, err
 		}
-		return s.d.Objstore.PurgeDue(ctx)
+		return s.d.Objstore.PurgeDue(ctx, s.d.Buckets)
 	}, func(n int) purgeResult { return purgeResult{Deleted: n} })
 }

@@ -1,12 +1,15 @@
 package native
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trellis-cloud/trellis/internal/wiring"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -39,11 +42,12 @@ func testBox(t *testing.T) objstore.Sealer {
 	return box
 }
 
-// addObjectStorageDeps adds the bucket service (no data plane: the routes
-// under test only read and flag buckets) and the excess report.
+// addObjectStorageDeps adds the bucket service (on an S3 server that holds
+// no objects: the routes under test only read and flag buckets, and the
+// purge job empties and deletes them) and the excess report.
 func addObjectStorageDeps(d *Deps, st *sqlstore.Store, clk clock.Clock) {
-	d.Buckets = buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: st}, Billing: d.Billing,
-		Principals: d.Objstore, Recorder: d.Hourly, Clock: clk})
+	d.Buckets = wiring.Must(buckets.NewService(buckets.Deps{Store: sqlstore.Buckets{Store: st}, Billing: d.Billing,
+		Principals: d.Objstore, Recorder: d.Hourly, Clock: clk, DataPlane: emptyS3{}}))
 	d.Excess = buckets.NewExcess(d.Tenancy, st, clk)
 }
 
@@ -383,3 +387,13 @@ func day(date string, usage, reserved, overage, excess int64) map[string]any {
 	return map[string]any{"date": date, "usage_bytes": float64(usage), "reserved_bytes": float64(reserved),
 		"overage_bytes": float64(overage), "excess_bytes": float64(excess)}
 }
+
+// emptyS3 is an S3 server with no objects: creating, emptying and deleting
+// a bucket succeed at once.
+type emptyS3 struct{}
+
+func (emptyS3) Provider() (buckets.Provider, bool)                 { return emptyS3{}, true }
+func (emptyS3) CreateBucket(context.Context, string, string) error { return nil }
+func (emptyS3) DeleteBucket(context.Context, string) error         { return nil }
+func (emptyS3) EmptyBucket(context.Context, string) error          { return nil }
+func (emptyS3) URL() string                                        { return "" }

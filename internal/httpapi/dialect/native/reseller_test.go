@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trellis-cloud/trellis/internal/wiring"
+
 	"github.com/trellis-cloud/trellis/internal/actor"
 	"github.com/trellis-cloud/trellis/internal/clock"
 	"github.com/trellis-cloud/trellis/internal/errs"
@@ -47,12 +49,10 @@ type resellerEnv struct {
 // steps inline) and support, wired like the app does; st must carry the
 // job queue q.
 func addResellerDeps(deps *Deps, st *sqlstore.Store, clk clock.Clock, q *jobs.Queue) {
-	deps.Reseller = reseller.NewService(sqlstore.Reseller{Store: st}, deps.Billing, deps.Ledger, clk, reseller.Config{})
-	deps.Orders = orders.NewService(sqlstore.Orders{Store: st}, deps.Reseller, orderssim.New(0), clk, orders.Config{})
 	deps.Support = support.NewService(sqlstore.Support{Store: st}, clk)
-	deps.Reseller.SetServices(deps.Orders)
-	deps.Reseller.SetTickets(deps.Support)
-	deps.Reseller.SetBlockHook(deps.Orders)
+	deps.Reseller = wiring.Must(reseller.NewService(sqlstore.Reseller{Store: st}, deps.Billing, deps.Ledger, clk,
+		reseller.Deps{Services: orders.ProjectHooks{}, Tickets: deps.Support, Blocks: orders.ProjectHooks{}}, reseller.Config{}))
+	deps.Orders = orders.NewService(sqlstore.Orders{Store: st}, deps.Reseller, orderssim.New(0), clk, orders.Config{})
 	jobs.AddWorker(q, deps.Orders.RunOrderStep)
 }
 
