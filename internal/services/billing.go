@@ -63,7 +63,6 @@ func (s *Service) ActiveResources(ctx context.Context, billingAccountID int64) (
 // before this service, which needs billing.
 type ResourceCounter struct{}
 
-
 // ActiveResourcesTx is ActiveResources read through billing's transaction
 // tx (billing.ResourceCounter: the guard of an account's deletion).
 func (ResourceCounter) ActiveResourcesTx(ctx context.Context, tx billing.Store, billingAccountID int64) (int, error) {
