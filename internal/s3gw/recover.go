@@ -122,24 +122,34 @@ func (s *store) recoverOne(ctx context.Context, r buckets.Reservation, held bool
 // it did not happen) with the function that releases the locks (nil with
 // an error: none are held then).
 
+// objectNow takes the object's lock (unless the caller holds it) and reads
+// what is stored at the reservation's key (found false: nothing is, cur
+// says nothing). On an error no lock is held.
+func (s *store) objectNow(ctx context.Context, r buckets.Reservation, held bool) (cur objInfo, found bool, unlock func(), err error) {
+	unlock = func() {}
+	if !held {
+		if unlock, err = s.locks.object(ctx, r.Bucket, r.Key); err != nil {
+			return objInfo{}, false, nil, err
+		}
+	}
+	cur, err = s.stat(ctx, r.Bucket, r.Key)
+	if err != nil && !gone(err) {
+		unlock()
+		return objInfo{}, false, nil, err
+	}
+	return cur, err == nil, unlock, nil
+}
+
 // putOutcome: a put or copy happened if the object differs from what it
 // replaced.
 func (s *store) putOutcome(ctx context.Context, r buckets.Reservation, held bool) (*buckets.Change, func(), error) {
-	unlock := func() {}
-	if !held {
-		var err error
-		if unlock, err = s.locks.object(ctx, r.Bucket, r.Key); err != nil {
-			return nil, nil, err
-		}
-	}
-	old := oldOf(r)
-	cur, err := s.stat(ctx, r.Bucket, r.Key)
-	if err != nil && !gone(err) {
-		unlock()
+	cur, found, unlock, err := s.objectNow(ctx, r, held)
+	if err != nil {
 		return nil, nil, err
 	}
+	old := oldOf(r)
 	// A put cannot remove an object: gone means it did not happen.
-	if err == nil && cur.exists && !unchanged(old, cur) {
+	if found && cur.exists && !unchanged(old, cur) {
 		c := objectChange(old, cur.size)
 		return &c, unlock, nil
 	}
@@ -149,22 +159,14 @@ func (s *store) putOutcome(ctx context.Context, r buckets.Reservation, held bool
 // deleteOutcome: a delete happened if the object it found is gone or
 // changed.
 func (s *store) deleteOutcome(ctx context.Context, r buckets.Reservation, held bool) (*buckets.Change, func(), error) {
-	unlock := func() {}
-	if !held {
-		var err error
-		if unlock, err = s.locks.object(ctx, r.Bucket, r.Key); err != nil {
-			return nil, nil, err
-		}
-	}
-	old := oldOf(r)
-	cur, err := s.stat(ctx, r.Bucket, r.Key)
-	if err != nil && !gone(err) {
-		unlock()
+	cur, found, unlock, err := s.objectNow(ctx, r, held)
+	if err != nil {
 		return nil, nil, err
 	}
+	old := oldOf(r)
 	// The object the delete found is gone (or was replaced, which a
 	// writer does only after settling this reservation): it happened.
-	if err != nil || !unchanged(old, cur) {
+	if !found || !unchanged(old, cur) {
 		return &buckets.Change{Objects: -1, ObjectBytes: -old.size}, unlock, nil
 	}
 	return nil, unlock, nil
