@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -9,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,32 +18,12 @@ import (
 
 	"github.com/trellis-cloud/trellis/internal/app"
 	"github.com/trellis-cloud/trellis/internal/httpapi/apitest"
+	"github.com/trellis-cloud/trellis/internal/lockedbuf"
 	"github.com/trellis-cloud/trellis/internal/network"
 	netsim "github.com/trellis-cloud/trellis/internal/network/sim"
 	"github.com/trellis-cloud/trellis/internal/store/db"
 	"github.com/trellis-cloud/trellis/internal/store/dbtest"
 )
-
-// syncBuffer is a log destination safe for the app's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// take returns what was written since the last take.
-func (b *syncBuffer) take() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.String()
-	b.buf.Reset()
-	return s
-}
 
 // TestRequestLogLinesCarryItsID: with JSON logs, every line logged while a
 // request is served carries its request id — the access log's, and a
@@ -53,11 +31,11 @@ func (b *syncBuffer) take() string {
 // ran inline, with the request's context), which knows nothing of HTTP.
 func TestRequestLogLinesCarryItsID(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		logs := &syncBuffer{}
+		logs := &lockedbuf.Buffer{}
 		logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		a, creds := newDemo(t, d, app.Config{DataDir: t.TempDir(), Logger: logger})
 		v := newClient(t, a.Handler).idch
-		logs.take()
+		logs.Take()
 
 		a.NetworkSim.FailNext(netsim.StepCreateNetwork, 1)
 		const id = "obs-request-1"
@@ -67,7 +45,7 @@ func TestRequestLogLinesCarryItsID(t *testing.T) {
 			t.Fatalf("create network: %d %s", resp.Status, resp.Body)
 		}
 		msgs := map[string]bool{}
-		for _, l := range strings.Split(strings.TrimSpace(logs.take()), "\n") {
+		for _, l := range strings.Split(strings.TrimSpace(logs.Take()), "\n") {
 			var m map[string]any
 			if err := json.Unmarshal([]byte(l), &m); err != nil {
 				t.Fatalf("not a JSON line: %v: %q", err, l)

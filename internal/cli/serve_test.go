@@ -1,42 +1,24 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/trellis-cloud/trellis/internal/lockedbuf"
 )
-
-// lockedBuffer is written by the server's goroutines while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // serve runs `trellis serve args…` on ephemeral ports until the test ends
 // and returns the public and admin base URLs ("" without --admin-http) and
 // the server's log.
-func serve(t *testing.T, args ...string) (public, admin string, logs *lockedBuffer) {
+func serve(t *testing.T, args ...string) (public, admin string, logs *lockedbuf.Buffer) {
 	t.Helper()
 	t.Setenv("TRELLIS_DB", "")
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
@@ -51,7 +33,7 @@ func serve(t *testing.T, args ...string) (public, admin string, logs *lockedBuff
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	out, logs := &lockedBuffer{}, &lockedBuffer{}
+	out, logs := &lockedbuf.Buffer{}, &lockedbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- k.Run(&Globals{Ctx: ctx, Stdout: out, Stderr: logs}) }()
 	t.Cleanup(func() {

@@ -9,9 +9,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/trellis-cloud/trellis/internal/lockedbuf"
 )
 
 // The README's first command: `trellis serve` with no flags in a fresh
@@ -27,7 +28,7 @@ func TestServeDefaults(t *testing.T) {
 	cmd := exec.Command(binary, "serve")
 	cmd.Dir = dir
 	cmd.Env = append(cleanEnv(), "TRELLIS_HTTP="+httpAddr, "TRELLIS_S3="+s3Addr)
-	out := &lockedBuffer{}
+	out := &lockedbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -105,24 +106,7 @@ func cleanEnv() []string {
 	return env
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func waitReady(t *testing.T, base string, done chan error, out *lockedBuffer) {
+func waitReady(t *testing.T, base string, done chan error, out *lockedbuf.Buffer) {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
 		if resp, err := http.Get(base + "/readyz"); err == nil {
