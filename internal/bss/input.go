@@ -80,27 +80,11 @@ const (
 	maxName = validate.MaxName
 )
 
-// textField is one string of an input and its limit.
-type textField struct {
-	name  string
-	value string
-	max   int
-}
-
-func checkFields(fs []textField) error {
-	for _, f := range fs {
-		if _, err := validate.Text(f.name, f.value, f.max); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (in AccountInput) fields(prefix string) []textField {
-	return []textField{
-		{prefix + "ID", in.ID, maxID}, {prefix + "ExternalID", in.ExternalID, maxID},
-		{prefix + "ResellerID", in.ResellerID, maxID}, {prefix + "ResellerExternalID", in.ResellerExternalID, maxID},
-		{prefix + "Name", in.Name, maxName},
+func (in AccountInput) fields(prefix string) []validate.TextField {
+	return []validate.TextField{
+		{Name: prefix + "ID", Value: in.ID, Max: maxID}, {Name: prefix + "ExternalID", Value: in.ExternalID, Max: maxID},
+		{Name: prefix + "ResellerID", Value: in.ResellerID, Max: maxID}, {Name: prefix + "ResellerExternalID", Value: in.ResellerExternalID, Max: maxID},
+		{Name: prefix + "Name", Value: in.Name, Max: maxName},
 	}
 }
 
@@ -110,7 +94,7 @@ func (in AccountInput) Validate() error {
 	if in.Invalid != nil {
 		return in.Invalid
 	}
-	return checkFields(in.fields(""))
+	return validate.Texts(in.fields(""))
 }
 
 // Validate is the dialect's refusal, else the bounds of the subscription's
@@ -122,17 +106,17 @@ func (in SubscriptionInput) Validate() error {
 	if in.Account.Invalid != nil {
 		return in.Account.Invalid
 	}
-	fs := []textField{
-		{"ID", in.ID, maxID}, {"SubscriptionID", in.SubscriptionID, maxID}, {"Name", in.Name, maxName},
-		{"ServiceType", in.ServiceType, maxID}, {"ProductID", in.ProductID, maxID},
+	fs := []validate.TextField{
+		{Name: "ID", Value: in.ID, Max: maxID}, {Name: "SubscriptionID", Value: in.SubscriptionID, Max: maxID}, {Name: "Name", Value: in.Name, Max: maxName},
+		{Name: "ServiceType", Value: in.ServiceType, Max: maxID}, {Name: "ProductID", Value: in.ProductID, Max: maxID},
 	}
 	fs = append(fs, in.Account.fields("Account.")...)
 	for k, v := range in.Attributes {
-		fs = append(fs, textField{"AttributeList key", k, maxID}, textField{"AttributeList." + k + ".Code", v, maxID})
+		fs = append(fs, validate.TextField{Name: "AttributeList key", Value: k, Max: maxID}, validate.TextField{Name: "AttributeList." + k + ".Code", Value: v, Max: maxID})
 	}
 	for i, a := range in.Addons {
 		p := "Addons[" + strconv.Itoa(i) + "]."
-		fs = append(fs, textField{p + "ID", a.ID, maxID}, textField{p + "ProductID", a.ProductID, maxID})
+		fs = append(fs, validate.TextField{Name: p + "ID", Value: a.ID, Max: maxID}, validate.TextField{Name: p + "ProductID", Value: a.ProductID, Max: maxID})
 	}
-	return checkFields(fs)
+	return validate.Texts(fs)
 }

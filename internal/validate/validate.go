@@ -43,6 +43,24 @@ func Text(field, s string, max int) (string, error) {
 	return s, nil
 }
 
+// TextField is one string of an input with its name and limit, for Texts.
+type TextField struct {
+	Name  string
+	Value string
+	Max   int
+}
+
+// Texts checks each field with Text, in order, and returns the first
+// failure.
+func Texts(fs []TextField) error {
+	for _, f := range fs {
+		if _, err := Text(f.Name, f.Value, f.Max); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Capacity checks a byte count.
 func Capacity(field string, n int64) error {
 	if n < 0 {

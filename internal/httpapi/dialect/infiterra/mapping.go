@@ -94,55 +94,39 @@ func (fc FieldCollection) Values() []bss.SettingValue {
 	return out
 }
 
-// textField is one string of a request and its limit.
-type textField struct {
-	name  string
-	value string
-	max   int
-}
-
-func checkFields(fs []textField) error {
-	for _, f := range fs {
-		if _, err := validate.Text(f.name, f.value, f.max); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // mapFields lists a map's keys (as ids) and values (as names).
-func mapFields(prefix string, m map[string]string) []textField {
-	var out []textField
+func mapFields(prefix string, m map[string]string) []validate.TextField {
+	var out []validate.TextField
 	for k, v := range m {
-		out = append(out, textField{prefix + " key", k, maxID}, textField{prefix + "." + k, v, maxText})
+		out = append(out, validate.TextField{Name: prefix + " key", Value: k, Max: maxID}, validate.TextField{Name: prefix + "." + k, Value: v, Max: maxText})
 	}
 	return out
 }
 
-func (in AccountDefinition) fields(prefix string) []textField {
-	fs := []textField{
-		{prefix + "ID", in.ID, maxID}, {prefix + "ExternalID", in.ExternalID, maxID},
-		{prefix + "ResellerID", in.ResellerID, maxID}, {prefix + "ResellerExternalID", in.ResellerExternalID, maxID},
-		{prefix + "Name", in.Name, maxName}, {prefix + "Code", in.Code, maxID},
-		{prefix + "Phone", in.Phone, maxName}, {prefix + "Fax", in.Fax, maxName},
-		{prefix + "WebSite", in.WebSite, maxName}, {prefix + "Email", in.Email, maxName},
-		{prefix + "Description", in.Description, maxText},
+func (in AccountDefinition) fields(prefix string) []validate.TextField {
+	fs := []validate.TextField{
+		{Name: prefix + "ID", Value: in.ID, Max: maxID}, {Name: prefix + "ExternalID", Value: in.ExternalID, Max: maxID},
+		{Name: prefix + "ResellerID", Value: in.ResellerID, Max: maxID}, {Name: prefix + "ResellerExternalID", Value: in.ResellerExternalID, Max: maxID},
+		{Name: prefix + "Name", Value: in.Name, Max: maxName}, {Name: prefix + "Code", Value: in.Code, Max: maxID},
+		{Name: prefix + "Phone", Value: in.Phone, Max: maxName}, {Name: prefix + "Fax", Value: in.Fax, Max: maxName},
+		{Name: prefix + "WebSite", Value: in.WebSite, Max: maxName}, {Name: prefix + "Email", Value: in.Email, Max: maxName},
+		{Name: prefix + "Description", Value: in.Description, Max: maxText},
 	}
 	fs = append(fs, mapFields(prefix+"ExtraDetails", in.ExtraDetails)...)
 	fs = append(fs, mapFields(prefix+"SyncOptions", in.SyncOptions)...)
 	if c := in.ContactDetails; c != nil {
 		p := prefix + "ContactDetails."
-		fs = append(fs, textField{p + "ID", c.ID, maxID}, textField{p + "FirstName", c.FirstName, maxName},
-			textField{p + "LastName", c.LastName, maxName}, textField{p + "Phone", c.Phone, maxName},
-			textField{p + "Fax", c.Fax, maxName}, textField{p + "Email", c.Email, maxName})
+		fs = append(fs, validate.TextField{Name: p + "ID", Value: c.ID, Max: maxID}, validate.TextField{Name: p + "FirstName", Value: c.FirstName, Max: maxName},
+			validate.TextField{Name: p + "LastName", Value: c.LastName, Max: maxName}, validate.TextField{Name: p + "Phone", Value: c.Phone, Max: maxName},
+			validate.TextField{Name: p + "Fax", Value: c.Fax, Max: maxName}, validate.TextField{Name: p + "Email", Value: c.Email, Max: maxName})
 	}
 	if a := in.Address; a != nil {
 		p := prefix + "Address."
-		fs = append(fs, textField{p + "Address1", a.Address1, maxName}, textField{p + "Address2", a.Address2, maxName},
-			textField{p + "City", a.City, maxName}, textField{p + "PostCode", a.PostCode, maxName})
+		fs = append(fs, validate.TextField{Name: p + "Address1", Value: a.Address1, Max: maxName}, validate.TextField{Name: p + "Address2", Value: a.Address2, Max: maxName},
+			validate.TextField{Name: p + "City", Value: a.City, Max: maxName}, validate.TextField{Name: p + "PostCode", Value: a.PostCode, Max: maxName})
 		for name, cn := range map[string]*CodeName{"State": a.State, "Country": a.Country} {
 			if cn != nil {
-				fs = append(fs, textField{p + name + ".Code", cn.Code, maxID}, textField{p + name + ".Name", cn.Name, maxName})
+				fs = append(fs, validate.TextField{Name: p + name + ".Code", Value: cn.Code, Max: maxID}, validate.TextField{Name: p + name + ".Name", Value: cn.Name, Max: maxName})
 			}
 		}
 	}
@@ -151,15 +135,15 @@ func (in AccountDefinition) fields(prefix string) []textField {
 
 // Validate bounds the account's text: ids at most 128 characters, names
 // 255, descriptions 1,000.
-func (in AccountDefinition) Validate() error { return checkFields(in.fields("")) }
+func (in AccountDefinition) Validate() error { return validate.Texts(in.fields("")) }
 
-func attributeFields(prefix string, m map[string]Attribute) []textField {
-	var out []textField
+func attributeFields(prefix string, m map[string]Attribute) []validate.TextField {
+	var out []validate.TextField
 	for k, a := range m {
 		p := prefix + "." + k + "."
-		out = append(out, textField{prefix + " key", k, maxID}, textField{p + "ID", a.ID, maxID},
-			textField{p + "Name", a.Name, maxName}, textField{p + "Value", a.Value, maxText},
-			textField{p + "Code", a.Code, maxID})
+		out = append(out, validate.TextField{Name: prefix + " key", Value: k, Max: maxID}, validate.TextField{Name: p + "ID", Value: a.ID, Max: maxID},
+			validate.TextField{Name: p + "Name", Value: a.Name, Max: maxName}, validate.TextField{Name: p + "Value", Value: a.Value, Max: maxText},
+			validate.TextField{Name: p + "Code", Value: a.Code, Max: maxID})
 		out = append(out, mapFields(p+"ExtraParameters", a.ExtraParameters)...)
 	}
 	return out
@@ -167,10 +151,10 @@ func attributeFields(prefix string, m map[string]Attribute) []textField {
 
 // Validate bounds the subscription's text, its account's and its add-ons'.
 func (in ServiceDefinition) Validate() error {
-	fs := []textField{
-		{"ID", in.ID, maxID}, {"SubscriptionID", in.SubscriptionID, maxID},
-		{"OriginalSubscriptionID", in.OriginalSubscriptionID, maxID}, {"Name", in.Name, maxName},
-		{"ServiceType", in.ServiceType, maxID}, {"ProductID", in.ProductID, maxID},
+	fs := []validate.TextField{
+		{Name: "ID", Value: in.ID, Max: maxID}, {Name: "SubscriptionID", Value: in.SubscriptionID, Max: maxID},
+		{Name: "OriginalSubscriptionID", Value: in.OriginalSubscriptionID, Max: maxID}, {Name: "Name", Value: in.Name, Max: maxName},
+		{Name: "ServiceType", Value: in.ServiceType, Max: maxID}, {Name: "ProductID", Value: in.ProductID, Max: maxID},
 	}
 	fs = append(fs, in.Account.fields("Account.")...)
 	fs = append(fs, attributeFields("AttributeList", in.AttributeList)...)
@@ -178,17 +162,17 @@ func (in ServiceDefinition) Validate() error {
 	fs = append(fs, mapFields("ExtraDetails", in.ExtraDetails)...)
 	for i, a := range in.Addons {
 		p := "Addons[" + strconv.Itoa(i) + "]."
-		fs = append(fs, textField{p + "ID", a.ID, maxID}, textField{p + "ParentID", a.ParentID, maxID},
-			textField{p + "Name", a.Name, maxName}, textField{p + "ProductID", a.ProductID, maxID})
+		fs = append(fs, validate.TextField{Name: p + "ID", Value: a.ID, Max: maxID}, validate.TextField{Name: p + "ParentID", Value: a.ParentID, Max: maxID},
+			validate.TextField{Name: p + "Name", Value: a.Name, Max: maxName}, validate.TextField{Name: p + "ProductID", Value: a.ProductID, Max: maxID})
 		fs = append(fs, attributeFields(p+"AttributeList", a.AttributeList)...)
 		fs = append(fs, mapFields(p+"ExtraDetails", a.ExtraDetails)...)
 	}
 	if b := in.BillingCycle; b != nil {
-		fs = append(fs, textField{"BillingCycle.Duration", b.Duration, maxID}, textField{"BillingCycle.DurationType", b.DurationType, maxID})
+		fs = append(fs, validate.TextField{Name: "BillingCycle.Duration", Value: b.Duration, Max: maxID}, validate.TextField{Name: "BillingCycle.DurationType", Value: b.DurationType, Max: maxID})
 	}
 	if r := in.RequestedBy; r != nil {
-		fs = append(fs, textField{"RequestedBy.FirstName", r.FirstName, maxName}, textField{"RequestedBy.LastName", r.LastName, maxName},
-			textField{"RequestedBy.DisplayName", r.DisplayName, maxName}, textField{"RequestedBy.Email", r.Email, maxName})
+		fs = append(fs, validate.TextField{Name: "RequestedBy.FirstName", Value: r.FirstName, Max: maxName}, validate.TextField{Name: "RequestedBy.LastName", Value: r.LastName, Max: maxName},
+			validate.TextField{Name: "RequestedBy.DisplayName", Value: r.DisplayName, Max: maxName}, validate.TextField{Name: "RequestedBy.Email", Value: r.Email, Max: maxName})
 	}
-	return checkFields(fs)
+	return validate.Texts(fs)
 }
