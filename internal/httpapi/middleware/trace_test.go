@@ -42,7 +42,7 @@ func TestTrace(t *testing.T) {
 	s := spans[0]
 	attrs := map[string]string{}
 	for _, a := range s.Attributes {
-		attrs[string(a.Key)] = a.Value.Emit()
+		attrs[string(a.Key)] = a.Value.String()
 	}
 	if s.Name != "GET /things/{id}" || s.SpanKind != trace.SpanKindServer || attrs["http.route"] != s.Name ||
 		attrs["trellis.request_id"] != "rid-1" || attrs["http.response.status_code"] != "418" {

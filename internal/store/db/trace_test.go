@@ -88,7 +88,7 @@ func TestTraced(t *testing.T) {
 			}
 			attrs := map[string]string{}
 			for _, a := range s.Attributes {
-				attrs[string(a.Key)] = a.Value.Emit()
+				attrs[string(a.Key)] = a.Value.String()
 			}
 			want := map[string]string{"postgres": "postgresql", "sqlite": "sqlite"}[d.Dialect().Name()]
 			if attrs["db.system.name"] != want || attrs["db.query.text"] == "" {
