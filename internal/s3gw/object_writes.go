@@ -20,25 +20,29 @@ func (s *store) PutObject(ctx context.Context, po s3response.PutObjectInput) (s3
 		return s.Backend.PutObject(ctx, po)
 	}
 	bucket, key := *po.Bucket, *po.Key
-	defer s.activity.begin(bucket)()
-	unlock, err := s.locks.object(ctx, bucket, key)
-	if err != nil {
-		return s3response.PutObjectOutput{}, s.lockError("put", bucket, err)
-	}
-	defer unlock()
-	old, err := s.stat(ctx, bucket, key)
-	if err != nil {
-		return s3response.PutObjectOutput{}, err
-	}
 	var size int64
 	if po.ContentLength != nil {
 		size = *po.ContentLength
 	}
+	// Every refusal before the write reads the body first (see drainRefused).
+	refuse := func(err error) (s3response.PutObjectOutput, error) {
+		drainRefused(po.Body, size)
+		return s3response.PutObjectOutput{}, err
+	}
+	defer s.activity.begin(bucket)()
+	unlock, err := s.locks.object(ctx, bucket, key)
+	if err != nil {
+		return refuse(s.lockError("put", bucket, err))
+	}
+	defer unlock()
+	old, err := s.stat(ctx, bucket, key)
+	if err != nil {
+		return refuse(err)
+	}
 	r, err := s.reserve(ctx, buckets.Write{Bucket: bucket, Op: buckets.OpPut, Key: key, Bytes: size,
 		OldSize: old.oldSize(), OldETag: old.etag})
 	if err != nil {
-		drainRefused(po.Body, size)
-		return s3response.PutObjectOutput{}, err
+		return refuse(err)
 	}
 	var body *countingReader
 	po.Body, body = countBody(po.Body, size)
@@ -147,30 +151,36 @@ func (s *store) UploadPart(ctx context.Context, in *s3.UploadPartInput) (*s3.Upl
 		return s.Backend.UploadPart(ctx, in)
 	}
 	bucket, key, uploadID, pn := *in.Bucket, *in.Key, *in.UploadId, *in.PartNumber
-	defer s.activity.begin(bucket)()
-	unlock1, err := s.locks.uploadShared(ctx, bucket, key, uploadID)
-	if err != nil {
-		return nil, s.lockError("part", bucket, err)
-	}
-	defer unlock1()
-	unlock2, err := s.locks.part(ctx, bucket, key, uploadID, pn)
-	if err != nil {
-		return nil, s.lockError("part", bucket, err)
-	}
-	defer unlock2()
-	old, err := s.part(ctx, bucket, key, uploadID, pn)
-	if err != nil {
-		return nil, err
-	}
 	var size int64
 	if in.ContentLength != nil {
 		size = *in.ContentLength
 	}
+	// Every refusal before the write reads the body first (see
+	// drainRefused): a part sent while its upload is completed gets
+	// NoSuchUpload, not a reset.
+	refuse := func(err error) (*s3.UploadPartOutput, error) {
+		drainRefused(in.Body, size)
+		return nil, err
+	}
+	defer s.activity.begin(bucket)()
+	unlock1, err := s.locks.uploadShared(ctx, bucket, key, uploadID)
+	if err != nil {
+		return refuse(s.lockError("part", bucket, err))
+	}
+	defer unlock1()
+	unlock2, err := s.locks.part(ctx, bucket, key, uploadID, pn)
+	if err != nil {
+		return refuse(s.lockError("part", bucket, err))
+	}
+	defer unlock2()
+	old, err := s.part(ctx, bucket, key, uploadID, pn)
+	if err != nil {
+		return refuse(err)
+	}
 	r, err := s.reserve(ctx, buckets.Write{Bucket: bucket, Op: buckets.OpPart, Key: key, UploadID: uploadID, Part: pn,
 		Bytes: size, OldSize: old.oldSize(), OldETag: old.etag})
 	if err != nil {
-		drainRefused(in.Body, size)
-		return nil, err
+		return refuse(err)
 	}
 	var body *countingReader
 	in.Body, body = countBody(in.Body, size)

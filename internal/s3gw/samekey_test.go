@@ -249,3 +249,37 @@ func TestWriteOverADeadNodesLockedObject(t *testing.T) {
 		}
 	})
 }
+
+// TestRefusedPartReadsItsBody: a part sent to an upload that is gone (it
+// was completed or aborted meanwhile, as in the race above) is refused
+// before its body is read; the refusal reads the body first, so a client
+// sending more than versitygw drains (256 KiB) gets NoSuchUpload, not a
+// reset connection (seen once in CI's race run, as "connection reset by
+// peer" on a 600 KB part).
+func TestRefusedPartReadsItsBody(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
+		f := newFixture(t, d)
+		_, key := f.account(100*mb, false)
+		c := client(f.server("").URL(), key)
+		bkt, obj := bucketName("refusedpart"), "mp"
+		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bkt}); err != nil {
+			t.Fatal(err)
+		}
+		up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &bkt, Key: &obj})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &bkt, Key: &obj, UploadId: up.UploadId}); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{1, 600_000, 4 << 20} {
+			_, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: &bkt, Key: &obj, UploadId: up.UploadId,
+				PartNumber: aws.Int32(1), Body: bytesReader(body(n, 'p')), ContentLength: aws.Int64(int64(n))})
+			if code(err) != "NoSuchUpload" {
+				t.Errorf("a %d-byte part to an aborted upload: %v, want NoSuchUpload", n, err)
+			}
+		}
+	})
+}
