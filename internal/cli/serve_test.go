@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,12 +47,16 @@ func serve(t *testing.T, args ...string) (public, admin string, logs *lockedbuf.
 	adminRe := regexp.MustCompile(`admin: (http://[^/\s]+)/debug/pprof/`)
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		s := out.String()
+		// The admin listener's line follows the public one: wait for
+		// both when the admin listener was asked for.
 		if m := serving.FindStringSubmatch(s); m != nil {
 			public = m[1]
 			if m := adminRe.FindStringSubmatch(s); m != nil {
 				admin = m[1]
 			}
-			return public, admin, logs
+			if admin != "" || !slices.Contains(args, "--admin-http") {
+				return public, admin, logs
+			}
 		}
 		select {
 		case err := <-done:
