@@ -55,19 +55,8 @@ type s3App struct {
 func newS3App(t *testing.T, d *db.DB, clk clock.Clock, dataDir, node string) s3App {
 	t.Helper()
 	ctx := t.Context()
-	a, err := app.New(ctx, d, app.Config{DataDir: dataDir, Clock: clk, Sandbox: true, S3Addr: "127.0.0.1:0",
+	a, creds := newDemo(t, d, app.Config{DataDir: dataDir, Clock: clk, Sandbox: true, S3Addr: "127.0.0.1:0",
 		S3Backend: s3gwtest.Backend(t), NodeID: node})
-	if err != nil {
-		t.Fatal(err)
-	}
-	boot, err := a.Bootstrap(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds, err := a.LoadDemo(ctx, boot.Root, boot.NewAdminKey)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := a.StartS3(ctx); err != nil {
 		t.Fatal(err)
 	}

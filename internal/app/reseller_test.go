@@ -281,19 +281,8 @@ func TestResellerActivationLink(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	d := dbtest.Open(t, "sqlite")
-	a, err := app.New(ctx, d, app.Config{DataDir: t.TempDir(), Clock: clock.NewFake(time.Date(2027, 3, 10, 9, 0, 0, 0, time.UTC)),
+	a, creds := newDemo(t, d, app.Config{DataDir: t.TempDir(), Clock: clock.NewFake(time.Date(2027, 3, 10, 9, 0, 0, 0, time.UTC)),
 		Sandbox: true, PublicURL: "https://cloud.example.com/"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	boot, err := a.Bootstrap(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds, err := a.LoadDemo(ctx, boot.Root, boot.NewAdminKey)
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := &itg{t: t, h: a.Handler, v: validator(t, itglobal.Spec())}
 	acct := c.result(200, "POST", "/accounts", creds["itglobal_user_key"], `{"Email":"new.customer@example.com","State":"NotActivated"}`)
 	id := acct["Id"].(string)
